@@ -1,0 +1,344 @@
+//! Stage 1, **parse**: the attribute and the function signature, typed.
+//!
+//! Takes the attribute tokens and the annotated `fn`; guarantees that every parameter and the
+//! return type are ones the System V ABI passes in a register (integers, pointers, `f32`,
+//! `f64`, slices as pointer + length), that every argument is bound to its ABI register, and
+//! that compile-time parameters have values. The body stays a `syn::Block`: it is ordinary
+//! Rust syntax to which `eval` gives meaning. Every error points at the offending token.
+
+use iced_x86::Register;
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Ident, Token};
+
+use crate::diag::Errors;
+
+mod kw {
+    syn::custom_keyword!(params);
+}
+
+/// A compile-time parameter's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    Int(i128),
+    Bool(bool),
+    /// An identifier, e.g. a mnemonic (`OP = vpaddd`) or register name.
+    Symbol(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: Ident,
+    pub value: ParamValue,
+}
+
+/// The options in `#[kernel(...)]`.
+#[derive(Default)]
+pub struct Options {
+    pub params: Vec<Param>,
+}
+
+/// How an argument or return value travels.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValType {
+    /// Integer of this many bytes.
+    Int { bytes: usize },
+    Ptr,
+    F32,
+    F64,
+    /// `&[T]` / `&mut [T]`: pointer, then length (`usize`).
+    Slice,
+}
+
+#[derive(Clone, Debug)]
+pub struct Arg {
+    pub name: Ident,
+    pub ty: ValType,
+    /// ABI register for the value (for slices, the pointer).
+    pub reg: Register,
+    /// For slices, the register holding the length.
+    pub len_reg: Option<Register>,
+}
+
+pub struct Kernel {
+    pub func: syn::ItemFn,
+    pub options: Options,
+    pub args: Vec<Arg>,
+    /// `None` for `()`.
+    pub ret: Option<(ValType, Span)>,
+}
+
+/// System V AMD64 ABI §3.2.3: INTEGER class arguments in rdi, rsi, rdx, rcx, r8, r9; SSE
+/// class in xmm0–xmm7; results in rax / xmm0.
+const INT_ARG_REGS: [Register; 6] =
+    [Register::RDI, Register::RSI, Register::RDX, Register::RCX, Register::R8, Register::R9];
+const SSE_ARG_REGS: [Register; 8] = [
+    Register::XMM0,
+    Register::XMM1,
+    Register::XMM2,
+    Register::XMM3,
+    Register::XMM4,
+    Register::XMM5,
+    Register::XMM6,
+    Register::XMM7,
+];
+
+impl Parse for Options {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut options = Options::default();
+        while !input.is_empty() {
+            let look = input.lookahead1();
+            if look.peek(kw::params) {
+                input.parse::<kw::params>()?;
+                let content;
+                syn::parenthesized!(content in input);
+                let list = Punctuated::<ParamSyntax, Token![,]>::parse_terminated(&content)?;
+                for p in list {
+                    if options.params.iter().any(|q| q.name == p.0.name) {
+                        return Err(syn::Error::new(
+                            p.0.name.span(),
+                            format!("parameter `{}` is given twice", p.0.name),
+                        ));
+                    }
+                    options.params.push(p.0);
+                }
+            } else {
+                return Err(syn::Error::new(
+                    input.span(),
+                    "unknown kernel option; expected `params(NAME = value, ...)`",
+                ));
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(options)
+    }
+}
+
+struct ParamSyntax(Param);
+
+impl Parse for ParamSyntax {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let neg = input.parse::<Option<Token![-]>>()?.is_some();
+        let value = if input.peek(syn::LitInt) {
+            let lit: syn::LitInt = input.parse()?;
+            let v: i128 = lit.base10_parse().map_err(|_| {
+                syn::Error::new(lit.span(), "integer parameter out of range")
+            })?;
+            ParamValue::Int(if neg { -v } else { v })
+        } else if neg {
+            return Err(syn::Error::new(input.span(), "expected an integer after `-`"));
+        } else if input.peek(syn::LitBool) {
+            ParamValue::Bool(input.parse::<syn::LitBool>()?.value)
+        } else if input.peek(Ident) {
+            ParamValue::Symbol(input.parse::<Ident>()?.to_string())
+        } else {
+            return Err(syn::Error::new(
+                input.span(),
+                "a parameter value is an integer, `true`/`false`, or an identifier such as a mnemonic",
+            ));
+        };
+        Ok(ParamSyntax(Param { name, value }))
+    }
+}
+
+/// Parses the attribute and the function.
+pub fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Kernel> {
+    let func: syn::ItemFn = syn::parse2(item)?;
+    let options: Options = syn::parse2(attr)?;
+    let mut errors = Errors::new();
+    check_signature(&func.sig, &mut errors);
+    let args = bind_args(&func.sig, &mut errors);
+    let ret = match &func.sig.output {
+        syn::ReturnType::Default => None,
+        syn::ReturnType::Type(_, ty) => match val_type(ty, false) {
+            Ok(t) => Some((t, ty.span())),
+            Err(e) => {
+                errors.push_err(e);
+                None
+            }
+        },
+    };
+    for p in &options.params {
+        if args.iter().any(|a| a.name == p.name) {
+            errors.push(p.name.span(), format!("`{}` is both a kernel parameter and a function argument", p.name));
+        }
+    }
+    errors.finish()?;
+    Ok(Kernel { func, options, args, ret })
+}
+
+fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
+    if let Some(t) = &sig.constness {
+        errors.push(t.span, "a kernel cannot be `const fn`: its body runs as machine code");
+    }
+    if let Some(t) = &sig.asyncness {
+        errors.push(t.span, "a kernel cannot be `async`");
+    }
+    if let Some(abi) = &sig.abi {
+        errors.push(abi.span(), "remove the ABI: asmforge generates the `extern \"sysv64\"` entry point itself");
+    }
+    if !sig.generics.params.is_empty() {
+        let only_lifetimes = sig.generics.params.iter().all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
+        if !only_lifetimes {
+            errors.push(sig.generics.span(), "a kernel cannot be generic over types or consts; use `params(...)` in the attribute, or a `macro_rules!` that stamps out kernels");
+        }
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(v.span(), "a kernel cannot be variadic");
+    }
+}
+
+fn bind_args(sig: &syn::Signature, errors: &mut Errors) -> Vec<Arg> {
+    let mut ints = INT_ARG_REGS.iter();
+    let mut sses = SSE_ARG_REGS.iter();
+    let mut args = Vec::new();
+    for input in &sig.inputs {
+        let pt = match input {
+            syn::FnArg::Receiver(r) => {
+                errors.push(r.span(), "a kernel is a free function; it cannot take `self`");
+                continue;
+            }
+            syn::FnArg::Typed(pt) => pt,
+        };
+        let name = match &*pt.pat {
+            syn::Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => pi.ident.clone(),
+            other => {
+                errors.push(other.span(), "kernel arguments must be plain names, e.g. `x: *const f32`");
+                continue;
+            }
+        };
+        let ty = match val_type(&pt.ty, true) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push_err(e);
+                continue;
+            }
+        };
+        let on_stack = || {
+            syn::Error::new(
+                pt.span(),
+                format!("argument `{name}` would be passed on the stack (System V passes 6 integer and 8 floating-point arguments in registers); asmforge does not support stack arguments yet — pass a pointer to a struct instead"),
+            )
+        };
+        let (reg, len_reg) = match ty {
+            ValType::F32 | ValType::F64 => match sses.next() {
+                Some(r) => (*r, None),
+                None => {
+                    errors.push_err(on_stack());
+                    continue;
+                }
+            },
+            ValType::Slice => match (ints.next(), ints.next()) {
+                (Some(p), Some(l)) => (*p, Some(*l)),
+                _ => {
+                    errors.push_err(on_stack());
+                    continue;
+                }
+            },
+            ValType::Int { .. } | ValType::Ptr => match ints.next() {
+                Some(r) => (*r, None),
+                None => {
+                    errors.push_err(on_stack());
+                    continue;
+                }
+            },
+        };
+        args.push(Arg { name, ty, reg, len_reg });
+    }
+    args
+}
+
+const UNSUPPORTED_TYPE: &str = "unsupported kernel type: use an integer type (i8..u64, isize, usize), a raw pointer, f32, f64";
+
+/// Maps a Rust type to how it travels; `allow_slice` for arguments.
+pub fn val_type(ty: &syn::Type, allow_slice: bool) -> syn::Result<ValType> {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let Some(ident) = p.path.get_ident() else {
+                return Err(unsupported(ty, allow_slice));
+            };
+            let bytes = match ident.to_string().as_str() {
+                "i8" | "u8" => 1,
+                "i16" | "u16" => 2,
+                "i32" | "u32" => 4,
+                "i64" | "u64" | "isize" | "usize" => 8,
+                "f32" => return Ok(ValType::F32),
+                "f64" => return Ok(ValType::F64),
+                _ => return Err(unsupported(ty, allow_slice)),
+            };
+            Ok(ValType::Int { bytes })
+        }
+        syn::Type::Ptr(_) => Ok(ValType::Ptr),
+        syn::Type::Paren(p) => val_type(&p.elem, allow_slice),
+        syn::Type::Reference(r) if allow_slice => match &*r.elem {
+            syn::Type::Slice(s) => match val_type(&s.elem, false) {
+                Ok(ValType::Int { .. } | ValType::F32 | ValType::F64 | ValType::Ptr) => Ok(ValType::Slice),
+                _ => Err(syn::Error::new(s.elem.span(), "slice elements must be integers, floats or raw pointers")),
+            },
+            _ => Err(unsupported(ty, allow_slice)),
+        },
+        _ => Err(unsupported(ty, allow_slice)),
+    }
+}
+
+fn unsupported(ty: &syn::Type, allow_slice: bool) -> syn::Error {
+    let tail = if allow_slice { ", or a slice `&[T]` / `&mut [T]` of those" } else { " (or nothing)" };
+    syn::Error::new(ty.span(), format!("{UNSUPPORTED_TYPE}{tail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn binds_sysv_registers() {
+        let k = parse(
+            quote!(params(N = 4, OP = vpaddd, FLAG = true, NEG = -3)),
+            quote!(pub unsafe fn f(a: *const f32, x: f32, s: &[u8], n: i32, y: f64) -> u64 {}),
+        )
+        .unwrap();
+        let regs: Vec<_> = k.args.iter().map(|a| (a.reg, a.len_reg)).collect();
+        assert_eq!(
+            regs,
+            vec![
+                (Register::RDI, None),
+                (Register::XMM0, None),
+                (Register::RSI, Some(Register::RDX)),
+                (Register::RCX, None),
+                (Register::XMM1, None)
+            ]
+        );
+        assert_eq!(k.ret.as_ref().map(|r| r.0.clone()), Some(ValType::Int { bytes: 8 }));
+        let values: Vec<_> = k.options.params.iter().map(|p| p.value.clone()).collect();
+        assert_eq!(
+            values,
+            vec![
+                ParamValue::Int(4),
+                ParamValue::Symbol("vpaddd".into()),
+                ParamValue::Bool(true),
+                ParamValue::Int(-3)
+            ]
+        );
+    }
+
+    #[test]
+    fn rejects_unsupported_types_and_stack_args() {
+        let err = parse(quote!(), quote!(fn f(a: String) {})).err().unwrap();
+        assert!(err.to_string().contains("unsupported kernel type"));
+        let err = parse(quote!(), quote!(fn f() -> &[u8] {})).err().unwrap();
+        assert!(err.to_string().contains("unsupported kernel type"));
+        let err = parse(quote!(), quote!(fn f(a: u8, b: u8, c: u8, d: u8, e: u8, f: u8, g: u8) {}))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("stack"));
+        let err = parse(quote!(targets(avx)), quote!(fn f() {})).err().unwrap();
+        assert!(err.to_string().contains("unknown kernel option"));
+    }
+}

@@ -1,0 +1,270 @@
+//! Stage 6, **emit**: the tokens that put the code in the binary and call it.
+//!
+//! Takes the encoded blob; produces, for the kernel `name`:
+//!
+//! * the function `name` with the author's attributes, visibility and signature, whose body
+//!   calls through `name::DISPATCH` (one atomic load, one indirect call);
+//! * a module `name` (type namespace, so it coexists with the function) holding a
+//!   `global_asm!` per object format — ELF `.text.asmforge.<sym>` "ax" with `.type @function`
+//!   and `.size`; Mach-O `__TEXT,__text,regular,pure_instructions`; COFF `.text$asmforge`
+//!   "xr" with a function `.def` — each `.p2align 6` with a global (hidden) symbol and the
+//!   bytes as `.byte` lines; an `extern "sysv64"` declaration with `link_name = "\x01<sym>"`
+//!   (the `\x01` stops LLVM from adding a platform prefix); and the `static INFO`
+//!   (`KernelInfo`) and `static DISPATCH`.
+//!
+//! The symbol is `__asmforge_<crate>_<fn>_<variant>_<hash>` where the hash covers the crate, the
+//! kernel's position and its bytes: unique per kernel, identical across builds.
+
+use std::fmt::Write;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ast::{Kernel, ValType};
+use crate::encode::Encoded;
+
+/// Everything emit needs about one compiled variant.
+pub struct Variant {
+    pub name: String,
+    pub encoded: Encoded,
+}
+
+pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
+    let func = &kernel.func;
+    let name = &func.sig.ident;
+    let vis = &func.vis;
+    let (abi_tys, call_args) = abi_signature(kernel);
+    let output = &func.sig.output;
+    let wrapper = wrapper(kernel, &abi_tys, &call_args);
+    let mut asm_blocks = Vec::new();
+    let mut decls = Vec::new();
+    let mut infos = Vec::new();
+    for (i, v) in variants.iter().enumerate() {
+        let symbol = symbol_name(kernel, &v.name, &v.encoded.bytes);
+        asm_blocks.push(global_asm(&symbol, &v.encoded.bytes));
+        let local = format_ident!("__asmforge_variant_{}", i);
+        let link_name = format!("\x01{symbol}");
+        let params = abi_tys.iter().enumerate().map(|(k, t)| {
+            let p = format_ident!("_{}", k);
+            quote!(#p: #t)
+        });
+        decls.push(quote! {
+            #[link_name = #link_name]
+            fn #local(#(#params),*) #output;
+        });
+        infos.push(variant_info(&v.name, &symbol, &local, &v.encoded));
+    }
+    let kernel_name = name.to_string();
+    let doc = format!("asmforge metadata for the kernel [`{kernel_name}`](fn@{kernel_name}): `INFO` describes its compiled variants.");
+    quote! {
+        #wrapper
+
+        #[doc = #doc]
+        #[allow(non_snake_case, unused_imports)]
+        #vis mod #name {
+            #[allow(unused_imports)]
+            use super::*;
+            #(#asm_blocks)*
+
+            #[cfg(target_arch = "x86_64")]
+            unsafe extern "sysv64" {
+                #(#decls)*
+            }
+
+            /// Variants, symbols, bytes and features of this kernel.
+            pub static INFO: ::asmforge::__private::KernelInfo = ::asmforge::__private::KernelInfo {
+                name: #kernel_name,
+                file: ::core::file!(),
+                variants: &[#(#infos),*],
+            };
+
+            #[doc(hidden)]
+            pub static DISPATCH: ::asmforge::__private::Dispatch = ::asmforge::__private::Dispatch::new(&INFO);
+        }
+    }
+}
+
+/// The function with its declared signature and a body that cannot run: used on error so
+/// callers see no cascade of "cannot find function" errors.
+pub fn stub(func: &syn::ItemFn, error: syn::Error) -> TokenStream {
+    let attrs = &func.attrs;
+    let vis = &func.vis;
+    let sig = &func.sig;
+    let errors = error.to_compile_error();
+    quote! {
+        #errors
+        #(#attrs)*
+        #[allow(unused_variables, unreachable_code)]
+        #vis #sig {
+            ::core::unreachable!("asmforge: this kernel failed to compile")
+        }
+    }
+}
+
+/// Types of the `extern "sysv64"` entry point and the expressions the wrapper passes.
+fn abi_signature(kernel: &Kernel) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let mut tys = Vec::new();
+    let mut args = Vec::new();
+    let inputs = kernel.func.sig.inputs.iter().filter_map(|i| match i {
+        syn::FnArg::Typed(t) => Some(t),
+        syn::FnArg::Receiver(_) => None,
+    });
+    for (arg, input) in kernel.args.iter().zip(inputs) {
+        let name = &arg.name;
+        let ty = &input.ty;
+        match arg.ty {
+            ValType::Slice => {
+                let elem = match &**ty {
+                    syn::Type::Reference(r) => match &*r.elem {
+                        syn::Type::Slice(s) => s.elem.clone(),
+                        _ => ty.clone(),
+                    },
+                    _ => ty.clone(),
+                };
+                let mutable = matches!(&**ty, syn::Type::Reference(r) if r.mutability.is_some());
+                if mutable {
+                    tys.push(quote!(*mut #elem));
+                    args.push(quote!(#name.as_mut_ptr()));
+                } else {
+                    tys.push(quote!(*const #elem));
+                    args.push(quote!(#name.as_ptr()));
+                }
+                tys.push(quote!(usize));
+                args.push(quote!(#name.len()));
+            }
+            _ => {
+                tys.push(quote!(#ty));
+                args.push(quote!(#name));
+            }
+        }
+    }
+    (tys, args)
+}
+
+fn wrapper(kernel: &Kernel, abi_tys: &[TokenStream], call_args: &[TokenStream]) -> TokenStream {
+    let func = &kernel.func;
+    let attrs = &func.attrs;
+    let vis = &func.vis;
+    let sig = &func.sig;
+    let name = &sig.ident;
+    let output = &sig.output;
+    // Slices are split into (pointer, length) *after* taking their length, which is why the
+    // length expressions come from the caller's values, not from the kernel.
+    quote! {
+        #(#attrs)*
+        #[inline]
+        #vis #sig {
+            type __AsmforgeEntry = unsafe extern "sysv64" fn(#(#abi_tys),*) #output;
+            #[cfg(target_arch = "x86_64")]
+            {
+                let __asmforge_entry: __AsmforgeEntry = unsafe {
+                    ::core::mem::transmute::<*const (), __AsmforgeEntry>(#name::DISPATCH.get())
+                };
+                #[allow(unused_unsafe)]
+                unsafe { __asmforge_entry(#(#call_args),*) }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                ::core::panic!("asmforge kernels run on x86-64 only")
+            }
+        }
+    }
+}
+
+fn variant_info(name: &str, symbol: &str, local: &syn::Ident, enc: &Encoded) -> TokenStream {
+    let bytes = &enc.bytes;
+    let code_size = enc.code_size;
+    let pool_size = enc.pool_size;
+    let features = enc.features.iter().map(|f| {
+        let ident = format_ident!("{}", format!("{f:?}"));
+        quote!(::asmforge::__private::Feature::#ident)
+    });
+    let lines = enc.lines.iter().map(|(offset, line)| {
+        quote!(::asmforge::__private::SourceLine { offset: #offset, line: #line })
+    });
+    quote! {
+        ::asmforge::__private::VariantInfo {
+            name: #name,
+            symbol: #symbol,
+            #[cfg(target_arch = "x86_64")]
+            entry: ::asmforge::__private::EntryPoint(#local as *const ()),
+            #[cfg(not(target_arch = "x86_64"))]
+            entry: ::asmforge::__private::EntryPoint(::core::ptr::null()),
+            declared: &[],
+            used: &[#(#features),*],
+            bytes: &[#(#bytes),*],
+            code_size: #code_size,
+            pool_size: #pool_size,
+            lines: &[#(#lines),*],
+        }
+    }
+}
+
+fn global_asm(symbol: &str, bytes: &[u8]) -> TokenStream {
+    let mut data = String::new();
+    for chunk in bytes.chunks(16) {
+        data.push_str(".byte ");
+        for (i, b) in chunk.iter().enumerate() {
+            if i > 0 {
+                data.push(',');
+            }
+            let _ = write!(data, "0x{b:02x}");
+        }
+        data.push('\n');
+    }
+    let elf = format!(
+        ".pushsection .text.asmforge.{symbol},\"ax\",@progbits\n.p2align 6\n.globl {symbol}\n.hidden {symbol}\n.type {symbol},@function\n{symbol}:\n{data}.size {symbol}, .-{symbol}\n.popsection\n"
+    );
+    let macho = format!(
+        ".pushsection __TEXT,__text,regular,pure_instructions\n.p2align 6\n.globl {symbol}\n.private_extern {symbol}\n{symbol}:\n{data}.popsection\n"
+    );
+    let coff = format!(
+        ".pushsection .text$asmforge,\"xr\"\n.p2align 6\n.globl {symbol}\n.def {symbol}\n.scl 2\n.type 32\n.endef\n{symbol}:\n{data}.popsection\n"
+    );
+    quote! {
+        #[cfg(all(target_arch = "x86_64", not(target_vendor = "apple"), not(windows)))]
+        ::core::arch::global_asm!(#elf);
+        #[cfg(all(target_arch = "x86_64", target_vendor = "apple"))]
+        ::core::arch::global_asm!(#macho);
+        #[cfg(all(target_arch = "x86_64", windows))]
+        ::core::arch::global_asm!(#coff);
+    }
+}
+
+/// `__asmforge_<crate>_<fn>_<variant>_<16 hex digits>`: FNV-1a over the crate name, the
+/// kernel's source position and name, the variant and its bytes.
+fn symbol_name(kernel: &Kernel, variant: &str, bytes: &[u8]) -> String {
+    let krate = std::env::var("CARGO_CRATE_NAME").unwrap_or_default();
+    let ident = &kernel.func.sig.ident;
+    let span: Span = ident.span();
+    let start = span.start();
+    let mut h = Fnv::default();
+    h.write(krate.as_bytes());
+    h.write(span.file().as_bytes());
+    h.write(&(start.line as u64).to_le_bytes());
+    h.write(&(start.column as u64).to_le_bytes());
+    h.write(ident.to_string().as_bytes());
+    h.write(variant.as_bytes());
+    h.write(bytes);
+    let clean = |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
+    format!("__asmforge_{}_{}_{}_{:016x}", clean(&krate), clean(&ident.to_string()), clean(variant), h.0)
+}
+
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        // Separate fields so ("ab","c") and ("a","bc") differ.
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3) ^ 0xff;
+    }
+}

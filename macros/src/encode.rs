@@ -1,0 +1,254 @@
+//! Stage 5, **encode**: machine code, label resolution, alignment and the constant pool.
+//!
+//! Takes the framed instruction list; guarantees a position-independent blob laid out as
+//!
+//! ```text
+//!   offset 0            code (branches relaxed by iced's BlockEncoder: rel8 when it reaches)
+//!   align!(n) points    multi-byte NOPs up to the next multiple of n
+//!   code_size           int3 padding up to the pool's alignment
+//!   pool                deduplicated constants, each aligned to its size
+//! ```
+//!
+//! Constants are addressed RIP-relative, so the blob runs at any address. Alignment splits the
+//! code into blocks whose start addresses are iterated to a fixed point, because relaxing a
+//! branch moves every later block.
+
+use std::collections::BTreeMap;
+
+use iced_x86::{BlockEncoder, BlockEncoderOptions, CpuidFeature, Instruction, InstructionBlock};
+use proc_macro2::Span;
+
+use crate::diag;
+use crate::frame::{FItem, Framed};
+use crate::instr::{self, Addresses};
+use crate::ir::{Const, ConstId, LabelId};
+
+/// Original (pre-layout) addresses that instructions are known by; kept far from the blob's
+/// real addresses so a RIP-relative target is never mistaken for an instruction.
+const ORIG_BASE: u64 = 0x4000_0000_0000_0000;
+
+pub struct Encoded {
+    /// Code, padding, pool.
+    pub bytes: Vec<u8>,
+    pub code_size: u32,
+    pub pool_size: u32,
+    /// (offset, source line) per instruction.
+    pub lines: Vec<(u32, u32)>,
+    /// Union of the CPU features the selected forms require, sorted, deduplicated.
+    pub features: Vec<CpuidFeature>,
+    pub instructions: usize,
+}
+
+struct Layout {
+    labels: BTreeMap<LabelId, u64>,
+    consts: Vec<u64>,
+}
+
+impl Addresses for Layout {
+    fn label(&self, id: LabelId) -> u64 {
+        self.labels.get(&id).copied().unwrap_or(0)
+    }
+    fn constant(&self, id: ConstId) -> u64 {
+        self.consts.get(id.0 as usize).copied().unwrap_or(0)
+    }
+}
+
+/// A run of instructions that starts at an aligned address.
+struct Block {
+    align: u64,
+    insts: Vec<usize>,
+}
+
+pub fn encode(framed: Framed) -> syn::Result<Encoded> {
+    let site = Span::call_site();
+    // Original addresses: every instruction gets one; a label names its next instruction.
+    let mut insts = Vec::new();
+    let mut labels = BTreeMap::new();
+    let mut blocks = vec![Block { align: 1, insts: vec![] }];
+    let mut pending_labels = Vec::new();
+    for item in &framed.items {
+        match item {
+            FItem::Label(l) => pending_labels.push(*l),
+            FItem::Align(a) => blocks.push(Block { align: u64::from(*a), insts: vec![] }),
+            FItem::Inst(s) => {
+                let orig = ORIG_BASE + insts.len() as u64 * 16;
+                for l in pending_labels.drain(..) {
+                    labels.insert(l, orig);
+                }
+                if let Some(b) = blocks.last_mut() {
+                    b.insts.push(insts.len());
+                }
+                insts.push(s);
+            }
+        }
+    }
+    if !pending_labels.is_empty() {
+        return Err(diag::internal(site, "label after the last instruction"));
+    }
+    let (pool, const_offsets, pool_align) = lay_out_pool(&framed.consts);
+    let mut layout = Layout { labels, consts: vec![0; framed.consts.len()] };
+    let mut starts: Vec<u64> = vec![0; blocks.len()];
+    let mut pool_at = 0u64;
+    for _round in 0..32 {
+        for (i, off) in const_offsets.iter().enumerate() {
+            layout.consts[i] = pool_at + off;
+        }
+        let built: Vec<Vec<Instruction>> = blocks
+            .iter()
+            .map(|b| {
+                b.insts
+                    .iter()
+                    .map(|&i| {
+                        let s = insts[i];
+                        let mut ins = instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
+                            .map_err(|e| diag::internal(s.inst.span, e))?;
+                        ins.set_ip(ORIG_BASE + i as u64 * 16);
+                        Ok(ins)
+                    })
+                    .collect::<syn::Result<Vec<_>>>()
+            })
+            .collect::<syn::Result<_>>()?;
+        let ib: Vec<InstructionBlock<'_>> =
+            built.iter().zip(&starts).map(|(b, s)| InstructionBlock::new(b, *s)).collect();
+        let results = BlockEncoder::encode_slice(64, &ib, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)
+            .map_err(|e| encode_error(&insts, &e.to_string()))?;
+        // Where each block would start given the sizes just produced.
+        let mut new_starts = Vec::with_capacity(blocks.len());
+        let mut end = 0u64;
+        for (b, r) in blocks.iter().zip(&results) {
+            let start = align_up(end, b.align);
+            new_starts.push(start);
+            end = start + r.code_buffer.len() as u64;
+        }
+        let code_end = end;
+        let new_pool_at = align_up(code_end, pool_align);
+        if new_starts == starts && new_pool_at == pool_at {
+            return Ok(assemble(&blocks, &results, &starts, code_end, pool, pool_at, &insts));
+        }
+        starts = new_starts;
+        pool_at = new_pool_at;
+    }
+    Err(diag::internal(site, "code layout did not converge; remove an `align!`"))
+}
+
+fn encode_error(insts: &[&crate::select::SelInst], msg: &str) -> syn::Error {
+    let span = insts.first().map_or(Span::call_site(), |s| s.inst.span);
+    syn::Error::new(span, format!("cannot encode this kernel: {msg}"))
+}
+
+fn assemble(
+    blocks: &[Block],
+    results: &[iced_x86::BlockEncoderResult],
+    starts: &[u64],
+    code_end: u64,
+    pool: Vec<u8>,
+    pool_at: u64,
+    insts: &[&crate::select::SelInst],
+) -> Encoded {
+    let mut bytes = Vec::with_capacity(pool_at as usize + pool.len());
+    let mut lines = Vec::with_capacity(insts.len());
+    for ((b, r), start) in blocks.iter().zip(results).zip(starts) {
+        pad_with_nops(&mut bytes, *start as usize);
+        for (k, &i) in b.insts.iter().enumerate() {
+            if let Some(off) = r.new_instruction_offsets.get(k).filter(|o| **o != u32::MAX) {
+                lines.push((*start as u32 + off, insts[i].inst.line));
+            }
+        }
+        bytes.extend_from_slice(&r.code_buffer);
+    }
+    let code_size = code_end as u32;
+    if !pool.is_empty() {
+        bytes.resize(pool_at as usize, 0xCC);
+        bytes.extend_from_slice(&pool);
+    }
+    let mut features: Vec<CpuidFeature> = insts.iter().flat_map(|s| s.code.cpuid_features().iter().copied()).collect();
+    features.sort_by_key(|f| *f as u32);
+    features.dedup();
+    Encoded { bytes, code_size, pool_size: pool.len() as u32, lines, features, instructions: insts.len() }
+}
+
+fn align_up(x: u64, a: u64) -> u64 {
+    x.div_ceil(a) * a
+}
+
+/// Recommended multi-byte NOPs (Intel SDM Vol. 2B, NOP, Table 4-12).
+const NOPS: [&[u8]; 9] = [
+    &[0x90],
+    &[0x66, 0x90],
+    &[0x0F, 0x1F, 0x00],
+    &[0x0F, 0x1F, 0x40, 0x00],
+    &[0x0F, 0x1F, 0x44, 0x00, 0x00],
+    &[0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00],
+    &[0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00],
+    &[0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+    &[0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+];
+
+fn pad_with_nops(bytes: &mut Vec<u8>, to: usize) {
+    while bytes.len() < to {
+        let n = (to - bytes.len()).min(NOPS.len());
+        bytes.extend_from_slice(NOPS[n - 1]);
+    }
+}
+
+/// Places constants largest first, each aligned to its size; a constant whose bytes already
+/// sit at a suitably aligned offset (e.g. `f32(1.0)` inside `f32x4(1.0)`) is not stored again.
+/// Returns the pool, each constant's offset, and the pool's alignment.
+fn lay_out_pool(consts: &[Const]) -> (Vec<u8>, Vec<u64>, u64) {
+    let mut order: Vec<usize> = (0..consts.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(consts[i].bytes.len()));
+    let mut pool: Vec<u8> = Vec::new();
+    let mut offsets = vec![0u64; consts.len()];
+    let mut max_align = 1u64;
+    for i in order {
+        let c = &consts[i];
+        let align = u64::from(c.align.clamp(1, 64));
+        max_align = max_align.max(align);
+        let found = (0..pool.len())
+            .step_by(align as usize)
+            .find(|&off| pool.get(off..off + c.bytes.len()) == Some(&c.bytes[..]));
+        offsets[i] = match found {
+            Some(off) => off as u64,
+            None => {
+                let at = align_up(pool.len() as u64, align);
+                pool.resize(at as usize, 0);
+                pool.extend_from_slice(&c.bytes);
+                at
+            }
+        };
+    }
+    (pool, offsets, max_align)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_deduplicates_across_sizes_and_aligns() {
+        let one = 1.0f32.to_le_bytes().to_vec();
+        let four: Vec<u8> = one.iter().copied().cycle().take(16).collect();
+        let two = 2.0f64.to_le_bytes().to_vec();
+        let consts = vec![
+            Const { bytes: one.clone(), align: 4 },
+            Const { bytes: two.clone(), align: 8 },
+            Const { bytes: four.clone(), align: 16 },
+        ];
+        let (pool, offsets, align) = lay_out_pool(&consts);
+        assert_eq!(align, 16);
+        assert_eq!(offsets[2], 0);
+        assert_eq!(offsets[0], 0, "f32 1.0 reuses the first lane of f32x4(1.0)");
+        assert_eq!(offsets[1], 16);
+        assert_eq!(pool.len(), 24);
+        assert_eq!(&pool[16..24], &two[..]);
+    }
+
+    #[test]
+    fn nop_padding_is_exact() {
+        for n in 0..40 {
+            let mut b = vec![0xC3; 3];
+            pad_with_nops(&mut b, 3 + n);
+            assert_eq!(b.len(), 3 + n);
+        }
+    }
+}

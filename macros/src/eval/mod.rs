@@ -1,0 +1,488 @@
+//! Stage 2, **eval**: run the compile-time metaprogram and produce the instruction list.
+//!
+//! Takes the parsed [`Kernel`]; interprets its body — `let`/`const`, integer and boolean
+//! arithmetic with overflow checks, `for` over ranges and arrays (unrolled), `if`/`else`,
+//! `match`, arrays of registers, kernel parameters — and emits a [`Program`]. Guarantees:
+//!
+//! * every instruction, label and constant in the program comes from a user token and keeps
+//!   its span; errors inside unrolled loops name the iteration (`i = 3`);
+//! * labels are lexically scoped to blocks, so a label inside an unrolled loop body is a new
+//!   label in every iteration; references resolve to the innermost definition, forward or
+//!   backward, when the defining block closes;
+//! * evaluation is bounded ([`MAX_STEPS`] evaluation steps, [`MAX_INSTS`] instructions), so a
+//!   runaway loop is an error, not a hang;
+//! * Rust constructs outside the DSL (`while`, `loop`, closures, ...) are spanned errors.
+
+mod expr;
+mod operand;
+mod value;
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+
+use crate::ast::{Kernel, ParamValue, ValType};
+use crate::diag::{self, Errors};
+use crate::ir::{Const, ConstId, Decor, Inst, Item, LabelId, OperandKind, Program, RetValue, RipTarget};
+use crate::regs::{self, Reg};
+pub use value::Value;
+
+/// Evaluation steps (statements, loop iterations, expression nodes) before giving up.
+pub const MAX_STEPS: u64 = 2_000_000;
+/// Instructions one kernel may unroll to.
+pub const MAX_INSTS: usize = 100_000;
+
+/// Runs the body of `kernel`.
+pub fn eval(kernel: &Kernel) -> syn::Result<Program> {
+    let mut ev = Evaluator::new(kernel);
+    ev.bind_arguments();
+    ev.push_scope();
+    ev.block_stmts(&kernel.func.block.stmts);
+    ev.pop_scope();
+    ev.check_final_return(&kernel.func.block);
+    ev.finish()
+}
+
+struct Binding {
+    value: Value,
+    mutable: bool,
+}
+
+#[derive(Default)]
+struct Scope {
+    vars: BTreeMap<String, Binding>,
+    labels: BTreeMap<String, (LabelId, Span)>,
+    pending: Vec<(String, Span, LabelId)>,
+}
+
+/// Control-flow outcome of a statement.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Normal,
+    /// A runaway limit was hit: stop evaluating.
+    Abort,
+}
+
+struct Evaluator<'k> {
+    kernel: &'k Kernel,
+    scopes: Vec<Scope>,
+    items: Vec<Item>,
+    consts: Vec<Const>,
+    errors: Errors,
+    /// For each label id: the definition it stands for (refs are resolved later).
+    label_target: Vec<Option<LabelId>>,
+    all_label_names: Vec<String>,
+    iterations: Vec<(String, String)>,
+    steps: u64,
+    aborted: bool,
+    /// Errors already reported, by (line, column, message) — one per token, not per iteration.
+    seen: Vec<(usize, usize, String)>,
+}
+
+impl<'k> Evaluator<'k> {
+    fn new(kernel: &'k Kernel) -> Self {
+        Evaluator {
+            kernel,
+            scopes: Vec::new(),
+            items: Vec::new(),
+            consts: Vec::new(),
+            errors: Errors::new(),
+            label_target: Vec::new(),
+            all_label_names: Vec::new(),
+            iterations: Vec::new(),
+            steps: 0,
+            aborted: false,
+            seen: Vec::new(),
+        }
+    }
+
+    fn finish(mut self) -> syn::Result<Program> {
+        // Rewrite references to the labels they resolved to.
+        let target = |id: LabelId, t: &[Option<LabelId>]| t.get(id.0 as usize).copied().flatten().unwrap_or(id);
+        for item in &mut self.items {
+            if let Item::Inst(inst) = item {
+                for op in &mut inst.operands {
+                    match &mut op.kind {
+                        OperandKind::Label(l) => *l = target(*l, &self.label_target),
+                        OperandKind::Mem(m, _) => {
+                            if let Some(RipTarget::Label(l)) = &mut m.rip {
+                                *l = target(*l, &self.label_target);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.errors.finish()?;
+        Ok(Program { items: self.items, consts: self.consts, label_count: self.label_target.len() as u32 })
+    }
+
+    /// Reports an error once per token, with the unrolling context.
+    fn error(&mut self, span: Span, msg: impl Into<String>) {
+        let msg = msg.into();
+        let start = span.start();
+        let key = (start.line, start.column, msg.clone());
+        if self.seen.contains(&key) {
+            return;
+        }
+        self.seen.push(key);
+        match self.note() {
+            Some(note) => self.errors.push(span, format!("{msg} ({note})")),
+            None => self.errors.push(span, msg),
+        }
+    }
+
+    fn note(&self) -> Option<Rc<str>> {
+        if self.iterations.is_empty() {
+            return None;
+        }
+        let parts: Vec<String> = self.iterations.iter().map(|(n, v)| format!("`{n} = {v}`")).collect();
+        Some(format!("in unrolled iteration {}", parts.join(", ")).into())
+    }
+
+    fn step(&mut self, span: Span) -> bool {
+        self.steps += 1;
+        if self.steps > MAX_STEPS && !self.aborted {
+            self.aborted = true;
+            self.errors.push(span, format!("compile-time evaluation exceeded {MAX_STEPS} steps; is a loop bound far larger than intended?"));
+        }
+        !self.aborted
+    }
+
+    // ----- scopes and bindings -------------------------------------------------------------
+
+    fn push_scope(&mut self) {
+        self.scopes.push(Scope::default());
+    }
+
+    /// Closes a scope: resolves pending label references against its labels; the rest move
+    /// outwards, and at the outermost scope they are errors.
+    fn pop_scope(&mut self) {
+        let Some(scope) = self.scopes.pop() else { return };
+        for (name, span, id) in scope.pending {
+            if let Some((def, _)) = scope.labels.get(&name) {
+                if let Some(slot) = self.label_target.get_mut(id.0 as usize) {
+                    *slot = Some(*def);
+                }
+            } else if let Some(parent) = self.scopes.last_mut() {
+                parent.pending.push((name, span, id));
+            } else {
+                let hints = diag::closest(&name, self.all_label_names.iter().map(String::as_str), 2);
+                let hint = match hints.first() {
+                    Some(h) => format!("; did you mean `{h}`?"),
+                    None => "; define it with `label!(name);`".to_owned(),
+                };
+                self.errors.push(span, format!("cannot find label or value `{name}` in this kernel{hint}"));
+            }
+        }
+    }
+
+    fn bind(&mut self, name: String, value: Value, mutable: bool) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.vars.insert(name, Binding { value, mutable });
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Binding> {
+        self.scopes.iter().rev().find_map(|s| s.vars.get(name))
+    }
+
+    fn new_label(&mut self) -> LabelId {
+        let id = LabelId(self.label_target.len() as u32);
+        self.label_target.push(None);
+        id
+    }
+
+    fn define_label(&mut self, ident: &syn::Ident) {
+        let name = ident.to_string();
+        let id = self.new_label();
+        let Some(scope) = self.scopes.last_mut() else { return };
+        if let Some((_, first)) = scope.labels.get(&name) {
+            let line = first.start().line;
+            self.error(ident.span(), format!("label `{name}` is defined twice in this block (first at line {line}); rename one"));
+            return;
+        }
+        scope.labels.insert(name.clone(), (id, ident.span()));
+        if let Some(slot) = self.label_target.get_mut(id.0 as usize) {
+            *slot = Some(id);
+        }
+        self.all_label_names.push(name);
+        self.items.push(Item::Label(id, ident.span()));
+    }
+
+    /// A reference to a label that may be defined later.
+    fn label_ref(&mut self, name: String, span: Span) -> LabelId {
+        let id = self.new_label();
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.pending.push((name, span, id));
+        }
+        id
+    }
+
+    fn bind_arguments(&mut self) {
+        self.push_scope();
+        for arg in &self.kernel.args {
+            let value = match (&arg.ty, arg.len_reg) {
+                (ValType::Slice, Some(len)) => Value::Slice(arg.reg, len),
+                (ValType::Int { bytes }, _) => match regs::gpr_of_size(arg.reg, *bytes) {
+                    Some(r) => Value::Reg(Reg::Phys(r), Decor::default()),
+                    None => continue,
+                },
+                _ => Value::Reg(Reg::Phys(arg.reg), Decor::default()),
+            };
+            self.bind(arg.name.to_string(), value, false);
+        }
+        for p in &self.kernel.options.params {
+            let value = match &p.value {
+                ParamValue::Int(v) => Value::Int(*v),
+                ParamValue::Bool(b) => Value::Bool(*b),
+                ParamValue::Symbol(s) => match regs::by_name(s) {
+                    Some(r) => Value::Reg(Reg::Phys(r), Decor::default()),
+                    None => Value::Symbol(s.clone()),
+                },
+            };
+            self.bind(p.name.to_string(), value, false);
+        }
+    }
+
+    // ----- statements ----------------------------------------------------------------------
+
+    fn block_stmts(&mut self, stmts: &[syn::Stmt]) -> Flow {
+        for stmt in stmts {
+            if self.stmt(stmt) == Flow::Abort {
+                return Flow::Abort;
+            }
+        }
+        Flow::Normal
+    }
+
+    fn block(&mut self, block: &syn::Block) -> Flow {
+        self.push_scope();
+        let flow = self.block_stmts(&block.stmts);
+        self.pop_scope();
+        flow
+    }
+
+    fn stmt(&mut self, stmt: &syn::Stmt) -> Flow {
+        if !self.step(stmt.span()) {
+            return Flow::Abort;
+        }
+        match stmt {
+            syn::Stmt::Local(local) => self.local(local),
+            syn::Stmt::Item(syn::Item::Const(c)) => {
+                if let Some(v) = self.expr(&c.expr) {
+                    self.bind(c.ident.to_string(), v, false);
+                }
+            }
+            syn::Stmt::Item(item) => {
+                self.error(item.span(), "only `const` items are allowed in a kernel body");
+            }
+            syn::Stmt::Expr(e, _) => {
+                self.stmt_expr(e);
+            }
+            syn::Stmt::Macro(m) => self.macro_stmt(&m.mac),
+        }
+        if self.aborted { Flow::Abort } else { Flow::Normal }
+    }
+
+    fn local(&mut self, local: &syn::Local) {
+        let Some(init) = &local.init else {
+            self.error(local.span(), "a `let` in a kernel needs a value: `let x = ...;`");
+            return;
+        };
+        if let Some((else_token, _)) = &init.diverge {
+            self.error(else_token.span, "`let ... else` is not supported in a kernel body");
+            return;
+        }
+        let Some(value) = self.value_expr(&init.expr) else { return };
+        self.bind_pattern(&local.pat, value);
+    }
+
+    fn bind_pattern(&mut self, pat: &syn::Pat, value: Value) {
+        match pat {
+            syn::Pat::Ident(pi) if pi.subpat.is_none() => {
+                self.bind(pi.ident.to_string(), value, pi.mutability.is_some());
+            }
+            syn::Pat::Type(pt) => self.bind_pattern(&pt.pat, value),
+            syn::Pat::Wild(_) => {}
+            syn::Pat::Slice(ps) => match value {
+                Value::Array(items) if items.len() == ps.elems.len() => {
+                    for (p, v) in ps.elems.iter().zip(items.iter()) {
+                        self.bind_pattern(p, v.clone());
+                    }
+                }
+                other => self.error(pat.span(), format!("cannot destructure {} with this pattern", other.kind())),
+            },
+            _ => self.error(pat.span(), "unsupported pattern: use a name, `_`, or `[a, b, ...]`"),
+        }
+    }
+
+    fn macro_stmt(&mut self, mac: &syn::Macro) {
+        let name = mac.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        match name.as_str() {
+            "label" => match mac.parse_body::<syn::Ident>() {
+                Ok(ident) => self.define_label(&ident),
+                Err(_) => self.error(mac.tokens.span(), "write `label!(name);` with a single identifier"),
+            },
+            "align" => match mac.parse_body::<syn::Expr>() {
+                Ok(e) => {
+                    if let Some(Value::Int(n)) = self.value_expr(&e) {
+                        if (1..=4096).contains(&n) && (n as u64).is_power_of_two() {
+                            self.items.push(Item::Align(n as u32, mac.path.span()));
+                        } else {
+                            self.error(e.span(), format!("alignment must be a power of two from 1 to 4096, not {n}"));
+                        }
+                    } else {
+                        self.error(e.span(), "`align!` takes a compile-time integer");
+                    }
+                }
+                Err(_) => self.error(mac.tokens.span(), "write `align!(16);`"),
+            },
+            _ => self.error(mac.path.span(), format!("unknown macro `{name}!` in a kernel body; the DSL has `label!(name)` and `align!(bytes)`")),
+        }
+    }
+
+    fn push_inst(&mut self, inst: Inst) -> bool {
+        if self.items.len() >= MAX_INSTS {
+            if !self.aborted {
+                self.aborted = true;
+                self.errors.push(inst.span, format!("the kernel unrolls to more than {MAX_INSTS} instructions; reduce the loop bounds"));
+            }
+            return false;
+        }
+        self.items.push(Item::Inst(inst));
+        true
+    }
+
+    fn intern_const(&mut self, c: Const) -> ConstId {
+        if let Some(i) = self.consts.iter().position(|k| *k == c) {
+            return ConstId(i as u32);
+        }
+        self.consts.push(c);
+        ConstId(self.consts.len() as u32 - 1)
+    }
+
+    fn check_final_return(&mut self, block: &syn::Block) {
+        if self.kernel.ret.is_none() || self.aborted {
+            return;
+        }
+        let ends_in_return = matches!(block.stmts.last(), Some(syn::Stmt::Expr(syn::Expr::Return(_), _)));
+        if !ends_in_return {
+            let span = block.brace_token.span.close();
+            self.error(span, "this kernel returns a value: end its body with `return <register>;`");
+        }
+    }
+
+    fn ret(&mut self, r: &syn::ExprReturn) {
+        let span = r.return_token.span;
+        let value = match (&self.kernel.ret, &r.expr) {
+            (None, None) => RetValue::None,
+            (None, Some(e)) => {
+                self.error(e.span(), "this kernel returns `()`: write `return;`, or declare a return type");
+                return;
+            }
+            (Some((_, ty_span)), None) => {
+                let ty_span = *ty_span;
+                let _ = ty_span;
+                self.error(span, "this kernel returns a value: write `return <register>;`");
+                return;
+            }
+            (Some((ty, _)), Some(e)) => {
+                let ty = ty.clone();
+                let Some(v) = self.operand_value(e) else { return };
+                let reg = match v {
+                    Value::Reg(r, d) if d == Decor::default() => r,
+                    Value::Slice(p, _) => Reg::Phys(p),
+                    other => {
+                        self.error(e.span(), format!("`return` takes a register holding the result, not {}", other.kind()));
+                        return;
+                    }
+                };
+                match (ty, reg) {
+                    (ValType::F32 | ValType::F64, Reg::Phys(p)) if !p.is_vector_register() => {
+                        self.error(e.span(), "a floating-point result is returned from a vector register (its low lane), e.g. `return xmm1;`");
+                        return;
+                    }
+                    (ValType::F32, r) => RetValue::Float(r, 4, e.span()),
+                    (ValType::F64, r) => RetValue::Float(r, 8, e.span()),
+                    (ValType::Int { .. } | ValType::Ptr, Reg::Phys(p)) if !p.is_gpr() => {
+                        self.error(e.span(), "an integer or pointer result is returned from a general-purpose register, e.g. `return rax;`");
+                        return;
+                    }
+                    (ValType::Int { bytes }, r) => RetValue::Gpr(r, bytes, e.span()),
+                    (_, r) => RetValue::Gpr(r, 8, e.span()),
+                }
+            }
+        };
+        self.items.push(Item::Return(value, span));
+    }
+
+    fn for_loop(&mut self, f: &syn::ExprForLoop) {
+        if let Some(label) = &f.label {
+            self.error(label.name.span(), "loop labels are not supported; compile-time loops always run to the end");
+            return;
+        }
+        let Some(iterable) = self.value_expr(&f.expr) else { return };
+        if let Some(n) = iterable.range_len() {
+            if n as u128 > u128::from(MAX_STEPS) {
+                self.error(f.expr.span(), format!("this loop would unroll {n} times, more than the limit of {MAX_STEPS}; reduce the bound"));
+                self.aborted = true;
+                return;
+            }
+        }
+        let Some(elements) = iterable.iterate() else {
+            let what = match iterable {
+                Value::Reg(..) | Value::Slice(..) => "a runtime register: a compile-time `for` needs constant bounds — write a runtime loop with `label!`, `cmp` and a conditional jump".to_owned(),
+                other => format!("{}; a compile-time `for` iterates over a range or an array", other.kind()),
+            };
+            self.error(f.expr.span(), format!("cannot unroll over {what}"));
+            return;
+        };
+        let var = match &*f.pat {
+            syn::Pat::Ident(pi) => Some(pi.ident.to_string()),
+            syn::Pat::Wild(_) => None,
+            other => {
+                self.error(other.span(), "a `for` loop variable must be a name or `_`");
+                return;
+            }
+        };
+        for v in elements {
+            if !self.step(f.for_token.span) {
+                return;
+            }
+            self.push_scope();
+            if let Some(name) = &var {
+                self.iterations.push((name.clone(), v.show()));
+                self.bind(name.clone(), v, false);
+            }
+            let flow = self.block_stmts(&f.body.stmts);
+            self.pop_scope();
+            if var.is_some() {
+                self.iterations.pop();
+            }
+            if flow == Flow::Abort {
+                return;
+            }
+        }
+    }
+
+    fn if_expr(&mut self, e: &syn::ExprIf) {
+        let Some(cond) = self.value_expr(&e.cond) else { return };
+        let Value::Bool(c) = cond else {
+            let msg = match cond {
+                Value::Reg(..) => "an `if` condition is evaluated at compile time and cannot test a register; test at run time with `cmp`/`test` and a conditional jump".to_owned(),
+                other => format!("an `if` condition must be a compile-time boolean, not {}", other.kind()),
+            };
+            self.error(e.cond.span(), msg);
+            return;
+        };
+        if c {
+            self.block(&e.then_branch);
+        } else if let Some((_, else_branch)) = &e.else_branch {
+            self.stmt_expr(else_branch);
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! The instruction-form table: every 64-bit-mode form iced-x86 knows, by mnemonic, and the
+//! rules for whether a written operand fits a form's operand slot.
+//!
+//! Takes nothing but iced's tables (`Code::values()`, `OpCodeInfo`); guarantees that a form
+//! accepts an operand only if iced can encode it *as written*: vector registers 16–31, masks,
+//! `{z}`, broadcast and embedded rounding only on EVEX forms; VSIB only where the form has it;
+//! immediates only within the slot's range (signed or unsigned reading of the slot's width,
+//! as GNU as accepts them).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use iced_x86::{Code, EncodingKind, MemorySize, OpCodeInfo, OpCodeOperandKind as K, Register};
+
+use crate::ir::{Decor, Mem, OperandKind};
+use crate::regs::{Reg, RegClass};
+
+/// Mnemonic aliases that iced spells differently (Intel SDM Vol. 2, "Jcc", "SETcc", "CMOVcc"
+/// list the synonyms); `movabs` is GNU as' name for the 64-bit-immediate `mov`.
+const CONDITION_ALIASES: [(&str, &str); 14] = [
+    ("z", "e"),
+    ("nz", "ne"),
+    ("c", "b"),
+    ("nae", "b"),
+    ("nc", "ae"),
+    ("nb", "ae"),
+    ("na", "be"),
+    ("nbe", "a"),
+    ("pe", "p"),
+    ("po", "np"),
+    ("nge", "l"),
+    ("nl", "ge"),
+    ("ng", "le"),
+    ("nle", "g"),
+];
+
+/// Forms by lower-case mnemonic, in iced's `Code` order.
+fn table() -> &'static BTreeMap<String, Vec<Code>> {
+    static TABLE: OnceLock<BTreeMap<String, Vec<Code>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut map: BTreeMap<String, Vec<Code>> = BTreeMap::new();
+        for code in Code::values() {
+            let op = code.op_code();
+            if !op.is_instruction() || !op.mode64() {
+                continue;
+            }
+            if !matches!(
+                op.encoding(),
+                EncodingKind::Legacy | EncodingKind::VEX | EncodingKind::EVEX | EncodingKind::XOP | EncodingKind::D3NOW
+            ) {
+                continue;
+            }
+            let name = format!("{:?}", code.mnemonic()).to_ascii_lowercase();
+            map.entry(name).or_default().push(code);
+        }
+        map
+    })
+}
+
+/// The forms of a mnemonic, after applying aliases. `movabs` keeps only the imm64 form.
+pub fn lookup(mnemonic: &str) -> Option<(String, Vec<Code>)> {
+    if mnemonic == "movabs" {
+        return Some(("mov".into(), vec![Code::Mov_r64_imm64]));
+    }
+    if mnemonic == "sal" {
+        return table().get("shl").map(|f| ("shl".into(), f.clone()));
+    }
+    if let Some(f) = table().get(mnemonic) {
+        return Some((mnemonic.to_owned(), f.clone()));
+    }
+    for stem in ["j", "set", "cmov"] {
+        if let Some(cond) = mnemonic.strip_prefix(stem) {
+            if let Some((_, canon)) = CONDITION_ALIASES.iter().find(|(a, _)| *a == cond) {
+                let name = format!("{stem}{canon}");
+                return table().get(&name).map(|f| (name, f.clone()));
+            }
+        }
+    }
+    None
+}
+
+/// Every mnemonic the table knows, for suggestions.
+pub fn mnemonics() -> impl Iterator<Item = &'static str> {
+    table().keys().map(String::as_str)
+}
+
+/// Operand slots an author never writes: string-instruction memory operands.
+pub fn is_implicit(kind: K) -> bool {
+    matches!(kind, K::seg_rSI | K::es_rDI | K::seg_rDI | K::seg_rBX_al)
+}
+
+/// The slots of a form that the author writes, with their operand index in iced's numbering.
+pub fn explicit_slots(op: &OpCodeInfo) -> Vec<(u32, K)> {
+    (0..op.op_count())
+        .map(|i| (i, op.op_kind(i)))
+        .filter(|(_, k)| !is_implicit(*k))
+        .collect()
+}
+
+/// How strictly to match: `Strict` is what selection uses; `Loose` ignores decorations,
+/// register banks 16–31 and memory sizes so diagnostics can say *why* nothing matched.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    Strict,
+    Loose,
+}
+
+pub fn is_evex(op: &OpCodeInfo) -> bool {
+    op.encoding() == EncodingKind::EVEX
+}
+
+/// Whether `operand` fits the slot `kind` of form `op` at explicit position `pos`.
+pub fn fits(op: &OpCodeInfo, kind: K, operand: &OperandKind, strict: Strictness) -> bool {
+    let strict = strict == Strictness::Strict;
+    match operand {
+        OperandKind::Reg(reg, decor) => {
+            (!strict || decor_ok(op, decor)) && reg_fits(op, kind, *reg, strict)
+        }
+        OperandKind::Mem(mem, decor) => {
+            (!strict || decor_ok(op, decor)) && mem_fits(op, kind, mem, strict)
+        }
+        OperandKind::Imm(v) => imm_fits(kind, *v),
+        OperandKind::Label(_) => matches!(kind, K::br64_1 | K::br64_4 | K::xbegin_4 | K::brdisp_4),
+        OperandKind::Rounding(_) | OperandKind::Sae => false,
+    }
+}
+
+fn decor_ok(op: &OpCodeInfo, decor: &Decor) -> bool {
+    decor.mask.is_none() && !decor.zero || is_evex(op)
+}
+
+fn reg_fits(op: &OpCodeInfo, kind: K, reg: Reg, strict: bool) -> bool {
+    let r = match reg {
+        Reg::Phys(r) => r,
+        Reg::Virt(v) => return virt_fits(kind, v.class, v.size),
+    };
+    let high_ok = !strict || is_evex(op) || !(r.is_vector_register() && r.number() >= 16);
+    let class_ok = match kind {
+        K::r8_or_mem | K::r8_reg | K::r8_opcode => r.is_gpr8(),
+        K::r16_or_mem | K::r16_reg | K::r16_reg_mem | K::r16_rm | K::r16_opcode => r.is_gpr16(),
+        K::r32_or_mem | K::r32_or_mem_mpx | K::r32_reg | K::r32_reg_mem | K::r32_rm | K::r32_opcode | K::r32_vvvv => {
+            r.is_gpr32()
+        }
+        K::r64_or_mem | K::r64_or_mem_mpx | K::r64_reg | K::r64_reg_mem | K::r64_rm | K::r64_opcode | K::r64_vvvv => {
+            r.is_gpr64()
+        }
+        K::mm_or_mem | K::mm_reg | K::mm_rm => r.is_mm(),
+        K::xmm_or_mem | K::xmm_reg | K::xmm_rm | K::xmm_vvvv | K::xmm_is4 | K::xmm_is5 => r.is_xmm(),
+        K::xmmp3_vvvv => r.is_xmm() && r.number() % 4 == 0,
+        K::ymm_or_mem | K::ymm_reg | K::ymm_rm | K::ymm_vvvv | K::ymm_is4 | K::ymm_is5 => r.is_ymm(),
+        K::zmm_or_mem | K::zmm_reg | K::zmm_rm | K::zmm_vvvv => r.is_zmm(),
+        K::zmmp3_vvvv => r.is_zmm() && r.number() % 4 == 0,
+        K::k_or_mem | K::k_reg | K::k_rm | K::k_vvvv => r.is_k(),
+        K::kp1_reg => r.is_k() && r.number() % 2 == 0,
+        K::tmm_reg | K::tmm_rm | K::tmm_vvvv => r.is_tmm(),
+        K::seg_reg => r.is_segment_register(),
+        K::cr_reg => r.is_cr(),
+        K::dr_reg => r.is_dr(),
+        K::sti_opcode => r.is_st(),
+        K::st0 => r == Register::ST0,
+        K::al => r == Register::AL,
+        K::cl => r == Register::CL,
+        K::ax => r == Register::AX,
+        K::dx => r == Register::DX,
+        K::eax => r == Register::EAX,
+        K::rax => r == Register::RAX,
+        K::es => r == Register::ES,
+        K::cs => r == Register::CS,
+        K::ss => r == Register::SS,
+        K::ds => r == Register::DS,
+        K::fs => r == Register::FS,
+        K::gs => r == Register::GS,
+        _ => false,
+    };
+    class_ok && high_ok
+}
+
+fn virt_fits(kind: K, class: RegClass, size: u8) -> bool {
+    match class {
+        RegClass::Gpr => matches!(
+            (kind, size),
+            (K::r8_or_mem | K::r8_reg | K::r8_opcode, 1)
+                | (K::r16_or_mem | K::r16_reg | K::r16_reg_mem | K::r16_rm | K::r16_opcode, 2)
+                | (K::r32_or_mem | K::r32_reg | K::r32_reg_mem | K::r32_rm | K::r32_opcode | K::r32_vvvv, 4)
+                | (K::r64_or_mem | K::r64_reg | K::r64_reg_mem | K::r64_rm | K::r64_opcode | K::r64_vvvv, 8)
+        ),
+        RegClass::Vec => matches!(
+            (kind, size),
+            (K::xmm_or_mem | K::xmm_reg | K::xmm_rm | K::xmm_vvvv | K::xmm_is4 | K::xmm_is5, 16)
+                | (K::ymm_or_mem | K::ymm_reg | K::ymm_rm | K::ymm_vvvv | K::ymm_is4 | K::ymm_is5, 32)
+                | (K::zmm_or_mem | K::zmm_reg | K::zmm_rm | K::zmm_vvvv, 64)
+        ),
+        RegClass::Mask => matches!(kind, K::k_or_mem | K::k_reg | K::k_rm | K::k_vvvv),
+    }
+}
+
+fn mem_fits(op: &OpCodeInfo, kind: K, mem: &Mem, strict: bool) -> bool {
+    let vsib = match kind {
+        K::mem_vsib32x | K::mem_vsib64x => Some(16),
+        K::mem_vsib32y | K::mem_vsib64y => Some(32),
+        K::mem_vsib32z | K::mem_vsib64z => Some(64),
+        K::mem
+        | K::mem_mpx
+        | K::mem_mib
+        | K::sibmem
+        | K::r8_or_mem
+        | K::r16_or_mem
+        | K::r32_or_mem
+        | K::r32_or_mem_mpx
+        | K::r64_or_mem
+        | K::r64_or_mem_mpx
+        | K::mm_or_mem
+        | K::xmm_or_mem
+        | K::ymm_or_mem
+        | K::zmm_or_mem
+        | K::k_or_mem => None,
+        _ => return false,
+    };
+    let index_ok = match (vsib, mem.index) {
+        (None, None) => true,
+        (None, Some(Reg::Phys(r))) => r.is_gpr64(),
+        (None, Some(Reg::Virt(v))) => v.class == RegClass::Gpr,
+        (Some(_), None) => false,
+        (Some(bytes), Some(Reg::Phys(r))) => r.is_vector_register() && r.size() == bytes,
+        (Some(bytes), Some(Reg::Virt(v))) => v.class == RegClass::Vec && usize::from(v.size) == bytes,
+    };
+    if !index_ok {
+        return false;
+    }
+    if !strict {
+        return true;
+    }
+    if let Some(Reg::Phys(r)) = mem.index {
+        if r.is_vector_register() && r.number() >= 16 && !is_evex(op) {
+            return false;
+        }
+    }
+    if mem.bcst {
+        if !(is_evex(op) && op.can_broadcast()) {
+            return false;
+        }
+        return match mem.size {
+            None => true,
+            Some(s) => op.broadcast_memory_size().size() == s.bytes(),
+        };
+    }
+    match mem.size {
+        None => true,
+        Some(s) => {
+            let form = op.memory_size();
+            form == MemorySize::Unknown || form.size() == s.bytes()
+        }
+    }
+}
+
+/// Immediate ranges, read as GNU as reads them: a slot of width w accepts the signed and the
+/// unsigned values of w bits; sign-extended slots accept what sign-extends to the operand.
+fn imm_fits(kind: K, v: i128) -> bool {
+    let sext = |bits: u32, opbits: u32| {
+        let lo = -(1i128 << (bits - 1));
+        let hi = (1i128 << (bits - 1)) - 1;
+        let full = 1i128 << opbits;
+        (lo..=hi).contains(&v) || (full + lo..full).contains(&v)
+    };
+    let width = |bits: u32| (-(1i128 << (bits - 1))..(1i128 << bits)).contains(&v);
+    match kind {
+        K::imm8 => width(8),
+        K::imm8_const_1 => v == 1,
+        K::imm4_m2z => (0..=15).contains(&v),
+        K::imm8sex16 => sext(8, 16),
+        K::imm8sex32 => sext(8, 32),
+        K::imm8sex64 => sext(8, 64),
+        K::imm16 => width(16),
+        K::imm32 => width(32),
+        K::imm32sex64 => sext(32, 64),
+        K::imm64 => width(64),
+        _ => false,
+    }
+}
+
+/// Whether a slot takes an immediate.
+pub fn is_imm_slot(kind: K) -> bool {
+    matches!(
+        kind,
+        K::imm8
+            | K::imm8_const_1
+            | K::imm4_m2z
+            | K::imm8sex16
+            | K::imm8sex32
+            | K::imm8sex64
+            | K::imm16
+            | K::imm32
+            | K::imm32sex64
+            | K::imm64
+    )
+}
+
+/// The ISA tier of a form: selection prefers legacy, then VEX (and XOP/3DNow!), then EVEX.
+pub fn tier(op: &OpCodeInfo) -> u8 {
+    match op.encoding() {
+        EncodingKind::Legacy => 0,
+        EncodingKind::EVEX => 2,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn looks_up_aliases() {
+        assert_eq!(lookup("jz").map(|f| f.0), Some("je".to_owned()));
+        assert_eq!(lookup("cmovnae").map(|f| f.0), Some("cmovb".to_owned()));
+        assert_eq!(lookup("setnz").map(|f| f.0), Some("setne".to_owned()));
+        assert_eq!(lookup("movabs").map(|f| f.1), Some(vec![Code::Mov_r64_imm64]));
+        assert!(lookup("vfmadd231ps").is_some());
+        assert!(lookup("vaddpz").is_none());
+    }
+
+    #[test]
+    fn immediate_ranges() {
+        assert!(imm_fits(K::imm8sex32, -128));
+        assert!(imm_fits(K::imm8sex32, 0xFFFF_FFF0));
+        assert!(!imm_fits(K::imm8sex32, 128));
+        assert!(imm_fits(K::imm8, 255));
+        assert!(!imm_fits(K::imm8, 256));
+        assert!(imm_fits(K::imm32sex64, -1));
+        assert!(!imm_fits(K::imm32sex64, 0xFFFF_FFFF));
+        assert!(imm_fits(K::imm64, u64::MAX as i128));
+        assert!(!imm_fits(K::imm64, u64::MAX as i128 + 1));
+    }
+
+    #[test]
+    fn high_vector_registers_need_evex() {
+        let vex = Code::VEX_Vaddps_xmm_xmm_xmmm128.op_code();
+        let evex = Code::EVEX_Vaddps_xmm_k1z_xmm_xmmm128b32.op_code();
+        let x17 = Reg::Phys(Register::XMM17);
+        assert!(!reg_fits(vex, K::xmm_reg, x17, true));
+        assert!(reg_fits(vex, K::xmm_reg, x17, false));
+        assert!(reg_fits(evex, K::xmm_reg, x17, true));
+    }
+}

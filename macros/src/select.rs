@@ -1,0 +1,407 @@
+//! Stage 3, **select**: bind each instruction to one iced-x86 form and validate it.
+//!
+//! Takes the IR from `eval`; guarantees for every instruction a `Code` whose operand slots
+//! accept the operands as written, chosen by (1) the least demanding encoding — legacy, then
+//! VEX, then EVEX, so writing an AVX instruction never silently requires AVX-512 — and (2) the
+//! shortest encoding, ties going to iced's table order (which matches GNU as). Then it checks
+//! what iced's encoder would silently accept: write masks, `{z}`, broadcast, embedded
+//! rounding and SAE only on forms that allow them (`OpCodeInfo::can_*`), `{z}` only with a
+//! mask and a register destination, k0 never as a mask, gathers with their required mask and
+//! distinct registers, prefixes only where the form takes them.
+
+use iced_x86::{Code, Encoder, OpCodeInfo};
+use proc_macro2::Span;
+
+use crate::diag::{self, Errors};
+use crate::forms::{self, Strictness};
+use crate::instr;
+use crate::ir::{Inst, Item, LabelId, Operand, OperandKind, Prefix, Program, RetValue};
+use crate::regs::Reg;
+
+/// An instruction bound to its form.
+#[derive(Clone, Debug)]
+pub struct SelInst {
+    pub code: Code,
+    pub inst: Inst,
+}
+
+#[derive(Clone, Debug)]
+pub enum SItem {
+    Inst(SelInst),
+    Label(LabelId),
+    Align(u32, Span),
+    Return(RetValue, Span),
+}
+
+pub struct Selected {
+    pub items: Vec<SItem>,
+    pub consts: Vec<crate::ir::Const>,
+    pub label_count: u32,
+}
+
+/// Selects a form for every instruction, collecting every error.
+pub fn select(program: Program) -> syn::Result<Selected> {
+    let mut errors = Errors::new();
+    let mut items = Vec::with_capacity(program.items.len());
+    for item in program.items {
+        match item {
+            Item::Inst(inst) => match select_inst(inst) {
+                Ok(s) => items.push(SItem::Inst(s)),
+                Err(e) => errors.push_err(e),
+            },
+            Item::Label(l, _) => items.push(SItem::Label(l)),
+            Item::Align(n, span) => items.push(SItem::Align(n, span)),
+            Item::Return(v, span) => items.push(SItem::Return(v, span)),
+        }
+    }
+    errors.finish()?;
+    Ok(Selected { items, consts: program.consts, label_count: program.label_count })
+}
+
+const PREFIXES: [(&str, Prefix); 6] = [
+    ("rep_", Prefix::Rep),
+    ("repe_", Prefix::Repe),
+    ("repz_", Prefix::Repe),
+    ("repne_", Prefix::Repne),
+    ("repnz_", Prefix::Repne),
+    ("lock_", Prefix::Lock),
+];
+
+/// Splits `rep_movsb` into (`Rep`, forms of `movsb`).
+fn resolve_mnemonic(inst: &Inst) -> syn::Result<(String, Option<Prefix>, Vec<Code>)> {
+    if let Some((name, forms)) = forms::lookup(&inst.mnemonic) {
+        return Ok((name, inst.prefix, forms));
+    }
+    for (p, prefix) in PREFIXES {
+        if let Some(rest) = inst.mnemonic.strip_prefix(p) {
+            if let Some((name, forms)) = forms::lookup(rest) {
+                return Ok((name, Some(prefix), forms));
+            }
+        }
+    }
+    if inst.mnemonic == "ret" {
+        return Err(err(inst, inst.span, "write `return;` (or `return reg;`) instead of `ret()`: the epilogue restores saved registers before returning".to_owned()));
+    }
+    let hints = diag::closest(&inst.mnemonic, forms::mnemonics(), 3);
+    let msg = if hints.is_empty() {
+        format!("unknown instruction `{}`", inst.mnemonic)
+    } else {
+        let hints: Vec<String> = hints.iter().map(|h| format!("`{h}`")).collect();
+        format!("unknown instruction `{}`; did you mean {}?", inst.mnemonic, diag::join_or(&hints))
+    };
+    Err(err(inst, inst.span, msg))
+}
+
+/// Appends the unrolling context to a message.
+fn err(inst: &Inst, span: Span, msg: String) -> syn::Error {
+    match &inst.note {
+        Some(note) => syn::Error::new(span, format!("{msg} ({note})")),
+        None => syn::Error::new(span, msg),
+    }
+}
+
+pub fn select_inst(mut inst: Inst) -> syn::Result<SelInst> {
+    let (name, prefix, codes) = resolve_mnemonic(&inst)?;
+    inst.mnemonic = name;
+    inst.prefix = prefix;
+    let written: Vec<&Operand> = inst
+        .operands
+        .iter()
+        .filter(|o| !matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae))
+        .collect();
+    let matches = |code: &Code, strict: Strictness| {
+        let op = code.op_code();
+        let slots = forms::explicit_slots(op);
+        slots.len() == written.len()
+            && slots.iter().zip(&written).all(|((_, k), o)| forms::fits(op, *k, &o.kind, strict))
+    };
+    let strict: Vec<Code> = codes.iter().copied().filter(|c| matches(c, Strictness::Strict)).collect();
+    if strict.is_empty() {
+        let loose: Vec<Code> = codes.iter().copied().filter(|c| matches(c, Strictness::Loose)).collect();
+        return Err(explain_mismatch(&inst, &written, &codes, &loose));
+    }
+    let best_tier = strict.iter().map(|c| forms::tier(c.op_code())).min().unwrap_or(0);
+    let mut tiered: Vec<Code> = strict.into_iter().filter(|c| forms::tier(c.op_code()) == best_tier).collect();
+    check_ambiguous_size(&inst, &written, &tiered)?;
+    // Branches: take the near form; BlockEncoder shortens it to rel8 when the target reaches.
+    if tiered.iter().any(|c| c.op_code().op_kind(0) == iced_x86::OpCodeOperandKind::br64_4) {
+        tiered.retain(|c| c.op_code().op_kind(0) != iced_x86::OpCodeOperandKind::br64_1);
+    }
+    let code = shortest(&inst, &tiered)?;
+    validate(&inst, code.op_code())?;
+    Ok(SelInst { code, inst })
+}
+
+fn shortest(inst: &Inst, codes: &[Code]) -> syn::Result<Code> {
+    let mut best: Option<(usize, Code)> = None;
+    let mut first_err = None;
+    for &code in codes {
+        let measured = instr::build(code, &inst.operands, inst.prefix, &instr::Dummy)
+            .and_then(|i| Encoder::new(64).encode(&i, 0x1000).map_err(|e| e.to_string()));
+        match measured {
+            Ok(len) if best.is_none_or(|(l, _)| len < l) => best = Some((len, code)),
+            Ok(_) => {}
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    match (best, first_err) {
+        (Some((_, code)), _) => Ok(code),
+        (None, Some(e)) => Err(err(inst, inst.span, format!("`{}` cannot be encoded with these operands: {e}", inst.mnemonic))),
+        (None, None) => Err(diag::internal(inst.span, "no candidate forms")),
+    }
+}
+
+/// Without a size qualifier, a memory operand must leave exactly one memory size.
+fn check_ambiguous_size(inst: &Inst, written: &[&Operand], codes: &[Code]) -> syn::Result<()> {
+    let Some(mem_op) = written.iter().find(|o| matches!(&o.kind, OperandKind::Mem(m, _) if m.size.is_none()))
+    else {
+        return Ok(());
+    };
+    let bcst = matches!(&mem_op.kind, OperandKind::Mem(m, _) if m.bcst);
+    let mut sizes: Vec<usize> = codes
+        .iter()
+        .map(|c| {
+            let op = c.op_code();
+            if bcst { op.broadcast_memory_size().size() } else { op.memory_size().size() }
+        })
+        .filter(|s| *s != 0)
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    if sizes.len() <= 1 {
+        return Ok(());
+    }
+    let spell: Vec<String> = sizes
+        .iter()
+        .filter_map(|s| crate::ir::MemSize::from_bytes(*s))
+        .map(|s| format!("`{}[...]`", s.name()))
+        .collect();
+    Err(err(
+        inst,
+        mem_op.span,
+        format!(
+            "ambiguous memory operand size for `{}`: write {}{}",
+            inst.mnemonic,
+            diag::join_or(&spell),
+            if bcst { " before `.bcst()`" } else { "" }
+        ),
+    ))
+}
+
+fn validate(inst: &Inst, op: &OpCodeInfo) -> syn::Result<()> {
+    let m = &inst.mnemonic;
+    let mut mem_operand = false;
+    for (pos, o) in inst.operands.iter().enumerate() {
+        let decor = match &o.kind {
+            OperandKind::Reg(_, d) => Some(d),
+            OperandKind::Mem(_, d) => {
+                mem_operand = true;
+                Some(d)
+            }
+            _ => None,
+        };
+        let Some(decor) = decor else { continue };
+        if let Some(k) = decor.mask {
+            if pos != 0 {
+                return Err(err(inst, o.span, "a write mask goes on the destination (first) operand".into()));
+            }
+            if !op.can_use_op_mask_register() {
+                return Err(err(inst, o.span, format!("`{m}` cannot take a write mask")));
+            }
+            if k == Reg::Phys(iced_x86::Register::K0) {
+                return Err(err(inst, o.span, "k0 cannot be a write mask (it means \"no mask\"); use k1–k7".into()));
+            }
+        }
+        if decor.zero {
+            if decor.mask.is_none() {
+                return Err(err(inst, o.span, "`.z()` (zeroing) needs a write mask: write `.k(k1).z()`".into()));
+            }
+            if !op.can_use_zeroing_masking() || matches!(o.kind, OperandKind::Mem(..)) {
+                return Err(err(inst, o.span, format!("`{m}` cannot use zeroing-masking here (a memory destination only merges)")));
+            }
+        }
+    }
+    let has_mask = inst.operands.first().is_some_and(|o| {
+        matches!(&o.kind, OperandKind::Reg(_, d) | OperandKind::Mem(_, d) if d.mask.is_some())
+    });
+    if op.require_op_mask_register() && !has_mask {
+        return Err(err(inst, inst.span, format!("`{m}` requires a write mask on its destination, e.g. `zmm0.k(k1)`")));
+    }
+    let decorators: Vec<&Operand> =
+        inst.operands.iter().filter(|o| matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae)).collect();
+    if decorators.len() > 1 {
+        return Err(err(inst, decorators[1].span, "give at most one of the rounding modes / `sae`".into()));
+    }
+    if let Some(d) = decorators.first() {
+        let (ok, what) = match d.kind {
+            OperandKind::Rounding(_) => (op.can_use_rounding_control(), "embedded rounding"),
+            _ => (op.can_suppress_all_exceptions(), "`sae` (suppress all exceptions)"),
+        };
+        if !forms::is_evex(op) || !ok {
+            return Err(err(inst, d.span, format!("this form of `{m}` cannot take {what}; it needs an EVEX form that supports it (`{}`)", op.instruction_string())));
+        }
+        if mem_operand {
+            return Err(err(inst, d.span, format!("{what} needs register operands: with a memory operand EVEX.b means broadcast")));
+        }
+    }
+    if op.requires_unique_reg_nums() {
+        check_unique_regs(inst)?;
+    }
+    let prefix_ok = match inst.prefix {
+        None => true,
+        Some(Prefix::Rep | Prefix::Repe) => op.can_use_rep_prefix(),
+        Some(Prefix::Repne) => op.can_use_repne_prefix(),
+        Some(Prefix::Lock) => op.can_use_lock_prefix() && mem_operand,
+    };
+    if !prefix_ok {
+        return Err(err(inst, inst.span, format!("`{m}` cannot take this prefix here")));
+    }
+    Ok(())
+}
+
+/// Gathers and some AVX-512 forms #UD when destination, index and mask share a number
+/// (Intel SDM Vol. 2, VGATHERDPS: "#UD if any pair of the index, mask, or destination
+/// registers are the same").
+fn check_unique_regs(inst: &Inst) -> syn::Result<()> {
+    let mut seen: Vec<(usize, Span)> = Vec::new();
+    for o in &inst.operands {
+        let regs: Vec<Reg> = match &o.kind {
+            OperandKind::Reg(r, _) => vec![*r],
+            OperandKind::Mem(m, _) => m.index.into_iter().collect(),
+            _ => vec![],
+        };
+        for r in regs {
+            if let Reg::Phys(p) = r {
+                if p.is_vector_register() {
+                    if seen.iter().any(|(n, _)| *n == p.number()) {
+                        return Err(err(inst, o.span, format!("`{}` needs distinct destination, source and index registers", inst.mnemonic)));
+                    }
+                    seen.push((p.number(), o.span));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe(o: &Operand) -> String {
+    match &o.kind {
+        OperandKind::Reg(Reg::Phys(r), _) => {
+            if r.is_gpr() {
+                format!("r{}", r.size() * 8)
+            } else if r.is_xmm() {
+                "xmm".into()
+            } else if r.is_ymm() {
+                "ymm".into()
+            } else if r.is_zmm() {
+                "zmm".into()
+            } else if r.is_k() {
+                "k".into()
+            } else {
+                crate::regs::name(*r)
+            }
+        }
+        OperandKind::Reg(Reg::Virt(v), _) => format!("{:?}{}", v.class, v.size).to_lowercase(),
+        OperandKind::Mem(m, _) => match (m.size, m.bcst) {
+            (Some(s), false) => format!("m{}", s.bytes() * 8),
+            (Some(s), true) => format!("m{}bcst", s.bytes() * 8),
+            (None, true) => "mbcst".into(),
+            (None, false) => "mem".into(),
+        },
+        OperandKind::Imm(_) => "imm".into(),
+        OperandKind::Label(_) => "label".into(),
+        OperandKind::Rounding(_) => "{rounding}".into(),
+        OperandKind::Sae => "{sae}".into(),
+    }
+}
+
+fn explain_mismatch(inst: &Inst, written: &[&Operand], codes: &[Code], loose: &[Code]) -> syn::Error {
+    let m = &inst.mnemonic;
+    let evex_loose = loose.iter().any(|c| forms::is_evex(c.op_code()));
+    for o in written {
+        let (decor, is_mem) = match &o.kind {
+            OperandKind::Reg(_, d) => (d, false),
+            OperandKind::Mem(_, d) => (d, true),
+            _ => continue,
+        };
+        if (decor.mask.is_some() || decor.zero) && !evex_loose {
+            return err(inst, o.span, format!("`{m}` has no EVEX (AVX-512) form for these operands, so it cannot take a write mask or `.z()`"));
+        }
+        if let OperandKind::Mem(mem, _) = &o.kind {
+            if mem.bcst && !loose.iter().any(|c| c.op_code().can_broadcast()) {
+                return err(inst, o.span, format!("`{m}` cannot broadcast a memory operand here (`.bcst()` needs an EVEX form that supports it)"));
+            }
+        }
+        let high = match &o.kind {
+            OperandKind::Reg(Reg::Phys(r), _) => r.is_vector_register() && r.number() >= 16,
+            OperandKind::Mem(mem, _) => mem.index.and_then(Reg::phys).is_some_and(|r| r.is_vector_register() && r.number() >= 16),
+            _ => false,
+        };
+        if high && !loose.is_empty() && !evex_loose {
+            return err(inst, o.span, format!("vector registers 16–31 need EVEX (AVX-512) encoding, and `{m}` has only legacy/VEX forms for these operands; use registers 0–15"));
+        }
+        if is_mem && !loose.is_empty() {
+            if let OperandKind::Mem(mem, _) = &o.kind {
+                if let Some(s) = mem.size {
+                    let mut sizes: Vec<String> = loose
+                        .iter()
+                        .map(|c| c.op_code().memory_size().size())
+                        .filter(|s| *s != 0)
+                        .filter_map(crate::ir::MemSize::from_bytes)
+                        .map(|s| format!("`{}`", s.name()))
+                        .collect();
+                    sizes.dedup();
+                    return err(inst, o.span, format!("`{m}` does not take a `{}` memory operand here; its forms take {}", s.name(), diag::join_or(&sizes)));
+                }
+            }
+        }
+    }
+    if let Some(e) = immediate_out_of_range(inst, written, codes) {
+        return e;
+    }
+    let desc: Vec<String> = written.iter().map(|o| describe(o)).collect();
+    let mut forms_list: Vec<String> = codes.iter().map(|c| format!("  {}", c.op_code().instruction_string())).collect();
+    forms_list.dedup();
+    let total = forms_list.len();
+    forms_list.truncate(12);
+    if total > 12 {
+        forms_list.push(format!("  ... and {} more", total - 12));
+    }
+    err(
+        inst,
+        inst.span,
+        format!(
+            "no form of `{m}` takes operands ({}); the forms are:\n{}",
+            desc.join(", "),
+            forms_list.join("\n")
+        ),
+    )
+}
+
+/// If the operands fit some form except for an immediate's value, say so at the immediate.
+fn immediate_out_of_range(inst: &Inst, written: &[&Operand], codes: &[Code]) -> Option<syn::Error> {
+    let pos = written.iter().position(|o| matches!(o.kind, OperandKind::Imm(_)))?;
+    let OperandKind::Imm(v) = written[pos].kind else { return None };
+    let near: Vec<&Code> = codes
+        .iter()
+        .filter(|c| {
+            let op = c.op_code();
+            let slots = forms::explicit_slots(op);
+            slots.len() == written.len()
+                && forms::is_imm_slot(slots[pos].1)
+                && slots
+                    .iter()
+                    .zip(written)
+                    .enumerate()
+                    .all(|(i, ((_, k), o))| i == pos || forms::fits(op, *k, &o.kind, Strictness::Strict))
+        })
+        .collect();
+    let widest = near.iter().map(|c| c.op_code().instruction_string()).next()?;
+    Some(err(
+        inst,
+        written[pos].span,
+        format!("immediate {v} is out of range for `{}` (`{widest}`)", inst.mnemonic),
+    ))
+}

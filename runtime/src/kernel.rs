@@ -1,0 +1,230 @@
+//! Kernel metadata and dispatch.
+//!
+//! Generated code builds one `static` [`KernelInfo`] per kernel, listing its variants best
+//! first, and one `static` [`Dispatch`] that holds the entry point in use. Contract:
+//!
+//! * [`Dispatch::get`] never returns the entry of a variant whose `features` the CPU lacks.
+//! * The first call resolves; concurrent first calls may both resolve, but they store the same
+//!   pointer (resolution is a pure function of the CPU), so the race is benign.
+//! * Later calls are one `Relaxed` load and a null check.
+
+use core::fmt;
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use crate::Feature;
+use crate::detect;
+
+/// A kernel variant's entry point, type-erased (the generated wrapper knows its real type).
+#[derive(Clone, Copy, Debug)]
+pub struct EntryPoint(pub *const ());
+
+// SAFETY: an entry point is the address of immutable machine code in the binary's text.
+unsafe impl Sync for EntryPoint {}
+unsafe impl Send for EntryPoint {}
+
+/// Maps a byte offset in a variant's code to the line of the DSL source that produced it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceLine {
+    /// Offset of the instruction's first byte from the start of the variant's code.
+    pub offset: u32,
+    /// 1-based line in the source file, or 0 for code the compiler added (prologue, epilogue).
+    pub line: u32,
+}
+
+/// One compiled variant of a kernel.
+#[derive(Debug)]
+pub struct VariantInfo {
+    /// Variant name, e.g. `"baseline"` or `"avx2+fma"`.
+    pub name: &'static str,
+    /// The function symbol in the binary's text (what `nm`, `perf` and `gdb` show).
+    pub symbol: &'static str,
+    /// The address of the code.
+    pub entry: EntryPoint,
+    /// Features the variant was declared for.
+    pub declared: &'static [Feature],
+    /// Features its instructions actually require (the union of iced-x86's `cpuid_features`).
+    pub used: &'static [Feature],
+    /// Code followed by the aligned constant pool, exactly as placed in the binary.
+    pub bytes: &'static [u8],
+    /// Bytes of code (the pool starts at or after this offset, aligned).
+    pub code_size: u32,
+    /// Bytes of constant pool at the end of `bytes`.
+    pub pool_size: u32,
+    /// Source line of each instruction, by offset.
+    pub lines: &'static [SourceLine],
+}
+
+/// Everything known about one kernel.
+#[derive(Debug)]
+pub struct KernelInfo {
+    /// The Rust name of the kernel function.
+    pub name: &'static str,
+    /// Path of the source file that defines it.
+    pub file: &'static str,
+    /// Variants, best first: dispatch takes the first one the CPU supports.
+    pub variants: &'static [VariantInfo],
+}
+
+impl VariantInfo {
+    /// The features in `used` that this CPU (and OS) does not support.
+    pub fn missing_features(&self) -> MissingFeatures {
+        MissingFeatures::of(self.used)
+    }
+
+    /// Whether this CPU can run the variant.
+    pub fn is_supported(&self) -> bool {
+        self.missing_features().is_empty()
+    }
+
+    /// The entry point if the CPU can run the variant, or the features it lacks.
+    ///
+    /// # Errors
+    ///
+    /// Returns the missing features when the CPU cannot run the variant.
+    pub fn checked_entry(&self) -> Result<EntryPoint, MissingFeatures> {
+        let missing = self.missing_features();
+        if missing.is_empty() {
+            Ok(self.entry)
+        } else {
+            Err(missing)
+        }
+    }
+}
+
+impl KernelInfo {
+    /// The variant dispatch picks on this CPU: the first whose features are all present.
+    pub fn best_supported(&self) -> Option<&'static VariantInfo> {
+        self.variants.iter().find(|v| v.is_supported())
+    }
+
+    /// The variant with this name.
+    pub fn variant(&self, name: &str) -> Option<&'static VariantInfo> {
+        self.variants.iter().find(|v| v.name == name)
+    }
+}
+
+/// A set of features this CPU lacks (at most [`MissingFeatures::CAPACITY`] are recorded).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MissingFeatures {
+    items: [Option<Feature>; Self::CAPACITY],
+    len: usize,
+    overflow: bool,
+}
+
+impl MissingFeatures {
+    /// How many missing features are recorded by name.
+    pub const CAPACITY: usize = 16;
+
+    /// The features of `required` that [`detect::is_detected`] reports absent.
+    pub fn of(required: &[Feature]) -> Self {
+        let mut out = MissingFeatures {
+            items: [None; Self::CAPACITY],
+            len: 0,
+            overflow: false,
+        };
+        for &f in required {
+            if detect::is_detected(f) {
+                continue;
+            }
+            if out.len < Self::CAPACITY {
+                out.items[out.len] = Some(f);
+                out.len += 1;
+            } else {
+                out.overflow = true;
+            }
+        }
+        out
+    }
+
+    /// True when nothing is missing.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The missing features.
+    pub fn iter(&self) -> impl Iterator<Item = Feature> + '_ {
+        self.items[..self.len].iter().flatten().copied()
+    }
+}
+
+impl fmt::Display for MissingFeatures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, feat) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(feat.name())?;
+        }
+        if self.overflow {
+            f.write_str(", ...")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for MissingFeatures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MissingFeatures[{self}]")
+    }
+}
+
+/// The entry point a kernel's wrapper calls through.
+pub struct Dispatch {
+    ptr: AtomicPtr<()>,
+    kernel: &'static KernelInfo,
+}
+
+impl Dispatch {
+    /// A dispatcher that resolves `kernel` on first use.
+    pub const fn new(kernel: &'static KernelInfo) -> Self {
+        Dispatch {
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
+            kernel,
+        }
+    }
+
+    /// The entry point of the best variant this CPU supports.
+    ///
+    /// # Panics
+    ///
+    /// When the CPU supports none of the variants; the message names the kernel and, for
+    /// each variant, the features this CPU lacks.
+    #[inline(always)]
+    pub fn get(&self) -> *const () {
+        let p = self.ptr.load(Ordering::Relaxed);
+        if p.is_null() { self.resolve() } else { p }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn resolve(&self) -> *const () {
+        match self.kernel.best_supported() {
+            Some(v) => {
+                self.ptr.store(v.entry.0 as *mut (), Ordering::Relaxed);
+                v.entry.0
+            }
+            None => unsupported(self.kernel),
+        }
+    }
+}
+
+#[cold]
+fn unsupported(kernel: &KernelInfo) -> ! {
+    struct Why<'a>(&'a KernelInfo);
+    impl fmt::Display for Why<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for (i, v) in self.0.variants.iter().enumerate() {
+                if i > 0 {
+                    f.write_str("; ")?;
+                }
+                write!(f, "variant `{}` needs {}", v.name, v.missing_features())?;
+            }
+            Ok(())
+        }
+    }
+    panic!(
+        "asmforge: kernel `{}` cannot run on this CPU: {}",
+        kernel.name,
+        Why(kernel)
+    )
+}
