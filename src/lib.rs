@@ -1,7 +1,99 @@
 //! # asmforge
 //!
-//! Write x86-64 assembly kernels inside Rust functions; asmforge encodes them while your crate
-//! compiles and places the machine code in your binary as a named function.
+//! Write x86-64 assembly kernels inside Rust functions. `#[asmforge::kernel]` evaluates the
+//! body — a small assembly language in Rust syntax, with compile-time loops, conditionals and
+//! parameters — selects and validates each instruction against iced-x86's tables, encodes it
+//! while your crate compiles, and places the machine code in your binary's text as a named
+//! function symbol. You call the kernel like any Rust function.
+//!
+//! ```
+//! use asmforge::kernel;
+//!
+//! /// out[i] = a[i] + b[i]
+//! #[kernel]
+//! pub unsafe fn add_f32(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
+//!     xor(eax, eax);
+//!     test(n, n);
+//!     jz(done);
+//!     label!(top);
+//!     movss(xmm0, [a + rax * 4]);
+//!     addss(xmm0, [b + rax * 4]);
+//!     movss([out + rax * 4], xmm0);
+//!     inc(rax);
+//!     cmp(rax, n);
+//!     jb(top);
+//!     label!(done);
+//! }
+//!
+//! let (a, b, mut out) = ([1.0f32, 2.0], [10.0f32, 20.0], [0.0f32; 2]);
+//! unsafe { add_f32(a.as_ptr(), b.as_ptr(), out.as_mut_ptr(), 2) };
+//! assert_eq!(out, [11.0, 22.0]);
+//! assert!(add_f32::INFO.variants[0].symbol.starts_with("__asmforge_"));
+//! ```
+//!
+//! # The DSL
+//!
+//! **Signature.** Parameters are integers (`i8`..`u64`, `isize`, `usize`), raw pointers, `f32`,
+//! `f64`, or slices `&[T]` / `&mut [T]` of those; the return type is `()`, an integer, a
+//! pointer, `f32` or `f64`. The kernel is called through `extern "sysv64"` on every OS, so
+//! arguments arrive in System V registers: integers and pointers in rdi, rsi, rdx, rcx, r8, r9;
+//! floats in xmm0–xmm7. In the body, a parameter's name *is* its register, viewed at the
+//! parameter's width (`n: u32` is `esi` if it is the second integer argument). A slice `x` is
+//! its pointer register, and `x.len()` its length register.
+//!
+//! **Instructions** are calls with lower-case iced-x86 / Intel mnemonics and Intel operand
+//! order: `vfmadd231ps(acc, x, [y + i * 32])`. Every 64-bit-mode legacy, VEX and EVEX form
+//! iced-x86 knows can be written. Aliases: `jz`/`jnz`/`jc`/... and the matching `setcc` and
+//! `cmovcc`, `sal`, and `movabs` (forces the 64-bit immediate `mov`). Prefixes are part of the
+//! name: `rep_movsb()`, `repne_scasb()`, `lock_xadd([rdi], eax)`. Rust keywords take `r#`:
+//! `r#loop(top)`. Return with `return;` or `return reg;` (the value moves to rax / xmm0);
+//! `ret()` is rejected because the epilogue must run.
+//!
+//! **Operands.**
+//!
+//! | written | meaning |
+//! |---|---|
+//! | `rax`, `r8d`, `r9b`, `xmm17`, `ymm3`, `zmm31`, `k1`, `st0`, `mm2` | registers |
+//! | `[base + index * scale + disp]` | memory; scale 1/2/4/8, rsp never an index |
+//! | `dword[rdi + 8]` | with a size: `byte word dword fword qword tbyte xmmword ymmword zmmword` |
+//! | `dword[rdi].bcst()` | AVX-512 broadcast (`{1toN}`) |
+//! | `zmm1.k(k2)`, `zmm1.k(k2).z()` | write mask, zeroing-masking (destination only) |
+//! | `rn_sae`, `rd_sae`, `ru_sae`, `rz_sae`, `sae` | embedded rounding / SAE, as an extra operand |
+//! | `42`, `-1`, `N * 8`, `0xdead_beef` | immediates (compile-time expressions), range-checked |
+//! | `top` (an undefined name) | a label: branch target; `[top]` addresses it RIP-relative |
+//! | `f32x8(0.5)`, `u64(7)`, `i32x4(1, 2, 3, 4)` | a pool constant as a memory operand |
+//! | `f32(0.5).bcst()` | a pooled scalar broadcast to every lane |
+//! | `reg.r32()`, `reg.r8()`, `reg.xmm()`, `reg.ymm()`, `reg.zmm()` | other views of a register |
+//!
+//! Constants `T(v)` / `TxN(v)` / `TxN(v0, .., vN-1)` for `T` in `i8 u8 i16 u16 i32 u32 i64 u64
+//! f32 f64` go into a pool after the code: deduplicated (also a scalar found inside a vector),
+//! each aligned to its size, addressed RIP-relative, so the code is position-independent.
+//!
+//! **Compile time.** `let` / `let mut` / `const`, integer and boolean arithmetic (overflow past
+//! 64 bits is an error), comparisons, `for` over ranges (`0..N`, `(0..N).rev()`,
+//! `(0..N).step_by(k)`) and arrays (unrolled), `if`/`else` on compile-time booleans, `match`
+//! with literal, range, `|` and guard patterns, arrays of registers (`let acc = [ymm0, ymm1];
+//! acc[k]`). Kernel parameters come from the attribute: `#[kernel(params(UNROLL = 4, OP =
+//! vpaddd))]` — integers, booleans or identifiers; an identifier parameter can be called as a
+//! mnemonic (`OP(x, y, z)`) or names a register.
+//!
+//! **Control flow.** `label!(name);` defines a label (labels are scoped to the block, so one
+//! inside an unrolled loop body is a fresh label per iteration); `jmp`/`jcc`/`call`/`loop` take
+//! a label and are relaxed to rel8 when the target is near; `align!(16);` pads with multi-byte
+//! NOPs so the next instruction (a loop head) starts aligned.
+//!
+//! **Frame.** Callee-saved registers the body writes (rbx, rbp, r12–r15) are pushed and popped
+//! automatically; `vzeroupper` is added before returning from code that used ymm/zmm 0–15.
+//!
+//! **Selection.** Among the forms that fit the operands, asmforge takes the least demanding
+//! encoding (legacy, then VEX, then EVEX — EVEX only when a mask, broadcast, rounding, zmm or
+//! register 16–31 demands it), then the shortest. Everything the encoder would silently
+//! mis-encode is a compile error at your token.
+//!
+//! **Metadata.** Each kernel `k` has a module `k` beside it with `k::INFO`, a [`KernelInfo`]:
+//! symbol, bytes, code and pool sizes, the CPU features the instructions use, and a source-line
+//! map. Calling a kernel on a CPU that lacks a feature it uses panics with a message naming
+//! the kernel and the features, instead of faulting on an illegal instruction.
 #![no_std]
 
 pub use asmforge_macros::kernel;

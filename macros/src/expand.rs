@@ -37,10 +37,15 @@ const BASELINE: &str = "baseline";
 
 fn compile(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let kernel = ast::parse(attr, item)?;
-    let program = eval::eval(&kernel)?;
-    let selected = select::select(program)?;
-    let framed = frame::lay_out_frame(selected)?;
-    let encoded = encode::encode(framed)?;
+    let encoded = compile_variant(&kernel)?;
     let variants = [emit::Variant { name: BASELINE.to_owned(), encoded }];
     Ok(emit::emit(&kernel, &variants))
+}
+
+/// Runs eval through encode for one variant of a parsed kernel.
+pub(crate) fn compile_variant(kernel: &ast::Kernel) -> syn::Result<encode::Encoded> {
+    let program = eval::eval(kernel)?;
+    let selected = select::select(program)?;
+    let framed = frame::lay_out_frame(selected)?;
+    encode::encode(framed)
 }

@@ -82,6 +82,23 @@ pub fn lay_out_frame(sel: Selected) -> syn::Result<Framed> {
     Ok(Framed { items, consts: sel.consts, saved: facts.saved, vzeroupper: facts.dirty_upper })
 }
 
+/// The selected instructions with no prologue, epilogue or returns: what encoding tests
+/// compare with an assembler.
+#[cfg(test)]
+pub fn bare(sel: Selected) -> Framed {
+    let items = sel
+        .items
+        .into_iter()
+        .filter_map(|item| match item {
+            SItem::Inst(s) => Some(FItem::Inst(s)),
+            SItem::Label(l) => Some(FItem::Label(l)),
+            SItem::Align(a, _) => Some(FItem::Align(a)),
+            SItem::Return(..) => None,
+        })
+        .collect();
+    Framed { items, consts: sel.consts, saved: vec![], vzeroupper: false }
+}
+
 struct Facts {
     saved: Vec<Register>,
     dirty_upper: bool,
@@ -98,11 +115,16 @@ fn analyse(items: &[SItem]) -> Facts {
         let SItem::Inst(s) = item else { continue };
         let Ok(ins) = instr::build(s.code, &s.inst.operands, s.inst.prefix, &instr::Dummy) else { continue };
         vex |= !matches!(s.code.op_code().encoding(), iced_x86::EncodingKind::Legacy);
+        // Upper halves become dirty only through 256/512-bit operands: VEX.128 and EVEX.128
+        // writes zero them (Intel SDM Vol. 1, 14.1.3), which iced reports as a zmm write.
+        dirty_upper |= (0..ins.op_count()).any(|i| {
+            ins.op_kind(i) == iced_x86::OpKind::Register && {
+                let r = ins.op_register(i);
+                (r.is_ymm() || r.is_zmm()) && r.number() < 16
+            }
+        });
         for used in factory.info(&ins).used_registers() {
             let r = used.register();
-            if (r.is_ymm() || r.is_zmm()) && r.number() < 16 {
-                dirty_upper = true;
-            }
             let writes = matches!(
                 used.access(),
                 OpAccess::Write | OpAccess::CondWrite | OpAccess::ReadWrite | OpAccess::ReadCondWrite

@@ -1,5 +1,8 @@
 // Generated from iced-x86 1.22's `CpuidFeature` (same names, same order) so that the macro
-// can name every feature an instruction form may require. Do not edit by hand.
+// can name every feature an instruction form may require. The descriptions are iced's doc
+// comments as plain text: its markdown escapes (`\[bit 5\]`, not valid in a Rust string) and
+// link definitions are removed, and PadLock's `[6] = exists` reads `bit 6 = exists` so rustdoc
+// does not take it for a link. Do not edit by hand beyond that.
 
 feature_list! {
     INTEL8086 => "8086 or later",
@@ -83,10 +86,10 @@ feature_list! {
     MPX => "CPUID.(EAX=07H, ECX=0H):EBX.MPX[bit 14]",
     MSR => "CPUID.01H:EDX.MSR[bit 5]",
     MULTIBYTENOP => "Multi-byte nops (`0F1F /0`): CPUID.01H.EAX[Bits 11:8] = 0110B or 1111B",
-    PADLOCK_ACE => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.ACE[Bits 7:6] = 11B ([6] = exists, [7] = enabled)",
-    PADLOCK_PHE => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.PHE[Bits 11:10] = 11B ([10] = exists, [11] = enabled)",
-    PADLOCK_PMM => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.PMM[Bits 13:12] = 11B ([12] = exists, [13] = enabled)",
-    PADLOCK_RNG => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.RNG[Bits 3:2] = 11B ([2] = exists, [3] = enabled)",
+    PADLOCK_ACE => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.ACE[Bits 7:6] = 11B (bit 6 = exists, bit 7 = enabled)",
+    PADLOCK_PHE => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.PHE[Bits 11:10] = 11B (bit 10 = exists, bit 11 = enabled)",
+    PADLOCK_PMM => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.PMM[Bits 13:12] = 11B (bit 12 = exists, bit 13 = enabled)",
+    PADLOCK_RNG => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.RNG[Bits 3:2] = 11B (bit 2 = exists, bit 3 = enabled)",
     PAUSE => "`PAUSE` instruction (Pentium 4 or later)",
     PCLMULQDQ => "CPUID.01H:ECX.PCLMULQDQ[bit 1]",
     PCOMMIT => "CPUID.(EAX=07H, ECX=0H):EBX.PCOMMIT[bit 22]",
@@ -147,7 +150,7 @@ feature_list! {
     CYRIX_DDI => "Cyrix DDI instructions: `BB0_Reset`, `BB1_Reset`, `CPU_READ`, `CPU_WRITE` (MediaGX, GXm, GXLV, GX1)",
     CYRIX_EMMI => "Cyrix AND CPUID.80000001H:EDX.EMMI[bit 24]",
     CYRIX_DMI => "Cyrix DMI instructions: `DMINT`, `RDM` (AMD Geode GX/LX)",
-    CENTAUR_AIS => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.AIS[Bits 1:0] = 11B ([0] = exists, [1] = enabled)",
+    CENTAUR_AIS => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.AIS[Bits 1:0] = 11B (bit 0 = exists, bit 1 = enabled)",
     MOV_TR => "MOV to/from TR (80386, Intel486, Cyrix, Geode)",
     SMM => "`RSM` instruction (some 386s, some 486s, Pentium and later)",
     TDX => "CPUID.(EAX=??H, ECX=?H):???.????[bit ??]",
@@ -157,7 +160,7 @@ feature_list! {
     UINTR => "CPUID.(EAX=07H, ECX=0H):EDX.UINTR[bit 5]",
     HRESET => "CPUID.(EAX=07H, ECX=01H):EAX.HRESET[bit 22]",
     AVX_VNNI => "CPUID.(EAX=07H, ECX=01H):EAX.AVX-VNNI[bit 4]",
-    PADLOCK_GMI => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.GMI[Bits 5:4] = 11B ([4] = exists, [5] = enabled)",
+    PADLOCK_GMI => "CPUID.0C0000000H:EAX >= 0C0000001H AND CPUID.0C0000001H:EDX.GMI[Bits 5:4] = 11B (bit 4 = exists, bit 5 = enabled)",
     FRED => "CPUID.(EAX=07H, ECX=01H):EAX.FRED[bit 17]",
     LKGS => "CPUID.(EAX=07H, ECX=01H):EAX.LKGS[bit 18]",
     AVX512_FP16 => "CPUID.(EAX=07H, ECX=0H):EDX.AVX512-FP16[bit 23]",

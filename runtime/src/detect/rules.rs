@@ -15,9 +15,10 @@
 //! | `Mpx`  | 3 BNDREGS, 4 BNDCSR        | MPX                                               |
 //! | `Lwp`  | 62 LWP                     | AMD LWP                                           |
 //!
-//! VEX-encoded forms fault with #UD unless XCR0[2:1] = 11b, even at 128 bits (SDM Vol. 2A
-//! §2.8, exception type tables), hence `Ymm` for every VEX vector feature including SM3,
-//! which cpufeatures checks with SSE state only. Legacy SSE forms need no XCR0 bit: x86-64
+//! VEX-encoded forms fault with #UD unless `XCR0[2:1] = 11b`, even at 128 bits (they zero the
+//! upper YMM bits; SDM Vol. 2A, table "OS XSAVE Enabling Requirements of Instruction
+//! Categories", and the VEX exception-type tables), hence `Ymm` for every VEX vector feature,
+//! including SM3, which cpufeatures checks with SSE state only. EVEX needs `111xx111b`. Legacy SSE forms need no XCR0 bit: x86-64
 //! operating systems enable SSE through CR4.OSFXSR, which the psABI requires.
 //!
 //! GFNI, VAES and VPCLMULQDQ: cpufeatures requires ZMM state for all three, which would hide

@@ -1,1 +1,0 @@
-//! Unit tests that span several stages.

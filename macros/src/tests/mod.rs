@@ -1,0 +1,36 @@
+//! Tests that drive several stages through the same entry points the macro uses.
+
+mod pipeline;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::{ast, encode, eval, expand, frame, select};
+
+/// Compiles `fn k(<args>) <ret> { <body> }` with the kernel attribute `attr` through every
+/// stage (frame included) and returns the encoded variant.
+pub fn compile(attr: TokenStream, item: TokenStream) -> Result<encode::Encoded, String> {
+    let kernel = ast::parse(attr, item).map_err(|e| e.to_string())?;
+    expand::compile_variant(&kernel).map_err(|e| e.to_string())
+}
+
+/// Encodes the instructions of `body` exactly as a kernel would — same parse, eval, select
+/// and encode — but without prologue, epilogue or `ret`, so the bytes can be compared with
+/// what GNU as makes of the same instructions.
+pub fn encode_body(body: TokenStream) -> Result<Vec<u8>, String> {
+    let item = quote!(fn k() { #body });
+    let kernel = ast::parse(quote!(), item).map_err(|e| e.to_string())?;
+    let program = eval::eval(&kernel).map_err(|e| e.to_string())?;
+    let selected = select::select(program).map_err(|e| e.to_string())?;
+    let encoded = encode::encode(frame::bare(selected)).map_err(|e| e.to_string())?;
+    Ok(encoded.bytes)
+}
+
+/// All error messages of compiling `item`, in order.
+pub fn errors(attr: TokenStream, item: TokenStream) -> Vec<String> {
+    let result = ast::parse(attr, item).and_then(|k| expand::compile_variant(&k));
+    match result {
+        Ok(_) => vec![],
+        Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+    }
+}
