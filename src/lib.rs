@@ -104,5 +104,7 @@ pub use asmforge_runtime::listing;
 
 #[doc(hidden)]
 pub mod __private {
-    pub use asmforge_runtime::{Dispatch, EntryPoint, Feature, KernelInfo, SourceLine, VariantInfo};
+    pub use asmforge_runtime::{
+        Dispatch, EntryPoint, Feature, KernelInfo, SourceLine, VariantInfo,
+    };
 }

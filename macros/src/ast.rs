@@ -44,7 +44,9 @@ pub struct Options {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValType {
     /// Integer of this many bytes.
-    Int { bytes: usize },
+    Int {
+        bytes: usize,
+    },
     Ptr,
     F32,
     F64,
@@ -72,8 +74,14 @@ pub struct Kernel {
 
 /// System V AMD64 ABI §3.2.3: INTEGER class arguments in rdi, rsi, rdx, rcx, r8, r9; SSE
 /// class in xmm0–xmm7; results in rax / xmm0.
-const INT_ARG_REGS: [Register; 6] =
-    [Register::RDI, Register::RSI, Register::RDX, Register::RCX, Register::R8, Register::R9];
+const INT_ARG_REGS: [Register; 6] = [
+    Register::RDI,
+    Register::RSI,
+    Register::RDX,
+    Register::RCX,
+    Register::R8,
+    Register::R9,
+];
 const SSE_ARG_REGS: [Register; 8] = [
     Register::XMM0,
     Register::XMM1,
@@ -127,12 +135,15 @@ impl Parse for ParamSyntax {
         let neg = input.parse::<Option<Token![-]>>()?.is_some();
         let value = if input.peek(syn::LitInt) {
             let lit: syn::LitInt = input.parse()?;
-            let v: i128 = lit.base10_parse().map_err(|_| {
-                syn::Error::new(lit.span(), "integer parameter out of range")
-            })?;
+            let v: i128 = lit
+                .base10_parse()
+                .map_err(|_| syn::Error::new(lit.span(), "integer parameter out of range"))?;
             ParamValue::Int(if neg { -v } else { v })
         } else if neg {
-            return Err(syn::Error::new(input.span(), "expected an integer after `-`"));
+            return Err(syn::Error::new(
+                input.span(),
+                "expected an integer after `-`",
+            ));
         } else if input.peek(syn::LitBool) {
             ParamValue::Bool(input.parse::<syn::LitBool>()?.value)
         } else if input.peek(Ident) {
@@ -166,25 +177,46 @@ pub fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Kernel> {
     };
     for p in &options.params {
         if args.iter().any(|a| a.name == p.name) {
-            errors.push(p.name.span(), format!("`{}` is both a kernel parameter and a function argument", p.name));
+            errors.push(
+                p.name.span(),
+                format!(
+                    "`{}` is both a kernel parameter and a function argument",
+                    p.name
+                ),
+            );
         }
     }
     errors.finish()?;
-    Ok(Kernel { func, options, args, ret })
+    Ok(Kernel {
+        func,
+        options,
+        args,
+        ret,
+    })
 }
 
 fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(t) = &sig.constness {
-        errors.push(t.span, "a kernel cannot be `const fn`: its body runs as machine code");
+        errors.push(
+            t.span,
+            "a kernel cannot be `const fn`: its body runs as machine code",
+        );
     }
     if let Some(t) = &sig.asyncness {
         errors.push(t.span, "a kernel cannot be `async`");
     }
     if let Some(abi) = &sig.abi {
-        errors.push(abi.span(), "remove the ABI: asmforge generates the `extern \"sysv64\"` entry point itself");
+        errors.push(
+            abi.span(),
+            "remove the ABI: asmforge generates the `extern \"sysv64\"` entry point itself",
+        );
     }
     if !sig.generics.params.is_empty() {
-        let only_lifetimes = sig.generics.params.iter().all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
+        let only_lifetimes = sig
+            .generics
+            .params
+            .iter()
+            .all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
         if !only_lifetimes {
             errors.push(sig.generics.span(), "a kernel cannot be generic over types or consts; use `params(...)` in the attribute, or a `macro_rules!` that stamps out kernels");
         }
@@ -201,7 +233,10 @@ fn bind_args(sig: &syn::Signature, errors: &mut Errors) -> Vec<Arg> {
     for input in &sig.inputs {
         let pt = match input {
             syn::FnArg::Receiver(r) => {
-                errors.push(r.span(), "a kernel is a free function; it cannot take `self`");
+                errors.push(
+                    r.span(),
+                    "a kernel is a free function; it cannot take `self`",
+                );
                 continue;
             }
             syn::FnArg::Typed(pt) => pt,
@@ -209,7 +244,10 @@ fn bind_args(sig: &syn::Signature, errors: &mut Errors) -> Vec<Arg> {
         let name = match &*pt.pat {
             syn::Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => pi.ident.clone(),
             other => {
-                errors.push(other.span(), "kernel arguments must be plain names, e.g. `x: *const f32`");
+                errors.push(
+                    other.span(),
+                    "kernel arguments must be plain names, e.g. `x: *const f32`",
+                );
                 continue;
             }
         };
@@ -223,7 +261,9 @@ fn bind_args(sig: &syn::Signature, errors: &mut Errors) -> Vec<Arg> {
         let on_stack = || {
             syn::Error::new(
                 pt.span(),
-                format!("argument `{name}` would be passed on the stack (System V passes 6 integer and 8 floating-point arguments in registers); asmforge does not support stack arguments yet — pass a pointer to a struct instead"),
+                format!(
+                    "argument `{name}` would be passed on the stack (System V passes 6 integer and 8 floating-point arguments in registers); asmforge does not support stack arguments yet — pass a pointer to a struct instead"
+                ),
             )
         };
         let (reg, len_reg) = match ty {
@@ -249,12 +289,18 @@ fn bind_args(sig: &syn::Signature, errors: &mut Errors) -> Vec<Arg> {
                 }
             },
         };
-        args.push(Arg { name, ty, reg, len_reg });
+        args.push(Arg {
+            name,
+            ty,
+            reg,
+            len_reg,
+        });
     }
     args
 }
 
-const UNSUPPORTED_TYPE: &str = "unsupported kernel type: use an integer type (i8..u64, isize, usize), a raw pointer, f32, f64";
+const UNSUPPORTED_TYPE: &str =
+    "unsupported kernel type: use an integer type (i8..u64, isize, usize), a raw pointer, f32, f64";
 
 /// Maps a Rust type to how it travels; `allow_slice` for arguments.
 pub fn val_type(ty: &syn::Type, allow_slice: bool) -> syn::Result<ValType> {
@@ -278,8 +324,13 @@ pub fn val_type(ty: &syn::Type, allow_slice: bool) -> syn::Result<ValType> {
         syn::Type::Paren(p) => val_type(&p.elem, allow_slice),
         syn::Type::Reference(r) if allow_slice => match &*r.elem {
             syn::Type::Slice(s) => match val_type(&s.elem, false) {
-                Ok(ValType::Int { .. } | ValType::F32 | ValType::F64 | ValType::Ptr) => Ok(ValType::Slice),
-                _ => Err(syn::Error::new(s.elem.span(), "slice elements must be integers, floats or raw pointers")),
+                Ok(ValType::Int { .. } | ValType::F32 | ValType::F64 | ValType::Ptr) => {
+                    Ok(ValType::Slice)
+                }
+                _ => Err(syn::Error::new(
+                    s.elem.span(),
+                    "slice elements must be integers, floats or raw pointers",
+                )),
             },
             _ => Err(unsupported(ty, allow_slice)),
         },
@@ -288,7 +339,11 @@ pub fn val_type(ty: &syn::Type, allow_slice: bool) -> syn::Result<ValType> {
 }
 
 fn unsupported(ty: &syn::Type, allow_slice: bool) -> syn::Error {
-    let tail = if allow_slice { ", or a slice `&[T]` / `&mut [T]` of those" } else { " (or nothing)" };
+    let tail = if allow_slice {
+        ", or a slice `&[T]` / `&mut [T]` of those"
+    } else {
+        " (or nothing)"
+    };
     syn::Error::new(ty.span(), format!("{UNSUPPORTED_TYPE}{tail}"))
 }
 
@@ -301,7 +356,9 @@ mod tests {
     fn binds_sysv_registers() {
         let k = parse(
             quote!(params(N = 4, OP = vpaddd, FLAG = true, NEG = -3)),
-            quote!(pub unsafe fn f(a: *const f32, x: f32, s: &[u8], n: i32, y: f64) -> u64 {}),
+            quote!(
+                pub unsafe fn f(a: *const f32, x: f32, s: &[u8], n: i32, y: f64) -> u64 {}
+            ),
         )
         .unwrap();
         let regs: Vec<_> = k.args.iter().map(|a| (a.reg, a.len_reg)).collect();
@@ -315,7 +372,10 @@ mod tests {
                 (Register::XMM1, None)
             ]
         );
-        assert_eq!(k.ret.as_ref().map(|r| r.0.clone()), Some(ValType::Int { bytes: 8 }));
+        assert_eq!(
+            k.ret.as_ref().map(|r| r.0.clone()),
+            Some(ValType::Int { bytes: 8 })
+        );
         let values: Vec<_> = k.options.params.iter().map(|p| p.value.clone()).collect();
         assert_eq!(
             values,
@@ -330,15 +390,41 @@ mod tests {
 
     #[test]
     fn rejects_unsupported_types_and_stack_args() {
-        let err = parse(quote!(), quote!(fn f(a: String) {})).err().unwrap();
+        let err = parse(
+            quote!(),
+            quote!(
+                fn f(a: String) {}
+            ),
+        )
+        .err()
+        .unwrap();
         assert!(err.to_string().contains("unsupported kernel type"));
-        let err = parse(quote!(), quote!(fn f() -> &[u8] {})).err().unwrap();
+        let err = parse(
+            quote!(),
+            quote!(
+                fn f() -> &[u8] {}
+            ),
+        )
+        .err()
+        .unwrap();
         assert!(err.to_string().contains("unsupported kernel type"));
-        let err = parse(quote!(), quote!(fn f(a: u8, b: u8, c: u8, d: u8, e: u8, f: u8, g: u8) {}))
-            .err()
-            .unwrap();
+        let err = parse(
+            quote!(),
+            quote!(
+                fn f(a: u8, b: u8, c: u8, d: u8, e: u8, f: u8, g: u8) {}
+            ),
+        )
+        .err()
+        .unwrap();
         assert!(err.to_string().contains("stack"));
-        let err = parse(quote!(targets(avx)), quote!(fn f() {})).err().unwrap();
+        let err = parse(
+            quote!(targets(avx)),
+            quote!(
+                fn f() {}
+            ),
+        )
+        .err()
+        .unwrap();
         assert!(err.to_string().contains("unknown kernel option"));
     }
 }

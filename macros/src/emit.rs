@@ -55,7 +55,9 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
         infos.push(variant_info(&v.name, &symbol, &local, &v.encoded));
     }
     let kernel_name = name.to_string();
-    let doc = format!("asmforge metadata for the kernel [`{kernel_name}`](fn@{kernel_name}): `INFO` describes its compiled variants.");
+    let doc = format!(
+        "asmforge metadata for the kernel [`{kernel_name}`](fn@{kernel_name}): `INFO` describes its compiled variants."
+    );
     quote! {
         #wrapper
 
@@ -179,9 +181,9 @@ fn variant_info(name: &str, symbol: &str, local: &syn::Ident, enc: &Encoded) -> 
         let ident = format_ident!("{}", format!("{f:?}"));
         quote!(::asmforge::__private::Feature::#ident)
     });
-    let lines = enc.lines.iter().map(|(offset, line)| {
-        quote!(::asmforge::__private::SourceLine { offset: #offset, line: #line })
-    });
+    let lines = enc.lines.iter().map(
+        |(offset, line)| quote!(::asmforge::__private::SourceLine { offset: #offset, line: #line }),
+    );
     quote! {
         ::asmforge::__private::VariantInfo {
             name: #name,
@@ -246,8 +248,18 @@ fn symbol_name(kernel: &Kernel, variant: &str, bytes: &[u8]) -> String {
     h.write(ident.to_string().as_bytes());
     h.write(variant.as_bytes());
     h.write(bytes);
-    let clean = |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
-    format!("__asmforge_{}_{}_{}_{:016x}", clean(&krate), clean(&ident.to_string()), clean(variant), h.0)
+    let clean = |s: &str| {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+    };
+    format!(
+        "__asmforge_{}_{}_{}_{:016x}",
+        clean(&krate),
+        clean(&ident.to_string()),
+        clean(variant),
+        h.0
+    )
 }
 
 struct Fnv(u64);

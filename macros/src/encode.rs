@@ -64,12 +64,18 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
     // Original addresses: every instruction gets one; a label names its next instruction.
     let mut insts = Vec::new();
     let mut labels = BTreeMap::new();
-    let mut blocks = vec![Block { align: 1, insts: vec![] }];
+    let mut blocks = vec![Block {
+        align: 1,
+        insts: vec![],
+    }];
     let mut pending_labels = Vec::new();
     for item in &framed.items {
         match item {
             FItem::Label(l) => pending_labels.push(*l),
-            FItem::Align(a) => blocks.push(Block { align: u64::from(*a), insts: vec![] }),
+            FItem::Align(a) => blocks.push(Block {
+                align: u64::from(*a),
+                insts: vec![],
+            }),
             FItem::Inst(s) => {
                 let orig = ORIG_BASE + insts.len() as u64 * 16;
                 for l in pending_labels.drain(..) {
@@ -86,7 +92,10 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         return Err(diag::internal(site, "label after the last instruction"));
     }
     let (pool, const_offsets, pool_align) = lay_out_pool(&framed.consts);
-    let mut layout = Layout { labels, consts: vec![0; framed.consts.len()] };
+    let mut layout = Layout {
+        labels,
+        consts: vec![0; framed.consts.len()],
+    };
     let mut starts: Vec<u64> = vec![0; blocks.len()];
     let mut pool_at = 0u64;
     for _round in 0..32 {
@@ -100,18 +109,26 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
                     .iter()
                     .map(|&i| {
                         let s = insts[i];
-                        let mut ins = instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
-                            .map_err(|e| diag::internal(s.inst.span, e))?;
+                        let mut ins =
+                            instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
+                                .map_err(|e| diag::internal(s.inst.span, e))?;
                         ins.set_ip(ORIG_BASE + i as u64 * 16);
                         Ok(ins)
                     })
                     .collect::<syn::Result<Vec<_>>>()
             })
             .collect::<syn::Result<_>>()?;
-        let ib: Vec<InstructionBlock<'_>> =
-            built.iter().zip(&starts).map(|(b, s)| InstructionBlock::new(b, *s)).collect();
-        let results = BlockEncoder::encode_slice(64, &ib, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)
-            .map_err(|e| encode_error(&insts, &e.to_string()))?;
+        let ib: Vec<InstructionBlock<'_>> = built
+            .iter()
+            .zip(&starts)
+            .map(|(b, s)| InstructionBlock::new(b, *s))
+            .collect();
+        let results = BlockEncoder::encode_slice(
+            64,
+            &ib,
+            BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS,
+        )
+        .map_err(|e| encode_error(&insts, &e.to_string()))?;
         // Where each block would start given the sizes just produced.
         let mut new_starts = Vec::with_capacity(blocks.len());
         let mut end = 0u64;
@@ -123,12 +140,17 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         let code_end = end;
         let new_pool_at = align_up(code_end, pool_align);
         if new_starts == starts && new_pool_at == pool_at {
-            return Ok(assemble(&blocks, &results, &starts, code_end, pool, pool_at, &insts));
+            return Ok(assemble(
+                &blocks, &results, &starts, code_end, pool, pool_at, &insts,
+            ));
         }
         starts = new_starts;
         pool_at = new_pool_at;
     }
-    Err(diag::internal(site, "code layout did not converge; remove an `align!`"))
+    Err(diag::internal(
+        site,
+        "code layout did not converge; remove an `align!`",
+    ))
 }
 
 fn encode_error(insts: &[&crate::select::SelInst], msg: &str) -> syn::Error {
@@ -161,10 +183,20 @@ fn assemble(
         bytes.resize(pool_at as usize, 0xCC);
         bytes.extend_from_slice(&pool);
     }
-    let mut features: Vec<CpuidFeature> = insts.iter().flat_map(|s| s.code.cpuid_features().iter().copied()).collect();
+    let mut features: Vec<CpuidFeature> = insts
+        .iter()
+        .flat_map(|s| s.code.cpuid_features().iter().copied())
+        .collect();
     features.sort_by_key(|f| *f as u32);
     features.dedup();
-    Encoded { bytes, code_size, pool_size: pool.len() as u32, lines, features, instructions: insts.len() }
+    Encoded {
+        bytes,
+        code_size,
+        pool_size: pool.len() as u32,
+        lines,
+        features,
+        instructions: insts.len(),
+    }
 }
 
 fn align_up(x: u64, a: u64) -> u64 {
@@ -230,9 +262,18 @@ mod tests {
         let four: Vec<u8> = one.iter().copied().cycle().take(16).collect();
         let two = 2.0f64.to_le_bytes().to_vec();
         let consts = vec![
-            Const { bytes: one.clone(), align: 4 },
-            Const { bytes: two.clone(), align: 8 },
-            Const { bytes: four.clone(), align: 16 },
+            Const {
+                bytes: one.clone(),
+                align: 4,
+            },
+            Const {
+                bytes: two.clone(),
+                align: 8,
+            },
+            Const {
+                bytes: four.clone(),
+                align: 16,
+            },
         ];
         let (pool, offsets, align) = lay_out_pool(&consts);
         assert_eq!(align, 16);

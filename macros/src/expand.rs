@@ -38,7 +38,10 @@ const BASELINE: &str = "baseline";
 fn compile(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let kernel = ast::parse(attr, item)?;
     let encoded = compile_variant(&kernel)?;
-    let variants = [emit::Variant { name: BASELINE.to_owned(), encoded }];
+    let variants = [emit::Variant {
+        name: BASELINE.to_owned(),
+        encoded,
+    }];
     Ok(emit::emit(&kernel, &variants))
 }
 

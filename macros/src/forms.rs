@@ -46,7 +46,11 @@ fn table() -> &'static BTreeMap<String, Vec<Code>> {
             }
             if !matches!(
                 op.encoding(),
-                EncodingKind::Legacy | EncodingKind::VEX | EncodingKind::EVEX | EncodingKind::XOP | EncodingKind::D3NOW
+                EncodingKind::Legacy
+                    | EncodingKind::VEX
+                    | EncodingKind::EVEX
+                    | EncodingKind::XOP
+                    | EncodingKind::D3NOW
             ) {
                 continue;
             }
@@ -138,16 +142,28 @@ fn reg_fits(op: &OpCodeInfo, kind: K, reg: Reg, strict: bool) -> bool {
     let class_ok = match kind {
         K::r8_or_mem | K::r8_reg | K::r8_opcode => r.is_gpr8(),
         K::r16_or_mem | K::r16_reg | K::r16_reg_mem | K::r16_rm | K::r16_opcode => r.is_gpr16(),
-        K::r32_or_mem | K::r32_or_mem_mpx | K::r32_reg | K::r32_reg_mem | K::r32_rm | K::r32_opcode | K::r32_vvvv => {
-            r.is_gpr32()
-        }
-        K::r64_or_mem | K::r64_or_mem_mpx | K::r64_reg | K::r64_reg_mem | K::r64_rm | K::r64_opcode | K::r64_vvvv => {
-            r.is_gpr64()
-        }
+        K::r32_or_mem
+        | K::r32_or_mem_mpx
+        | K::r32_reg
+        | K::r32_reg_mem
+        | K::r32_rm
+        | K::r32_opcode
+        | K::r32_vvvv => r.is_gpr32(),
+        K::r64_or_mem
+        | K::r64_or_mem_mpx
+        | K::r64_reg
+        | K::r64_reg_mem
+        | K::r64_rm
+        | K::r64_opcode
+        | K::r64_vvvv => r.is_gpr64(),
         K::mm_or_mem | K::mm_reg | K::mm_rm => r.is_mm(),
-        K::xmm_or_mem | K::xmm_reg | K::xmm_rm | K::xmm_vvvv | K::xmm_is4 | K::xmm_is5 => r.is_xmm(),
+        K::xmm_or_mem | K::xmm_reg | K::xmm_rm | K::xmm_vvvv | K::xmm_is4 | K::xmm_is5 => {
+            r.is_xmm()
+        }
         K::xmmp3_vvvv => r.is_xmm() && r.number() % 4 == 0,
-        K::ymm_or_mem | K::ymm_reg | K::ymm_rm | K::ymm_vvvv | K::ymm_is4 | K::ymm_is5 => r.is_ymm(),
+        K::ymm_or_mem | K::ymm_reg | K::ymm_rm | K::ymm_vvvv | K::ymm_is4 | K::ymm_is5 => {
+            r.is_ymm()
+        }
         K::zmm_or_mem | K::zmm_reg | K::zmm_rm | K::zmm_vvvv => r.is_zmm(),
         K::zmmp3_vvvv => r.is_zmm() && r.number() % 4 == 0,
         K::k_or_mem | K::k_reg | K::k_rm | K::k_vvvv => r.is_k(),
@@ -180,15 +196,38 @@ fn virt_fits(kind: K, class: RegClass, size: u8) -> bool {
         RegClass::Gpr => matches!(
             (kind, size),
             (K::r8_or_mem | K::r8_reg | K::r8_opcode, 1)
-                | (K::r16_or_mem | K::r16_reg | K::r16_reg_mem | K::r16_rm | K::r16_opcode, 2)
-                | (K::r32_or_mem | K::r32_reg | K::r32_reg_mem | K::r32_rm | K::r32_opcode | K::r32_vvvv, 4)
-                | (K::r64_or_mem | K::r64_reg | K::r64_reg_mem | K::r64_rm | K::r64_opcode | K::r64_vvvv, 8)
+                | (
+                    K::r16_or_mem | K::r16_reg | K::r16_reg_mem | K::r16_rm | K::r16_opcode,
+                    2
+                )
+                | (
+                    K::r32_or_mem
+                        | K::r32_reg
+                        | K::r32_reg_mem
+                        | K::r32_rm
+                        | K::r32_opcode
+                        | K::r32_vvvv,
+                    4
+                )
+                | (
+                    K::r64_or_mem
+                        | K::r64_reg
+                        | K::r64_reg_mem
+                        | K::r64_rm
+                        | K::r64_opcode
+                        | K::r64_vvvv,
+                    8
+                )
         ),
         RegClass::Vec => matches!(
             (kind, size),
-            (K::xmm_or_mem | K::xmm_reg | K::xmm_rm | K::xmm_vvvv | K::xmm_is4 | K::xmm_is5, 16)
-                | (K::ymm_or_mem | K::ymm_reg | K::ymm_rm | K::ymm_vvvv | K::ymm_is4 | K::ymm_is5, 32)
-                | (K::zmm_or_mem | K::zmm_reg | K::zmm_rm | K::zmm_vvvv, 64)
+            (
+                K::xmm_or_mem | K::xmm_reg | K::xmm_rm | K::xmm_vvvv | K::xmm_is4 | K::xmm_is5,
+                16
+            ) | (
+                K::ymm_or_mem | K::ymm_reg | K::ymm_rm | K::ymm_vvvv | K::ymm_is4 | K::ymm_is5,
+                32
+            ) | (K::zmm_or_mem | K::zmm_reg | K::zmm_rm | K::zmm_vvvv, 64)
         ),
         RegClass::Mask => matches!(kind, K::k_or_mem | K::k_reg | K::k_rm | K::k_vvvv),
     }
@@ -222,7 +261,9 @@ fn mem_fits(op: &OpCodeInfo, kind: K, mem: &Mem, strict: bool) -> bool {
         (None, Some(Reg::Virt(v))) => v.class == RegClass::Gpr,
         (Some(_), None) => false,
         (Some(bytes), Some(Reg::Phys(r))) => r.is_vector_register() && r.size() == bytes,
-        (Some(bytes), Some(Reg::Virt(v))) => v.class == RegClass::Vec && usize::from(v.size) == bytes,
+        (Some(bytes), Some(Reg::Virt(v))) => {
+            v.class == RegClass::Vec && usize::from(v.size) == bytes
+        }
     };
     if !index_ok {
         return false;
@@ -313,7 +354,10 @@ mod tests {
         assert_eq!(lookup("jz").map(|f| f.0), Some("je".to_owned()));
         assert_eq!(lookup("cmovnae").map(|f| f.0), Some("cmovb".to_owned()));
         assert_eq!(lookup("setnz").map(|f| f.0), Some("setne".to_owned()));
-        assert_eq!(lookup("movabs").map(|f| f.1), Some(vec![Code::Mov_r64_imm64]));
+        assert_eq!(
+            lookup("movabs").map(|f| f.1),
+            Some(vec![Code::Mov_r64_imm64])
+        );
         assert!(lookup("vfmadd231ps").is_some());
         assert!(lookup("vaddpz").is_none());
     }

@@ -25,8 +25,14 @@ use crate::regs::{self, Reg};
 use crate::select::{self, SItem, SelInst, Selected};
 
 /// Callee-saved GPRs in the System V ABI.
-const CALLEE_SAVED: [Register; 6] =
-    [Register::RBX, Register::RBP, Register::R12, Register::R13, Register::R14, Register::R15];
+const CALLEE_SAVED: [Register; 6] = [
+    Register::RBX,
+    Register::RBP,
+    Register::R12,
+    Register::R13,
+    Register::R14,
+    Register::R15,
+];
 
 pub enum FItem {
     Inst(SelInst),
@@ -62,7 +68,10 @@ pub fn lay_out_frame(sel: Selected) -> syn::Result<Framed> {
                     items.push(FItem::Inst(mv));
                 }
                 if i + 1 != n {
-                    let op = Operand { kind: OperandKind::Label(exit), span };
+                    let op = Operand {
+                        kind: OperandKind::Label(exit),
+                        span,
+                    };
                     items.push(FItem::Inst(synth("jmp", vec![op], span)?));
                 }
             }
@@ -77,9 +86,21 @@ pub fn lay_out_frame(sel: Selected) -> syn::Result<Framed> {
     }
     items.push(FItem::Inst(SelInst {
         code: Code::Retnq,
-        inst: Inst { mnemonic: "ret".into(), prefix: None, operands: vec![], span: site, line: 0, note: None },
+        inst: Inst {
+            mnemonic: "ret".into(),
+            prefix: None,
+            operands: vec![],
+            span: site,
+            line: 0,
+            note: None,
+        },
     }));
-    Ok(Framed { items, consts: sel.consts, saved: facts.saved, vzeroupper: facts.dirty_upper })
+    Ok(Framed {
+        items,
+        consts: sel.consts,
+        saved: facts.saved,
+        vzeroupper: facts.dirty_upper,
+    })
 }
 
 /// The selected instructions with no prologue, epilogue or returns: what encoding tests
@@ -96,7 +117,12 @@ pub fn bare(sel: Selected) -> Framed {
             SItem::Return(..) => None,
         })
         .collect();
-    Framed { items, consts: sel.consts, saved: vec![], vzeroupper: false }
+    Framed {
+        items,
+        consts: sel.consts,
+        saved: vec![],
+        vzeroupper: false,
+    }
 }
 
 struct Facts {
@@ -113,7 +139,9 @@ fn analyse(items: &[SItem]) -> Facts {
     let mut vex = false;
     for item in items {
         let SItem::Inst(s) = item else { continue };
-        let Ok(ins) = instr::build(s.code, &s.inst.operands, s.inst.prefix, &instr::Dummy) else { continue };
+        let Ok(ins) = instr::build(s.code, &s.inst.operands, s.inst.prefix, &instr::Dummy) else {
+            continue;
+        };
         vex |= !matches!(s.code.op_code().encoding(), iced_x86::EncodingKind::Legacy);
         // Upper halves become dirty only through 256/512-bit operands: VEX.128 and EVEX.128
         // writes zero them (Intel SDM Vol. 1, 14.1.3), which iced reports as a zmm write.
@@ -127,7 +155,10 @@ fn analyse(items: &[SItem]) -> Facts {
             let r = used.register();
             let writes = matches!(
                 used.access(),
-                OpAccess::Write | OpAccess::CondWrite | OpAccess::ReadWrite | OpAccess::ReadCondWrite
+                OpAccess::Write
+                    | OpAccess::CondWrite
+                    | OpAccess::ReadWrite
+                    | OpAccess::ReadCondWrite
             );
             let full = r.full_register();
             if writes && CALLEE_SAVED.contains(&full) && !saved.contains(&full) {
@@ -136,16 +167,30 @@ fn analyse(items: &[SItem]) -> Facts {
         }
     }
     saved.sort_by_key(|r| CALLEE_SAVED.iter().position(|c| c == r));
-    Facts { saved, dirty_upper, vex }
+    Facts {
+        saved,
+        dirty_upper,
+        vex,
+    }
 }
 
 fn reg_op(r: Register, span: Span) -> Operand {
-    Operand { kind: OperandKind::Reg(Reg::Phys(r), Decor::default()), span }
+    Operand {
+        kind: OperandKind::Reg(Reg::Phys(r), Decor::default()),
+        span,
+    }
 }
 
 /// An instruction the compiler adds, selected like the author's.
 fn synth(mnemonic: &str, operands: Vec<Operand>, span: Span) -> syn::Result<SelInst> {
-    select::select_inst(Inst { mnemonic: mnemonic.into(), prefix: None, operands, span, line: 0, note: None })
+    select::select_inst(Inst {
+        mnemonic: mnemonic.into(),
+        prefix: None,
+        operands,
+        span,
+        line: 0,
+        note: None,
+    })
 }
 
 /// `mov eax, ecx` / `vmovaps xmm0, xmm3` for `return`, or nothing when already in place.
@@ -153,7 +198,10 @@ fn return_move(value: &RetValue, vex: bool) -> syn::Result<Option<SelInst>> {
     match value {
         RetValue::None => Ok(None),
         RetValue::Gpr(Reg::Phys(r), bytes, span) => {
-            let (Some(src), Some(dst)) = (regs::gpr_of_size(*r, *bytes), regs::gpr_of_size(Register::RAX, *bytes)) else {
+            let (Some(src), Some(dst)) = (
+                regs::gpr_of_size(*r, *bytes),
+                regs::gpr_of_size(Register::RAX, *bytes),
+            ) else {
                 return Err(crate::diag::internal(*span, "return register view"));
             };
             if src == dst {
@@ -168,11 +216,20 @@ fn return_move(value: &RetValue, vex: bool) -> syn::Result<Option<SelInst>> {
             if src == Register::XMM0 {
                 return Ok(None);
             }
-            let m = if vex || src.number() >= 16 { "vmovaps" } else { "movaps" };
-            synth(m, vec![reg_op(Register::XMM0, *span), reg_op(src, *span)], *span).map(Some)
+            let m = if vex || src.number() >= 16 {
+                "vmovaps"
+            } else {
+                "movaps"
+            };
+            synth(
+                m,
+                vec![reg_op(Register::XMM0, *span), reg_op(src, *span)],
+                *span,
+            )
+            .map(Some)
         }
-        RetValue::Gpr(Reg::Virt(_), _, span) | RetValue::Float(Reg::Virt(_), _, span) => {
-            Err(crate::diag::internal(*span, "virtual register reached the frame stage"))
-        }
+        RetValue::Gpr(Reg::Virt(_), _, span) | RetValue::Float(Reg::Virt(_), _, span) => Err(
+            crate::diag::internal(*span, "virtual register reached the frame stage"),
+        ),
     }
 }

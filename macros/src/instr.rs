@@ -39,7 +39,9 @@ pub fn build(
     let op = code.op_code();
     let mut ins = Instruction::default();
     ins.set_code(code);
-    let mut written = operands.iter().filter(|o| !matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae));
+    let mut written = operands
+        .iter()
+        .filter(|o| !matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae));
     let mut prev_imm = false;
     for i in 0..op.op_count() {
         let kind = op.op_kind(i);
@@ -53,7 +55,9 @@ pub fn build(
                 ins.set_memory_index(Register::AL);
             }
             _ => {
-                let o = written.next().ok_or("too few operands for the selected form")?;
+                let o = written
+                    .next()
+                    .ok_or("too few operands for the selected form")?;
                 fill(&mut ins, i, kind, o, prev_imm, addrs)?;
                 prev_imm = forms::is_imm_slot(kind);
             }
@@ -82,7 +86,8 @@ pub fn build(
 }
 
 fn phys(r: Reg) -> Result<Register, String> {
-    r.phys().ok_or_else(|| "a virtual register reached encoding unallocated".to_owned())
+    r.phys()
+        .ok_or_else(|| "a virtual register reached encoding unallocated".to_owned())
 }
 
 fn fill(
@@ -107,7 +112,9 @@ fn fill(
             ins.set_op_kind(i, OpKind::NearBranch64);
             ins.set_near_branch64(addrs.label(*l));
         }
-        OperandKind::Rounding(_) | OperandKind::Sae => return Err("decorator in an operand slot".into()),
+        OperandKind::Rounding(_) | OperandKind::Sae => {
+            return Err("decorator in an operand slot".into());
+        }
     }
     Ok(())
 }
@@ -146,7 +153,13 @@ fn set_memory(ins: &mut Instruction, m: &Mem, addrs: &dyn Addresses) -> Result<(
     Ok(())
 }
 
-fn set_immediate(ins: &mut Instruction, i: u32, kind: K, v: i128, prev_imm: bool) -> Result<(), String> {
+fn set_immediate(
+    ins: &mut Instruction,
+    i: u32,
+    kind: K,
+    v: i128,
+    prev_imm: bool,
+) -> Result<(), String> {
     let kind = match kind {
         // The second of two imm8 slots (`enter`, `extrq`, `insertq`) is iced's Immediate8_2nd.
         K::imm8 if prev_imm => OpKind::Immediate8_2nd,
@@ -164,9 +177,10 @@ fn set_immediate(ins: &mut Instruction, i: u32, kind: K, v: i128, prev_imm: bool
     // Truncation is the encoding: selection checked the value fits the slot.
     match kind {
         OpKind::Immediate8_2nd => ins.set_immediate8_2nd(v as u8),
-        OpKind::Immediate8 | OpKind::Immediate8to16 | OpKind::Immediate8to32 | OpKind::Immediate8to64 => {
-            ins.set_immediate8(v as u8)
-        }
+        OpKind::Immediate8
+        | OpKind::Immediate8to16
+        | OpKind::Immediate8to32
+        | OpKind::Immediate8to64 => ins.set_immediate8(v as u8),
         OpKind::Immediate16 => ins.set_immediate16(v as u16),
         OpKind::Immediate32 | OpKind::Immediate32to64 => ins.set_immediate32(v as u32),
         _ => ins.set_immediate64(v as u64),

@@ -67,11 +67,17 @@ impl MemSize {
     }
 
     pub fn from_bytes(n: usize) -> Option<MemSize> {
-        Self::ALL.iter().find(|(_, s)| s.bytes() == n).map(|(_, s)| *s)
+        Self::ALL
+            .iter()
+            .find(|(_, s)| s.bytes() == n)
+            .map(|(_, s)| *s)
     }
 
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, s)| *s == self).map_or("?", |(n, _)| n)
+        Self::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map_or("?", |(n, _)| n)
     }
 }
 

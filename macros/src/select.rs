@@ -55,7 +55,11 @@ pub fn select(program: Program) -> syn::Result<Selected> {
         }
     }
     errors.finish()?;
-    Ok(Selected { items, consts: program.consts, label_count: program.label_count })
+    Ok(Selected {
+        items,
+        consts: program.consts,
+        label_count: program.label_count,
+    })
 }
 
 const PREFIXES: [(&str, Prefix); 6] = [
@@ -87,7 +91,11 @@ fn resolve_mnemonic(inst: &Inst) -> syn::Result<(String, Option<Prefix>, Vec<Cod
         format!("unknown instruction `{}`", inst.mnemonic)
     } else {
         let hints: Vec<String> = hints.iter().map(|h| format!("`{h}`")).collect();
-        format!("unknown instruction `{}`; did you mean {}?", inst.mnemonic, diag::join_or(&hints))
+        format!(
+            "unknown instruction `{}`; did you mean {}?",
+            inst.mnemonic,
+            diag::join_or(&hints)
+        )
     };
     Err(err(inst, inst.span, msg))
 }
@@ -113,18 +121,39 @@ pub fn select_inst(mut inst: Inst) -> syn::Result<SelInst> {
         let op = code.op_code();
         let slots = forms::explicit_slots(op);
         slots.len() == written.len()
-            && slots.iter().zip(&written).all(|((_, k), o)| forms::fits(op, *k, &o.kind, strict))
+            && slots
+                .iter()
+                .zip(&written)
+                .all(|((_, k), o)| forms::fits(op, *k, &o.kind, strict))
     };
-    let strict: Vec<Code> = codes.iter().copied().filter(|c| matches(c, Strictness::Strict)).collect();
+    let strict: Vec<Code> = codes
+        .iter()
+        .copied()
+        .filter(|c| matches(c, Strictness::Strict))
+        .collect();
     if strict.is_empty() {
-        let loose: Vec<Code> = codes.iter().copied().filter(|c| matches(c, Strictness::Loose)).collect();
+        let loose: Vec<Code> = codes
+            .iter()
+            .copied()
+            .filter(|c| matches(c, Strictness::Loose))
+            .collect();
         return Err(explain_mismatch(&inst, &written, &codes, &loose));
     }
-    let best_tier = strict.iter().map(|c| forms::tier(c.op_code())).min().unwrap_or(0);
-    let mut tiered: Vec<Code> = strict.into_iter().filter(|c| forms::tier(c.op_code()) == best_tier).collect();
+    let best_tier = strict
+        .iter()
+        .map(|c| forms::tier(c.op_code()))
+        .min()
+        .unwrap_or(0);
+    let mut tiered: Vec<Code> = strict
+        .into_iter()
+        .filter(|c| forms::tier(c.op_code()) == best_tier)
+        .collect();
     check_ambiguous_size(&inst, &written, &tiered)?;
     // Branches: take the near form; BlockEncoder shortens it to rel8 when the target reaches.
-    if tiered.iter().any(|c| c.op_code().op_kind(0) == iced_x86::OpCodeOperandKind::br64_4) {
+    if tiered
+        .iter()
+        .any(|c| c.op_code().op_kind(0) == iced_x86::OpCodeOperandKind::br64_4)
+    {
         tiered.retain(|c| c.op_code().op_kind(0) != iced_x86::OpCodeOperandKind::br64_1);
     }
     let code = shortest(&inst, &tiered)?;
@@ -136,8 +165,12 @@ fn shortest(inst: &Inst, codes: &[Code]) -> syn::Result<Code> {
     let mut best: Option<(usize, Code)> = None;
     let mut first_err = None;
     for &code in codes {
-        let measured = instr::build(code, &inst.operands, inst.prefix, &instr::Dummy)
-            .and_then(|i| Encoder::new(64).encode(&i, 0x1000).map_err(|e| e.to_string()));
+        let measured =
+            instr::build(code, &inst.operands, inst.prefix, &instr::Dummy).and_then(|i| {
+                Encoder::new(64)
+                    .encode(&i, 0x1000)
+                    .map_err(|e| e.to_string())
+            });
         match measured {
             Ok(len) if best.is_none_or(|(l, _)| len < l) => best = Some((len, code)),
             Ok(_) => {}
@@ -148,14 +181,23 @@ fn shortest(inst: &Inst, codes: &[Code]) -> syn::Result<Code> {
     }
     match (best, first_err) {
         (Some((_, code)), _) => Ok(code),
-        (None, Some(e)) => Err(err(inst, inst.span, format!("`{}` cannot be encoded with these operands: {e}", inst.mnemonic))),
+        (None, Some(e)) => Err(err(
+            inst,
+            inst.span,
+            format!(
+                "`{}` cannot be encoded with these operands: {e}",
+                inst.mnemonic
+            ),
+        )),
         (None, None) => Err(diag::internal(inst.span, "no candidate forms")),
     }
 }
 
 /// Without a size qualifier, a memory operand must leave exactly one memory size.
 fn check_ambiguous_size(inst: &Inst, written: &[&Operand], codes: &[Code]) -> syn::Result<()> {
-    let Some(mem_op) = written.iter().find(|o| matches!(&o.kind, OperandKind::Mem(m, _) if m.size.is_none()))
+    let Some(mem_op) = written
+        .iter()
+        .find(|o| matches!(&o.kind, OperandKind::Mem(m, _) if m.size.is_none()))
     else {
         return Ok(());
     };
@@ -164,7 +206,11 @@ fn check_ambiguous_size(inst: &Inst, written: &[&Operand], codes: &[Code]) -> sy
         .iter()
         .map(|c| {
             let op = c.op_code();
-            if bcst { op.broadcast_memory_size().size() } else { op.memory_size().size() }
+            if bcst {
+                op.broadcast_memory_size().size()
+            } else {
+                op.memory_size().size()
+            }
         })
         .filter(|s| *s != 0)
         .collect();
@@ -205,45 +251,90 @@ fn validate(inst: &Inst, op: &OpCodeInfo) -> syn::Result<()> {
         let Some(decor) = decor else { continue };
         if let Some(k) = decor.mask {
             if pos != 0 {
-                return Err(err(inst, o.span, "a write mask goes on the destination (first) operand".into()));
+                return Err(err(
+                    inst,
+                    o.span,
+                    "a write mask goes on the destination (first) operand".into(),
+                ));
             }
             if !op.can_use_op_mask_register() {
                 return Err(err(inst, o.span, format!("`{m}` cannot take a write mask")));
             }
             if k == Reg::Phys(iced_x86::Register::K0) {
-                return Err(err(inst, o.span, "k0 cannot be a write mask (it means \"no mask\"); use k1–k7".into()));
+                return Err(err(
+                    inst,
+                    o.span,
+                    "k0 cannot be a write mask (it means \"no mask\"); use k1–k7".into(),
+                ));
             }
         }
         if decor.zero {
             if decor.mask.is_none() {
-                return Err(err(inst, o.span, "`.z()` (zeroing) needs a write mask: write `.k(k1).z()`".into()));
+                return Err(err(
+                    inst,
+                    o.span,
+                    "`.z()` (zeroing) needs a write mask: write `.k(k1).z()`".into(),
+                ));
             }
             if !op.can_use_zeroing_masking() || matches!(o.kind, OperandKind::Mem(..)) {
-                return Err(err(inst, o.span, format!("`{m}` cannot use zeroing-masking here (a memory destination only merges)")));
+                return Err(err(
+                    inst,
+                    o.span,
+                    format!(
+                        "`{m}` cannot use zeroing-masking here (a memory destination only merges)"
+                    ),
+                ));
             }
         }
     }
-    let has_mask = inst.operands.first().is_some_and(|o| {
-        matches!(&o.kind, OperandKind::Reg(_, d) | OperandKind::Mem(_, d) if d.mask.is_some())
-    });
+    let has_mask = inst.operands.first().is_some_and(
+        |o| matches!(&o.kind, OperandKind::Reg(_, d) | OperandKind::Mem(_, d) if d.mask.is_some()),
+    );
     if op.require_op_mask_register() && !has_mask {
-        return Err(err(inst, inst.span, format!("`{m}` requires a write mask on its destination, e.g. `zmm0.k(k1)`")));
+        return Err(err(
+            inst,
+            inst.span,
+            format!("`{m}` requires a write mask on its destination, e.g. `zmm0.k(k1)`"),
+        ));
     }
-    let decorators: Vec<&Operand> =
-        inst.operands.iter().filter(|o| matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae)).collect();
+    let decorators: Vec<&Operand> = inst
+        .operands
+        .iter()
+        .filter(|o| matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae))
+        .collect();
     if decorators.len() > 1 {
-        return Err(err(inst, decorators[1].span, "give at most one of the rounding modes / `sae`".into()));
+        return Err(err(
+            inst,
+            decorators[1].span,
+            "give at most one of the rounding modes / `sae`".into(),
+        ));
     }
     if let Some(d) = decorators.first() {
         let (ok, what) = match d.kind {
             OperandKind::Rounding(_) => (op.can_use_rounding_control(), "embedded rounding"),
-            _ => (op.can_suppress_all_exceptions(), "`sae` (suppress all exceptions)"),
+            _ => (
+                op.can_suppress_all_exceptions(),
+                "`sae` (suppress all exceptions)",
+            ),
         };
         if !forms::is_evex(op) || !ok {
-            return Err(err(inst, d.span, format!("this form of `{m}` cannot take {what}; it needs an EVEX form that supports it (`{}`)", op.instruction_string())));
+            return Err(err(
+                inst,
+                d.span,
+                format!(
+                    "this form of `{m}` cannot take {what}; it needs an EVEX form that supports it (`{}`)",
+                    op.instruction_string()
+                ),
+            ));
         }
         if mem_operand {
-            return Err(err(inst, d.span, format!("{what} needs register operands: with a memory operand EVEX.b means broadcast")));
+            return Err(err(
+                inst,
+                d.span,
+                format!(
+                    "{what} needs register operands: with a memory operand EVEX.b means broadcast"
+                ),
+            ));
         }
     }
     if op.requires_unique_reg_nums() {
@@ -256,7 +347,11 @@ fn validate(inst: &Inst, op: &OpCodeInfo) -> syn::Result<()> {
         Some(Prefix::Lock) => op.can_use_lock_prefix() && mem_operand,
     };
     if !prefix_ok {
-        return Err(err(inst, inst.span, format!("`{m}` cannot take this prefix here")));
+        return Err(err(
+            inst,
+            inst.span,
+            format!("`{m}` cannot take this prefix here"),
+        ));
     }
     Ok(())
 }
@@ -276,7 +371,14 @@ fn check_unique_regs(inst: &Inst) -> syn::Result<()> {
             if let Reg::Phys(p) = r {
                 if p.is_vector_register() {
                     if seen.iter().any(|(n, _)| *n == p.number()) {
-                        return Err(err(inst, o.span, format!("`{}` needs distinct destination, source and index registers", inst.mnemonic)));
+                        return Err(err(
+                            inst,
+                            o.span,
+                            format!(
+                                "`{}` needs distinct destination, source and index registers",
+                                inst.mnemonic
+                            ),
+                        ));
                     }
                     seen.push((p.number(), o.span));
                 }
@@ -317,7 +419,12 @@ fn describe(o: &Operand) -> String {
     }
 }
 
-fn explain_mismatch(inst: &Inst, written: &[&Operand], codes: &[Code], loose: &[Code]) -> syn::Error {
+fn explain_mismatch(
+    inst: &Inst,
+    written: &[&Operand],
+    codes: &[Code],
+    loose: &[Code],
+) -> syn::Error {
     let m = &inst.mnemonic;
     let evex_loose = loose.iter().any(|c| forms::is_evex(c.op_code()));
     for o in written {
@@ -327,20 +434,41 @@ fn explain_mismatch(inst: &Inst, written: &[&Operand], codes: &[Code], loose: &[
             _ => continue,
         };
         if (decor.mask.is_some() || decor.zero) && !evex_loose {
-            return err(inst, o.span, format!("`{m}` has no EVEX (AVX-512) form for these operands, so it cannot take a write mask or `.z()`"));
+            return err(
+                inst,
+                o.span,
+                format!(
+                    "`{m}` has no EVEX (AVX-512) form for these operands, so it cannot take a write mask or `.z()`"
+                ),
+            );
         }
         if let OperandKind::Mem(mem, _) = &o.kind {
             if mem.bcst && !loose.iter().any(|c| c.op_code().can_broadcast()) {
-                return err(inst, o.span, format!("`{m}` cannot broadcast a memory operand here (`.bcst()` needs an EVEX form that supports it)"));
+                return err(
+                    inst,
+                    o.span,
+                    format!(
+                        "`{m}` cannot broadcast a memory operand here (`.bcst()` needs an EVEX form that supports it)"
+                    ),
+                );
             }
         }
         let high = match &o.kind {
             OperandKind::Reg(Reg::Phys(r), _) => r.is_vector_register() && r.number() >= 16,
-            OperandKind::Mem(mem, _) => mem.index.and_then(Reg::phys).is_some_and(|r| r.is_vector_register() && r.number() >= 16),
+            OperandKind::Mem(mem, _) => mem
+                .index
+                .and_then(Reg::phys)
+                .is_some_and(|r| r.is_vector_register() && r.number() >= 16),
             _ => false,
         };
         if high && !loose.is_empty() && !evex_loose {
-            return err(inst, o.span, format!("vector registers 16–31 need EVEX (AVX-512) encoding, and `{m}` has only legacy/VEX forms for these operands; use registers 0–15"));
+            return err(
+                inst,
+                o.span,
+                format!(
+                    "vector registers 16–31 need EVEX (AVX-512) encoding, and `{m}` has only legacy/VEX forms for these operands; use registers 0–15"
+                ),
+            );
         }
         if is_mem && !loose.is_empty() {
             if let OperandKind::Mem(mem, _) = &o.kind {
@@ -353,7 +481,15 @@ fn explain_mismatch(inst: &Inst, written: &[&Operand], codes: &[Code], loose: &[
                         .map(|s| format!("`{}`", s.name()))
                         .collect();
                     sizes.dedup();
-                    return err(inst, o.span, format!("`{m}` does not take a `{}` memory operand here; its forms take {}", s.name(), diag::join_or(&sizes)));
+                    return err(
+                        inst,
+                        o.span,
+                        format!(
+                            "`{m}` does not take a `{}` memory operand here; its forms take {}",
+                            s.name(),
+                            diag::join_or(&sizes)
+                        ),
+                    );
                 }
             }
         }
@@ -362,7 +498,10 @@ fn explain_mismatch(inst: &Inst, written: &[&Operand], codes: &[Code], loose: &[
         return e;
     }
     let desc: Vec<String> = written.iter().map(|o| describe(o)).collect();
-    let mut forms_list: Vec<String> = codes.iter().map(|c| format!("  {}", c.op_code().instruction_string())).collect();
+    let mut forms_list: Vec<String> = codes
+        .iter()
+        .map(|c| format!("  {}", c.op_code().instruction_string()))
+        .collect();
     forms_list.dedup();
     let total = forms_list.len();
     forms_list.truncate(12);
@@ -382,8 +521,12 @@ fn explain_mismatch(inst: &Inst, written: &[&Operand], codes: &[Code], loose: &[
 
 /// If the operands fit some form except for an immediate's value, say so at the immediate.
 fn immediate_out_of_range(inst: &Inst, written: &[&Operand], codes: &[Code]) -> Option<syn::Error> {
-    let pos = written.iter().position(|o| matches!(o.kind, OperandKind::Imm(_)))?;
-    let OperandKind::Imm(v) = written[pos].kind else { return None };
+    let pos = written
+        .iter()
+        .position(|o| matches!(o.kind, OperandKind::Imm(_)))?;
+    let OperandKind::Imm(v) = written[pos].kind else {
+        return None;
+    };
     let near: Vec<&Code> = codes
         .iter()
         .filter(|c| {
@@ -395,13 +538,21 @@ fn immediate_out_of_range(inst: &Inst, written: &[&Operand], codes: &[Code]) -> 
                     .iter()
                     .zip(written)
                     .enumerate()
-                    .all(|(i, ((_, k), o))| i == pos || forms::fits(op, *k, &o.kind, Strictness::Strict))
+                    .all(|(i, ((_, k), o))| {
+                        i == pos || forms::fits(op, *k, &o.kind, Strictness::Strict)
+                    })
         })
         .collect();
-    let widest = near.iter().map(|c| c.op_code().instruction_string()).next()?;
+    let widest = near
+        .iter()
+        .map(|c| c.op_code().instruction_string())
+        .next()?;
     Some(err(
         inst,
         written[pos].span,
-        format!("immediate {v} is out of range for `{}` (`{widest}`)", inst.mnemonic),
+        format!(
+            "immediate {v} is out of range for `{}` (`{widest}`)",
+            inst.mnemonic
+        ),
     ))
 }

@@ -87,7 +87,10 @@ impl Evaluator<'_> {
             Expr::Index(i) => self.index(i),
             Expr::Call(c) => {
                 if self.instruction_name(c).is_some() {
-                    self.error(c.func.span(), "an instruction is a statement; it has no value");
+                    self.error(
+                        c.func.span(),
+                        "an instruction is a statement; it has no value",
+                    );
                     return None;
                 }
                 self.builtin_call(c)
@@ -129,7 +132,10 @@ impl Evaluator<'_> {
                 None
             }
             other => {
-                self.error(other.span(), "this Rust expression is not part of the kernel DSL");
+                self.error(
+                    other.span(),
+                    "this Rust expression is not part of the kernel DSL",
+                );
                 None
             }
         }
@@ -139,7 +145,10 @@ impl Evaluator<'_> {
         match self.value_expr(e)? {
             Value::Int(v) => Some(v),
             other => {
-                self.error(e.span(), format!("expected a compile-time integer, found {}", other.kind()));
+                self.error(
+                    e.span(),
+                    format!("expected a compile-time integer, found {}", other.kind()),
+                );
                 None
             }
         }
@@ -165,7 +174,10 @@ impl Evaluator<'_> {
             syn::Lit::Byte(b) => Some(Value::Int(i128::from(b.value()))),
             syn::Lit::Char(c) if c.value().is_ascii() => Some(Value::Int(c.value() as i128)),
             other => {
-                self.error(other.span(), "this literal has no meaning in a kernel; use integers, floats or booleans");
+                self.error(
+                    other.span(),
+                    "this literal has no meaning in a kernel; use integers, floats or booleans",
+                );
                 None
             }
         }
@@ -173,7 +185,10 @@ impl Evaluator<'_> {
 
     fn path(&mut self, p: &syn::ExprPath, ctx: Ctx) -> Option<Value> {
         let Some(ident) = p.path.get_ident() else {
-            self.error(p.span(), "paths are not part of the kernel DSL; use a plain name");
+            self.error(
+                p.span(),
+                "paths are not part of the kernel DSL; use a plain name",
+            );
             return None;
         };
         let name = ident.to_string();
@@ -190,11 +205,21 @@ impl Evaluator<'_> {
         if ctx == Ctx::Operand {
             return Some(Value::Label(self.label_ref(name, ident.span())));
         }
-        let mut candidates: Vec<String> = self.scopes.iter().flat_map(|s| s.vars.keys().cloned()).collect();
+        let mut candidates: Vec<String> = self
+            .scopes
+            .iter()
+            .flat_map(|s| s.vars.keys().cloned())
+            .collect();
         candidates.extend(regs::names().map(str::to_owned));
         let hints = crate::diag::closest(&name, candidates.iter().map(String::as_str), 1);
-        let hint = hints.first().map(|h| format!("; did you mean `{h}`?")).unwrap_or_default();
-        self.error(ident.span(), format!("cannot find `{name}` in this kernel{hint}"));
+        let hint = hints
+            .first()
+            .map(|h| format!("; did you mean `{h}`?"))
+            .unwrap_or_default();
+        self.error(
+            ident.span(),
+            format!("cannot find `{name}` in this kernel{hint}"),
+        );
         None
     }
 
@@ -204,9 +229,17 @@ impl Evaluator<'_> {
             (UnOp::Neg(_), Value::Int(i)) => self.checked(u.span(), Some(-i)),
             (UnOp::Neg(_), Value::Float(f)) => Some(Value::Float(-f)),
             (UnOp::Not(_), Value::Bool(b)) => Some(Value::Bool(!b)),
-            (UnOp::Not(_), Value::Int(i)) => Some(Value::Int(if i < 0 { !i } else { !(i as i64) as i128 })),
+            (UnOp::Not(_), Value::Int(i)) => {
+                Some(Value::Int(if i < 0 { !i } else { !(i as i64) as i128 }))
+            }
             (_, other) => {
-                self.error(u.span(), format!("this operator cannot be applied to {} at compile time", other.kind()));
+                self.error(
+                    u.span(),
+                    format!(
+                        "this operator cannot be applied to {} at compile time",
+                        other.kind()
+                    ),
+                );
                 None
             }
         }
@@ -247,13 +280,23 @@ impl Evaluator<'_> {
         match self.value_expr(e)? {
             Value::Bool(v) => Some(v),
             other => {
-                self.error(e.span(), format!("expected a compile-time boolean, found {}", other.kind()));
+                self.error(
+                    e.span(),
+                    format!("expected a compile-time boolean, found {}", other.kind()),
+                );
                 None
             }
         }
     }
 
-    fn apply(&mut self, op: &BinOp, l: Value, r: Value, span: proc_macro2::Span, lspan: proc_macro2::Span) -> Option<Value> {
+    fn apply(
+        &mut self,
+        op: &BinOp,
+        l: Value,
+        r: Value,
+        span: proc_macro2::Span,
+        lspan: proc_macro2::Span,
+    ) -> Option<Value> {
         use BinOp::*;
         match (l, r) {
             (Value::Int(a), Value::Int(b)) => {
@@ -267,7 +310,10 @@ impl Evaluator<'_> {
                     }
                     Div(_) => a.checked_div(b),
                     Rem(_) => a.checked_rem(b),
-                    Shl(_) => u32::try_from(b).ok().filter(|s| *s < 64).and_then(|s| a.checked_mul(1i128 << s)),
+                    Shl(_) => u32::try_from(b)
+                        .ok()
+                        .filter(|s| *s < 64)
+                        .and_then(|s| a.checked_mul(1i128 << s)),
                     Shr(_) => u32::try_from(b).ok().filter(|s| *s < 128).map(|s| a >> s),
                     BitAnd(_) => Some(a & b),
                     BitOr(_) => Some(a | b),
@@ -305,7 +351,14 @@ impl Evaluator<'_> {
             }
             (l, r) => {
                 let _ = lspan;
-                self.error(span, format!("cannot combine {} and {} at compile time", l.kind(), r.kind()));
+                self.error(
+                    span,
+                    format!(
+                        "cannot combine {} and {} at compile time",
+                        l.kind(),
+                        r.kind()
+                    ),
+                );
                 None
             }
         }
@@ -320,15 +373,23 @@ impl Evaluator<'_> {
             self.error(left.span(), "only a compile-time variable can be assigned");
             return;
         };
-        let Some(rhs) = self.value_expr(right) else { return };
+        let Some(rhs) = self.value_expr(right) else {
+            return;
+        };
         let current = match self.lookup(&name) {
             Some(b) if b.mutable => b.value.clone(),
             Some(_) => {
-                self.error(left.span(), format!("cannot assign twice to `{name}`: declare it with `let mut`"));
+                self.error(
+                    left.span(),
+                    format!("cannot assign twice to `{name}`: declare it with `let mut`"),
+                );
                 return;
             }
             None => {
-                self.error(left.span(), format!("cannot find compile-time variable `{name}`"));
+                self.error(
+                    left.span(),
+                    format!("cannot find compile-time variable `{name}`"),
+                );
                 return;
             }
         };
@@ -356,7 +417,9 @@ impl Evaluator<'_> {
             if has_reg || ctx == Ctx::Operand {
                 return Some(Value::Mem(mem, Decor::default()));
             }
-            return Some(Value::Array(Rc::new(vec![Value::Int(i128::from(mem.disp))])));
+            return Some(Value::Array(Rc::new(vec![Value::Int(i128::from(
+                mem.disp,
+            ))])));
         }
         let mut items = Vec::with_capacity(a.elems.len());
         for e in &a.elems {
@@ -378,7 +441,13 @@ impl Evaluator<'_> {
                 match usize::try_from(n).ok().and_then(|n| items.get(n)) {
                     Some(v) => Some(v.clone()),
                     None => {
-                        self.error(i.index.span(), format!("index {n} is out of bounds for an array of length {}", items.len()));
+                        self.error(
+                            i.index.span(),
+                            format!(
+                                "index {n} is out of bounds for an array of length {}",
+                                items.len()
+                            ),
+                        );
                         None
                     }
                 }
@@ -392,13 +461,20 @@ impl Evaluator<'_> {
 
     fn range(&mut self, r: &syn::ExprRange) -> Option<Value> {
         let (Some(start), Some(end)) = (&r.start, &r.end) else {
-            self.error(r.span(), "a compile-time range needs both bounds, e.g. `0..4`");
+            self.error(
+                r.span(),
+                "a compile-time range needs both bounds, e.g. `0..4`",
+            );
             return None;
         };
         let start_v = self.value_expr(start)?;
         let end_v = self.value_expr(end)?;
         let (Value::Int(s), Value::Int(e)) = (&start_v, &end_v) else {
-            let (bad, span) = if matches!(start_v, Value::Int(_)) { (end_v, end.span()) } else { (start_v, start.span()) };
+            let (bad, span) = if matches!(start_v, Value::Int(_)) {
+                (end_v, end.span())
+            } else {
+                (start_v, start.span())
+            };
             let why = match bad {
                 Value::Reg(..) | Value::Slice(..) => "is a runtime register, not a compile-time integer: unrolled loops need constant bounds; write a runtime loop with `label!` and a conditional jump".to_owned(),
                 other => format!("must be a compile-time integer, not {}", other.kind()),
@@ -406,14 +482,27 @@ impl Evaluator<'_> {
             self.error(span, format!("this range bound {why}"));
             return None;
         };
-        let end = if matches!(r.limits, syn::RangeLimits::Closed(_)) { e + 1 } else { *e };
-        Some(Value::Range { start: *s, end, step: 1, rev: false })
+        let end = if matches!(r.limits, syn::RangeLimits::Closed(_)) {
+            e + 1
+        } else {
+            *e
+        };
+        Some(Value::Range {
+            start: *s,
+            end,
+            step: 1,
+            rev: false,
+        })
     }
 
     fn cast(&mut self, c: &syn::ExprCast) -> Option<Value> {
         let v = self.int(&c.expr)?;
         let ty = match &*c.ty {
-            syn::Type::Path(p) => p.path.get_ident().map(ToString::to_string).unwrap_or_default(),
+            syn::Type::Path(p) => p
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             _ => String::new(),
         };
         let out = match ty.as_str() {
@@ -452,9 +541,16 @@ impl Evaluator<'_> {
                     return None;
                 }
                 let mask = match self.value_expr(&m.args[0])? {
-                    Value::Reg(r, d) if d == Decor::default() && r.phys().is_none_or(|p| p.is_k()) => r,
+                    Value::Reg(r, d)
+                        if d == Decor::default() && r.phys().is_none_or(|p| p.is_k()) =>
+                    {
+                        r
+                    }
                     other => {
-                        self.error(m.args[0].span(), format!("a write mask is a k register (k1–k7), not {}", other.kind()));
+                        self.error(
+                            m.args[0].span(),
+                            format!("a write mask is a k register (k1–k7), not {}", other.kind()),
+                        );
                         return None;
                     }
                 };
@@ -469,24 +565,52 @@ impl Evaluator<'_> {
                 }
                 if let (Some(crate::ir::RipTarget::Const(_)), Some(size)) = (mem.rip, mem.size) {
                     if size.bytes() > 8 {
-                        self.error(span, "broadcast takes a scalar constant, e.g. `f32(0.5).bcst()`");
+                        self.error(
+                            span,
+                            "broadcast takes a scalar constant, e.g. `f32(0.5).bcst()`",
+                        );
                         return None;
                     }
                 }
                 mem.bcst = true;
                 Some(Value::Mem(mem, d))
             }
-            ("len", Value::Slice(_, len)) => want(self, 0).then_some(Value::Reg(Reg::Phys(len), Decor::default())),
-            ("as_ptr", Value::Slice(ptr, _)) => want(self, 0).then_some(Value::Reg(Reg::Phys(ptr), Decor::default())),
-            ("len", Value::Array(items)) => want(self, 0).then(|| Value::Int(items.len() as i128)),
-            ("iter" | "into_iter", v @ (Value::Array(_) | Value::Range { .. })) => want(self, 0).then_some(v),
-            ("rev", Value::Range { start, end, step, rev }) => {
-                want(self, 0).then_some(Value::Range { start, end, step, rev: !rev })
+            ("len", Value::Slice(_, len)) => {
+                want(self, 0).then_some(Value::Reg(Reg::Phys(len), Decor::default()))
             }
+            ("as_ptr", Value::Slice(ptr, _)) => {
+                want(self, 0).then_some(Value::Reg(Reg::Phys(ptr), Decor::default()))
+            }
+            ("len", Value::Array(items)) => want(self, 0).then(|| Value::Int(items.len() as i128)),
+            ("iter" | "into_iter", v @ (Value::Array(_) | Value::Range { .. })) => {
+                want(self, 0).then_some(v)
+            }
+            (
+                "rev",
+                Value::Range {
+                    start,
+                    end,
+                    step,
+                    rev,
+                },
+            ) => want(self, 0).then_some(Value::Range {
+                start,
+                end,
+                step,
+                rev: !rev,
+            }),
             ("rev", Value::Array(items)) => {
                 want(self, 0).then(|| Value::Array(Rc::new(items.iter().rev().cloned().collect())))
             }
-            ("step_by", Value::Range { start, end, step, rev: false }) => {
+            (
+                "step_by",
+                Value::Range {
+                    start,
+                    end,
+                    step,
+                    rev: false,
+                },
+            ) => {
                 if !want(self, 1) {
                     return None;
                 }
@@ -495,9 +619,17 @@ impl Evaluator<'_> {
                     self.error(m.args[0].span(), "`step_by` needs a positive step");
                     return None;
                 }
-                Some(Value::Range { start, end, step: step * by, rev: false })
+                Some(Value::Range {
+                    start,
+                    end,
+                    step: step * by,
+                    rev: false,
+                })
             }
-            (view @ ("r64" | "r32" | "r16" | "r8" | "xmm" | "ymm" | "zmm"), Value::Reg(Reg::Phys(r), d)) => {
+            (
+                view @ ("r64" | "r32" | "r16" | "r8" | "xmm" | "ymm" | "zmm"),
+                Value::Reg(Reg::Phys(r), d),
+            ) => {
                 if !want(self, 0) {
                     return None;
                 }
@@ -566,7 +698,10 @@ impl Evaluator<'_> {
                 }
             }
         }
-        self.error(m.expr.span(), format!("no `match` arm matches {}", scrutinee.show()));
+        self.error(
+            m.expr.span(),
+            format!("no `match` arm matches {}", scrutinee.show()),
+        );
         None
     }
 
@@ -615,7 +750,10 @@ impl Evaluator<'_> {
                 }
             }
             other => {
-                self.error(other.span(), "unsupported pattern: use literals, ranges, names, `_` and `|`");
+                self.error(
+                    other.span(),
+                    "unsupported pattern: use literals, ranges, names, `_` and `|`",
+                );
                 None
             }
         }

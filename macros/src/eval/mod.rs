@@ -25,7 +25,9 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Kernel, ParamValue, ValType};
 use crate::diag::{self, Errors};
-use crate::ir::{Const, ConstId, Decor, Inst, Item, LabelId, OperandKind, Program, RetValue, RipTarget};
+use crate::ir::{
+    Const, ConstId, Decor, Inst, Item, LabelId, OperandKind, Program, RetValue, RipTarget,
+};
 use crate::regs::{self, Reg};
 pub use value::Value;
 
@@ -100,7 +102,9 @@ impl<'k> Evaluator<'k> {
 
     fn finish(mut self) -> syn::Result<Program> {
         // Rewrite references to the labels they resolved to.
-        let target = |id: LabelId, t: &[Option<LabelId>]| t.get(id.0 as usize).copied().flatten().unwrap_or(id);
+        let target = |id: LabelId, t: &[Option<LabelId>]| {
+            t.get(id.0 as usize).copied().flatten().unwrap_or(id)
+        };
         for item in &mut self.items {
             if let Item::Inst(inst) = item {
                 for op in &mut inst.operands {
@@ -117,7 +121,11 @@ impl<'k> Evaluator<'k> {
             }
         }
         self.errors.finish()?;
-        Ok(Program { items: self.items, consts: self.consts, label_count: self.label_target.len() as u32 })
+        Ok(Program {
+            items: self.items,
+            consts: self.consts,
+            label_count: self.label_target.len() as u32,
+        })
     }
 
     /// Reports an error once per token, with the unrolling context.
@@ -139,7 +147,11 @@ impl<'k> Evaluator<'k> {
         if self.iterations.is_empty() {
             return None;
         }
-        let parts: Vec<String> = self.iterations.iter().map(|(n, v)| format!("`{n} = {v}`")).collect();
+        let parts: Vec<String> = self
+            .iterations
+            .iter()
+            .map(|(n, v)| format!("`{n} = {v}`"))
+            .collect();
         Some(format!("in unrolled iteration {}", parts.join(", ")).into())
     }
 
@@ -161,7 +173,9 @@ impl<'k> Evaluator<'k> {
     /// Closes a scope: resolves pending label references against its labels; the rest move
     /// outwards, and at the outermost scope they are errors.
     fn pop_scope(&mut self) {
-        let Some(scope) = self.scopes.pop() else { return };
+        let Some(scope) = self.scopes.pop() else {
+            return;
+        };
         for (name, span, id) in scope.pending {
             if let Some((def, _)) = scope.labels.get(&name) {
                 if let Some(slot) = self.label_target.get_mut(id.0 as usize) {
@@ -170,12 +184,16 @@ impl<'k> Evaluator<'k> {
             } else if let Some(parent) = self.scopes.last_mut() {
                 parent.pending.push((name, span, id));
             } else {
-                let hints = diag::closest(&name, self.all_label_names.iter().map(String::as_str), 2);
+                let hints =
+                    diag::closest(&name, self.all_label_names.iter().map(String::as_str), 2);
                 let hint = match hints.first() {
                     Some(h) => format!("; did you mean `{h}`?"),
                     None => "; define it with `label!(name);`".to_owned(),
                 };
-                self.errors.push(span, format!("cannot find label or value `{name}` in this kernel{hint}"));
+                self.errors.push(
+                    span,
+                    format!("cannot find label or value `{name}` in this kernel{hint}"),
+                );
             }
         }
     }
@@ -199,7 +217,9 @@ impl<'k> Evaluator<'k> {
     fn define_label(&mut self, ident: &syn::Ident) {
         let name = ident.to_string();
         let id = self.new_label();
-        let Some(scope) = self.scopes.last_mut() else { return };
+        let Some(scope) = self.scopes.last_mut() else {
+            return;
+        };
         if let Some((_, first)) = scope.labels.get(&name) {
             let line = first.start().line;
             self.error(ident.span(), format!("label `{name}` is defined twice in this block (first at line {line}); rename one"));
@@ -278,26 +298,41 @@ impl<'k> Evaluator<'k> {
                 }
             }
             syn::Stmt::Item(item) => {
-                self.error(item.span(), "only `const` items are allowed in a kernel body");
+                self.error(
+                    item.span(),
+                    "only `const` items are allowed in a kernel body",
+                );
             }
             syn::Stmt::Expr(e, _) => {
                 self.stmt_expr(e);
             }
             syn::Stmt::Macro(m) => self.macro_stmt(&m.mac),
         }
-        if self.aborted { Flow::Abort } else { Flow::Normal }
+        if self.aborted {
+            Flow::Abort
+        } else {
+            Flow::Normal
+        }
     }
 
     fn local(&mut self, local: &syn::Local) {
         let Some(init) = &local.init else {
-            self.error(local.span(), "a `let` in a kernel needs a value: `let x = ...;`");
+            self.error(
+                local.span(),
+                "a `let` in a kernel needs a value: `let x = ...;`",
+            );
             return;
         };
         if let Some((else_token, _)) = &init.diverge {
-            self.error(else_token.span, "`let ... else` is not supported in a kernel body");
+            self.error(
+                else_token.span,
+                "`let ... else` is not supported in a kernel body",
+            );
             return;
         }
-        let Some(value) = self.value_expr(&init.expr) else { return };
+        let Some(value) = self.value_expr(&init.expr) else {
+            return;
+        };
         self.bind_pattern(&local.pat, value);
     }
 
@@ -314,14 +349,24 @@ impl<'k> Evaluator<'k> {
                         self.bind_pattern(p, v.clone());
                     }
                 }
-                other => self.error(pat.span(), format!("cannot destructure {} with this pattern", other.kind())),
+                other => self.error(
+                    pat.span(),
+                    format!("cannot destructure {} with this pattern", other.kind()),
+                ),
             },
-            _ => self.error(pat.span(), "unsupported pattern: use a name, `_`, or `[a, b, ...]`"),
+            _ => self.error(
+                pat.span(),
+                "unsupported pattern: use a name, `_`, or `[a, b, ...]`",
+            ),
         }
     }
 
     fn macro_stmt(&mut self, mac: &syn::Macro) {
-        let name = mac.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let name = mac
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         match name.as_str() {
             "label" => match mac.parse_body::<syn::Ident>() {
                 Ok(ident) => self.define_label(&ident),
@@ -369,10 +414,16 @@ impl<'k> Evaluator<'k> {
         if self.kernel.ret.is_none() || self.aborted {
             return;
         }
-        let ends_in_return = matches!(block.stmts.last(), Some(syn::Stmt::Expr(syn::Expr::Return(_), _)));
+        let ends_in_return = matches!(
+            block.stmts.last(),
+            Some(syn::Stmt::Expr(syn::Expr::Return(_), _))
+        );
         if !ends_in_return {
             let span = block.brace_token.span.close();
-            self.error(span, "this kernel returns a value: end its body with `return <register>;`");
+            self.error(
+                span,
+                "this kernel returns a value: end its body with `return <register>;`",
+            );
         }
     }
 
@@ -381,23 +432,37 @@ impl<'k> Evaluator<'k> {
         let value = match (&self.kernel.ret, &r.expr) {
             (None, None) => RetValue::None,
             (None, Some(e)) => {
-                self.error(e.span(), "this kernel returns `()`: write `return;`, or declare a return type");
+                self.error(
+                    e.span(),
+                    "this kernel returns `()`: write `return;`, or declare a return type",
+                );
                 return;
             }
             (Some((_, ty_span)), None) => {
                 let ty_span = *ty_span;
                 let _ = ty_span;
-                self.error(span, "this kernel returns a value: write `return <register>;`");
+                self.error(
+                    span,
+                    "this kernel returns a value: write `return <register>;`",
+                );
                 return;
             }
             (Some((ty, _)), Some(e)) => {
                 let ty = ty.clone();
-                let Some(v) = self.operand_value(e) else { return };
+                let Some(v) = self.operand_value(e) else {
+                    return;
+                };
                 let reg = match v {
                     Value::Reg(r, d) if d == Decor::default() => r,
                     Value::Slice(p, _) => Reg::Phys(p),
                     other => {
-                        self.error(e.span(), format!("`return` takes a register holding the result, not {}", other.kind()));
+                        self.error(
+                            e.span(),
+                            format!(
+                                "`return` takes a register holding the result, not {}",
+                                other.kind()
+                            ),
+                        );
                         return;
                     }
                 };
@@ -422,10 +487,15 @@ impl<'k> Evaluator<'k> {
 
     fn for_loop(&mut self, f: &syn::ExprForLoop) {
         if let Some(label) = &f.label {
-            self.error(label.name.span(), "loop labels are not supported; compile-time loops always run to the end");
+            self.error(
+                label.name.span(),
+                "loop labels are not supported; compile-time loops always run to the end",
+            );
             return;
         }
-        let Some(iterable) = self.value_expr(&f.expr) else { return };
+        let Some(iterable) = self.value_expr(&f.expr) else {
+            return;
+        };
         if let Some(n) = iterable.range_len() {
             if n as u128 > u128::from(MAX_STEPS) {
                 self.error(f.expr.span(), format!("this loop would unroll {n} times, more than the limit of {MAX_STEPS}; reduce the bound"));
@@ -470,7 +540,9 @@ impl<'k> Evaluator<'k> {
     }
 
     fn if_expr(&mut self, e: &syn::ExprIf) {
-        let Some(cond) = self.value_expr(&e.cond) else { return };
+        let Some(cond) = self.value_expr(&e.cond) else {
+            return;
+        };
         let Value::Bool(c) = cond else {
             let msg = match cond {
                 Value::Reg(..) => "an `if` condition is evaluated at compile time and cannot test a register; test at run time with `cmp`/`test` and a conditional jump".to_owned(),

@@ -62,7 +62,8 @@ impl Evaluator<'_> {
         }
         // [rsp + rax] is fine but rsp can never be an index (Intel SDM Vol. 2, Table 2-3:
         // SIB.index = 100b means "none"); with scale 1 the two swap, as GNU as does.
-        let is_rsp = |r: Option<Reg>| matches!(r, Some(Reg::Phys(p)) if p == iced_x86::Register::RSP);
+        let is_rsp =
+            |r: Option<Reg>| matches!(r, Some(Reg::Phys(p)) if p == iced_x86::Register::RSP);
         if is_rsp(mem.index) {
             if mem.scale == 1 && !is_rsp(mem.base) {
                 std::mem::swap(&mut mem.base, &mut mem.index);
@@ -76,13 +77,25 @@ impl Evaluator<'_> {
                 let ok_base = p.is_gpr64();
                 let ok_index = ok_base || p.is_vector_register();
                 if (Some(r) == mem.base && !ok_base) || (Some(r) == mem.index && !ok_index) {
-                    self.error(whole, format!("`{}` cannot address memory; use a 64-bit register (e.g. `{}`)", crate::regs::name(p), crate::regs::gpr_of_size(p, 8).map(crate::regs::name).unwrap_or_else(|| "rax".into())));
+                    self.error(
+                        whole,
+                        format!(
+                            "`{}` cannot address memory; use a 64-bit register (e.g. `{}`)",
+                            crate::regs::name(p),
+                            crate::regs::gpr_of_size(p, 8)
+                                .map(crate::regs::name)
+                                .unwrap_or_else(|| "rax".into())
+                        ),
+                    );
                     return None;
                 }
             }
         }
         if i32::try_from(mem.disp).is_err() {
-            self.error(whole, format!("displacement {} does not fit in 32 bits (signed)", mem.disp));
+            self.error(
+                whole,
+                format!("displacement {} does not fit in 32 bits (signed)", mem.disp),
+            );
             return None;
         }
         Some(addr.mem)
@@ -104,7 +117,9 @@ impl Evaluator<'_> {
                 let l = self.operand_value(&b.left)?;
                 let r = self.operand_value(&b.right)?;
                 return match (l, r) {
-                    (Value::Int(a), Value::Int(c)) => self.add_disp(e, sign, a.checked_mul(c), addr),
+                    (Value::Int(a), Value::Int(c)) => {
+                        self.add_disp(e, sign, a.checked_mul(c), addr)
+                    }
                     (Value::Reg(reg, _), Value::Int(s)) | (Value::Int(s), Value::Reg(reg, _)) => {
                         self.add_index(e, sign, reg, s, addr)
                     }
@@ -112,7 +127,10 @@ impl Evaluator<'_> {
                         self.add_index(e, sign, Reg::Phys(p), s, addr)
                     }
                     _ => {
-                        self.error(e.span(), "in an address, `*` scales a register by 1, 2, 4 or 8");
+                        self.error(
+                            e.span(),
+                            "in an address, `*` scales a register by 1, 2, 4 or 8",
+                        );
                         None
                     }
                 };
@@ -133,7 +151,13 @@ impl Evaluator<'_> {
                 Some(())
             }
             other => {
-                self.error(e.span(), format!("{} cannot be part of an address `[base + index * scale + disp]`", other.kind()));
+                self.error(
+                    e.span(),
+                    format!(
+                        "{} cannot be part of an address `[base + index * scale + disp]`",
+                        other.kind()
+                    ),
+                );
                 None
             }
         }
@@ -172,13 +196,23 @@ impl Evaluator<'_> {
             addr.mem.index = Some(r);
             addr.mem.scale = 1;
         } else {
-            self.error(e.span(), "an address has at most a base and an index register");
+            self.error(
+                e.span(),
+                "an address has at most a base and an index register",
+            );
             return None;
         }
         Some(())
     }
 
-    fn add_index(&mut self, e: &Expr, sign: i64, r: Reg, scale: i128, addr: &mut Addr) -> Option<()> {
+    fn add_index(
+        &mut self,
+        e: &Expr,
+        sign: i64,
+        r: Reg,
+        scale: i128,
+        addr: &mut Addr,
+    ) -> Option<()> {
         if sign < 0 {
             self.error(e.span(), "a register cannot be subtracted in an address");
             return None;
@@ -206,14 +240,24 @@ impl Evaluator<'_> {
             self.error(c.func.span(), "call a mnemonic or builtin by name");
             return None;
         };
-        let name = p.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let name = p
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let Some((bytes, kind, lanes)) = constructor(&name) else {
-            self.error(c.func.span(), format!("`{name}` is a compile-time value, not an instruction"));
+            self.error(
+                c.func.span(),
+                format!("`{name}` is a compile-time value, not an instruction"),
+            );
             return None;
         };
         let args: Vec<&Expr> = c.args.iter().collect();
         if args.len() != 1 && args.len() != lanes {
-            self.error(c.span(), format!("`{name}` takes one value (repeated in every lane) or {lanes} values"));
+            self.error(
+                c.span(),
+                format!("`{name}` takes one value (repeated in every lane) or {lanes} values"),
+            );
             return None;
         }
         let mut data = Vec::with_capacity(bytes * lanes);
@@ -230,7 +274,10 @@ impl Evaluator<'_> {
             }
         }
         let size = data.len();
-        let id = self.intern_const(Const { bytes: data, align: size as u32 });
+        let id = self.intern_const(Const {
+            bytes: data,
+            align: size as u32,
+        });
         let mut mem = Mem::empty();
         mem.rip = Some(RipTarget::Const(id));
         mem.size = MemSize::from_bytes(size);
@@ -242,8 +289,14 @@ impl Evaluator<'_> {
         let mut operands = Vec::with_capacity(c.args.len());
         let mut ok = true;
         for arg in &c.args {
-            match self.operand_value(arg).and_then(|v| self.to_operand(v, arg.span())) {
-                Some(kind) => operands.push(Operand { kind, span: arg.span() }),
+            match self
+                .operand_value(arg)
+                .and_then(|v| self.to_operand(v, arg.span()))
+            {
+                Some(kind) => operands.push(Operand {
+                    kind,
+                    span: arg.span(),
+                }),
                 None => ok = false,
             }
         }
@@ -273,11 +326,21 @@ impl Evaluator<'_> {
             Value::Rounding(rc) => OperandKind::Rounding(rc),
             Value::Sae => OperandKind::Sae,
             Value::Size(s) => {
-                self.error(span, format!("`{}` sizes a memory operand: write `{}[address]`", s.name(), s.name()));
+                self.error(
+                    span,
+                    format!(
+                        "`{}` sizes a memory operand: write `{}[address]`",
+                        s.name(),
+                        s.name()
+                    ),
+                );
                 return None;
             }
             other => {
-                self.error(span, format!("{} is not an instruction operand", other.kind()));
+                self.error(
+                    span,
+                    format!("{} is not an instruction operand", other.kind()),
+                );
                 return None;
             }
         })
@@ -292,12 +355,24 @@ fn encode_elem(v: Value, bytes: usize, kind: Elem) -> Result<Vec<u8>, String> {
                 Value::Int(i) => i as f64,
                 other => return Err(format!("expected a number, found {}", other.kind())),
             };
-            Ok(if bytes == 4 { (f as f32).to_le_bytes().to_vec() } else { f.to_le_bytes().to_vec() })
+            Ok(if bytes == 4 {
+                (f as f32).to_le_bytes().to_vec()
+            } else {
+                f.to_le_bytes().to_vec()
+            })
         }
         (_, Value::Int(i)) => {
             let bits = bytes as u32 * 8;
-            let lo = if kind == Elem::Signed { -(1i128 << (bits - 1)) } else { 0 };
-            let hi = if kind == Elem::Signed { (1i128 << (bits - 1)) - 1 } else { (1i128 << bits) - 1 };
+            let lo = if kind == Elem::Signed {
+                -(1i128 << (bits - 1))
+            } else {
+                0
+            };
+            let hi = if kind == Elem::Signed {
+                (1i128 << (bits - 1)) - 1
+            } else {
+                (1i128 << bits) - 1
+            };
             if !(lo..=hi).contains(&i) {
                 return Err(format!("{i} is out of range {lo}..={hi}"));
             }

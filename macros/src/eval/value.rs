@@ -20,7 +20,12 @@ pub enum Value {
     Label(LabelId),
     Array(Rc<Vec<Value>>),
     /// `start..end` by `step` (step may be negative after `.rev()`).
-    Range { start: i128, end: i128, step: i128, rev: bool },
+    Range {
+        start: i128,
+        end: i128,
+        step: i128,
+        rev: bool,
+    },
     /// An identifier given as a kernel parameter, e.g. a mnemonic.
     Symbol(String),
     Rounding(RoundingControl),
@@ -56,7 +61,12 @@ impl Value {
     pub fn iterate(&self) -> Option<Vec<Value>> {
         match self {
             Value::Array(items) => Some(items.as_ref().clone()),
-            Value::Range { start, end, step, rev } => {
+            Value::Range {
+                start,
+                end,
+                step,
+                rev,
+            } => {
                 let mut out = Vec::new();
                 if *step <= 0 {
                     return None;
@@ -81,9 +91,13 @@ impl Value {
     /// Number of elements a range visits, without materialising it.
     pub fn range_len(&self) -> Option<i128> {
         match self {
-            Value::Range { start, end, step, .. } if *step > 0 => {
-                Some(if end > start { (end - start + step - 1) / step } else { 0 })
-            }
+            Value::Range {
+                start, end, step, ..
+            } if *step > 0 => Some(if end > start {
+                (end - start + step - 1) / step
+            } else {
+                0
+            }),
             _ => None,
         }
     }
