@@ -24,14 +24,6 @@ impl Errors {
         self.errors.push(err);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.errors.len()
-    }
-
     /// `Ok(())` when nothing was reported, else every error combined.
     pub fn finish(self) -> syn::Result<()> {
         let mut iter = self.errors.into_iter();

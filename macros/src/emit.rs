@@ -181,6 +181,7 @@ fn variant_info(name: &str, symbol: &str, local: &syn::Ident, enc: &Encoded) -> 
         let ident = format_ident!("{}", format!("{f:?}"));
         quote!(::asmforge::__private::Feature::#ident)
     });
+    let saved: Vec<String> = enc.saved.iter().map(|r| crate::regs::name(*r)).collect();
     let lines = enc.lines.iter().map(
         |(offset, line)| quote!(::asmforge::__private::SourceLine { offset: #offset, line: #line }),
     );
@@ -198,6 +199,7 @@ fn variant_info(name: &str, symbol: &str, local: &syn::Ident, enc: &Encoded) -> 
             code_size: #code_size,
             pool_size: #pool_size,
             lines: &[#(#lines),*],
+            saved: &[#(#saved),*],
         }
     }
 }

@@ -36,7 +36,9 @@ pub struct Encoded {
     pub lines: Vec<(u32, u32)>,
     /// Union of the CPU features the selected forms require, sorted, deduplicated.
     pub features: Vec<CpuidFeature>,
-    pub instructions: usize,
+    /// Callee-saved registers the prologue saves, and whether the epilogue has vzeroupper.
+    pub saved: Vec<iced_x86::Register>,
+    pub vzeroupper: bool,
 }
 
 struct Layout {
@@ -140,9 +142,10 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         let code_end = end;
         let new_pool_at = align_up(code_end, pool_align);
         if new_starts == starts && new_pool_at == pool_at {
-            return Ok(assemble(
-                &blocks, &results, &starts, code_end, pool, pool_at, &insts,
-            ));
+            let mut enc = assemble(&blocks, &results, &starts, code_end, pool, pool_at, &insts);
+            enc.saved = framed.saved.clone();
+            enc.vzeroupper = framed.vzeroupper;
+            return Ok(enc);
         }
         starts = new_starts;
         pool_at = new_pool_at;
@@ -195,7 +198,8 @@ fn assemble(
         pool_size: pool.len() as u32,
         lines,
         features,
-        instructions: insts.len(),
+        saved: Vec::new(),
+        vzeroupper: false,
     }
 }
 

@@ -73,11 +73,11 @@ pub fn lookup(mnemonic: &str) -> Option<(String, Vec<Code>)> {
         return Some((mnemonic.to_owned(), f.clone()));
     }
     for stem in ["j", "set", "cmov"] {
-        if let Some(cond) = mnemonic.strip_prefix(stem) {
-            if let Some((_, canon)) = CONDITION_ALIASES.iter().find(|(a, _)| *a == cond) {
-                let name = format!("{stem}{canon}");
-                return table().get(&name).map(|f| (name, f.clone()));
-            }
+        if let Some(cond) = mnemonic.strip_prefix(stem)
+            && let Some((_, canon)) = CONDITION_ALIASES.iter().find(|(a, _)| *a == cond)
+        {
+            let name = format!("{stem}{canon}");
+            return table().get(&name).map(|f| (name, f.clone()));
         }
     }
     None
@@ -271,10 +271,12 @@ fn mem_fits(op: &OpCodeInfo, kind: K, mem: &Mem, strict: bool) -> bool {
     if !strict {
         return true;
     }
-    if let Some(Reg::Phys(r)) = mem.index {
-        if r.is_vector_register() && r.number() >= 16 && !is_evex(op) {
-            return false;
-        }
+    if let Some(Reg::Phys(r)) = mem.index
+        && r.is_vector_register()
+        && r.number() >= 16
+        && !is_evex(op)
+    {
+        return false;
     }
     if mem.bcst {
         if !(is_evex(op) && op.can_broadcast()) {

@@ -62,7 +62,7 @@ pub fn lay_out_frame(sel: Selected) -> syn::Result<Framed> {
         match item {
             SItem::Inst(s) => items.push(FItem::Inst(s)),
             SItem::Label(l) => items.push(FItem::Label(l)),
-            SItem::Align(a, _) => items.push(FItem::Align(a)),
+            SItem::Align(a) => items.push(FItem::Align(a)),
             SItem::Return(value, span) => {
                 if let Some(mv) = return_move(&value, facts.vex)? {
                     items.push(FItem::Inst(mv));
@@ -113,7 +113,7 @@ pub fn bare(sel: Selected) -> Framed {
         .filter_map(|item| match item {
             SItem::Inst(s) => Some(FItem::Inst(s)),
             SItem::Label(l) => Some(FItem::Label(l)),
-            SItem::Align(a, _) => Some(FItem::Align(a)),
+            SItem::Align(a) => Some(FItem::Align(a)),
             SItem::Return(..) => None,
         })
         .collect();
@@ -209,7 +209,7 @@ fn return_move(value: &RetValue, vex: bool) -> syn::Result<Option<SelInst>> {
             }
             synth("mov", vec![reg_op(dst, *span), reg_op(src, *span)], *span).map(Some)
         }
-        RetValue::Float(Reg::Phys(r), _, span) => {
+        RetValue::Float(Reg::Phys(r), span) => {
             let Some(src) = regs::vec_of_size(*r, 16) else {
                 return Err(crate::diag::internal(*span, "return register view"));
             };
@@ -228,7 +228,7 @@ fn return_move(value: &RetValue, vex: bool) -> syn::Result<Option<SelInst>> {
             )
             .map(Some)
         }
-        RetValue::Gpr(Reg::Virt(_), _, span) | RetValue::Float(Reg::Virt(_), _, span) => Err(
+        RetValue::Gpr(Reg::Virt(_), _, span) | RetValue::Float(Reg::Virt(_), span) => Err(
             crate::diag::internal(*span, "virtual register reached the frame stage"),
         ),
     }

@@ -174,15 +174,15 @@ pub enum RetValue {
     /// Integer or pointer: the register holding the value, and the return type's width.
     Gpr(Reg, usize, Span),
     /// `f32`/`f64`: the vector register whose low lane is the value.
-    Float(Reg, usize, Span),
+    Float(Reg, Span),
 }
 
 #[derive(Clone, Debug)]
 pub enum Item {
     Inst(Inst),
-    Label(LabelId, Span),
+    Label(LabelId),
     /// Pad with NOPs so that the next instruction starts at a multiple of this many bytes.
-    Align(u32, Span),
+    Align(u32),
     Return(RetValue, Span),
 }
 

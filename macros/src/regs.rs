@@ -19,6 +19,10 @@ pub struct VReg {
 }
 
 /// Register classes the allocator distinguishes.
+#[allow(
+    dead_code,
+    reason = "virtual registers are produced once the allocator stage lands"
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RegClass {
     Gpr,
@@ -27,6 +31,10 @@ pub enum RegClass {
 }
 
 /// A register operand: physical, or virtual until allocation.
+#[allow(
+    dead_code,
+    reason = "virtual registers are produced once the allocator stage lands"
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Reg {
     Phys(Register),
@@ -56,10 +64,10 @@ fn table() -> &'static BTreeMap<String, Register> {
             if name.starts_with("dontuse") {
                 continue;
             }
-            if let Some(n) = name.strip_prefix('r').and_then(|s| s.strip_suffix('l')) {
-                if n.parse::<u8>().is_ok() {
-                    map.insert(format!("r{n}b"), r);
-                }
+            if let Some(n) = name.strip_prefix('r').and_then(|s| s.strip_suffix('l'))
+                && n.parse::<u8>().is_ok()
+            {
+                map.insert(format!("r{n}b"), r);
             }
             map.insert(name, r);
         }

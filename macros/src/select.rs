@@ -29,7 +29,7 @@ pub struct SelInst {
 pub enum SItem {
     Inst(SelInst),
     Label(LabelId),
-    Align(u32, Span),
+    Align(u32),
     Return(RetValue, Span),
 }
 
@@ -49,8 +49,8 @@ pub fn select(program: Program) -> syn::Result<Selected> {
                 Ok(s) => items.push(SItem::Inst(s)),
                 Err(e) => errors.push_err(e),
             },
-            Item::Label(l, _) => items.push(SItem::Label(l)),
-            Item::Align(n, span) => items.push(SItem::Align(n, span)),
+            Item::Label(l) => items.push(SItem::Label(l)),
+            Item::Align(n) => items.push(SItem::Align(n)),
             Item::Return(v, span) => items.push(SItem::Return(v, span)),
         }
     }
@@ -77,10 +77,10 @@ fn resolve_mnemonic(inst: &Inst) -> syn::Result<(String, Option<Prefix>, Vec<Cod
         return Ok((name, inst.prefix, forms));
     }
     for (p, prefix) in PREFIXES {
-        if let Some(rest) = inst.mnemonic.strip_prefix(p) {
-            if let Some((name, forms)) = forms::lookup(rest) {
-                return Ok((name, Some(prefix), forms));
-            }
+        if let Some(rest) = inst.mnemonic.strip_prefix(p)
+            && let Some((name, forms)) = forms::lookup(rest)
+        {
+            return Ok((name, Some(prefix), forms));
         }
     }
     if inst.mnemonic == "ret" {
@@ -368,20 +368,20 @@ fn check_unique_regs(inst: &Inst) -> syn::Result<()> {
             _ => vec![],
         };
         for r in regs {
-            if let Reg::Phys(p) = r {
-                if p.is_vector_register() {
-                    if seen.iter().any(|(n, _)| *n == p.number()) {
-                        return Err(err(
-                            inst,
-                            o.span,
-                            format!(
-                                "`{}` needs distinct destination, source and index registers",
-                                inst.mnemonic
-                            ),
-                        ));
-                    }
-                    seen.push((p.number(), o.span));
+            if let Reg::Phys(p) = r
+                && p.is_vector_register()
+            {
+                if seen.iter().any(|(n, _)| *n == p.number()) {
+                    return Err(err(
+                        inst,
+                        o.span,
+                        format!(
+                            "`{}` needs distinct destination, source and index registers",
+                            inst.mnemonic
+                        ),
+                    ));
                 }
+                seen.push((p.number(), o.span));
             }
         }
     }
@@ -442,16 +442,17 @@ fn explain_mismatch(
                 ),
             );
         }
-        if let OperandKind::Mem(mem, _) = &o.kind {
-            if mem.bcst && !loose.iter().any(|c| c.op_code().can_broadcast()) {
-                return err(
-                    inst,
-                    o.span,
-                    format!(
-                        "`{m}` cannot broadcast a memory operand here (`.bcst()` needs an EVEX form that supports it)"
-                    ),
-                );
-            }
+        if let OperandKind::Mem(mem, _) = &o.kind
+            && mem.bcst
+            && !loose.iter().any(|c| c.op_code().can_broadcast())
+        {
+            return err(
+                inst,
+                o.span,
+                format!(
+                    "`{m}` cannot broadcast a memory operand here (`.bcst()` needs an EVEX form that supports it)"
+                ),
+            );
         }
         let high = match &o.kind {
             OperandKind::Reg(Reg::Phys(r), _) => r.is_vector_register() && r.number() >= 16,
@@ -470,28 +471,28 @@ fn explain_mismatch(
                 ),
             );
         }
-        if is_mem && !loose.is_empty() {
-            if let OperandKind::Mem(mem, _) = &o.kind {
-                if let Some(s) = mem.size {
-                    let mut sizes: Vec<String> = loose
-                        .iter()
-                        .map(|c| c.op_code().memory_size().size())
-                        .filter(|s| *s != 0)
-                        .filter_map(crate::ir::MemSize::from_bytes)
-                        .map(|s| format!("`{}`", s.name()))
-                        .collect();
-                    sizes.dedup();
-                    return err(
-                        inst,
-                        o.span,
-                        format!(
-                            "`{m}` does not take a `{}` memory operand here; its forms take {}",
-                            s.name(),
-                            diag::join_or(&sizes)
-                        ),
-                    );
-                }
-            }
+        if is_mem
+            && !loose.is_empty()
+            && let OperandKind::Mem(mem, _) = &o.kind
+            && let Some(s) = mem.size
+        {
+            let mut sizes: Vec<String> = loose
+                .iter()
+                .map(|c| c.op_code().memory_size().size())
+                .filter(|s| *s != 0)
+                .filter_map(crate::ir::MemSize::from_bytes)
+                .map(|s| format!("`{}`", s.name()))
+                .collect();
+            sizes.dedup();
+            return err(
+                inst,
+                o.span,
+                format!(
+                    "`{m}` does not take a `{}` memory operand here; its forms take {}",
+                    s.name(),
+                    diag::join_or(&sizes)
+                ),
+            );
         }
     }
     if let Some(e) = immediate_out_of_range(inst, written, codes) {

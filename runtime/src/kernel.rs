@@ -52,6 +52,8 @@ pub struct VariantInfo {
     pub pool_size: u32,
     /// Source line of each instruction, by offset.
     pub lines: &'static [SourceLine],
+    /// Callee-saved registers the prologue saves and the epilogue restores (e.g. `"rbx"`).
+    pub saved: &'static [&'static str],
 }
 
 /// Everything known about one kernel.

@@ -57,6 +57,7 @@ pub fn instructions(v: &VariantInfo) -> Vec<Instruction> {
 ///     code_size: 4,
 ///     pool_size: 0,
 ///     lines: &[SourceLine { offset: 0, line: 7 }],
+///     saved: &[],
 /// };
 /// let text = asmforge_runtime::listing::listing(&V);
 /// assert_eq!(text, "  0000: 48 01 f8  add rax, rdi  ; line 7\n  0003: c3        ret\n");

@@ -563,14 +563,14 @@ impl Evaluator<'_> {
                 if !want(self, 0) {
                     return None;
                 }
-                if let (Some(crate::ir::RipTarget::Const(_)), Some(size)) = (mem.rip, mem.size) {
-                    if size.bytes() > 8 {
-                        self.error(
-                            span,
-                            "broadcast takes a scalar constant, e.g. `f32(0.5).bcst()`",
-                        );
-                        return None;
-                    }
+                if let (Some(crate::ir::RipTarget::Const(_)), Some(size)) = (mem.rip, mem.size)
+                    && size.bytes() > 8
+                {
+                    self.error(
+                        span,
+                        "broadcast takes a scalar constant, e.g. `f32(0.5).bcst()`",
+                    );
+                    return None;
                 }
                 mem.bcst = true;
                 Some(Value::Mem(mem, d))
@@ -678,12 +678,12 @@ impl Evaluator<'_> {
                             Some(Value::Unit)
                         }
                         body => {
-                            if let Expr::Call(c) = body {
-                                if let Some(name) = self.instruction_name(c) {
-                                    self.instruction(name, c);
-                                    self.pop_scope();
-                                    return Some(Value::Unit);
-                                }
+                            if let Expr::Call(c) = body
+                                && let Some(name) = self.instruction_name(c)
+                            {
+                                self.instruction(name, c);
+                                self.pop_scope();
+                                return Some(Value::Unit);
                             }
                             self.eval(body, ctx)
                         }

@@ -230,7 +230,7 @@ impl<'k> Evaluator<'k> {
             *slot = Some(id);
         }
         self.all_label_names.push(name);
-        self.items.push(Item::Label(id, ident.span()));
+        self.items.push(Item::Label(id));
     }
 
     /// A reference to a label that may be defined later.
@@ -376,7 +376,7 @@ impl<'k> Evaluator<'k> {
                 Ok(e) => {
                     if let Some(Value::Int(n)) = self.value_expr(&e) {
                         if (1..=4096).contains(&n) && (n as u64).is_power_of_two() {
-                            self.items.push(Item::Align(n as u32, mac.path.span()));
+                            self.items.push(Item::Align(n as u32));
                         } else {
                             self.error(e.span(), format!("alignment must be a power of two from 1 to 4096, not {n}"));
                         }
@@ -471,8 +471,7 @@ impl<'k> Evaluator<'k> {
                         self.error(e.span(), "a floating-point result is returned from a vector register (its low lane), e.g. `return xmm1;`");
                         return;
                     }
-                    (ValType::F32, r) => RetValue::Float(r, 4, e.span()),
-                    (ValType::F64, r) => RetValue::Float(r, 8, e.span()),
+                    (ValType::F32 | ValType::F64, r) => RetValue::Float(r, e.span()),
                     (ValType::Int { .. } | ValType::Ptr, Reg::Phys(p)) if !p.is_gpr() => {
                         self.error(e.span(), "an integer or pointer result is returned from a general-purpose register, e.g. `return rax;`");
                         return;
@@ -496,12 +495,12 @@ impl<'k> Evaluator<'k> {
         let Some(iterable) = self.value_expr(&f.expr) else {
             return;
         };
-        if let Some(n) = iterable.range_len() {
-            if n as u128 > u128::from(MAX_STEPS) {
-                self.error(f.expr.span(), format!("this loop would unroll {n} times, more than the limit of {MAX_STEPS}; reduce the bound"));
-                self.aborted = true;
-                return;
-            }
+        if let Some(n) = iterable.range_len()
+            && n as u128 > u128::from(MAX_STEPS)
+        {
+            self.error(f.expr.span(), format!("this loop would unroll {n} times, more than the limit of {MAX_STEPS}; reduce the bound"));
+            self.aborted = true;
+            return;
         }
         let Some(elements) = iterable.iterate() else {
             let what = match iterable {

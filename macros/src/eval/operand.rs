@@ -185,10 +185,10 @@ impl Evaluator<'_> {
             self.error(e.span(), "a register cannot be subtracted in an address");
             return None;
         }
-        if let Reg::Phys(p) = r {
-            if p.is_vector_register() {
-                return self.add_index(e, sign, r, 1, addr);
-            }
+        if let Reg::Phys(p) = r
+            && p.is_vector_register()
+        {
+            return self.add_index(e, sign, r, 1, addr);
         }
         if addr.mem.base.is_none() {
             addr.mem.base = Some(r);
@@ -291,7 +291,7 @@ impl Evaluator<'_> {
         for arg in &c.args {
             match self
                 .operand_value(arg)
-                .and_then(|v| self.to_operand(v, arg.span()))
+                .and_then(|v| self.operand_of(v, arg.span()))
             {
                 Some(kind) => operands.push(Operand {
                     kind,
@@ -315,7 +315,7 @@ impl Evaluator<'_> {
         self.push_inst(inst);
     }
 
-    fn to_operand(&mut self, v: Value, span: Span) -> Option<OperandKind> {
+    fn operand_of(&mut self, v: Value, span: Span) -> Option<OperandKind> {
         Some(match v {
             Value::Reg(r, d) => OperandKind::Reg(r, d),
             Value::Slice(p, _) => OperandKind::Reg(Reg::Phys(p), Decor::default()),

@@ -23,6 +23,7 @@ fn variant(
         code_size,
         pool_size,
         lines,
+        saved: &[],
     }
 }
 
