@@ -97,7 +97,9 @@
 #![no_std]
 
 pub use asmforge_macros::kernel;
-pub use asmforge_runtime::{Feature, KernelInfo, MissingFeatures, SourceLine, VariantInfo, detect};
+pub use asmforge_runtime::{
+    Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo, detect,
+};
 
 #[cfg(feature = "listing")]
 pub use asmforge_runtime::listing;
@@ -105,6 +107,6 @@ pub use asmforge_runtime::listing;
 #[doc(hidden)]
 pub mod __private {
     pub use asmforge_runtime::{
-        Dispatch, EntryPoint, Feature, KernelInfo, SourceLine, VariantInfo,
+        Dispatch, EntryPoint, Feature, KernelInfo, LineTable, SourceLine, VariantInfo,
     };
 }

@@ -159,8 +159,13 @@ impl Parse for ParamSyntax {
 }
 
 /// Parses the attribute and the function.
+#[cfg(test)]
 pub fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Kernel> {
-    let func: syn::ItemFn = syn::parse2(item)?;
+    parse_fn(attr, syn::parse2(item)?)
+}
+
+/// Like [`parse`], for a function that is already parsed.
+pub fn parse_fn(attr: TokenStream, func: syn::ItemFn) -> syn::Result<Kernel> {
     let options: Options = syn::parse2(attr)?;
     let mut errors = Errors::new();
     check_signature(&func.sig, &mut errors);

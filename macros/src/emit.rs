@@ -174,7 +174,14 @@ fn wrapper(kernel: &Kernel, abi_tys: &[TokenStream], call_args: &[TokenStream]) 
 }
 
 fn variant_info(name: &str, symbol: &str, local: &syn::Ident, enc: &Encoded) -> TokenStream {
-    let bytes = &enc.bytes;
+    // Byte strings: one token each, however large the kernel.
+    let bytes = syn::LitByteStr::new(&enc.bytes, Span::call_site());
+    let packed: Vec<u8> = enc
+        .lines
+        .iter()
+        .flat_map(|(offset, line)| offset.to_le_bytes().into_iter().chain(line.to_le_bytes()))
+        .collect();
+    let lines = syn::LitByteStr::new(&packed, Span::call_site());
     let code_size = enc.code_size;
     let pool_size = enc.pool_size;
     let features = enc.features.iter().map(|f| {
@@ -182,9 +189,6 @@ fn variant_info(name: &str, symbol: &str, local: &syn::Ident, enc: &Encoded) -> 
         quote!(::asmforge::__private::Feature::#ident)
     });
     let saved: Vec<String> = enc.saved.iter().map(|r| crate::regs::name(*r)).collect();
-    let lines = enc.lines.iter().map(
-        |(offset, line)| quote!(::asmforge::__private::SourceLine { offset: #offset, line: #line }),
-    );
     quote! {
         ::asmforge::__private::VariantInfo {
             name: #name,
@@ -195,10 +199,10 @@ fn variant_info(name: &str, symbol: &str, local: &syn::Ident, enc: &Encoded) -> 
             entry: ::asmforge::__private::EntryPoint(::core::ptr::null()),
             declared: &[],
             used: &[#(#features),*],
-            bytes: &[#(#bytes),*],
+            bytes: #bytes,
             code_size: #code_size,
             pool_size: #pool_size,
-            lines: &[#(#lines),*],
+            lines: ::asmforge::__private::LineTable::from_packed(#lines),
             saved: &[#(#saved),*],
         }
     }

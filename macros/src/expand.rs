@@ -26,7 +26,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#err #item);
         }
     };
-    match compile(attr, item) {
+    match compile(attr, func.clone()) {
         Ok(tokens) => tokens,
         Err(e) => emit::stub(&func, e),
     }
@@ -35,8 +35,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// The name of the single variant until multiversioning lands.
 const BASELINE: &str = "baseline";
 
-fn compile(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let kernel = ast::parse(attr, item)?;
+fn compile(attr: TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
+    let kernel = ast::parse_fn(attr, func)?;
     let encoded = compile_variant(&kernel)?;
     let variants = [emit::Variant {
         name: BASELINE.to_owned(),

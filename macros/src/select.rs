@@ -43,12 +43,24 @@ pub struct Selected {
 pub fn select(program: Program) -> syn::Result<Selected> {
     let mut errors = Errors::new();
     let mut items = Vec::with_capacity(program.items.len());
+    // Token positions already reported from unrolled loops: one error per token, naming the
+    // first failing iteration, not one per iteration.
+    let mut reported: Vec<(usize, usize)> = Vec::new();
     for item in program.items {
         match item {
-            Item::Inst(inst) => match select_inst(inst) {
-                Ok(s) => items.push(SItem::Inst(s)),
-                Err(e) => errors.push_err(e),
-            },
+            Item::Inst(inst) => {
+                let unrolled = inst.note.is_some();
+                match select_inst(inst) {
+                    Ok(s) => items.push(SItem::Inst(s)),
+                    Err(e) => {
+                        let at = e.span().start();
+                        if !(unrolled && reported.contains(&(at.line, at.column))) {
+                            reported.push((at.line, at.column));
+                            errors.push_err(e);
+                        }
+                    }
+                }
+            }
             Item::Label(l) => items.push(SItem::Label(l)),
             Item::Align(n) => items.push(SItem::Align(n)),
             Item::Return(v, span) => items.push(SItem::Return(v, span)),
@@ -73,6 +85,10 @@ const PREFIXES: [(&str, Prefix); 6] = [
 
 /// Splits `rep_movsb` into (`Rep`, forms of `movsb`).
 fn resolve_mnemonic(inst: &Inst) -> syn::Result<(String, Option<Prefix>, Vec<Code>)> {
+    // Checked before the table, which knows `ret`: a hand-written `ret` would skip the epilogue.
+    if inst.mnemonic == "ret" {
+        return Err(err(inst, inst.span, "write `return;` (or `return reg;`) instead of `ret()`: the epilogue restores saved registers before returning".to_owned()));
+    }
     if let Some((name, forms)) = forms::lookup(&inst.mnemonic) {
         return Ok((name, inst.prefix, forms));
     }
@@ -82,9 +98,6 @@ fn resolve_mnemonic(inst: &Inst) -> syn::Result<(String, Option<Prefix>, Vec<Cod
         {
             return Ok((name, Some(prefix), forms));
         }
-    }
-    if inst.mnemonic == "ret" {
-        return Err(err(inst, inst.span, "write `return;` (or `return reg;`) instead of `ret()`: the epilogue restores saved registers before returning".to_owned()));
     }
     let hints = diag::closest(&inst.mnemonic, forms::mnemonics(), 3);
     let msg = if hints.is_empty() {
@@ -112,6 +125,7 @@ pub fn select_inst(mut inst: Inst) -> syn::Result<SelInst> {
     let (name, prefix, codes) = resolve_mnemonic(&inst)?;
     inst.mnemonic = name;
     inst.prefix = prefix;
+    check_k0_mask(&inst)?;
     let written: Vec<&Operand> = inst
         .operands
         .iter()
@@ -139,6 +153,7 @@ pub fn select_inst(mut inst: Inst) -> syn::Result<SelInst> {
             .collect();
         return Err(explain_mismatch(&inst, &written, &codes, &loose));
     }
+    let strict = forms_taking_decorator(&inst, &codes, strict)?;
     let best_tier = strict
         .iter()
         .map(|c| forms::tier(c.op_code()))
@@ -159,6 +174,56 @@ pub fn select_inst(mut inst: Inst) -> syn::Result<SelInst> {
     let code = shortest(&inst, &tiered)?;
     validate(&inst, code.op_code())?;
     Ok(SelInst { code, inst })
+}
+
+/// Embedded rounding and `sae` fill no operand slot, so matching ignores them: keep only the
+/// forms that take the one written (Intel SDM Vol. 2, 2.7.3 "Static Rounding Support in
+/// EVEX"), and say so at the decorator when none does — before any encoding is measured.
+fn forms_taking_decorator(inst: &Inst, all: &[Code], fit: Vec<Code>) -> syn::Result<Vec<Code>> {
+    let Some(d) = inst
+        .operands
+        .iter()
+        .find(|o| matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae))
+    else {
+        return Ok(fit);
+    };
+    let rounding = matches!(d.kind, OperandKind::Rounding(_));
+    let takes = |c: &Code, rounding: bool| {
+        let op = c.op_code();
+        forms::is_evex(op)
+            && if rounding {
+                op.can_use_rounding_control()
+            } else {
+                op.can_suppress_all_exceptions()
+            }
+    };
+    let kept: Vec<Code> = fit.iter().copied().filter(|c| takes(c, rounding)).collect();
+    if !kept.is_empty() {
+        return Ok(kept);
+    }
+    let m = &inst.mnemonic;
+    let what = if rounding {
+        "embedded rounding"
+    } else {
+        "`sae` (suppress all exceptions)"
+    };
+    let mut able: Vec<String> = all
+        .iter()
+        .filter(|c| takes(c, rounding))
+        .map(|c| format!("  {}", c.op_code().instruction_string()))
+        .collect();
+    able.dedup();
+    let msg = if !able.is_empty() {
+        format!(
+            "`{m}` cannot take {what} with these operands; the forms that can are:\n{}",
+            able.join("\n")
+        )
+    } else if rounding && all.iter().any(|c| takes(c, false)) {
+        format!("`{m}` has no form with embedded rounding (it does not round); its EVEX forms take `sae` alone")
+    } else {
+        format!("`{m}` has no form that takes {what}")
+    };
+    Err(err(inst, d.span, msg))
 }
 
 fn shortest(inst: &Inst, codes: &[Code]) -> syn::Result<Code> {
@@ -236,6 +301,23 @@ fn check_ambiguous_size(inst: &Inst, written: &[&Operand], codes: &[Code]) -> sy
     ))
 }
 
+/// EVEX.aaa = 000 means "no mask" (Intel SDM Vol. 2, 2.7.1), so k0 cannot be written as one.
+/// Checked before any form is measured: iced's `set_op_mask` asserts k1–k7.
+fn check_k0_mask(inst: &Inst) -> syn::Result<()> {
+    for o in &inst.operands {
+        if let OperandKind::Reg(_, d) | OperandKind::Mem(_, d) = &o.kind
+            && d.mask == Some(Reg::Phys(iced_x86::Register::K0))
+        {
+            return Err(err(
+                inst,
+                o.span,
+                "k0 cannot be a write mask (it means \"no mask\"); use k1–k7".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn validate(inst: &Inst, op: &OpCodeInfo) -> syn::Result<()> {
     let m = &inst.mnemonic;
     let mut mem_operand = false;
@@ -249,7 +331,7 @@ fn validate(inst: &Inst, op: &OpCodeInfo) -> syn::Result<()> {
             _ => None,
         };
         let Some(decor) = decor else { continue };
-        if let Some(k) = decor.mask {
+        if decor.mask.is_some() {
             if pos != 0 {
                 return Err(err(
                     inst,
@@ -259,13 +341,6 @@ fn validate(inst: &Inst, op: &OpCodeInfo) -> syn::Result<()> {
             }
             if !op.can_use_op_mask_register() {
                 return Err(err(inst, o.span, format!("`{m}` cannot take a write mask")));
-            }
-            if k == Reg::Phys(iced_x86::Register::K0) {
-                return Err(err(
-                    inst,
-                    o.span,
-                    "k0 cannot be a write mask (it means \"no mask\"); use k1–k7".into(),
-                ));
             }
         }
         if decor.zero {

@@ -31,6 +31,31 @@ pub struct SourceLine {
     pub line: u32,
 }
 
+/// The (offset, line) map of a variant, packed as little-endian `u32` pairs so that generated
+/// code carries it as one byte-string token rather than thousands of struct literals.
+#[derive(Clone, Copy, Debug)]
+pub struct LineTable(&'static [u8]);
+
+impl LineTable {
+    /// A table from packed bytes: for each instruction, `offset` then `line`, each a `u32` LE.
+    pub const fn from_packed(bytes: &'static [u8]) -> Self {
+        LineTable(bytes)
+    }
+
+    /// The entries in offset order.
+    pub fn iter(&self) -> impl Iterator<Item = SourceLine> + '_ {
+        self.0.chunks_exact(8).map(|c| SourceLine {
+            offset: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+            line: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+        })
+    }
+
+    /// The line of the instruction at `offset`, if one starts there.
+    pub fn line_at(&self, offset: u32) -> Option<u32> {
+        self.iter().find(|l| l.offset == offset).map(|l| l.line)
+    }
+}
+
 /// One compiled variant of a kernel.
 #[derive(Debug)]
 pub struct VariantInfo {
@@ -51,7 +76,7 @@ pub struct VariantInfo {
     /// Bytes of constant pool at the end of `bytes`.
     pub pool_size: u32,
     /// Source line of each instruction, by offset.
-    pub lines: &'static [SourceLine],
+    pub lines: LineTable,
     /// Callee-saved registers the prologue saves and the epilogue restores (e.g. `"rbx"`).
     pub saved: &'static [&'static str],
 }

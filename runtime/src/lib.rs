@@ -27,4 +27,6 @@ mod kernel;
 pub mod listing;
 
 pub use feature::Feature;
-pub use kernel::{Dispatch, EntryPoint, KernelInfo, MissingFeatures, SourceLine, VariantInfo};
+pub use kernel::{
+    Dispatch, EntryPoint, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo,
+};

@@ -45,7 +45,7 @@ pub fn instructions(v: &VariantInfo) -> Vec<Instruction> {
 /// # Examples
 ///
 /// ```
-/// use asmforge_runtime::{EntryPoint, SourceLine, VariantInfo};
+/// use asmforge_runtime::{EntryPoint, LineTable, VariantInfo};
 ///
 /// static V: VariantInfo = VariantInfo {
 ///     name: "baseline",
@@ -56,7 +56,7 @@ pub fn instructions(v: &VariantInfo) -> Vec<Instruction> {
 ///     bytes: &[0x48, 0x01, 0xf8, 0xc3],
 ///     code_size: 4,
 ///     pool_size: 0,
-///     lines: &[SourceLine { offset: 0, line: 7 }],
+///     lines: LineTable::from_packed(&[0, 0, 0, 0, 7, 0, 0, 0]),
 ///     saved: &[],
 /// };
 /// let text = asmforge_runtime::listing::listing(&V);
@@ -140,11 +140,7 @@ fn code(v: &VariantInfo) -> &[u8] {
 
 /// The source line recorded for `offset`, unless it is 0 (compiler-added code).
 fn line_at(v: &VariantInfo, offset: u32) -> Option<u32> {
-    v.lines
-        .iter()
-        .find(|l| l.offset == offset)
-        .map(|l| l.line)
-        .filter(|&line| line != 0)
+    v.lines.line_at(offset).filter(|&line| line != 0)
 }
 
 fn hex(bytes: &[u8]) -> String {

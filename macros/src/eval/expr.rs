@@ -60,7 +60,7 @@ impl Evaluator<'_> {
     }
 
     pub(super) fn eval(&mut self, e: &Expr, ctx: Ctx) -> Option<Value> {
-        if !self.step(e.span()) {
+        if !self.step(|| e.span()) {
             return None;
         }
         match e {

@@ -43,6 +43,9 @@ pub fn eval(kernel: &Kernel) -> syn::Result<Program> {
     ev.push_scope();
     ev.block_stmts(&kernel.func.block.stmts);
     ev.pop_scope();
+    // The arguments' scope is the outermost: closing it reports the label references that
+    // no block defined (left open, they would silently encode as jumps to address 0).
+    ev.pop_scope();
     ev.check_final_return(&kernel.func.block);
     ev.finish()
 }
@@ -155,11 +158,13 @@ impl<'k> Evaluator<'k> {
         Some(format!("in unrolled iteration {}", parts.join(", ")).into())
     }
 
-    fn step(&mut self, span: Span) -> bool {
+    /// Counts one evaluation step; `span` is computed only when the limit is hit, because
+    /// `Spanned::span` re-tokenizes the node.
+    fn step(&mut self, span: impl FnOnce() -> Span) -> bool {
         self.steps += 1;
         if self.steps > MAX_STEPS && !self.aborted {
             self.aborted = true;
-            self.errors.push(span, format!("compile-time evaluation exceeded {MAX_STEPS} steps; is a loop bound far larger than intended?"));
+            self.errors.push(span(), format!("compile-time evaluation exceeded {MAX_STEPS} steps; is a loop bound far larger than intended?"));
         }
         !self.aborted
     }
@@ -287,7 +292,7 @@ impl<'k> Evaluator<'k> {
     }
 
     fn stmt(&mut self, stmt: &syn::Stmt) -> Flow {
-        if !self.step(stmt.span()) {
+        if !self.step(|| stmt.span()) {
             return Flow::Abort;
         }
         match stmt {
@@ -519,7 +524,7 @@ impl<'k> Evaluator<'k> {
             }
         };
         for v in elements {
-            if !self.step(f.for_token.span) {
+            if !self.step(|| f.for_token.span) {
                 return;
             }
             self.push_scope();

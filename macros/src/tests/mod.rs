@@ -1,5 +1,7 @@
 //! Tests that drive several stages through the same entry points the macro uses.
 
+mod encoding;
+mod gnu;
 mod pipeline;
 
 use proc_macro2::TokenStream;

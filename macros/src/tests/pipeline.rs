@@ -144,3 +144,91 @@ fn errors_are_collected() {
     assert!(errs[0].contains("unknown instruction `foo`"));
     assert!(errs[1].contains("no form of `vaddps`"));
 }
+
+/// Expansion speed (run by `scripts/build-cost`; prints, asserts nothing about time).
+#[test]
+#[ignore = "measurement, run by scripts/build-cost"]
+fn expansion_speed() {
+    let n = 5000;
+    let body: proc_macro2::TokenStream = (0..n / 5)
+        .map(|i| {
+            let d = (i % 64) * 8;
+            quote!(
+                vmovups(ymm1, [rdi + rax * 4 + #d]);
+                vfmadd231ps(ymm0, ymm1, [rsi + rax * 4 + #d]);
+                add(rax, 8);
+                cmp(rax, rdx);
+                vxorps(xmm2, xmm2, xmm2);
+            )
+        })
+        .collect();
+    let item = quote!(unsafe fn big(x: *const f32, y: *const f32, n: usize) { xor(eax, eax); #body });
+    let out = crate::expand::expand(quote!(), item.clone());
+    assert!(!out.to_string().contains("compile_error"), "the generated kernel must compile");
+    let runs = 5;
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        std::hint::black_box(crate::expand::expand(quote!(), item.clone()));
+    }
+    let ms = start.elapsed().as_secs_f64() * 1000.0 / f64::from(runs);
+    println!("expansion: {:.1} ms per 1000 instructions ({n} instructions in {ms:.1} ms)", ms / (f64::from(n) / 1000.0));
+}
+
+#[test]
+#[ignore = "measurement"]
+fn stage_times() {
+    use crate::{ast, emit, encode, eval, frame, select};
+    let body: proc_macro2::TokenStream = (0..1000)
+        .map(|i| {
+            let d = (i % 64) * 8;
+            quote!(
+                vmovups(ymm1, [rdi + rax * 4 + #d]);
+                vfmadd231ps(ymm0, ymm1, [rsi + rax * 4 + #d]);
+                add(rax, 8);
+                cmp(rax, rdx);
+                vxorps(xmm2, xmm2, xmm2);
+            )
+        })
+        .collect();
+    let item = quote!(unsafe fn big(x: *const f32, y: *const f32, n: usize) { xor(eax, eax); #body });
+    let _ = crate::forms::lookup("add");
+    let t = std::time::Instant::now();
+    let k = ast::parse(quote!(), item.clone()).unwrap();
+    println!("parse {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let p = eval::eval(&k).unwrap();
+    println!("eval {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let s = select::select(p).unwrap();
+    println!("select {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let f = frame::lay_out_frame(s).unwrap();
+    println!("frame {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let e = encode::encode(f).unwrap();
+    println!("encode {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let v = [emit::Variant { name: "x".into(), encoded: e }];
+    let out = emit::emit(&k, &v);
+    println!("emit {:?} {}", t.elapsed(), out.into_iter().count());
+}
+
+#[test]
+#[ignore = "measurement"]
+fn parse_scaling() {
+    for n in [200usize, 1000, 5000] {
+        let body: proc_macro2::TokenStream = (0..n)
+            .map(|i| {
+                let d = (i % 64) * 8;
+                quote!(vmovups(ymm1, [rdi + rax * 4 + #d]);)
+            })
+            .collect();
+        let item = quote!(unsafe fn big(x: *const f32) { #body });
+        let t = std::time::Instant::now();
+        let f: syn::ItemFn = syn::parse2(item.clone()).unwrap();
+        let p = t.elapsed();
+        let t = std::time::Instant::now();
+        let b: syn::Block = syn::parse2(quote!({ #body })).unwrap();
+        println!("n={n} parse fn {p:?} block {:?} {}", t.elapsed(), f.block.stmts.len() + b.stmts.len());
+    }
+}

@@ -5,13 +5,13 @@ use std::format;
 use iced_x86::{Code, Mnemonic};
 
 use super::*;
-use crate::{EntryPoint, SourceLine};
+use crate::{EntryPoint, LineTable};
 
 fn variant(
     bytes: &'static [u8],
     code_size: u32,
     pool_size: u32,
-    lines: &'static [SourceLine],
+    lines: &'static [u8],
 ) -> VariantInfo {
     VariantInfo {
         name: "test",
@@ -22,7 +22,7 @@ fn variant(
         bytes,
         code_size,
         pool_size,
-        lines,
+        lines: LineTable::from_packed(lines),
         saved: &[],
     }
 }
@@ -33,16 +33,7 @@ fn add_and_ret_with_lines() {
         &[0x48, 0x01, 0xf8, 0xc3],
         4,
         0,
-        &[
-            SourceLine {
-                offset: 0,
-                line: 12,
-            },
-            SourceLine {
-                offset: 3,
-                line: 13,
-            },
-        ],
+        &[0, 0, 0, 0, 12, 0, 0, 0, 3, 0, 0, 0, 13, 0, 0, 0],
     );
     assert_eq!(
         listing(&v),
@@ -57,7 +48,7 @@ fn line_zero_and_missing_lines_have_no_comment() {
         &[0x48, 0x01, 0xf8, 0xc3],
         4,
         0,
-        &[SourceLine { offset: 0, line: 0 }],
+        &[0, 0, 0, 0, 0, 0, 0, 0],
     );
     assert_eq!(
         listing(&v),
@@ -93,10 +84,7 @@ fn branches_and_rip_relative_operands_show_offsets_and_the_pool_follows() {
         &BYTES,
         13,
         20,
-        &[SourceLine {
-            offset: 8,
-            line: 40,
-        }],
+        &[8, 0, 0, 0, 40, 0, 0, 0],
     );
     assert_eq!(
         listing(&v),
