@@ -113,10 +113,17 @@ impl Parse for Options {
                     options.params.push(p.0);
                 }
             } else {
-                return Err(syn::Error::new(
-                    input.span(),
-                    "unknown kernel option; expected `params(NAME = value, ...)`",
-                ));
+                let fork = input.fork();
+                let msg = match fork.parse::<Ident>() {
+                    Ok(id) if fork.peek(Token![=]) => format!(
+                        "unknown kernel option `{id}`; compile-time parameters go inside `params(...)`: `params({id} = ...)`"
+                    ),
+                    Ok(id) => format!(
+                        "unknown kernel option `{id}`; expected `params(NAME = value, ...)`"
+                    ),
+                    Err(_) => "unknown kernel option; expected `params(NAME = value, ...)`".into(),
+                };
+                return Err(syn::Error::new(input.span(), msg));
             }
             if !input.is_empty() {
                 input.parse::<Token![,]>()?;
@@ -211,10 +218,10 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
         errors.push(t.span, "a kernel cannot be `async`");
     }
     if let Some(abi) = &sig.abi {
-        errors.push(
-            abi.span(),
+        errors.push_err(syn::Error::new_spanned(
+            abi,
             "remove the ABI: asmforge generates the `extern \"sysv64\"` entry point itself",
-        );
+        ));
     }
     if !sig.generics.params.is_empty() {
         let only_lifetimes = sig
@@ -223,7 +230,7 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
             .iter()
             .all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
         if !only_lifetimes {
-            errors.push(sig.generics.span(), "a kernel cannot be generic over types or consts; use `params(...)` in the attribute, or a `macro_rules!` that stamps out kernels");
+            errors.push_err(syn::Error::new_spanned(&sig.generics, "a kernel cannot be generic over types or consts; use `params(...)` in the attribute, or a `macro_rules!` that stamps out kernels"));
         }
     }
     if let Some(v) = &sig.variadic {
@@ -264,8 +271,8 @@ fn bind_args(sig: &syn::Signature, errors: &mut Errors) -> Vec<Arg> {
             }
         };
         let on_stack = || {
-            syn::Error::new(
-                pt.span(),
+            syn::Error::new_spanned(
+                pt,
                 format!(
                     "argument `{name}` would be passed on the stack (System V passes 6 integer and 8 floating-point arguments in registers); asmforge does not support stack arguments yet — pass a pointer to a struct instead"
                 ),
@@ -327,6 +334,8 @@ pub fn val_type(ty: &syn::Type, allow_slice: bool) -> syn::Result<ValType> {
         }
         syn::Type::Ptr(_) => Ok(ValType::Ptr),
         syn::Type::Paren(p) => val_type(&p.elem, allow_slice),
+        // A `$t:ty` from `macro_rules!` arrives wrapped in an invisible group.
+        syn::Type::Group(g) => val_type(&g.elem, allow_slice),
         syn::Type::Reference(r) if allow_slice => match &*r.elem {
             syn::Type::Slice(s) => match val_type(&s.elem, false) {
                 Ok(ValType::Int { .. } | ValType::F32 | ValType::F64 | ValType::Ptr) => {
@@ -349,7 +358,45 @@ fn unsupported(ty: &syn::Type, allow_slice: bool) -> syn::Error {
     } else {
         " (or nothing)"
     };
-    syn::Error::new(ty.span(), format!("{UNSUPPORTED_TYPE}{tail}"))
+    // `new_spanned` keeps the first and last token, so the whole type is underlined on stable.
+    syn::Error::new_spanned(ty, format!("{UNSUPPORTED_TYPE}{tail}{}", type_hint(ty)))
+}
+
+/// What to write instead of a common unsupported type.
+fn type_hint(ty: &syn::Type) -> String {
+    let ident = |t: &syn::Type| match t {
+        syn::Type::Path(p) if p.qself.is_none() => {
+            p.path.segments.last().map(|s| s.ident.to_string())
+        }
+        _ => None,
+    };
+    match ty {
+        syn::Type::Reference(r) => match (&*r.elem, ident(&r.elem).as_deref()) {
+            (_, Some("str")) => "; for text, pass `&[u8]` (`s.as_bytes()`)".into(),
+            (syn::Type::Slice(_), _) => String::new(),
+            (elem, _) => {
+                let ptr = if r.mutability.is_some() {
+                    "*mut"
+                } else {
+                    "*const"
+                };
+                format!(
+                    "; use a raw pointer `{ptr} {}` instead",
+                    quote::quote!(#elem)
+                )
+            }
+        },
+        _ => match ident(ty).as_deref() {
+            Some("String") => "; for text, pass `&[u8]` (`s.as_bytes()`)".into(),
+            Some("Vec") => "; pass a slice `&[T]` (`v.as_slice()`)".into(),
+            Some("bool") => "; use `u8` (0 or 1)".into(),
+            Some("char") => "; use `u32`".into(),
+            Some(name) if name.starts_with(char::is_uppercase) => {
+                format!("; pass a pointer to it, e.g. `*const {name}`")
+            }
+            _ => String::new(),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -391,6 +438,16 @@ mod tests {
                 ParamValue::Int(-3)
             ]
         );
+    }
+
+    #[test]
+    fn sees_through_macro_rules_type_groups() {
+        // What `macro_rules!` passes for `$t` when `$t:ty` is `u64`.
+        let t = proc_macro2::Group::new(proc_macro2::Delimiter::None, quote!(u64));
+        let k = parse(quote!(), quote!(fn f(x: &[#t], y: #t) -> #t {})).unwrap();
+        let tys: Vec<_> = k.args.iter().map(|a| a.ty.clone()).collect();
+        assert_eq!(tys, vec![ValType::Slice, ValType::Int { bytes: 8 }]);
+        assert_eq!(k.ret.map(|r| r.0), Some(ValType::Int { bytes: 8 }));
     }
 
     #[test]

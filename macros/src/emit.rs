@@ -91,7 +91,14 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
 pub fn stub(func: &syn::ItemFn, error: syn::Error) -> TokenStream {
     let attrs = &func.attrs;
     let vis = &func.vis;
-    let sig = &func.sig;
+    // Without what was already reported as unsupported and that rustc would report again
+    // (`self` in a free function, C variadics outside `extern "C"`).
+    let mut sig = func.sig.clone();
+    sig.inputs = std::mem::take(&mut sig.inputs)
+        .into_pairs()
+        .filter(|p| !matches!(p.value(), syn::FnArg::Receiver(_)))
+        .collect();
+    sig.variadic = None;
     let errors = error.to_compile_error();
     quote! {
         #errors
@@ -113,17 +120,17 @@ fn abi_signature(kernel: &Kernel) -> (Vec<TokenStream>, Vec<TokenStream>) {
     });
     for (arg, input) in kernel.args.iter().zip(inputs) {
         let name = &arg.name;
-        let ty = &input.ty;
+        let ty = peel(&input.ty);
         match arg.ty {
             ValType::Slice => {
-                let elem = match &**ty {
-                    syn::Type::Reference(r) => match &*r.elem {
-                        syn::Type::Slice(s) => s.elem.clone(),
+                let elem = match ty {
+                    syn::Type::Reference(r) => match peel(&r.elem) {
+                        syn::Type::Slice(s) => (*s.elem).clone(),
                         _ => ty.clone(),
                     },
                     _ => ty.clone(),
                 };
-                let mutable = matches!(&**ty, syn::Type::Reference(r) if r.mutability.is_some());
+                let mutable = matches!(ty, syn::Type::Reference(r) if r.mutability.is_some());
                 if mutable {
                     tys.push(quote!(*mut #elem));
                     args.push(quote!(#name.as_mut_ptr()));
@@ -141,6 +148,15 @@ fn abi_signature(kernel: &Kernel) -> (Vec<TokenStream>, Vec<TokenStream>) {
         }
     }
     (tys, args)
+}
+
+/// The type inside parentheses and the invisible groups `macro_rules!` wraps a `$t:ty` in.
+fn peel(ty: &syn::Type) -> &syn::Type {
+    match ty {
+        syn::Type::Group(g) => peel(&g.elem),
+        syn::Type::Paren(p) => peel(&p.elem),
+        _ => ty,
+    }
 }
 
 fn wrapper(kernel: &Kernel, abi_tys: &[TokenStream], call_args: &[TokenStream]) -> TokenStream {
@@ -221,7 +237,7 @@ fn global_asm(symbol: &str, bytes: &[u8]) -> TokenStream {
         data.push('\n');
     }
     let elf = format!(
-        ".pushsection .text.asmforge.{symbol},\"ax\",@progbits\n.p2align 6\n.globl {symbol}\n.hidden {symbol}\n.type {symbol},@function\n{symbol}:\n{data}.size {symbol}, .-{symbol}\n.popsection\n"
+        ".pushsection .text.asmforge.{symbol},\"ax\",@progbits\n.p2align 6\n.globl {symbol}\n.type {symbol},@function\n{symbol}:\n{data}.size {symbol}, .-{symbol}\n.popsection\n"
     );
     let macho = format!(
         ".pushsection __TEXT,__text,regular,pure_instructions\n.p2align 6\n.globl {symbol}\n.private_extern {symbol}\n{symbol}:\n{data}.popsection\n"

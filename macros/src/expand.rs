@@ -16,7 +16,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::{ast, emit, encode, eval, frame, select};
+use crate::{ast, emit, encode, eval, frame, regalloc, select};
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let func: syn::ItemFn = match syn::parse2(item.clone()) {
@@ -49,6 +49,7 @@ fn compile(attr: TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
 pub(crate) fn compile_variant(kernel: &ast::Kernel) -> syn::Result<encode::Encoded> {
     let program = eval::eval(kernel)?;
     let selected = select::select(program)?;
-    let framed = frame::lay_out_frame(selected)?;
+    let allocated = regalloc::allocate(selected, &regalloc::MachineEnv::sysv())?;
+    let framed = frame::lay_out_frame(allocated)?;
     encode::encode(framed)
 }

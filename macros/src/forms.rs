@@ -34,6 +34,12 @@ const CONDITION_ALIASES: [(&str, &str); 14] = [
     ("nle", "g"),
 ];
 
+/// Whether the two operands of `mnemonic` may be written either way round: XCHG exchanges
+/// and TEST ANDs without storing (Intel SDM Vol. 2B), but iced lists each form one way only.
+pub fn is_commutative(mnemonic: &str) -> bool {
+    matches!(mnemonic, "xchg" | "test")
+}
+
 /// Forms by lower-case mnemonic, in iced's `Code` order.
 fn table() -> &'static BTreeMap<String, Vec<Code>> {
     static TABLE: OnceLock<BTreeMap<String, Vec<Code>>> = OnceLock::new();
@@ -93,11 +99,26 @@ pub fn is_implicit(kind: K) -> bool {
     matches!(kind, K::seg_rSI | K::es_rDI | K::seg_rDI | K::seg_rBX_al)
 }
 
+/// The fixed register of a string instruction's accumulator or port slot (`stosq` is iced's
+/// `STOSQ [rdi], rax`), which GNU as and Intel's mnemonics leave unwritten.
+pub fn implicit_reg(op: &OpCodeInfo, kind: K) -> Option<Register> {
+    let string = (0..op.op_count()).any(|i| is_implicit(op.op_kind(i)));
+    let reg = match kind {
+        K::al => Register::AL,
+        K::ax => Register::AX,
+        K::eax => Register::EAX,
+        K::rax => Register::RAX,
+        K::dx => Register::DX,
+        _ => return None,
+    };
+    string.then_some(reg)
+}
+
 /// The slots of a form that the author writes, with their operand index in iced's numbering.
 pub fn explicit_slots(op: &OpCodeInfo) -> Vec<(u32, K)> {
     (0..op.op_count())
         .map(|i| (i, op.op_kind(i)))
-        .filter(|(_, k)| !is_implicit(*k))
+        .filter(|(_, k)| !is_implicit(*k) && implicit_reg(op, *k).is_none())
         .collect()
 }
 
@@ -140,6 +161,9 @@ fn reg_fits(op: &OpCodeInfo, kind: K, reg: Reg, strict: bool) -> bool {
     };
     let high_ok = !strict || is_evex(op) || !(r.is_vector_register() && r.number() >= 16);
     let class_ok = match kind {
+        // `90` is NOP in 64-bit mode, not `xchg eax, eax`, which clears rax[63:32] (Intel SDM
+        // Vol. 2B, XCHG): that pair needs `87 /r`.
+        K::r32_opcode if op.op_code() == 0x90 && r == Register::EAX => false,
         K::r8_or_mem | K::r8_reg | K::r8_opcode => r.is_gpr8(),
         K::r16_or_mem | K::r16_reg | K::r16_reg_mem | K::r16_rm | K::r16_opcode => r.is_gpr16(),
         K::r32_or_mem

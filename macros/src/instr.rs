@@ -9,7 +9,7 @@ use iced_x86::{Code, Instruction, OpCodeOperandKind as K, OpKind, Register};
 
 use crate::forms;
 use crate::ir::{ConstId, LabelId, Mem, Operand, OperandKind, Prefix, RipTarget};
-use crate::regs::Reg;
+use crate::regs::{self, Reg, RegClass, VReg};
 
 /// Where labels and constants are, in the address space `BlockEncoder` sees.
 pub trait Addresses {
@@ -27,6 +27,18 @@ impl Addresses for Dummy {
     fn constant(&self, _: ConstId) -> u64 {
         0
     }
+}
+
+/// The encoded length of a form with these operands. Virtual registers are measured as
+/// stand-ins (the allocator re-selects afterwards); labels sit at the dummy address 0, where
+/// rel8-only branches (`loop`, `jrcxz`) still reach.
+pub fn measure(code: Code, operands: &[Operand], prefix: Option<Prefix>) -> Result<usize, String> {
+    let (ops, _) =
+        with_standins(operands).ok_or("too many virtual registers in one instruction")?;
+    let ins = build(code, &ops, prefix, &Dummy)?;
+    iced_x86::Encoder::new(64)
+        .encode(&ins, 0)
+        .map_err(|e| e.to_string())
 }
 
 /// Builds the instruction; errors are internal (selection guarantees the fit).
@@ -54,6 +66,10 @@ pub fn build(
                 ins.set_memory_base(Register::RBX);
                 ins.set_memory_index(Register::AL);
             }
+            k if forms::implicit_reg(op, k).is_some() => {
+                ins.set_op_kind(i, OpKind::Register);
+                ins.set_op_register(i, forms::implicit_reg(op, k).unwrap_or_default());
+            }
             _ => {
                 let o = written
                     .next()
@@ -69,7 +85,10 @@ pub fn build(
                 if let Some(m) = d.mask {
                     ins.set_op_mask(phys(m)?);
                 }
-                ins.set_zeroing_masking(d.zero);
+                // Only the destination carries `{z}`; a later operand must not clear it.
+                if d.zero {
+                    ins.set_zeroing_masking(true);
+                }
             }
             OperandKind::Rounding(rc) => ins.set_rounding_control(*rc),
             OperandKind::Sae => ins.set_suppress_all_exceptions(true),
@@ -186,4 +205,102 @@ fn set_immediate(
         _ => ins.set_immediate64(v as u64),
     }
     Ok(())
+}
+
+/// Placeholder physical registers that stand in for virtual ones while iced computes the
+/// instruction's register accesses. None of them is ever an implicit operand, and those the
+/// instruction names explicitly are skipped.
+const GPR_STANDINS: [Register; 6] = [
+    Register::R12,
+    Register::R13,
+    Register::R14,
+    Register::R15,
+    Register::RBX,
+    Register::RBP,
+];
+const VEC_STANDINS: [Register; 8] = [
+    Register::XMM8,
+    Register::XMM9,
+    Register::XMM10,
+    Register::XMM11,
+    Register::XMM12,
+    Register::XMM13,
+    Register::XMM14,
+    Register::XMM15,
+];
+const MASK_STANDINS: [Register; 4] = [Register::K4, Register::K5, Register::K6, Register::K7];
+
+pub fn operand_regs(o: &Operand) -> Vec<Reg> {
+    match &o.kind {
+        OperandKind::Reg(r, d) => std::iter::once(*r).chain(d.mask).collect(),
+        OperandKind::Mem(m, d) => m.base.into_iter().chain(m.index).chain(d.mask).collect(),
+        _ => vec![],
+    }
+}
+
+/// Which physical stand-in replaced which virtual register.
+pub type Standins = Vec<(Register, VReg)>;
+
+/// Replaces virtual registers by stand-ins; returns the operands and the stand-in map, or
+/// `None` if an instruction names more virtual registers of a class than there are stand-ins.
+pub fn with_standins(ops: &[Operand]) -> Option<(Vec<Operand>, Standins)> {
+    let present: Vec<Register> = ops
+        .iter()
+        .flat_map(operand_regs)
+        .filter_map(Reg::phys)
+        .collect();
+    let clashes = |r: Register| {
+        present.iter().any(|p| {
+            p.full_register() == r.full_register()
+                || (p.is_vector_register() && r.is_vector_register() && p.number() == r.number())
+        })
+    };
+    let mut map: Standins = Vec::new();
+    let mut next = [0usize; 3];
+    let mut standin = |v: VReg| -> Option<Reg> {
+        let full = match map.iter().find(|(_, w)| w.id == v.id) {
+            Some((r, _)) => *r,
+            None => {
+                let (pool, k): (&[Register], usize) = match v.class {
+                    RegClass::Gpr => (&GPR_STANDINS, 0),
+                    RegClass::Vec => (&VEC_STANDINS, 1),
+                    RegClass::Mask => (&MASK_STANDINS, 2),
+                };
+                let r = loop {
+                    let r = *pool.get(next[k])?;
+                    next[k] += 1;
+                    if !clashes(r) {
+                        break r;
+                    }
+                };
+                map.push((r, v));
+                r
+            }
+        };
+        Some(Reg::Phys(match v.class {
+            RegClass::Gpr => regs::gpr_of_size(full, usize::from(v.size))?,
+            RegClass::Vec => regs::vec_of_size(full, usize::from(v.size))?,
+            RegClass::Mask => full,
+        }))
+    };
+    let mut out = ops.to_vec();
+    for o in &mut out {
+        let slots: Vec<&mut Reg> = match &mut o.kind {
+            OperandKind::Reg(r, d) => std::iter::once(r).chain(d.mask.as_mut()).collect(),
+            OperandKind::Mem(m, d) => m
+                .base
+                .as_mut()
+                .into_iter()
+                .chain(m.index.as_mut())
+                .chain(d.mask.as_mut())
+                .collect(),
+            _ => vec![],
+        };
+        for r in slots {
+            if let Reg::Virt(v) = *r {
+                *r = standin(v)?;
+            }
+        }
+    }
+    Some((out, map))
 }

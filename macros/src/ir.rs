@@ -42,8 +42,9 @@ impl MemSize {
         ("qword", MemSize::Qword),
         ("tbyte", MemSize::Tbyte),
         ("tword", MemSize::Tbyte),
-        ("oword", MemSize::Xmmword),
+        // `name` reports the first spelling: the one the DSL reference documents.
         ("xmmword", MemSize::Xmmword),
+        ("oword", MemSize::Xmmword),
         ("ymmword", MemSize::Ymmword),
         ("zmmword", MemSize::Zmmword),
     ];
@@ -198,4 +199,14 @@ pub struct Program {
     pub items: Vec<Item>,
     pub consts: Vec<Const>,
     pub label_count: u32,
+    /// Virtual registers, indexed by `VReg::id`.
+    pub vregs: Vec<VRegInfo>,
+}
+
+/// What diagnostics say about a virtual register: its name and where it was created.
+#[derive(Clone, Debug)]
+pub struct VRegInfo {
+    pub name: String,
+    pub class: crate::regs::RegClass,
+    pub span: Span,
 }

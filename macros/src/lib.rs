@@ -14,6 +14,7 @@ mod forms;
 mod frame;
 mod instr;
 mod ir;
+mod regalloc;
 mod regs;
 mod select;
 

@@ -41,6 +41,13 @@ pub enum Reg {
     Virt(VReg),
 }
 
+impl VReg {
+    /// The same virtual register viewed at another width.
+    pub fn view(self, size: u8) -> VReg {
+        VReg { size, ..self }
+    }
+}
+
 impl Reg {
     /// The physical register, if this is one.
     pub fn phys(self) -> Option<Register> {

@@ -9,7 +9,7 @@
 //! mask and a register destination, k0 never as a mask, gathers with their required mask and
 //! distinct registers, prefixes only where the form takes them.
 
-use iced_x86::{Code, Encoder, OpCodeInfo};
+use iced_x86::{Code, OpCodeInfo};
 use proc_macro2::Span;
 
 use crate::diag::{self, Errors};
@@ -37,6 +37,7 @@ pub struct Selected {
     pub items: Vec<SItem>,
     pub consts: Vec<crate::ir::Const>,
     pub label_count: u32,
+    pub vregs: Vec<crate::ir::VRegInfo>,
 }
 
 /// Selects a form for every instruction, collecting every error.
@@ -71,6 +72,7 @@ pub fn select(program: Program) -> syn::Result<Selected> {
         items,
         consts: program.consts,
         label_count: program.label_count,
+        vregs: program.vregs,
     })
 }
 
@@ -121,7 +123,26 @@ fn err(inst: &Inst, span: Span, msg: String) -> syn::Error {
     }
 }
 
-pub fn select_inst(mut inst: Inst) -> syn::Result<SelInst> {
+/// Selects the form of one instruction. The operands of `xchg` and `test` commute: like GNU
+/// as, take them swapped when only that order has a form or it encodes shorter
+/// (`xchg rax, rbx` is `48 93`, `test eax, [rdi]` is `85 07`).
+pub fn select_inst(inst: Inst) -> syn::Result<SelInst> {
+    let (name, _, _) = resolve_mnemonic(&inst)?;
+    if !forms::is_commutative(&name) || inst.operands.len() != 2 {
+        return select_written(inst);
+    }
+    let mut swapped = inst.clone();
+    swapped.operands.swap(0, 1);
+    let len =
+        |s: &SelInst| instr::measure(s.code, &s.inst.operands, s.inst.prefix).unwrap_or(usize::MAX);
+    match (select_written(inst), select_written(swapped)) {
+        (Ok(a), Ok(b)) if len(&b) < len(&a) => Ok(b),
+        (Err(_), Ok(b)) => Ok(b),
+        (a, _) => a,
+    }
+}
+
+fn select_written(mut inst: Inst) -> syn::Result<SelInst> {
     let (name, prefix, codes) = resolve_mnemonic(&inst)?;
     inst.mnemonic = name;
     inst.prefix = prefix;
@@ -171,8 +192,26 @@ pub fn select_inst(mut inst: Inst) -> syn::Result<SelInst> {
     {
         tiered.retain(|c| c.op_code().op_kind(0) != iced_x86::OpCodeOperandKind::br64_1);
     }
-    let code = shortest(&inst, &tiered)?;
-    validate(&inst, code.op_code())?;
+    // With no register or memory operand to size it, `push(128)` is the 64-bit push GNU as
+    // assembles, never the shorter `66 68 imm16` (which moves rsp by 2).
+    if written
+        .iter()
+        .all(|o| matches!(o.kind, OperandKind::Imm(_)))
+        && tiered.iter().any(|c| c.op_code().operand_size() != 16)
+    {
+        tiered.retain(|c| c.op_code().operand_size() != 16);
+    }
+    // Validate before measuring: the encoder rejects some of what `validate` explains at the
+    // right operand (a gather without its mask) with a bare message at the mnemonic.
+    let valid: Vec<Code> = tiered
+        .iter()
+        .copied()
+        .filter(|c| validate(&inst, c.op_code()).is_ok())
+        .collect();
+    if let ([], Some(first)) = (valid.as_slice(), tiered.first()) {
+        validate(&inst, first.op_code())?;
+    }
+    let code = shortest(&inst, &valid)?;
     Ok(SelInst { code, inst })
 }
 
@@ -219,7 +258,9 @@ fn forms_taking_decorator(inst: &Inst, all: &[Code], fit: Vec<Code>) -> syn::Res
             able.join("\n")
         )
     } else if rounding && all.iter().any(|c| takes(c, false)) {
-        format!("`{m}` has no form with embedded rounding (it does not round); its EVEX forms take `sae` alone")
+        format!(
+            "`{m}` has no form with embedded rounding (it does not round); its EVEX forms take `sae` alone"
+        )
     } else {
         format!("`{m}` has no form that takes {what}")
     };
@@ -230,12 +271,7 @@ fn shortest(inst: &Inst, codes: &[Code]) -> syn::Result<Code> {
     let mut best: Option<(usize, Code)> = None;
     let mut first_err = None;
     for &code in codes {
-        let measured =
-            instr::build(code, &inst.operands, inst.prefix, &instr::Dummy).and_then(|i| {
-                Encoder::new(64)
-                    .encode(&i, 0x1000)
-                    .map_err(|e| e.to_string())
-            });
+        let measured = instr::measure(code, &inst.operands, inst.prefix);
         match measured {
             Ok(len) if best.is_none_or(|(l, _)| len < l) => best = Some((len, code)),
             Ok(_) => {}
@@ -422,11 +458,25 @@ fn validate(inst: &Inst, op: &OpCodeInfo) -> syn::Result<()> {
         Some(Prefix::Lock) => op.can_use_lock_prefix() && mem_operand,
     };
     if !prefix_ok {
-        return Err(err(
-            inst,
-            inst.span,
-            format!("`{m}` cannot take this prefix here"),
-        ));
+        let why = match inst.prefix {
+            Some(Prefix::Lock)
+                if forms::lookup(m).is_some_and(|(_, codes)| {
+                    codes.iter().any(|c| c.op_code().can_use_lock_prefix())
+                }) && !mem_operand =>
+            {
+                format!("`lock_{m}` needs a memory destination, e.g. `lock_{m}([rdi], ...)`")
+            }
+            Some(Prefix::Lock) => format!(
+                "`{m}` cannot be locked: `lock_` applies to read-modify-write instructions with a memory destination (`add`, `xadd`, `cmpxchg`, `inc`, ...)"
+            ),
+            Some(Prefix::Repne) => {
+                format!("`{m}` cannot take `repne_`: it repeats only `cmps*` and `scas*`")
+            }
+            _ => format!(
+                "`{m}` cannot take `rep_`/`repe_`: they repeat only string instructions (`movs*`, `stos*`, `lods*`, `ins*`, `outs*`, and `cmps*`/`scas*` for `repe_`)"
+            ),
+        };
+        return Err(err(inst, inst.span, why));
     }
     Ok(())
 }
@@ -494,6 +544,65 @@ fn describe(o: &Operand) -> String {
     }
 }
 
+/// Operands that no form of the mnemonic can take in any slot: a vector register used as an
+/// address (only VSIB forms — gathers and scatters — index with one), or a label outside a
+/// branch.
+fn misplaced_operand(inst: &Inst, written: &[&Operand], codes: &[Code]) -> Option<syn::Error> {
+    use iced_x86::OpCodeOperandKind as K;
+    let m = &inst.mnemonic;
+    let any_slot = |pred: fn(K) -> bool| {
+        codes.iter().any(|c| {
+            forms::explicit_slots(c.op_code())
+                .iter()
+                .any(|(_, k)| pred(*k))
+        })
+    };
+    for o in written {
+        match &o.kind {
+            OperandKind::Mem(mem, _)
+                if mem
+                    .index
+                    .and_then(Reg::phys)
+                    .is_some_and(|r| r.is_vector_register())
+                    && !any_slot(|k| {
+                        matches!(
+                            k,
+                            K::mem_vsib32x
+                                | K::mem_vsib64x
+                                | K::mem_vsib32y
+                                | K::mem_vsib64y
+                                | K::mem_vsib32z
+                                | K::mem_vsib64z
+                        )
+                    }) =>
+            {
+                return Some(err(
+                    inst,
+                    o.span,
+                    format!(
+                        "`{m}` cannot address memory through a vector register (only gathers and scatters take a vector index); use 64-bit registers, e.g. `[rdi + rcx * 4]`"
+                    ),
+                ));
+            }
+            OperandKind::Label(_)
+                if !any_slot(|k| {
+                    matches!(k, K::br64_1 | K::br64_4 | K::xbegin_4 | K::brdisp_4)
+                }) =>
+            {
+                return Some(err(
+                    inst,
+                    o.span,
+                    format!(
+                        "`{m}` does not take a label here: a bare label is a branch target; for its address write `lea(rax, [label])`, for the data at it `qword[label]`"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn explain_mismatch(
     inst: &Inst,
     written: &[&Operand],
@@ -501,6 +610,9 @@ fn explain_mismatch(
     loose: &[Code],
 ) -> syn::Error {
     let m = &inst.mnemonic;
+    if let Some(e) = misplaced_operand(inst, written, codes) {
+        return e;
+    }
     let evex_loose = loose.iter().any(|c| forms::is_evex(c.op_code()));
     for o in written {
         let (decor, is_mem) = match &o.kind {
@@ -631,4 +743,73 @@ fn immediate_out_of_range(inst: &Inst, written: &[&Operand], codes: &[Code]) -> 
             inst.mnemonic
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+
+    use crate::tests::errors;
+
+    /// Errors of `fn k(p: *const f32) { <body> }`, parsed from text so tokens have positions.
+    fn errors_of(body: &str) -> Vec<String> {
+        let item: TokenStream = format!("unsafe fn k(p: *const f32) {{ {body} }}")
+            .parse()
+            .unwrap();
+        errors(TokenStream::new(), item)
+    }
+
+    fn only_error(body: &str) -> String {
+        let errs = errors_of(body);
+        assert_eq!(errs.len(), 1, "{body}: {errs:?}");
+        errs[0].clone()
+    }
+
+    #[test]
+    fn hand_written_ret_is_rejected() {
+        // iced knows `ret`, so the check must come before the table.
+        assert!(only_error("ret();").contains("instead of `ret()`"));
+    }
+
+    #[test]
+    fn k0_mask_is_an_error_not_a_panic() {
+        // iced's `set_op_mask` asserts k1–k7; measuring a form used to panic.
+        assert!(only_error("vaddps(zmm0.k(k0), zmm1, zmm2);").contains("k0 cannot be a write mask"));
+        assert!(only_error("vmovups([p].k(k0), zmm0);").contains("k0 cannot be a write mask"));
+    }
+
+    #[test]
+    fn decorators_are_checked_before_encoding() {
+        let e = only_error("vmaxps(zmm0, zmm1, zmm2, rn_sae);");
+        assert!(e.contains("no form with embedded rounding"), "{e}");
+        let e = only_error("vpaddd(zmm0, zmm1, zmm2, sae);");
+        assert!(e.contains("no form that takes `sae`"), "{e}");
+        let e = only_error("vaddps(xmm0, xmm1, xmm2, rn_sae);");
+        assert!(e.contains("VADDPS zmm1 {k1}{z}, zmm2, zmm3/m512/m32bcst{er}"), "{e}");
+        assert!(errors_of("vaddps(zmm0, zmm1, zmm2, rz_sae); vmaxps(zmm0, zmm1, zmm2, sae);").is_empty());
+    }
+
+    #[test]
+    fn validation_runs_before_encoding() {
+        let e = only_error("vgatherdps(zmm0, [p + zmm1 * 4]);");
+        assert!(e.contains("requires a write mask"), "{e}");
+        assert!(only_error("lock_add(rax, 1);").contains("needs a memory destination"));
+        assert!(only_error("rep_add(rax, 1);").contains("only string instructions"));
+        assert!(errors_of("lock_add([p], eax); rep_stosb();").is_empty());
+    }
+
+    #[test]
+    fn misplaced_operands_are_named() {
+        let e = only_error("mov(rax, [xmm0]);");
+        assert!(e.contains("through a vector register"), "{e}");
+        let e = only_error("label!(here); mov(rax, here);");
+        assert!(e.contains("does not take a label here"), "{e}");
+    }
+
+    #[test]
+    fn unrolled_select_errors_are_reported_once_per_token() {
+        let errs = errors_of("for i in 0..5 { pshufd(xmm0, xmm1, i * 100); }");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains("immediate 300") && errs[0].contains("`i = 3`"), "{errs:?}");
+    }
 }

@@ -305,7 +305,11 @@ impl Evaluator<'_> {
                     Sub(_) => a.checked_sub(b),
                     Mul(_) => a.checked_mul(b),
                     Div(_) | Rem(_) if b == 0 => {
-                        self.error(span, "division by zero in compile-time arithmetic");
+                        let op = quote::ToTokens::to_token_stream(op);
+                        self.error(
+                            span,
+                            format!("division by zero in compile-time arithmetic: `{a} {op} 0`"),
+                        );
                         return None;
                     }
                     Div(_) => a.checked_div(b),
@@ -326,7 +330,18 @@ impl Evaluator<'_> {
                     Ge(_) => return Some(Value::Bool(a >= b)),
                     _ => None,
                 };
-                self.checked(span, v)
+                if matches!(op, Shl(_) | Shr(_)) && !(0..64).contains(&b) {
+                    self.error(span, format!("shift amount {b} is out of range 0..=63"));
+                    return None;
+                }
+                match v {
+                    Some(v) if (INT_MIN..=INT_MAX).contains(&v) => Some(Value::Int(v)),
+                    _ => {
+                        let op = quote::ToTokens::to_token_stream(op);
+                        self.error(span, format!("compile-time arithmetic overflows 64 bits: `{a} {op} {b}` is outside {INT_MIN}..={INT_MAX}"));
+                        None
+                    }
+                }
             }
             (Value::Bool(a), Value::Bool(b)) => match op {
                 Eq(_) => Some(Value::Bool(a == b)),
@@ -344,6 +359,12 @@ impl Evaluator<'_> {
             }
             (Value::Reg(a, _), Value::Reg(b, _)) if matches!(op, Eq(_) | Ne(_)) => {
                 Some(Value::Bool((a == b) == matches!(op, Eq(_))))
+            }
+            (Value::Reg(..), _) | (_, Value::Reg(..))
+                if matches!(op, Eq(_) | Ne(_) | Lt(_) | Le(_) | Gt(_) | Ge(_)) =>
+            {
+                self.error(span, "a register holds a run-time value, which a compile-time comparison cannot see: compare at run time with `cmp`/`test` and branch with a conditional jump (`jz`, `jb`, ...)");
+                None
             }
             (Value::Reg(..), _) | (_, Value::Reg(..)) => {
                 self.error(span, "registers are not compile-time numbers; inside `[...]` they form an address, and run-time arithmetic is written with instructions (`add`, `imul`, ...)");
@@ -547,9 +568,13 @@ impl Evaluator<'_> {
                         r
                     }
                     other => {
+                        let what = match other {
+                            Value::Reg(Reg::Phys(r), _) => format!("`{}`", regs::name(r)),
+                            other => other.kind().to_owned(),
+                        };
                         self.error(
                             m.args[0].span(),
-                            format!("a write mask is a k register (k1–k7), not {}", other.kind()),
+                            format!("a write mask is a k register (k1–k7), not {what}"),
                         );
                         return None;
                     }
@@ -619,10 +644,17 @@ impl Evaluator<'_> {
                     self.error(m.args[0].span(), "`step_by` needs a positive step");
                     return None;
                 }
+                let Some(step) = step.checked_mul(by).filter(|s| *s <= INT_MAX) else {
+                    self.error(
+                        m.args[0].span(),
+                        "the combined `step_by` step overflows 64 bits",
+                    );
+                    return None;
+                };
                 Some(Value::Range {
                     start,
                     end,
-                    step: step * by,
+                    step,
                     rev: false,
                 })
             }
@@ -649,6 +681,16 @@ impl Evaluator<'_> {
                         None
                     }
                 }
+            }
+            (
+                view @ ("r64" | "r32" | "r16" | "r8" | "xmm" | "ymm" | "zmm"),
+                Value::Reg(Reg::Virt(v), d),
+            ) => {
+                if !want(self, 0) {
+                    return None;
+                }
+                self.virtual_view(v, view, span)
+                    .map(|v| Value::Reg(Reg::Virt(v), d))
             }
             (_, other) => {
                 self.error(span, format!("no method `{name}` on {} in the kernel DSL (operands have `.k(mask)`, `.z()`, `.bcst()`, register views `.r32()`/`.xmm()`..., slices `.len()`, ranges `.rev()`/`.step_by(n)`)", other.kind()));

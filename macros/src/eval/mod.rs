@@ -16,6 +16,7 @@
 mod expr;
 mod operand;
 mod value;
+mod vregs;
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -84,6 +85,7 @@ struct Evaluator<'k> {
     aborted: bool,
     /// Errors already reported, by (line, column, message) — one per token, not per iteration.
     seen: Vec<(usize, usize, String)>,
+    vregs: Vec<crate::ir::VRegInfo>,
 }
 
 impl<'k> Evaluator<'k> {
@@ -100,6 +102,7 @@ impl<'k> Evaluator<'k> {
             steps: 0,
             aborted: false,
             seen: Vec::new(),
+            vregs: Vec::new(),
         }
     }
 
@@ -128,6 +131,7 @@ impl<'k> Evaluator<'k> {
             items: self.items,
             consts: self.consts,
             label_count: self.label_target.len() as u32,
+            vregs: self.vregs,
         })
     }
 
@@ -135,7 +139,14 @@ impl<'k> Evaluator<'k> {
     fn error(&mut self, span: Span, msg: impl Into<String>) {
         let msg = msg.into();
         let start = span.start();
-        let key = (start.line, start.column, msg.clone());
+        // Inside unrolled loops the message names values that change per iteration
+        // ("index 3 is out of bounds"); the first failing iteration speaks for the token.
+        let key_msg = if self.iterations.is_empty() {
+            msg.clone()
+        } else {
+            String::new()
+        };
+        let key = (start.line, start.column, key_msg);
         if self.seen.contains(&key) {
             return;
         }
@@ -186,16 +197,29 @@ impl<'k> Evaluator<'k> {
                 if let Some(slot) = self.label_target.get_mut(id.0 as usize) {
                     *slot = Some(*def);
                 }
-            } else if let Some(parent) = self.scopes.last_mut() {
-                parent.pending.push((name, span, id));
+            } else if !self.scopes.is_empty() {
+                if let Some(parent) = self.scopes.last_mut() {
+                    parent.pending.push((name, span, id));
+                }
+            } else if self.all_label_names.contains(&name) {
+                self.error(span, format!("label `{name}` is not visible here: it is defined in another block, and a label is scoped to the block that defines it (in a loop body, a new one every iteration)"));
             } else {
-                let hints =
-                    diag::closest(&name, self.all_label_names.iter().map(String::as_str), 2);
-                let hint = match hints.first() {
+                // Labels first; failing those, a misspelt register (`rbxx`).
+                let near_label =
+                    diag::closest(&name, self.all_label_names.iter().map(String::as_str), 1)
+                        .first()
+                        .map(|h| (*h).to_owned());
+                let near = near_label.or_else(|| {
+                    diag::closest(&name, regs::names(), 1)
+                        .first()
+                        .map(|h| (*h).to_owned())
+                });
+                let hint = match near {
                     Some(h) => format!("; did you mean `{h}`?"),
                     None => "; define it with `label!(name);`".to_owned(),
                 };
-                self.errors.push(
+                // `self.error`: a reference inside an unrolled loop arrives once per iteration.
+                self.error(
                     span,
                     format!("cannot find label or value `{name}` in this kernel{hint}"),
                 );
@@ -204,6 +228,7 @@ impl<'k> Evaluator<'k> {
     }
 
     fn bind(&mut self, name: String, value: Value, mutable: bool) {
+        self.name_vregs(&name, &value);
         if let Some(scope) = self.scopes.last_mut() {
             scope.vars.insert(name, Binding { value, mutable });
         }
@@ -560,5 +585,46 @@ impl<'k> Evaluator<'k> {
         } else if let Some((_, else_branch)) = &e.else_branch {
             self.stmt_expr(else_branch);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+
+    use crate::tests::errors;
+
+    /// Errors of `fn k() { <body> }`, parsed from text so that tokens carry real positions.
+    fn errors_of(body: &str) -> Vec<String> {
+        let item: TokenStream = format!("fn k() {{ {body} }}").parse().unwrap();
+        errors(TokenStream::new(), item)
+    }
+
+    #[test]
+    fn undefined_labels_are_errors() {
+        // Left open, the reference once encoded silently as a jump to address 0.
+        let errs = errors_of("label!(top); jnz(tpo);");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains("cannot find label or value `tpo`"), "{errs:?}");
+        assert!(errs[0].contains("did you mean `top`?"), "{errs:?}");
+        let errs = errors_of("for _ in 0..2 { label!(inner); } jmp(inner);");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains("label `inner` is not visible here"), "{errs:?}");
+    }
+
+    #[test]
+    fn unrolled_errors_are_reported_once_per_token() {
+        let errs = errors_of("let r = [xmm0, xmm1]; for i in 0..4 { pxor(r[i], r[i]); }");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains("`i = 2`"), "{errs:?}");
+        let errs = errors_of("for _ in 0..3 { jmp(nowhere); }");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+    }
+
+    #[test]
+    fn step_by_overflow_is_an_error_not_a_panic() {
+        let errs = errors_of("for _ in (0..9).step_by(1 << 62).step_by(1 << 62).step_by(1 << 62) { nop(); }");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains("`step_by` step overflows"), "{errs:?}");
     }
 }

@@ -42,7 +42,7 @@ fn constructor(name: &str) -> Option<(usize, Elem, usize)> {
 
 /// Whether a call to `name` is a builtin rather than an instruction.
 pub(super) fn is_builtin(name: &str) -> bool {
-    constructor(name).is_some()
+    constructor(name).is_some() || super::vregs::is_vreg_builtin(name)
 }
 
 /// Accumulates `[base + index * scale + disp]`.
@@ -90,6 +90,12 @@ impl Evaluator<'_> {
                     return None;
                 }
             }
+        }
+        // iced's BlockEncoder resolves a RIP-relative target only when it is exactly an
+        // instruction's address, so `[label + 4]` cannot be laid out.
+        if matches!(mem.rip, Some(RipTarget::Label(_))) && mem.disp != 0 {
+            self.error(whole, "a label is addressed as written, `[label]`: a displacement from a label is not supported");
+            return None;
         }
         if i32::try_from(mem.disp).is_err() {
             self.error(
@@ -245,6 +251,9 @@ impl Evaluator<'_> {
             .get_ident()
             .map(ToString::to_string)
             .unwrap_or_default();
+        if super::vregs::is_vreg_builtin(&name) {
+            return self.vreg_builtin(&name, c);
+        }
         let Some((bytes, kind, lanes)) = constructor(&name) else {
             self.error(
                 c.func.span(),
@@ -297,7 +306,11 @@ impl Evaluator<'_> {
                     kind,
                     span: arg.span(),
                 }),
-                None => ok = false,
+                None => {
+                    // One error per instruction: `op(acc[i], acc[i])` repeats one mistake.
+                    ok = false;
+                    break;
+                }
             }
         }
         if !ok {

@@ -1,5 +1,6 @@
 //! Tests that drive several stages through the same entry points the macro uses.
 
+mod alloc;
 mod encoding;
 mod gnu;
 mod pipeline;

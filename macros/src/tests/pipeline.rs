@@ -162,16 +162,23 @@ fn expansion_speed() {
             )
         })
         .collect();
-    let item = quote!(unsafe fn big(x: *const f32, y: *const f32, n: usize) { xor(eax, eax); #body });
+    let item =
+        quote!(unsafe fn big(x: *const f32, y: *const f32, n: usize) { xor(eax, eax); #body });
     let out = crate::expand::expand(quote!(), item.clone());
-    assert!(!out.to_string().contains("compile_error"), "the generated kernel must compile");
+    assert!(
+        !out.to_string().contains("compile_error"),
+        "the generated kernel must compile"
+    );
     let runs = 5;
     let start = std::time::Instant::now();
     for _ in 0..runs {
         std::hint::black_box(crate::expand::expand(quote!(), item.clone()));
     }
     let ms = start.elapsed().as_secs_f64() * 1000.0 / f64::from(runs);
-    println!("expansion: {:.1} ms per 1000 instructions ({n} instructions in {ms:.1} ms)", ms / (f64::from(n) / 1000.0));
+    println!(
+        "expansion: {:.1} ms per 1000 instructions ({n} instructions in {ms:.1} ms)",
+        ms / (f64::from(n) / 1000.0)
+    );
 }
 
 #[test]
@@ -190,7 +197,8 @@ fn stage_times() {
             )
         })
         .collect();
-    let item = quote!(unsafe fn big(x: *const f32, y: *const f32, n: usize) { xor(eax, eax); #body });
+    let item =
+        quote!(unsafe fn big(x: *const f32, y: *const f32, n: usize) { xor(eax, eax); #body });
     let _ = crate::forms::lookup("add");
     let t = std::time::Instant::now();
     let k = ast::parse(quote!(), item.clone()).unwrap();
@@ -208,7 +216,10 @@ fn stage_times() {
     let e = encode::encode(f).unwrap();
     println!("encode {:?}", t.elapsed());
     let t = std::time::Instant::now();
-    let v = [emit::Variant { name: "x".into(), encoded: e }];
+    let v = [emit::Variant {
+        name: "x".into(),
+        encoded: e,
+    }];
     let out = emit::emit(&k, &v);
     println!("emit {:?} {}", t.elapsed(), out.into_iter().count());
 }
@@ -229,6 +240,10 @@ fn parse_scaling() {
         let p = t.elapsed();
         let t = std::time::Instant::now();
         let b: syn::Block = syn::parse2(quote!({ #body })).unwrap();
-        println!("n={n} parse fn {p:?} block {:?} {}", t.elapsed(), f.block.stmts.len() + b.stmts.len());
+        println!(
+            "n={n} parse fn {p:?} block {:?} {}",
+            t.elapsed(),
+            f.block.stmts.len() + b.stmts.len()
+        );
     }
 }

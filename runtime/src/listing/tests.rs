@@ -44,12 +44,7 @@ fn add_and_ret_with_lines() {
 
 #[test]
 fn line_zero_and_missing_lines_have_no_comment() {
-    let v = variant(
-        &[0x48, 0x01, 0xf8, 0xc3],
-        4,
-        0,
-        &[0, 0, 0, 0, 0, 0, 0, 0],
-    );
+    let v = variant(&[0x48, 0x01, 0xf8, 0xc3], 4, 0, &[0, 0, 0, 0, 0, 0, 0, 0]);
     assert_eq!(
         listing(&v),
         "  0000: 48 01 f8  add rax, rdi\n  0003: c3        ret\n"
@@ -80,12 +75,7 @@ fn branches_and_rip_relative_operands_show_offsets_and_the_pool_follows() {
         }
         b
     };
-    let v = variant(
-        &BYTES,
-        13,
-        20,
-        &[8, 0, 0, 0, 40, 0, 0, 0],
-    );
+    let v = variant(&BYTES, 13, 20, &[8, 0, 0, 0, 40, 0, 0, 0]);
     assert_eq!(
         listing(&v),
         "  0000: c5 fc 28 05 18 00 00 00  vmovaps ymm0, [0x20]\n\

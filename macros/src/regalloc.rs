@@ -1,0 +1,647 @@
+//! Stage 4, **regalloc**: bind virtual registers to physical ones, without spilling.
+//!
+//! Takes the selected program, in which operands may be virtual registers ([`Reg::Virt`]);
+//! guarantees that every virtual register is replaced by a physical register of its class
+//! such that no two values that are live at the same time share a register, or reports a
+//! spanned error — never a silent spill. The vocabulary is regalloc2's: locations are
+//! pre-coloured physical registers (PReg) or virtual ones (VReg); a [`MachineEnv`] lists the
+//! allocatable registers of each class in preference order.
+//!
+//! ```text
+//!  nodes      one per instruction and per `return`; successors from iced's flow control
+//!  uses/defs  explicit operands and implicit ones from iced's InstructionInfoFactory
+//!             (mul → rdx:rax, shl r, cl → cl, blendvps → xmm0, rep movsb → rcx/rsi/rdi)
+//!  liveness   backward dataflow to a fixed point over the CFG (loops included)
+//!  interfere  a definition interferes with everything live after it
+//!  colour     in order of first definition, first free register in preference order
+//!  check      forward simulation: at every use, the register holds that virtual value
+//! ```
+//!
+//! Preferences cost nothing at run time: caller-saved GPRs before callee-saved ones (no
+//! push/pop), xmm0–7 before xmm8–15 (2-byte VEX prefixes), k1–k7 for masks (k0 is "no mask").
+//! Errors: a virtual register read before it is written on some path from entry; more
+//! simultaneously live values than registers (the message names them and where each was
+//! created).
+
+use std::collections::BTreeSet;
+
+use iced_x86::{FlowControl, InstructionInfoFactory, OpAccess, Register};
+use proc_macro2::Span;
+
+use crate::diag::{self, Errors};
+use crate::instr;
+use crate::ir::{Decor, LabelId, OperandKind, RetValue, VRegInfo};
+use crate::regs::{self, Reg, RegClass, VReg};
+use crate::select::{self, SItem, SelInst, Selected};
+
+/// Allocatable registers per class, in preference order.
+pub struct MachineEnv {
+    pub gpr: Vec<usize>,
+    pub vec: Vec<usize>,
+    pub mask: Vec<usize>,
+}
+
+impl MachineEnv {
+    /// System V, legacy/VEX code: 15 GPRs (not rsp), caller-saved first; xmm0–15; k1–k7.
+    pub fn sysv() -> Self {
+        // rax rcx rdx rsi rdi r8 r9 r10 r11 | rbx rbp r12 r13 r14 r15
+        let gpr = vec![0, 1, 2, 6, 7, 8, 9, 10, 11, 3, 5, 12, 13, 14, 15];
+        MachineEnv {
+            gpr,
+            vec: (0..16).collect(),
+            mask: (1..8).collect(),
+        }
+    }
+
+    fn order(&self, class: RegClass) -> &[usize] {
+        match class {
+            RegClass::Gpr => &self.gpr,
+            RegClass::Vec => &self.vec,
+            RegClass::Mask => &self.mask,
+        }
+    }
+}
+
+/// Dense location numbering: 16 GPRs, 32 vector registers, 8 masks, then virtual registers.
+const GPR0: usize = 0;
+const VEC0: usize = 16;
+const MASK0: usize = 48;
+const VIRT0: usize = 56;
+
+fn phys_loc(r: Register) -> Option<usize> {
+    if r.is_gpr() {
+        let full = r.full_register();
+        // rsp is never allocatable and is not tracked; rip is not a GPR.
+        (full != Register::RSP).then(|| GPR0 + full.number())
+    } else if r.is_vector_register() {
+        Some(VEC0 + r.number())
+    } else if r.is_k() {
+        Some(MASK0 + r.number())
+    } else {
+        None
+    }
+}
+
+fn loc_class(loc: usize) -> RegClass {
+    match loc {
+        l if l < VEC0 => RegClass::Gpr,
+        l if l < MASK0 => RegClass::Vec,
+        _ => RegClass::Mask,
+    }
+}
+
+/// The physical register with this number, viewed at `size` bytes.
+fn phys_reg(class: RegClass, number: usize, size: u8) -> Option<Register> {
+    let base = match class {
+        RegClass::Gpr => Register::RAX,
+        RegClass::Vec => Register::XMM0,
+        RegClass::Mask => return Register::values().nth(Register::K0 as usize + number),
+    };
+    let full = Register::values().nth(base as usize + number)?;
+    match class {
+        RegClass::Gpr => regs::gpr_of_size(full, usize::from(size)),
+        _ => regs::vec_of_size(full, usize::from(size)),
+    }
+}
+
+/// One CFG node: an instruction or a `return`.
+struct Node {
+    item: usize,
+    uses: Vec<usize>,
+    defs: Vec<usize>,
+    succs: Vec<usize>,
+    /// All vector operands must differ (gathers: Intel SDM Vol. 2, VGATHERDPS #UD).
+    unique: bool,
+}
+
+/// Allocates every virtual register in `sel`.
+pub fn allocate(mut sel: Selected, env: &MachineEnv) -> syn::Result<Selected> {
+    if sel.vregs.is_empty() {
+        return Ok(sel);
+    }
+    let nodes = build_cfg(&sel)?;
+    let nloc = VIRT0 + sel.vregs.len();
+    let (live_in, live_out) = liveness(&nodes, nloc);
+    check_defined(&sel, &nodes, &live_in)?;
+    let colours = colour(&sel, &nodes, &live_out, env)?;
+    let classes: Vec<RegClass> = sel.vregs.iter().map(|v| v.class).collect();
+    check(&nodes, &colours, &classes).map_err(|(node, what)| {
+        let span = item_span(&sel.items[nodes[node].item]);
+        diag::internal(span, format!("register allocation check failed: {what}"))
+    })?;
+    rewrite(&mut sel, &colours)?;
+    Ok(sel)
+}
+
+fn item_span(item: &SItem) -> Span {
+    match item {
+        SItem::Inst(s) => s.inst.span,
+        SItem::Return(_, span) => *span,
+        _ => Span::call_site(),
+    }
+}
+
+// ----- CFG and uses/defs ------------------------------------------------------------------
+
+fn build_cfg(sel: &Selected) -> syn::Result<Vec<Node>> {
+    // Node index of each item that is a node; labels map to the next node.
+    let mut node_of_item = vec![usize::MAX; sel.items.len()];
+    let mut label_node = vec![usize::MAX; sel.label_count as usize];
+    let mut pending: Vec<LabelId> = Vec::new();
+    let mut n = 0;
+    for (i, item) in sel.items.iter().enumerate() {
+        match item {
+            SItem::Label(l) => pending.push(*l),
+            SItem::Inst(_) | SItem::Return(..) => {
+                for l in pending.drain(..) {
+                    if let Some(slot) = label_node.get_mut(l.0 as usize) {
+                        *slot = n;
+                    }
+                }
+                node_of_item[i] = n;
+                n += 1;
+            }
+            SItem::Align(_) => {}
+        }
+    }
+    let mut factory = InstructionInfoFactory::new();
+    let mut nodes = Vec::with_capacity(n);
+    for (i, item) in sel.items.iter().enumerate() {
+        let idx = node_of_item[i];
+        if idx == usize::MAX {
+            continue;
+        }
+        let next = if idx + 1 < n { vec![idx + 1] } else { vec![] };
+        let node = match item {
+            SItem::Return(value, _) => {
+                let uses = match value {
+                    RetValue::Gpr(r, ..) | RetValue::Float(r, _) => {
+                        reg_loc(*r).into_iter().collect()
+                    }
+                    RetValue::None => vec![],
+                };
+                Node {
+                    item: i,
+                    uses,
+                    defs: vec![],
+                    succs: vec![],
+                    unique: false,
+                }
+            }
+            SItem::Inst(s) => {
+                let (uses, defs, flow) = uses_defs(s, &mut factory)?;
+                let target = s.inst.operands.iter().find_map(|o| match o.kind {
+                    OperandKind::Label(l) => label_node.get(l.0 as usize).copied(),
+                    _ => None,
+                });
+                let target: Vec<usize> = target.into_iter().filter(|t| *t != usize::MAX).collect();
+                let succs = match flow {
+                    FlowControl::UnconditionalBranch => target,
+                    FlowControl::ConditionalBranch | FlowControl::XbeginXabortXend => {
+                        next.iter().copied().chain(target).collect()
+                    }
+                    FlowControl::IndirectBranch | FlowControl::Return | FlowControl::Exception => {
+                        vec![]
+                    }
+                    _ => next,
+                };
+                let unique = s.code.op_code().requires_unique_reg_nums();
+                Node {
+                    item: i,
+                    uses,
+                    defs,
+                    succs,
+                    unique,
+                }
+            }
+            _ => continue,
+        };
+        nodes.push(node);
+    }
+    Ok(nodes)
+}
+
+fn reg_loc(r: Reg) -> Option<usize> {
+    match r {
+        Reg::Phys(p) => phys_loc(p),
+        Reg::Virt(v) => Some(VIRT0 + v.id as usize),
+    }
+}
+
+fn uses_defs(
+    s: &SelInst,
+    factory: &mut InstructionInfoFactory,
+) -> syn::Result<(Vec<usize>, Vec<usize>, FlowControl)> {
+    let (ops, standins) = instr::with_standins(&s.inst.operands).ok_or_else(|| {
+        diag::internal(s.inst.span, "too many virtual registers in one instruction")
+    })?;
+    let ins = instr::build(s.code, &ops, s.inst.prefix, &instr::Dummy)
+        .map_err(|e| diag::internal(s.inst.span, e))?;
+    let info = factory.info(&ins);
+    let mut uses = Vec::new();
+    let mut defs = Vec::new();
+    for used in info.used_registers() {
+        let r = used.register();
+        let virt = standins
+            .iter()
+            .find(|(st, _)| same_register(*st, r))
+            .map(|(_, v)| *v);
+        let Some(loc) = (match virt {
+            Some(v) => Some(VIRT0 + v.id as usize),
+            None => phys_loc(r),
+        }) else {
+            continue;
+        };
+        let (mut read, write) = match used.access() {
+            OpAccess::Read | OpAccess::CondRead => (true, false),
+            OpAccess::Write => (false, true),
+            // A conditional write may leave the old value: it is also a use.
+            OpAccess::CondWrite | OpAccess::ReadWrite | OpAccess::ReadCondWrite => (true, true),
+            _ => (false, false),
+        };
+        // Writing an 8- or 16-bit GPR keeps the upper bits (Intel SDM Vol. 1, 3.4.1.1).
+        if write && r.is_gpr() && r.size() < 4 {
+            read = true;
+        }
+        if read && !uses.contains(&loc) {
+            uses.push(loc);
+        }
+        if write && !defs.contains(&loc) {
+            defs.push(loc);
+        }
+    }
+    Ok((uses, defs, ins.flow_control()))
+}
+
+fn same_register(a: Register, b: Register) -> bool {
+    if a.is_vector_register() && b.is_vector_register() {
+        a.number() == b.number()
+    } else {
+        a.full_register() == b.full_register()
+    }
+}
+
+// ----- liveness ------------------------------------------------------------------------------
+
+type Bits = Vec<u64>;
+
+fn has(b: &Bits, i: usize) -> bool {
+    b[i / 64] >> (i % 64) & 1 == 1
+}
+
+fn set(b: &mut Bits, i: usize) {
+    b[i / 64] |= 1 << (i % 64);
+}
+
+fn liveness(nodes: &[Node], nloc: usize) -> (Vec<Bits>, Vec<Bits>) {
+    let words = nloc.div_ceil(64);
+    let mut live_in = vec![vec![0u64; words]; nodes.len()];
+    let mut live_out = vec![vec![0u64; words]; nodes.len()];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in (0..nodes.len()).rev() {
+            let mut out = vec![0u64; words];
+            for &s in &nodes[i].succs {
+                for (o, x) in out.iter_mut().zip(&live_in[s]) {
+                    *o |= x;
+                }
+            }
+            let mut inn = out.clone();
+            for &d in &nodes[i].defs {
+                inn[d / 64] &= !(1 << (d % 64));
+            }
+            for &u in &nodes[i].uses {
+                set(&mut inn, u);
+            }
+            if inn != live_in[i] || out != live_out[i] {
+                changed = true;
+                live_in[i] = inn;
+                live_out[i] = out;
+            }
+        }
+    }
+    (live_in, live_out)
+}
+
+/// A virtual register live on entry is read on some path before any write.
+fn check_defined(sel: &Selected, nodes: &[Node], live_in: &[Bits]) -> syn::Result<()> {
+    let Some(entry) = live_in.first() else {
+        return Ok(());
+    };
+    let mut errors = Errors::new();
+    for (id, info) in sel.vregs.iter().enumerate() {
+        if !has(entry, VIRT0 + id) {
+            continue;
+        }
+        let first_use = nodes.iter().find(|n| n.uses.contains(&(VIRT0 + id)));
+        let span = first_use.map_or(info.span, |n| use_span(&sel.items[n.item], id as u32));
+        errors.push(span, format!("virtual register `{}` is read here before it is written on some path from the kernel's entry; write it first (e.g. `xor`, `mov`, `vxorps`)", display_name(info, id)));
+    }
+    errors.finish()
+}
+
+/// The span of the operand that mentions virtual register `id`, or the instruction's.
+fn use_span(item: &SItem, id: u32) -> Span {
+    match item {
+        SItem::Inst(s) => s
+            .inst
+            .operands
+            .iter()
+            .find(|o| {
+                instr::operand_regs(o)
+                    .iter()
+                    .any(|r| matches!(r, Reg::Virt(v) if v.id == id))
+            })
+            .map_or(s.inst.span, |o| o.span),
+        other => item_span(other),
+    }
+}
+
+fn display_name(info: &VRegInfo, id: usize) -> String {
+    if info.name.is_empty() {
+        format!("v{id}")
+    } else {
+        info.name.clone()
+    }
+}
+
+// ----- interference and colouring ------------------------------------------------------------
+
+fn colour(
+    sel: &Selected,
+    nodes: &[Node],
+    live_out: &[Bits],
+    env: &MachineEnv,
+) -> syn::Result<Vec<Option<usize>>> {
+    let nv = sel.vregs.len();
+    let nloc = VIRT0 + nv;
+    let mut adj: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); nv];
+    let mut forbid = vec![0u64; nv];
+    let mut first_def = vec![usize::MAX; nv];
+    let class_of = |l: usize| {
+        if l >= VIRT0 {
+            sel.vregs[l - VIRT0].class
+        } else {
+            loc_class(l)
+        }
+    };
+    let edge = |a: usize, b: usize, adj: &mut Vec<BTreeSet<usize>>, forbid: &mut Vec<u64>| {
+        if a == b || class_of(a) != class_of(b) {
+            return;
+        }
+        match (a >= VIRT0, b >= VIRT0) {
+            (true, true) => {
+                adj[a - VIRT0].insert(b - VIRT0);
+                adj[b - VIRT0].insert(a - VIRT0);
+            }
+            (true, false) => forbid[a - VIRT0] |= 1 << b,
+            (false, true) => forbid[b - VIRT0] |= 1 << a,
+            (false, false) => {}
+        }
+    };
+    for (i, node) in nodes.iter().enumerate() {
+        for &d in &node.defs {
+            if d >= VIRT0 && first_def[d - VIRT0] == usize::MAX {
+                first_def[d - VIRT0] = i;
+            }
+            for x in 0..nloc {
+                if has(&live_out[i], x) {
+                    edge(d, x, &mut adj, &mut forbid);
+                }
+            }
+            for &e in &node.defs {
+                edge(d, e, &mut adj, &mut forbid);
+            }
+        }
+        if node.unique {
+            let all: Vec<usize> = node.uses.iter().chain(&node.defs).copied().collect();
+            for &a in &all {
+                for &b in &all {
+                    edge(a, b, &mut adj, &mut forbid);
+                }
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..nv).filter(|v| first_def[*v] != usize::MAX).collect();
+    order.sort_by_key(|v| (first_def[*v], *v));
+    let mut colours: Vec<Option<usize>> = vec![None; nv];
+    let mut errors = Errors::new();
+    for v in order {
+        let class = sel.vregs[v].class;
+        let base = match class {
+            RegClass::Gpr => GPR0,
+            RegClass::Vec => VEC0,
+            RegClass::Mask => MASK0,
+        };
+        let taken = |n: usize| {
+            forbid[v] >> (base + n) & 1 == 1 || adj[v].iter().any(|w| colours[*w] == Some(n))
+        };
+        match env.order(class).iter().copied().find(|n| !taken(*n)) {
+            Some(n) => colours[v] = Some(n),
+            None => {
+                let at = first_def[v];
+                errors.push_err(pressure_error(sel, nodes, live_out, at, class, env));
+                break;
+            }
+        }
+    }
+    errors.finish()?;
+    Ok(colours)
+}
+
+fn pressure_error(
+    sel: &Selected,
+    nodes: &[Node],
+    live_out: &[Bits],
+    at: usize,
+    class: RegClass,
+    env: &MachineEnv,
+) -> syn::Error {
+    let node = &nodes[at];
+    let mut live: Vec<usize> = (0..VIRT0 + sel.vregs.len())
+        .filter(|x| has(&live_out[at], *x) || node.defs.contains(x))
+        .collect();
+    live.dedup();
+    let mut names = Vec::new();
+    for x in live {
+        if x >= VIRT0 {
+            let info = &sel.vregs[x - VIRT0];
+            if info.class == class {
+                let line = info.span.start().line;
+                names.push(format!(
+                    "`{}` (created at line {line})",
+                    display_name(info, x - VIRT0)
+                ));
+            }
+        } else if loc_class(x) == class {
+            let size = if class == RegClass::Vec { 16 } else { 8 };
+            let name = phys_reg(class, x - loc_base(class), size)
+                .map(regs::name)
+                .unwrap_or_default();
+            names.push(format!("`{name}` (used directly)"));
+        }
+    }
+    let what = match class {
+        RegClass::Gpr => "general-purpose",
+        RegClass::Vec => "vector",
+        RegClass::Mask => "mask",
+    };
+    let span = item_span(&sel.items[node.item]);
+    syn::Error::new(
+        span,
+        format!(
+            "too many live {what} registers here: {} values are live but {} registers can be allocated, and asmforge never spills; shorten some live ranges or use fewer registers. Live: {}",
+            names.len(),
+            env.order(class).len(),
+            names.join(", ")
+        ),
+    )
+}
+
+fn loc_base(class: RegClass) -> usize {
+    match class {
+        RegClass::Gpr => GPR0,
+        RegClass::Vec => VEC0,
+        RegClass::Mask => MASK0,
+    }
+}
+
+// ----- checker -------------------------------------------------------------------------------
+
+/// Simulates the allocated program: each physical register holds a known virtual value or
+/// nothing; at every use of a virtual register, its register must hold that value on every
+/// path. Independent of the interference graph, so it catches colouring bugs.
+fn check(
+    nodes: &[Node],
+    colours: &[Option<usize>],
+    classes: &[RegClass],
+) -> Result<(), (usize, String)> {
+    const UNKNOWN: u32 = u32::MAX;
+    let phys = |loc: usize| -> Option<usize> {
+        let v = loc - VIRT0;
+        colours
+            .get(v)
+            .copied()
+            .flatten()
+            .map(|n| loc_base(classes[v]) + n)
+    };
+    let mut state_in: Vec<Option<Vec<u32>>> = vec![None; nodes.len()];
+    if nodes.is_empty() {
+        return Ok(());
+    }
+    state_in[0] = Some(vec![UNKNOWN; VIRT0]);
+    let mut work: Vec<usize> = vec![0];
+    while let Some(i) = work.pop() {
+        let Some(mut st) = state_in[i].clone() else {
+            continue;
+        };
+        let node = &nodes[i];
+        for &u in node.uses.iter().filter(|u| **u >= VIRT0) {
+            if phys(u).and_then(|p| st.get(p)) != Some(&(u as u32)) {
+                return Err((
+                    i,
+                    format!(
+                        "virtual register v{} is not in its register here",
+                        u - VIRT0
+                    ),
+                ));
+            }
+        }
+        for &d in &node.defs {
+            if d < VIRT0 {
+                st[d] = UNKNOWN;
+            }
+        }
+        for &d in node.defs.iter().filter(|d| **d >= VIRT0) {
+            match phys(d) {
+                Some(p) => st[p] = d as u32,
+                None => {
+                    return Err((
+                        i,
+                        format!("virtual register v{} has no register", d - VIRT0),
+                    ));
+                }
+            }
+        }
+        for &s in &node.succs {
+            let merged = match &state_in[s] {
+                None => st.clone(),
+                Some(old) => old
+                    .iter()
+                    .zip(&st)
+                    .map(|(a, b)| if a == b { *a } else { UNKNOWN })
+                    .collect(),
+            };
+            if state_in[s].as_ref() != Some(&merged) {
+                state_in[s] = Some(merged);
+                work.push(s);
+            }
+        }
+    }
+    Ok(())
+}
+
+// ----- rewrite ---------------------------------------------------------------------------------
+
+fn rewrite(sel: &mut Selected, colours: &[Option<usize>]) -> syn::Result<()> {
+    let mut errors = Errors::new();
+    let assign = |v: VReg| -> Option<Reg> {
+        let n = colours.get(v.id as usize).copied().flatten()?;
+        phys_reg(v.class, n, v.size).map(Reg::Phys)
+    };
+    for item in &mut sel.items {
+        match item {
+            SItem::Inst(s) => {
+                let mut had_virtual = false;
+                for o in &mut s.inst.operands {
+                    let regs: Vec<&mut Reg> = match &mut o.kind {
+                        OperandKind::Reg(r, Decor { mask, .. }) => {
+                            std::iter::once(r).chain(mask.as_mut()).collect()
+                        }
+                        OperandKind::Mem(m, Decor { mask, .. }) => m
+                            .base
+                            .as_mut()
+                            .into_iter()
+                            .chain(m.index.as_mut())
+                            .chain(mask.as_mut())
+                            .collect(),
+                        _ => vec![],
+                    };
+                    for r in regs {
+                        if let Reg::Virt(v) = *r {
+                            had_virtual = true;
+                            match assign(v) {
+                                Some(p) => *r = p,
+                                None => errors.push_err(diag::internal(
+                                    o.span,
+                                    "unallocated virtual register",
+                                )),
+                            }
+                        }
+                    }
+                }
+                if had_virtual {
+                    // Re-select with physical registers: a fixed-register form (e.g. `al`) may
+                    // now be the shortest, exactly as if the author had written the register.
+                    match select::select_inst(s.inst.clone()) {
+                        Ok(new) => *s = new,
+                        Err(e) => errors.push_err(e),
+                    }
+                }
+            }
+            SItem::Return(RetValue::Gpr(r, ..) | RetValue::Float(r, _), span) => {
+                if let Reg::Virt(v) = *r {
+                    match assign(v) {
+                        Some(p) => *r = p,
+                        None => {
+                            errors.push_err(diag::internal(*span, "unallocated virtual register"))
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    errors.finish()
+}
