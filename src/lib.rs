@@ -101,8 +101,63 @@ pub use asmforge_runtime::{
     Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo, detect,
 };
 
+pub use asmforge_runtime::isa;
 #[cfg(feature = "listing")]
 pub use asmforge_runtime::listing;
+
+#[cfg(feature = "std")]
+extern crate std;
+
+/// What [`for_each_variant`] did: the variants it ran and those it skipped, with the features
+/// this CPU (or an ISA cap) lacks for each.
+#[cfg(feature = "std")]
+#[derive(Debug)]
+pub struct VariantReport {
+    /// Names of the variants that ran.
+    pub ran: std::vec::Vec<&'static str>,
+    /// Names of the variants skipped, and why.
+    pub skipped: std::vec::Vec<(&'static str, MissingFeatures)>,
+}
+
+/// Runs `test` on every variant of `kernel` this machine supports — call the variant with
+/// `k::call(variant, args...)` — and reports, on stderr (past the test harness's capture, so
+/// `cargo test` shows it), which variants ran and which were skipped for lack of features.
+///
+/// ```
+/// # use asmforge::kernel;
+/// #[kernel(targets(sse2, avx))]
+/// fn twice(x: u64) -> u64 { lea(rax, [x + x]); return rax; }
+///
+/// let report = asmforge::for_each_variant(&twice::INFO, |v| {
+///     assert_eq!(twice::call(v, 21).unwrap(), 42);
+/// });
+/// assert!(report.ran.contains(&"sse2"));
+/// ```
+#[cfg(feature = "std")]
+pub fn for_each_variant(
+    kernel: &'static KernelInfo,
+    mut test: impl FnMut(&'static VariantInfo),
+) -> VariantReport {
+    use std::io::Write;
+    let mut report = VariantReport { ran: std::vec::Vec::new(), skipped: std::vec::Vec::new() };
+    for v in kernel.variants {
+        match v.checked_entry() {
+            Ok(_) => {
+                test(v);
+                report.ran.push(v.name);
+            }
+            Err(missing) => report.skipped.push((v.name, missing)),
+        }
+    }
+    let mut line = std::format!("asmforge: {}: ran {}", kernel.name, report.ran.join(", "));
+    for (name, missing) in &report.skipped {
+        line.push_str(&std::format!("; skipped {name} (needs {missing})"));
+    }
+    line.push('\n');
+    // Straight to the stream: libtest captures `eprintln!`, not direct writes.
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    report
+}
 
 #[doc(hidden)]
 pub mod __private {

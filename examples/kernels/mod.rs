@@ -9,5 +9,6 @@ pub mod mul_const;
 pub mod mxcsr;
 pub mod peachpy;
 pub mod rdtsc;
+pub mod sdot;
 pub mod vector_op;
 pub mod vector_sum;

@@ -17,6 +17,8 @@ use crate::diag::Errors;
 
 mod kw {
     syn::custom_keyword!(params);
+    syn::custom_keyword!(targets);
+    syn::custom_keyword!(fallback);
 }
 
 /// A compile-time parameter's value.
@@ -38,6 +40,11 @@ pub struct Param {
 #[derive(Default)]
 pub struct Options {
     pub params: Vec<Param>,
+    /// `targets(...)`: the variants, in the order written (least to most capable).
+    pub targets: Option<Vec<crate::variant::Variant>>,
+    /// `fallback = path`: a Rust function with the kernel's signature, called where no variant
+    /// can run (another architecture, or a CPU that lacks every variant's features).
+    pub fallback: Option<syn::Path>,
 }
 
 /// How an argument or return value travels.
@@ -112,6 +119,21 @@ impl Parse for Options {
                     }
                     options.params.push(p.0);
                 }
+            } else if look.peek(kw::targets) {
+                let kw: kw::targets = input.parse()?;
+                let content;
+                syn::parenthesized!(content in input);
+                if options.targets.is_some() {
+                    return Err(syn::Error::new(kw.span, "`targets(...)` is given twice"));
+                }
+                options.targets = Some(content.parse::<crate::variant::Targets>()?.0);
+            } else if look.peek(kw::fallback) {
+                let kw: kw::fallback = input.parse()?;
+                input.parse::<Token![=]>()?;
+                if options.fallback.is_some() {
+                    return Err(syn::Error::new(kw.span, "`fallback` is given twice"));
+                }
+                options.fallback = Some(input.parse()?);
             } else {
                 let fork = input.fork();
                 let msg = match fork.parse::<Ident>() {
@@ -119,9 +141,9 @@ impl Parse for Options {
                         "unknown kernel option `{id}`; compile-time parameters go inside `params(...)`: `params({id} = ...)`"
                     ),
                     Ok(id) => format!(
-                        "unknown kernel option `{id}`; expected `params(NAME = value, ...)`"
+                        "unknown kernel option `{id}`; expected `params(NAME = value, ...)`, `targets(...)` or `fallback = path`"
                     ),
-                    Err(_) => "unknown kernel option; expected `params(NAME = value, ...)`".into(),
+                    Err(_) => "unknown kernel option; expected `params(NAME = value, ...)`, `targets(...)` or `fallback = path`".into(),
                 };
                 return Err(syn::Error::new(input.span(), msg));
             }
@@ -488,5 +510,19 @@ mod tests {
         .err()
         .unwrap();
         assert!(err.to_string().contains("unknown kernel option"));
+    }
+
+    #[test]
+    fn unsupported_types_say_what_to_use_instead() {
+        let error = |attr: &str, item: &str| {
+            let (attr, item) = (attr.parse().unwrap(), item.parse().unwrap());
+            parse(attr, item).err().unwrap().to_string()
+        };
+        assert!(error("", "fn f(s: &str) {}").contains("pass `&[u8]`"));
+        assert!(error("", "fn f(p: Point) {}").contains("`*const Point`"));
+        assert!(error("", "fn f(p: &mut u32) {}").contains("`*mut u32`"));
+        assert!(error("", "fn f() -> bool {}").contains("use `u8`"));
+        let err = error("unroll = 4", "fn f() {}");
+        assert!(err.contains("`params(unroll = ...)`"), "{err}");
     }
 }

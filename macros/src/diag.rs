@@ -58,21 +58,36 @@ pub fn closest<'a>(
         .map(|c| (edit_distance(word, c), c))
         .filter(|(d, c)| *d <= (word.len().max(c.len()) / 3).max(1) + 1)
         .collect();
-    scored.sort();
+    // Ties go to a candidate with the same letters (`lae` → `lea`), then by name.
+    let letters = |w: &str| {
+        let mut l: Vec<char> = w.chars().collect();
+        l.sort_unstable();
+        l
+    };
+    let word_letters = letters(word);
+    scored.sort_by_key(|(d, c)| (*d, letters(c) != word_letters, *c));
     scored.dedup_by(|a, b| a.1 == b.1);
     scored.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
+/// Optimal-string-alignment distance: Levenshtein plus adjacent transpositions, the
+/// commonest typo (`lae` for `lea` is one edit, not two).
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
+    for (i, ca) in a.iter().enumerate() {
         cur[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
+            let sub = prev[j] + usize::from(ca != cb);
             cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+            if i > 0 && j > 0 && *ca == b[j - 1] && a[i - 1] == *cb {
+                cur[j + 1] = cur[j + 1].min(before[j - 1] + 1);
+            }
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
@@ -96,6 +111,12 @@ mod tests {
         let c = ["vaddps", "vaddpd", "vsubps", "addps", "mov"];
         assert_eq!(closest("vadps", c, 2), vec!["vaddps", "addps"]);
         assert!(closest("zzzzzz", c, 3).is_empty());
+        // A transposition is one edit, and ranks first among equals.
+        assert_eq!(edit_distance("lae", "lea"), 1);
+        assert_eq!(
+            closest("lae", ["clac", "jae", "lar", "lea"], 3),
+            vec!["lea", "jae", "lar"]
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::encode::Encoded;
 
 /// Everything emit needs about one compiled variant.
 pub struct Variant {
-    pub name: String,
+    pub variant: crate::variant::Variant,
     pub encoded: Encoded,
 }
 
@@ -35,12 +35,15 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
     let vis = &func.vis;
     let (abi_tys, call_args) = abi_signature(kernel);
     let output = &func.sig.output;
-    let wrapper = wrapper(kernel, &abi_tys, &call_args);
+    // Variants are written least to most capable; metadata and dispatch want the best first.
+    let best_first: Vec<&Variant> = variants.iter().rev().collect();
+    let direct = best_first.first().and_then(|v| direct_cfg(v));
+    let wrapper = wrapper(kernel, &call_args, direct.as_ref());
     let mut asm_blocks = Vec::new();
     let mut decls = Vec::new();
     let mut infos = Vec::new();
-    for (i, v) in variants.iter().enumerate() {
-        let symbol = symbol_name(kernel, &v.name, &v.encoded.bytes);
+    for (i, v) in best_first.iter().enumerate() {
+        let symbol = symbol_name(kernel, &v.variant.name, &v.encoded.bytes);
         asm_blocks.push(global_asm(&symbol, &v.encoded.bytes));
         let local = format_ident!("__asmforge_variant_{}", i);
         let link_name = format!("\x01{symbol}");
@@ -50,13 +53,15 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
         });
         decls.push(quote! {
             #[link_name = #link_name]
-            fn #local(#(#params),*) #output;
+            pub(super) fn #local(#(#params),*) #output;
         });
-        infos.push(variant_info(&v.name, &symbol, &local, &v.encoded));
+        infos.push(variant_info(v, &symbol, &local));
     }
+    let (fallback_items, fallback_entry) = fallback(kernel, &abi_tys);
+    let checked_call = checked_call(kernel, &call_args);
     let kernel_name = name.to_string();
     let doc = format!(
-        "asmforge metadata for the kernel [`{kernel_name}`](fn@{kernel_name}): `INFO` describes its compiled variants."
+        "asmforge metadata for the kernel [`{kernel_name}`](fn@{kernel_name}): `INFO` describes its compiled variants; `call` runs one of them."
     );
     quote! {
         #wrapper
@@ -73,17 +78,123 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
                 #(#decls)*
             }
 
-            /// Variants, symbols, bytes and features of this kernel.
+            /// The entry point type of every variant (slices arrive as pointer and length).
+            pub type Entry = unsafe extern "sysv64" fn(#(#abi_tys),*) #output;
+
+            #fallback_items
+
+            /// Variants (best first), symbols, bytes and features of this kernel.
             pub static INFO: ::asmforge::__private::KernelInfo = ::asmforge::__private::KernelInfo {
                 name: #kernel_name,
                 file: ::core::file!(),
                 variants: &[#(#infos),*],
+                fallback: #fallback_entry,
             };
 
             #[doc(hidden)]
             pub static DISPATCH: ::asmforge::__private::Dispatch = ::asmforge::__private::Dispatch::new(&INFO);
+
+            #checked_call
         }
     }
+}
+
+/// Required features of a variant beyond the x86-64 baseline: its declared closure and what
+/// its instructions use.
+fn required(v: &Variant) -> Vec<iced_x86::CpuidFeature> {
+    let mut all: Vec<iced_x86::CpuidFeature> = v.variant.allowed.iter().flatten().copied().chain(v.encoded.features.iter().copied()).collect();
+    all.retain(|f| !crate::variant::BASELINE.contains(f));
+    all.sort_by_key(|f| *f as u32);
+    all.dedup();
+    all
+}
+
+/// `all(target_feature = "avx2", ...)` when every required feature has a rustc name: then a
+/// crate compiled with those features calls the variant directly, without detection.
+fn direct_cfg(v: &Variant) -> Option<TokenStream> {
+    let names: Option<Vec<&str>> = required(v).into_iter().map(crate::variant::rustc_name).collect();
+    let names = names?;
+    Some(quote!(all(#(target_feature = #names),*)))
+}
+
+/// `call(variant, args...)`: runs one variant by its metadata, refusing (with the missing
+/// features) one the CPU cannot run.
+fn checked_call(kernel: &Kernel, call_args: &[TokenStream]) -> TokenStream {
+    let sig = &kernel.func.sig;
+    let unsafety = &sig.safety;
+    let generics = &sig.generics;
+    let inputs = &sig.inputs;
+    let ret = match &sig.output {
+        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Type(_, t) => quote!(#t),
+    };
+    quote! {
+        /// Calls `variant` of this kernel with the kernel's arguments.
+        ///
+        /// # Errors
+        ///
+        /// The features `variant` needs that this CPU lacks (or an ISA cap masks); then
+        /// nothing runs.
+        #[allow(clippy::missing_safety_doc)]
+        pub #unsafety fn call #generics(
+            variant: &::asmforge::VariantInfo,
+            #inputs
+        ) -> ::core::result::Result<#ret, ::asmforge::MissingFeatures> {
+            let entry = variant.checked_entry()?;
+            #[allow(unused_unsafe)]
+            let f: Entry = unsafe { ::core::mem::transmute::<*const (), Entry>(entry.0) };
+            #[allow(unused_unsafe)]
+            ::core::result::Result::Ok(unsafe { f(#(#call_args),*) })
+        }
+    }
+}
+
+/// For `fallback = path`: an `extern "sysv64"` shim that rebuilds slices and calls the Rust
+/// function, and the `Option<EntryPoint>` for `KernelInfo::fallback`.
+fn fallback(kernel: &Kernel, abi_tys: &[TokenStream]) -> (TokenStream, TokenStream) {
+    let Some(path) = &kernel.options.fallback else {
+        return (quote!(), quote!(::core::option::Option::None));
+    };
+    let output = &kernel.func.sig.output;
+    let mut params = Vec::new();
+    let mut args = Vec::new();
+    let mut k = 0usize;
+    for arg in &kernel.args {
+        let p = format_ident!("_{}", k);
+        let t = &abi_tys[k];
+        params.push(quote!(#p: #t));
+        if arg.ty == ValType::Slice {
+            let n = format_ident!("_{}", k + 1);
+            let lt = &abi_tys[k + 1];
+            params.push(quote!(#n: #lt));
+            let mutable = t.to_string().starts_with("* mut");
+            args.push(if mutable {
+                quote!(unsafe { ::core::slice::from_raw_parts_mut(#p, #n) })
+            } else {
+                quote!(unsafe { ::core::slice::from_raw_parts(#p, #n) })
+            });
+            k += 2;
+        } else {
+            args.push(quote!(#p));
+            k += 1;
+        }
+    }
+    let items = quote! {
+        #[cfg(target_arch = "x86_64")]
+        unsafe extern "sysv64" fn __asmforge_fallback(#(#params),*) #output {
+            #[allow(unused_unsafe)]
+            unsafe { #path(#(#args),*) }
+        }
+    };
+    let entry = quote! {
+        {
+            #[cfg(target_arch = "x86_64")]
+            { ::core::option::Option::Some(::asmforge::__private::EntryPoint(__asmforge_fallback as *const ())) }
+            #[cfg(not(target_arch = "x86_64"))]
+            { ::core::option::Option::None }
+        }
+    };
+    (items, entry)
 }
 
 /// The function with its declared signature and a body that cannot run: used on error so
@@ -100,12 +211,43 @@ pub fn stub(func: &syn::ItemFn, error: syn::Error) -> TokenStream {
         .collect();
     sig.variadic = None;
     let errors = error.to_compile_error();
+    let name = &sig.ident;
+    let kernel_name = name.to_string();
+    let safety = &sig.safety;
+    let generics = &sig.generics;
+    let inputs = &sig.inputs;
+    let ret = match &sig.output {
+        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Type(_, t) => quote!(#t),
+    };
+    // The module too, empty, so that uses of `k::INFO` or `k::call` add no errors.
     quote! {
         #errors
         #(#attrs)*
         #[allow(unused_variables, unreachable_code)]
         #vis #sig {
             ::core::unreachable!("asmforge: this kernel failed to compile")
+        }
+
+        #[allow(non_snake_case, unused_imports, dead_code)]
+        #vis mod #name {
+            #[allow(unused_imports)]
+            use super::*;
+            pub static INFO: ::asmforge::__private::KernelInfo = ::asmforge::__private::KernelInfo {
+                name: #kernel_name,
+                file: ::core::file!(),
+                variants: &[],
+                fallback: ::core::option::Option::None,
+            };
+            #[doc(hidden)]
+            pub static DISPATCH: ::asmforge::__private::Dispatch = ::asmforge::__private::Dispatch::new(&INFO);
+            #[allow(unused_variables, clippy::missing_safety_doc)]
+            pub #safety fn call #generics(
+                variant: &::asmforge::VariantInfo,
+                #inputs
+            ) -> ::core::result::Result<#ret, ::asmforge::MissingFeatures> {
+                ::core::unreachable!("asmforge: this kernel failed to compile")
+            }
         }
     }
 }
@@ -159,37 +301,55 @@ fn peel(ty: &syn::Type) -> &syn::Type {
     }
 }
 
-fn wrapper(kernel: &Kernel, abi_tys: &[TokenStream], call_args: &[TokenStream]) -> TokenStream {
+fn wrapper(
+    kernel: &Kernel,
+    call_args: &[TokenStream],
+    direct: Option<&TokenStream>,
+) -> TokenStream {
     let func = &kernel.func;
     let attrs = &func.attrs;
     let vis = &func.vis;
     let sig = &func.sig;
     let name = &sig.ident;
-    let output = &sig.output;
-    // Slices are split into (pointer, length) *after* taking their length, which is why the
-    // length expressions come from the caller's values, not from the kernel.
+    
+    // Compiled for features that guarantee the best variant: call it directly. `any()` is
+    // false, so without such a variant the dispatched path is the only one.
+    let direct = direct.cloned().unwrap_or_else(|| quote!(any()));
+    let args: Vec<&syn::Ident> = kernel.args.iter().map(|a| &a.name).collect();
+    let elsewhere = match &kernel.options.fallback {
+        Some(path) => quote!(#[allow(unused_unsafe)] unsafe { #path(#(#args),*) }),
+        None => quote!(::core::panic!("asmforge kernels run on x86-64 only; name a Rust `fallback = path` in the attribute")),
+    };
+    // Slices are split into (pointer, length) here, from the caller's values.
     quote! {
         #(#attrs)*
         #[inline]
         #vis #sig {
-            type __AsmforgeEntry = unsafe extern "sysv64" fn(#(#abi_tys),*) #output;
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(target_arch = "x86_64", #direct))]
             {
-                let __asmforge_entry: __AsmforgeEntry = unsafe {
-                    ::core::mem::transmute::<*const (), __AsmforgeEntry>(#name::DISPATCH.get())
+                let __asmforge_entry: #name::Entry = #name::__asmforge_variant_0;
+                #[allow(unused_unsafe)]
+                unsafe { __asmforge_entry(#(#call_args),*) }
+            }
+            #[cfg(all(target_arch = "x86_64", not(#direct)))]
+            {
+                let __asmforge_entry: #name::Entry = unsafe {
+                    ::core::mem::transmute::<*const (), #name::Entry>(#name::DISPATCH.get())
                 };
                 #[allow(unused_unsafe)]
                 unsafe { __asmforge_entry(#(#call_args),*) }
             }
             #[cfg(not(target_arch = "x86_64"))]
             {
-                ::core::panic!("asmforge kernels run on x86-64 only")
+                #elsewhere
             }
         }
     }
 }
 
-fn variant_info(name: &str, symbol: &str, local: &syn::Ident, enc: &Encoded) -> TokenStream {
+fn variant_info(v: &Variant, symbol: &str, local: &syn::Ident) -> TokenStream {
+    let enc = &v.encoded;
+    let name = &v.variant.name;
     // Byte strings: one token each, however large the kernel.
     let bytes = syn::LitByteStr::new(&enc.bytes, Span::call_site());
     let packed: Vec<u8> = enc
@@ -200,10 +360,14 @@ fn variant_info(name: &str, symbol: &str, local: &syn::Ident, enc: &Encoded) -> 
     let lines = syn::LitByteStr::new(&packed, Span::call_site());
     let code_size = enc.code_size;
     let pool_size = enc.pool_size;
-    let features = enc.features.iter().map(|f| {
+    let feature = |f: &iced_x86::CpuidFeature| {
         let ident = format_ident!("{}", format!("{f:?}"));
         quote!(::asmforge::__private::Feature::#ident)
-    });
+    };
+    let used = enc.features.iter().map(feature);
+    let mut declared: Vec<iced_x86::CpuidFeature> = v.variant.allowed.iter().flatten().copied().collect();
+    declared.retain(|f| !crate::variant::BASELINE.contains(f));
+    let declared = declared.iter().map(feature);
     let saved: Vec<String> = enc.saved.iter().map(|r| crate::regs::name(*r)).collect();
     quote! {
         ::asmforge::__private::VariantInfo {
@@ -213,8 +377,8 @@ fn variant_info(name: &str, symbol: &str, local: &syn::Ident, enc: &Encoded) -> 
             entry: ::asmforge::__private::EntryPoint(#local as *const ()),
             #[cfg(not(target_arch = "x86_64"))]
             entry: ::asmforge::__private::EntryPoint(::core::ptr::null()),
-            declared: &[],
-            used: &[#(#features),*],
+            declared: &[#(#declared),*],
+            used: &[#(#used),*],
             bytes: #bytes,
             code_size: #code_size,
             pool_size: #pool_size,
@@ -300,5 +464,21 @@ impl Fnv {
         }
         // Separate fields so ("ab","c") and ("a","bc") differ.
         self.0 = self.0.wrapping_mul(0x0100_0000_01b3) ^ 0xff;
+    }
+}
+
+#[cfg(test)]
+mod stub_tests {
+    use super::*;
+
+    #[test]
+    fn stub_keeps_the_signature_minus_what_rustc_would_reject_again() {
+        let f: syn::ItemFn = syn::parse_quote!(
+            pub fn k(&self, x: u64) -> u64 {}
+        );
+        let out = stub(&f, syn::Error::new(Span::call_site(), "boom")).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("pub fn k (x : u64) -> u64"), "{out}");
+        assert!(!out.contains("self"), "{out}");
     }
 }

@@ -39,6 +39,11 @@ pub struct Encoded {
     /// Callee-saved registers the prologue saves, and whether the epilogue has vzeroupper.
     pub saved: Vec<iced_x86::Register>,
     pub vzeroupper: bool,
+    /// Test hook for the round trip (tests/roundtrip.rs): every instruction as selected and
+    /// framed, with the offset it was placed at. Branch targets and label-relative memory
+    /// operands still hold pre-layout addresses: each instruction's `ip()` is its own.
+    #[cfg(test)]
+    pub placed: Vec<(u32, Instruction)>,
 }
 
 struct Layout {
@@ -82,6 +87,15 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
                 let orig = ORIG_BASE + insts.len() as u64 * 16;
                 for l in pending_labels.drain(..) {
                     labels.insert(l, orig);
+                }
+                // A rel8-only branch whose target is out of reach comes back from the block
+                // encoder rewritten (`loop l1; jmp l2; l1: jmp target; l2:`) with offset
+                // u32::MAX; heading a block of its own, it is known to start at the block.
+                if is_rel8_only(s.code) && blocks.last().is_some_and(|b| !b.insts.is_empty()) {
+                    blocks.push(Block {
+                        align: 1,
+                        insts: vec![],
+                    });
                 }
                 if let Some(b) = blocks.last_mut() {
                     b.insts.push(insts.len());
@@ -143,6 +157,10 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         let new_pool_at = align_up(code_end, pool_align);
         if new_starts == starts && new_pool_at == pool_at {
             let mut enc = assemble(&blocks, &results, &starts, code_end, pool, pool_at, &insts);
+            #[cfg(test)]
+            {
+                enc.placed = placed(&results, &starts, &built);
+            }
             enc.saved = framed.saved.clone();
             enc.vzeroupper = framed.vzeroupper;
             return Ok(enc);
@@ -175,7 +193,7 @@ fn assemble(
     for ((b, r), start) in blocks.iter().zip(results).zip(starts) {
         pad_with_nops(&mut bytes, *start as usize);
         for (k, &i) in b.insts.iter().enumerate() {
-            if let Some(off) = r.new_instruction_offsets.get(k).filter(|o| **o != u32::MAX) {
+            if let Some(off) = offset_in_block(r, k) {
                 lines.push((*start as u32 + off, insts[i].inst.line));
             }
         }
@@ -200,6 +218,44 @@ fn assemble(
         features,
         saved: Vec::new(),
         vzeroupper: false,
+        #[cfg(test)]
+        placed: Vec::new(),
+    }
+}
+
+/// The built instructions with the offsets the block encoder gave them.
+#[cfg(test)]
+fn placed(
+    results: &[iced_x86::BlockEncoderResult],
+    starts: &[u64],
+    built: &[Vec<Instruction>],
+) -> Vec<(u32, Instruction)> {
+    let mut out = Vec::new();
+    for ((r, start), ins) in results.iter().zip(starts).zip(built) {
+        for (k, i) in ins.iter().enumerate() {
+            let off = offset_in_block(r, k).map_or(u32::MAX, |o| o + *start as u32);
+            out.push((off, *i));
+        }
+    }
+    out
+}
+
+/// `loop`, `loope`, `loopne`, `jrcxz`, `jecxz`: branches with no rel32 form.
+fn is_rel8_only(code: iced_x86::Code) -> bool {
+    use iced_x86::Mnemonic as M;
+    matches!(
+        code.mnemonic(),
+        M::Loop | M::Loope | M::Loopne | M::Jrcxz | M::Jecxz
+    )
+}
+
+/// Where the `k`th instruction of a block landed; a rewritten instruction (u32::MAX) is
+/// known only when it heads its block (see `is_rel8_only`).
+fn offset_in_block(r: &iced_x86::BlockEncoderResult, k: usize) -> Option<u32> {
+    match r.new_instruction_offsets.get(k).copied() {
+        Some(u32::MAX) if k == 0 => Some(0),
+        Some(u32::MAX) | None => None,
+        Some(off) => Some(off),
     }
 }
 

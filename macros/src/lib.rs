@@ -17,6 +17,7 @@ mod ir;
 mod regalloc;
 mod regs;
 mod select;
+mod variant;
 
 #[cfg(test)]
 mod tests;

@@ -123,7 +123,8 @@ pub fn allocate(mut sel: Selected, env: &MachineEnv) -> syn::Result<Selected> {
     let nloc = VIRT0 + sel.vregs.len();
     let (live_in, live_out) = liveness(&nodes, nloc);
     check_defined(&sel, &nodes, &live_in)?;
-    let colours = colour(&sel, &nodes, &live_out, env)?;
+    let high = eligible_for_high(&sel);
+    let colours = colour(&sel, &nodes, &live_out, env, &high)?;
     let classes: Vec<RegClass> = sel.vregs.iter().map(|v| v.class).collect();
     check(&nodes, &colours, &classes).map_err(|(node, what)| {
         let span = item_span(&sel.items[nodes[node].item]);
@@ -373,6 +374,7 @@ fn colour(
     nodes: &[Node],
     live_out: &[Bits],
     env: &MachineEnv,
+    high: &[bool],
 ) -> syn::Result<Vec<Option<usize>>> {
     let nv = sel.vregs.len();
     let nloc = VIRT0 + nv;
@@ -437,7 +439,9 @@ fn colour(
         let taken = |n: usize| {
             forbid[v] >> (base + n) & 1 == 1 || adj[v].iter().any(|w| colours[*w] == Some(n))
         };
-        match env.order(class).iter().copied().find(|n| !taken(*n)) {
+        // xmm16–31 come last: EVEX is longer than VEX, and only some registers may use them.
+        let extra: &[usize] = if class == RegClass::Vec && high[v] { &HIGH_VEC } else { &[] };
+        match env.order(class).iter().chain(extra).copied().find(|n| !taken(*n)) {
             Some(n) => colours[v] = Some(n),
             None => {
                 let at = first_def[v];
@@ -505,6 +509,55 @@ fn loc_base(class: RegClass) -> usize {
         RegClass::Vec => VEC0,
         RegClass::Mask => MASK0,
     }
+}
+
+/// Vector registers 16–31, numbered as the vector class numbers them.
+const HIGH_VEC: [usize; 16] = [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+
+/// Which virtual vector registers may live in xmm16–31: only in a variant with AVX-512F, and
+/// only those whose every instruction still has a form — necessarily EVEX — with the register
+/// in the upper bank (so `vpshufb` on ymm, which has an EVEX form only with AVX512BW, decides
+/// per variant). Legacy-SSE and VEX-only instructions keep their registers in 0–15.
+fn eligible_for_high(sel: &Selected) -> Vec<bool> {
+    let mut ok = vec![sel.variant.has_evex(); sel.vregs.len()];
+    if !sel.variant.has_evex() {
+        return ok;
+    }
+    let allowed = Some(&sel.variant);
+    for item in &sel.items {
+        let SItem::Inst(s) = item else { continue };
+        let vecs: Vec<VReg> = s
+            .inst
+            .operands
+            .iter()
+            .flat_map(instr::operand_regs)
+            .filter_map(|r| match r {
+                Reg::Virt(v) if v.class == RegClass::Vec => Some(v),
+                _ => None,
+            })
+            .collect();
+        for v in vecs {
+            if !ok[v.id as usize] {
+                continue;
+            }
+            let mut trial = s.inst.clone();
+            let Some(high) = phys_reg(RegClass::Vec, 16, v.size) else { continue };
+            for o in &mut trial.operands {
+                let slots: Vec<&mut Reg> = match &mut o.kind {
+                    OperandKind::Reg(r, _) => vec![r],
+                    OperandKind::Mem(m, _) => m.base.as_mut().into_iter().chain(m.index.as_mut()).collect(),
+                    _ => vec![],
+                };
+                for r in slots {
+                    if matches!(r, Reg::Virt(w) if w.id == v.id) {
+                        *r = Reg::Phys(high);
+                    }
+                }
+            }
+            ok[v.id as usize] = select::select_inst_in(trial, allowed).is_ok();
+        }
+    }
+    ok
 }
 
 // ----- checker -------------------------------------------------------------------------------
@@ -586,6 +639,7 @@ fn check(
 
 fn rewrite(sel: &mut Selected, colours: &[Option<usize>]) -> syn::Result<()> {
     let mut errors = Errors::new();
+    let variant = &sel.variant;
     let assign = |v: VReg| -> Option<Reg> {
         let n = colours.get(v.id as usize).copied().flatten()?;
         phys_reg(v.class, n, v.size).map(Reg::Phys)
@@ -624,7 +678,8 @@ fn rewrite(sel: &mut Selected, colours: &[Option<usize>]) -> syn::Result<()> {
                 if had_virtual {
                     // Re-select with physical registers: a fixed-register form (e.g. `al`) may
                     // now be the shortest, exactly as if the author had written the register.
-                    match select::select_inst(s.inst.clone()) {
+                    let allowed = variant.allowed.as_ref().map(|_| variant);
+                    match select::select_inst_in(s.inst.clone(), allowed) {
                         Ok(new) => *s = new,
                         Err(e) => errors.push_err(e),
                     }

@@ -17,6 +17,7 @@ use crate::forms::{self, Strictness};
 use crate::instr;
 use crate::ir::{Inst, Item, LabelId, Operand, OperandKind, Prefix, Program, RetValue};
 use crate::regs::Reg;
+use crate::variant::Variant;
 
 /// An instruction bound to its form.
 #[derive(Clone, Debug)]
@@ -38,10 +39,13 @@ pub struct Selected {
     pub consts: Vec<crate::ir::Const>,
     pub label_count: u32,
     pub vregs: Vec<crate::ir::VRegInfo>,
+    /// The variant being built (its features constrain re-selection after allocation).
+    pub variant: Variant,
 }
 
 /// Selects a form for every instruction, collecting every error.
-pub fn select(program: Program) -> syn::Result<Selected> {
+pub fn select(program: Program, variant: &Variant) -> syn::Result<Selected> {
+    let allowed = variant.allowed.as_ref().map(|_| variant);
     let mut errors = Errors::new();
     let mut items = Vec::with_capacity(program.items.len());
     // Token positions already reported from unrolled loops: one error per token, naming the
@@ -51,7 +55,7 @@ pub fn select(program: Program) -> syn::Result<Selected> {
         match item {
             Item::Inst(inst) => {
                 let unrolled = inst.note.is_some();
-                match select_inst(inst) {
+                match select_inst_in(inst, allowed) {
                     Ok(s) => items.push(SItem::Inst(s)),
                     Err(e) => {
                         let at = e.span().start();
@@ -73,6 +77,7 @@ pub fn select(program: Program) -> syn::Result<Selected> {
         consts: program.consts,
         label_count: program.label_count,
         vregs: program.vregs,
+        variant: variant.clone(),
     })
 }
 
@@ -115,6 +120,32 @@ fn resolve_mnemonic(inst: &Inst) -> syn::Result<(String, Option<Prefix>, Vec<Cod
     Err(err(inst, inst.span, msg))
 }
 
+/// Keeps the forms whose CPU features the variant has; if none, the error names the
+/// features the least demanding form needs and the variant.
+fn within_variant(inst: &Inst, codes: Vec<Code>, allowed: Allowed<'_>) -> syn::Result<Vec<Code>> {
+    let Some(variant) = allowed else { return Ok(codes) };
+    let fits = |c: &Code| c.cpuid_features().iter().all(|f| variant.has(*f));
+    let kept: Vec<Code> = codes.iter().copied().filter(fits).collect();
+    if !kept.is_empty() {
+        return Ok(kept);
+    }
+    let least = codes.iter().min_by_key(|c| (forms::tier(c.op_code()), c.cpuid_features().len()));
+    let missing: Vec<String> = least
+        .map(|c| c.cpuid_features().iter().filter(|f| !variant.has(**f)).map(|f| format!("{f:?}")).collect())
+        .unwrap_or_default();
+    Err(err(
+        inst,
+        inst.span,
+        format!(
+            "`{}` needs {} which variant `{}` does not have; guard it with `if has!({}) {{ ... }}` or add the feature to that target",
+            inst.mnemonic,
+            missing.join(" + "),
+            variant.name,
+            missing.first().map(|f| f.to_ascii_lowercase()).unwrap_or_default()
+        ),
+    ))
+}
+
 /// Appends the unrolling context to a message.
 fn err(inst: &Inst, span: Span, msg: String) -> syn::Error {
     match &inst.note {
@@ -127,22 +158,30 @@ fn err(inst: &Inst, span: Span, msg: String) -> syn::Error {
 /// as, take them swapped when only that order has a form or it encodes shorter
 /// (`xchg rax, rbx` is `48 93`, `test eax, [rdi]` is `85 07`).
 pub fn select_inst(inst: Inst) -> syn::Result<SelInst> {
+    select_inst_in(inst, None)
+}
+
+/// The CPU features a variant may use (`None`: any; the baseline variant checks at run time).
+pub type Allowed<'a> = Option<&'a Variant>;
+
+/// [`select_inst`] restricted to the forms a variant's features allow.
+pub fn select_inst_in(inst: Inst, allowed: Allowed<'_>) -> syn::Result<SelInst> {
     let (name, _, _) = resolve_mnemonic(&inst)?;
     if !forms::is_commutative(&name) || inst.operands.len() != 2 {
-        return select_written(inst);
+        return select_written(inst, allowed);
     }
     let mut swapped = inst.clone();
     swapped.operands.swap(0, 1);
     let len =
         |s: &SelInst| instr::measure(s.code, &s.inst.operands, s.inst.prefix).unwrap_or(usize::MAX);
-    match (select_written(inst), select_written(swapped)) {
+    match (select_written(inst, allowed), select_written(swapped, allowed)) {
         (Ok(a), Ok(b)) if len(&b) < len(&a) => Ok(b),
         (Err(_), Ok(b)) => Ok(b),
         (a, _) => a,
     }
 }
 
-fn select_written(mut inst: Inst) -> syn::Result<SelInst> {
+fn select_written(mut inst: Inst, allowed: Allowed<'_>) -> syn::Result<SelInst> {
     let (name, prefix, codes) = resolve_mnemonic(&inst)?;
     inst.mnemonic = name;
     inst.prefix = prefix;
@@ -175,6 +214,7 @@ fn select_written(mut inst: Inst) -> syn::Result<SelInst> {
         return Err(explain_mismatch(&inst, &written, &codes, &loose));
     }
     let strict = forms_taking_decorator(&inst, &codes, strict)?;
+    let strict = within_variant(&inst, strict, allowed)?;
     let best_tier = strict
         .iter()
         .map(|c| forms::tier(c.op_code()))
@@ -774,7 +814,9 @@ mod tests {
     #[test]
     fn k0_mask_is_an_error_not_a_panic() {
         // iced's `set_op_mask` asserts k1–k7; measuring a form used to panic.
-        assert!(only_error("vaddps(zmm0.k(k0), zmm1, zmm2);").contains("k0 cannot be a write mask"));
+        assert!(
+            only_error("vaddps(zmm0.k(k0), zmm1, zmm2);").contains("k0 cannot be a write mask")
+        );
         assert!(only_error("vmovups([p].k(k0), zmm0);").contains("k0 cannot be a write mask"));
     }
 
@@ -785,8 +827,14 @@ mod tests {
         let e = only_error("vpaddd(zmm0, zmm1, zmm2, sae);");
         assert!(e.contains("no form that takes `sae`"), "{e}");
         let e = only_error("vaddps(xmm0, xmm1, xmm2, rn_sae);");
-        assert!(e.contains("VADDPS zmm1 {k1}{z}, zmm2, zmm3/m512/m32bcst{er}"), "{e}");
-        assert!(errors_of("vaddps(zmm0, zmm1, zmm2, rz_sae); vmaxps(zmm0, zmm1, zmm2, sae);").is_empty());
+        assert!(
+            e.contains("VADDPS zmm1 {k1}{z}, zmm2, zmm3/m512/m32bcst{er}"),
+            "{e}"
+        );
+        assert!(
+            errors_of("vaddps(zmm0, zmm1, zmm2, rz_sae); vmaxps(zmm0, zmm1, zmm2, sae);")
+                .is_empty()
+        );
     }
 
     #[test]
@@ -810,6 +858,9 @@ mod tests {
     fn unrolled_select_errors_are_reported_once_per_token() {
         let errs = errors_of("for i in 0..5 { pshufd(xmm0, xmm1, i * 100); }");
         assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(errs[0].contains("immediate 300") && errs[0].contains("`i = 3`"), "{errs:?}");
+        assert!(
+            errs[0].contains("immediate 300") && errs[0].contains("`i = 3`"),
+            "{errs:?}"
+        );
     }
 }

@@ -90,12 +90,16 @@ pub struct KernelInfo {
     pub file: &'static str,
     /// Variants, best first: dispatch takes the first one the CPU supports.
     pub variants: &'static [VariantInfo],
+    /// The Rust fallback named in the attribute (`fallback = path`), called through an
+    /// `extern "sysv64"` shim when no variant can run.
+    pub fallback: Option<EntryPoint>,
 }
 
 impl VariantInfo {
-    /// The features in `used` that this CPU (and OS) does not support.
+    /// The features in `declared` or `used` that dispatch may not use here: the CPU (or OS)
+    /// lacks them, or an ISA cap ([`crate::isa`]) masks them.
     pub fn missing_features(&self) -> MissingFeatures {
-        MissingFeatures::of(self.used)
+        MissingFeatures::of_pair(self.declared, self.used, crate::isa::is_usable)
     }
 
     /// Whether this CPU can run the variant.
@@ -144,13 +148,18 @@ impl MissingFeatures {
 
     /// The features of `required` that [`detect::is_detected`] reports absent.
     pub fn of(required: &[Feature]) -> Self {
+        Self::of_pair(required, &[], detect::is_detected)
+    }
+
+    /// The features of `a` and `b` (each once) for which `present` is false.
+    fn of_pair(a: &[Feature], b: &[Feature], present: fn(Feature) -> bool) -> Self {
         let mut out = MissingFeatures {
             items: [None; Self::CAPACITY],
             len: 0,
             overflow: false,
         };
-        for &f in required {
-            if detect::is_detected(f) {
+        for (i, &f) in a.iter().chain(b).enumerate() {
+            if present(f) || a.iter().chain(b).take(i).any(|g| *g == f) {
                 continue;
             }
             if out.len < Self::CAPACITY {
@@ -222,16 +231,29 @@ impl Dispatch {
         if p.is_null() { self.resolve() } else { p }
     }
 
+    /// The variant [`Dispatch::get`] calls (resolving it now if needed); `None` when the
+    /// fallback runs instead.
+    pub fn selected(&self) -> Option<&'static VariantInfo> {
+        let p = self.get();
+        self.kernel.variants.iter().find(|v| v.entry.0 == p)
+    }
+
     #[cold]
     #[inline(never)]
     fn resolve(&self) -> *const () {
-        match self.kernel.best_supported() {
-            Some(v) => {
-                self.ptr.store(v.entry.0 as *mut (), Ordering::Relaxed);
-                v.entry.0
-            }
-            None => unsupported(self.kernel),
+        if let Some((level, missing)) = crate::isa::forced_but_missing() {
+            panic!(
+                "asmforge: ASMFORGE_ISA forces {level:?} but this CPU lacks {missing} (kernel `{}`)",
+                self.kernel.name
+            );
         }
+        let entry = match (self.kernel.best_supported(), self.kernel.fallback) {
+            (Some(v), _) => v.entry.0,
+            (None, Some(fallback)) => fallback.0,
+            (None, None) => unsupported(self.kernel),
+        };
+        self.ptr.store(entry as *mut (), Ordering::Relaxed);
+        entry
     }
 }
 

@@ -22,6 +22,7 @@ extern crate std;
 
 pub mod detect;
 mod feature;
+pub mod isa;
 mod kernel;
 #[cfg(feature = "listing")]
 pub mod listing;

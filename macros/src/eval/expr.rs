@@ -114,6 +114,7 @@ impl Evaluator<'_> {
                 self.ret(r);
                 Some(Value::Unit)
             }
+            Expr::Macro(m) if m.mac.path.is_ident("has") => self.has(&m.mac),
             Expr::Macro(m) => {
                 self.macro_stmt(&m.mac);
                 Some(Value::Unit)

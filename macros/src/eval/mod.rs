@@ -30,6 +30,7 @@ use crate::ir::{
     Const, ConstId, Decor, Inst, Item, LabelId, OperandKind, Program, RetValue, RipTarget,
 };
 use crate::regs::{self, Reg};
+use crate::variant::Variant;
 pub use value::Value;
 
 /// Evaluation steps (statements, loop iterations, expression nodes) before giving up.
@@ -38,8 +39,8 @@ pub const MAX_STEPS: u64 = 2_000_000;
 pub const MAX_INSTS: usize = 100_000;
 
 /// Runs the body of `kernel`.
-pub fn eval(kernel: &Kernel) -> syn::Result<Program> {
-    let mut ev = Evaluator::new(kernel);
+pub fn eval(kernel: &Kernel, variant: &Variant) -> syn::Result<Program> {
+    let mut ev = Evaluator::new(kernel, variant);
     ev.bind_arguments();
     ev.push_scope();
     ev.block_stmts(&kernel.func.block.stmts);
@@ -73,6 +74,8 @@ enum Flow {
 
 struct Evaluator<'k> {
     kernel: &'k Kernel,
+    /// The variant being built: `has!(...)`, `vector_bytes()` and `vreg()` consult it.
+    variant: &'k Variant,
     scopes: Vec<Scope>,
     items: Vec<Item>,
     consts: Vec<Const>,
@@ -89,9 +92,10 @@ struct Evaluator<'k> {
 }
 
 impl<'k> Evaluator<'k> {
-    fn new(kernel: &'k Kernel) -> Self {
+    fn new(kernel: &'k Kernel, variant: &'k Variant) -> Self {
         Evaluator {
             kernel,
+            variant,
             scopes: Vec::new(),
             items: Vec::new(),
             consts: Vec::new(),
@@ -489,7 +493,7 @@ impl<'k> Evaluator<'k> {
                         self.error(
                             e.span(),
                             format!(
-                                "`return` takes a register holding the result, not {}",
+                                "`return` takes a register holding the result, not {}; put the value in a register first (e.g. `mov(rax, ...)`) and return that",
                                 other.kind()
                             ),
                         );
@@ -605,11 +609,17 @@ mod tests {
         // Left open, the reference once encoded silently as a jump to address 0.
         let errs = errors_of("label!(top); jnz(tpo);");
         assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(errs[0].contains("cannot find label or value `tpo`"), "{errs:?}");
+        assert!(
+            errs[0].contains("cannot find label or value `tpo`"),
+            "{errs:?}"
+        );
         assert!(errs[0].contains("did you mean `top`?"), "{errs:?}");
         let errs = errors_of("for _ in 0..2 { label!(inner); } jmp(inner);");
         assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(errs[0].contains("label `inner` is not visible here"), "{errs:?}");
+        assert!(
+            errs[0].contains("label `inner` is not visible here"),
+            "{errs:?}"
+        );
     }
 
     #[test]
@@ -623,7 +633,9 @@ mod tests {
 
     #[test]
     fn step_by_overflow_is_an_error_not_a_panic() {
-        let errs = errors_of("for _ in (0..9).step_by(1 << 62).step_by(1 << 62).step_by(1 << 62) { nop(); }");
+        let errs = errors_of(
+            "for _ in (0..9).step_by(1 << 62).step_by(1 << 62).step_by(1 << 62) { nop(); }",
+        );
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(errs[0].contains("`step_by` step overflows"), "{errs:?}");
     }

@@ -37,16 +37,21 @@ const BUILTINS: [(&str, RegClass, u8, bool); 16] = [
 /// Virtual registers one kernel may create.
 const MAX_VREGS: usize = 4096;
 
+/// Compile-time queries about the variant being built.
+const QUERIES: [&str; 2] = ["vector_bytes", "lanes"];
+
 pub(super) fn is_vreg_builtin(name: &str) -> bool {
-    BUILTINS.iter().any(|(n, ..)| *n == name)
+    BUILTINS.iter().any(|(n, ..)| *n == name) || QUERIES.contains(&name)
 }
 
 impl Evaluator<'_> {
     pub(super) fn vreg_builtin(&mut self, name: &str, c: &syn::ExprCall) -> Option<Value> {
+        if QUERIES.contains(&name) {
+            return self.variant_query(name, c);
+        }
         let (_, class, size, counted) = *BUILTINS.iter().find(|(n, ..)| *n == name)?;
-        // The variant's natural vector width; until multiversioning there is one variant,
-        // whose natural width is xmm.
-        let size = if size == 0 { 16 } else { size };
+        // `vreg()`: the variant's natural vector width (xmm, ymm with AVX, zmm with AVX-512F).
+        let size = if size == 0 { self.variant.vector_bytes() } else { size };
         let span = c.func.span();
         if !counted {
             if !c.args.is_empty() {
@@ -81,6 +86,45 @@ impl Evaluator<'_> {
             regs.push(Value::Reg(Reg::Virt(v), Decor::default()));
         }
         Some(Value::Array(Rc::new(regs)))
+    }
+
+    /// `vector_bytes()`: the natural vector width in bytes; `lanes(elem_bytes)`: how many
+    /// elements of that size fill it.
+    fn variant_query(&mut self, name: &str, c: &syn::ExprCall) -> Option<Value> {
+        let bytes = i128::from(self.variant.vector_bytes());
+        match (name, c.args.len()) {
+            ("vector_bytes", 0) => Some(Value::Int(bytes)),
+            ("lanes", 1) => {
+                let elem = self.int(&c.args[0])?;
+                if !matches!(elem, 1 | 2 | 4 | 8) {
+                    self.error(c.args[0].span(), "`lanes(n)` takes the element size in bytes: 1, 2, 4 or 8");
+                    return None;
+                }
+                Some(Value::Int(bytes / elem))
+            }
+            _ => {
+                self.error(c.span(), "write `vector_bytes()` or `lanes(element_bytes)`");
+                None
+            }
+        }
+    }
+
+    /// `has!(avx2)`: whether the variant being built guarantees the feature.
+    pub(super) fn has(&mut self, mac: &syn::Macro) -> Option<Value> {
+        let ident = match mac.parse_body::<syn::Ident>() {
+            Ok(i) => i,
+            Err(_) => {
+                self.error(mac.path.span(), "write `has!(feature)`, e.g. `has!(fma)`");
+                return None;
+            }
+        };
+        match crate::variant::feature_by_name(&ident.to_string()) {
+            Some(f) => Some(Value::Bool(self.variant.has(f))),
+            None => {
+                self.error(ident.span(), format!("unknown CPU feature `{ident}` (names are iced-x86's, e.g. `avx2`, `fma`, `avx512f`, `sse4_1`)"));
+                None
+            }
+        }
     }
 
     fn new_vreg(&mut self, class: RegClass, size: u8, span: Span) -> Option<VReg> {

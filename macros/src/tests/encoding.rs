@@ -20,9 +20,9 @@ use quote::quote;
 use super::{encode_body, gnu};
 
 /// One triple: DSL snippet, GNU as text, and optionally the bytes spelled out.
-struct Triple {
+pub(super) struct Triple {
     category: &'static str,
-    dsl: TokenStream,
+    pub(super) dsl: TokenStream,
     gnu: String,
     hex: Option<&'static str>,
 }
@@ -648,7 +648,7 @@ fn assorted() -> Vec<Triple> {
 }
 
 /// Every triple compared byte for byte.
-fn table() -> Vec<Triple> {
+pub(super) fn table() -> Vec<Triple> {
     [
         legacy_alu(),
         immediates(),
@@ -669,7 +669,7 @@ fn table() -> Vec<Triple> {
 
 /// Instructions where GNU as prefers another encoding that asmforge deliberately does not
 /// produce: (DSL, GNU text, why).
-fn equivalents() -> Vec<(Triple, &'static str)> {
+pub(super) fn equivalents() -> Vec<(Triple, &'static str)> {
     const VEX_FIRST: &str = "asmforge takes the VEX form (AVX-VNNI / AVX-IFMA) before EVEX; \
         GNU as needs `{vex}` for it and defaults to the AVX-512 form";
     let vex_first = triples!("VEX before EVEX":

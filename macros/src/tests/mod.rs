@@ -14,7 +14,8 @@ use crate::{ast, encode, eval, expand, frame, select};
 /// stage (frame included) and returns the encoded variant.
 pub fn compile(attr: TokenStream, item: TokenStream) -> Result<encode::Encoded, String> {
     let kernel = ast::parse(attr, item).map_err(|e| e.to_string())?;
-    expand::compile_variant(&kernel).map_err(|e| e.to_string())
+    let variant = kernel.options.targets.as_ref().and_then(|t| t.last().cloned()).unwrap_or_else(crate::variant::Variant::baseline);
+    expand::compile_variant(&kernel, &variant).map_err(|e| e.to_string())
 }
 
 /// Encodes the instructions of `body` exactly as a kernel would — same parse, eval, select
@@ -23,15 +24,17 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> Result<encode::Encoded, 
 pub fn encode_body(body: TokenStream) -> Result<Vec<u8>, String> {
     let item = quote!(fn k() { #body });
     let kernel = ast::parse(quote!(), item).map_err(|e| e.to_string())?;
-    let program = eval::eval(&kernel).map_err(|e| e.to_string())?;
-    let selected = select::select(program).map_err(|e| e.to_string())?;
+    let baseline = crate::variant::Variant::baseline();
+    let program = eval::eval(&kernel, &baseline).map_err(|e| e.to_string())?;
+    let selected = select::select(program, &baseline).map_err(|e| e.to_string())?;
     let encoded = encode::encode(frame::bare(selected)).map_err(|e| e.to_string())?;
     Ok(encoded.bytes)
 }
 
 /// All error messages of compiling `item`, in order.
 pub fn errors(attr: TokenStream, item: TokenStream) -> Vec<String> {
-    let result = ast::parse(attr, item).and_then(|k| expand::compile_variant(&k));
+    let result = ast::parse(attr, item)
+        .and_then(|k| expand::compile_variant(&k, &crate::variant::Variant::baseline()));
     match result {
         Ok(_) => vec![],
         Err(e) => e.into_iter().map(|e| e.to_string()).collect(),

@@ -204,10 +204,11 @@ fn stage_times() {
     let k = ast::parse(quote!(), item.clone()).unwrap();
     println!("parse {:?}", t.elapsed());
     let t = std::time::Instant::now();
-    let p = eval::eval(&k).unwrap();
+    let baseline = crate::variant::Variant::baseline();
+    let p = eval::eval(&k, &baseline).unwrap();
     println!("eval {:?}", t.elapsed());
     let t = std::time::Instant::now();
-    let s = select::select(p).unwrap();
+    let s = select::select(p, &baseline).unwrap();
     println!("select {:?}", t.elapsed());
     let t = std::time::Instant::now();
     let f = frame::lay_out_frame(s).unwrap();
@@ -217,7 +218,7 @@ fn stage_times() {
     println!("encode {:?}", t.elapsed());
     let t = std::time::Instant::now();
     let v = [emit::Variant {
-        name: "x".into(),
+        variant: crate::variant::Variant::baseline(),
         encoded: e,
     }];
     let out = emit::emit(&k, &v);
