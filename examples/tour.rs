@@ -13,7 +13,7 @@ mod kernels;
 use std::fmt::Debug;
 
 use asmforge::KernelInfo;
-use kernels::{add_f32, mul_const, mxcsr, peachpy, rdtsc, vector_op, vector_sum};
+use kernels::{add_f32, mul_const, mxcsr, peachpy, rdtsc, sdot, vector_op, vector_sum};
 
 /// Width the feature list wraps at.
 const WIDTH: usize = 96;
@@ -27,6 +27,21 @@ fn main() {
     tour_peachpy();
     tour_vector_sum();
     tour_vector_op();
+    tour_sdot();
+}
+
+fn tour_sdot() {
+    let x = series(1000, |i| (i % 7) as f32 * 0.25);
+    let y = series(1000, |i| (i % 5) as f32 - 2.0);
+    let got = sdot::sdot(&x, &y);
+    let want = sdot::sdot_f64(&x, &y);
+    show(
+        &sdot::sdot::INFO,
+        "sdot(x, y)  (1000 elements; f64 reference)",
+        got,
+        want,
+        (f64::from(got) - want).abs() <= 1e-3 * want.abs().max(1.0),
+    );
 }
 
 fn print_cpu() {
@@ -42,38 +57,50 @@ fn print_cpu() {
         line.push_str(name);
     }
     println!("{line}");
+    println!("ISA cap (ASMFORGE_ISA): {:?}", asmforge::isa::current());
 }
 
-/// Prints one kernel: what it computed against the reference, then its metadata and listing.
+/// Prints one kernel: what it computed against the reference, then each variant's metadata
+/// (best first, the one dispatch picks marked) and the listing of the picked one.
 fn show(info: &KernelInfo, call: &str, got: impl Debug, want: impl Debug, agree: bool) {
-    let v = &info.variants[0];
-    println!("\n== {} ({}) ==", info.name, v.name);
-    let missing = v.missing_features();
-    if missing.is_empty() {
-        let verdict = if agree { "ok" } else { "MISMATCH" };
-        println!("  {call}");
-        println!("    kernel    {got:?}");
-        println!("    reference {want:?}  [{verdict}]");
-    } else {
-        println!("  not run: this CPU lacks {missing}");
+    let picked = info.best_supported();
+    println!("\n== {} ==", info.name);
+    match picked {
+        Some(v) => {
+            let verdict = if agree { "ok" } else { "MISMATCH" };
+            println!("  {call}   [dispatch: {}]", v.name);
+            println!("    kernel    {got:?}");
+            println!("    reference {want:?}  [{verdict}]");
+        }
+        None => println!("  not run: no variant runs on this CPU"),
     }
     let join = |items: &mut dyn Iterator<Item = &str>| {
         let s: Vec<&str> = items.collect();
-        if s.is_empty() {
-            "-".to_owned()
-        } else {
-            s.join(" ")
-        }
+        if s.is_empty() { "-".to_owned() } else { s.join(" ") }
     };
-    println!("  symbol    {}", v.symbol);
-    println!(
-        "  size      {} B code + {} B pool; uses {}; saves {}",
-        v.code_size,
-        v.pool_size,
-        join(&mut v.used.iter().map(|f| f.name())),
-        join(&mut v.saved.iter().copied()),
-    );
-    print!("{}", indent(&asmforge::listing::listing(v)));
+    for v in info.variants {
+        let mark = if picked.is_some_and(|p| std::ptr::eq(p, v)) { "*" } else { " " };
+        let missing = v.missing_features();
+        let status = if missing.is_empty() { String::new() } else { format!("  (not here: needs {missing})") };
+        println!("  {mark} variant {}{status}", v.name);
+        println!("      symbol    {}", v.symbol);
+        println!(
+            "      size      {} B code + {} B pool; registers {} gpr, {} vector, {} mask; saves {}",
+            v.code_size,
+            v.pool_size,
+            v.registers[0],
+            v.registers[1],
+            v.registers[2],
+            join(&mut v.saved.iter().copied()),
+        );
+        if !v.declared.is_empty() {
+            println!("      declared  {}", join(&mut v.declared.iter().map(|f| f.name())));
+        }
+        println!("      uses      {}", join(&mut v.used.iter().map(|f| f.name())));
+    }
+    if let Some(v) = picked.or(info.variants.first()) {
+        print!("{}", indent(&asmforge::listing::listing(v)));
+    }
 }
 
 fn indent(text: &str) -> String {

@@ -239,3 +239,104 @@ fn asmforge_isa_caps_the_dispatched_variant() {
     // A typo is ignored (dispatch must not fail on a debugging knob).
     assert_eq!(dispatched_under("avx3"), best);
 }
+
+/// The `tour` example, as `cargo test` builds it next to this test binary.
+fn tour_exe() -> Option<std::path::PathBuf> {
+    let deps = std::env::current_exe().ok()?.parent()?.to_path_buf();
+    let exe = deps
+        .parent()?
+        .join("examples")
+        .join(format!("tour{}", std::env::consts::EXE_SUFFIX));
+    exe.exists().then_some(exe)
+}
+
+#[test]
+fn tour_reports_the_variant_dispatch_picks_at_each_cap() {
+    let Some(exe) = tour_exe() else {
+        panic!(
+            "the tour example was not built next to the tests; run `cargo test` for the whole package"
+        );
+    };
+    let has = asmforge::detect::is_detected;
+    use asmforge::Feature as F;
+    let mut levels = vec![("sse2", "sse2"), ("sse4.2", "sse2")];
+    if has(F::AVX) {
+        levels.push(("avx", "avx"));
+    }
+    if has(F::AVX2) && has(F::FMA) {
+        levels.push(("avx2", "avx2+fma"));
+    }
+    if has(F::AVX512F) {
+        levels.push(("avx512", "avx512f"));
+    }
+    for (cap, want) in levels {
+        let out = Command::new(&exe)
+            .env("ASMFORGE_ISA", cap)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tour under {cap}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().find(|l| l.contains("sdot(x, y)")).unwrap_or_else(|| {
+            panic!("tour at {} does not show sdot: is it stale? `cargo test` (all targets) rebuilds it", exe.display())
+        });
+        assert!(
+            line.ends_with(&format!("[dispatch: {want}]")),
+            "{cap}: {line}"
+        );
+        assert!(
+            text.contains("[ok]") && !text.contains("MISMATCH"),
+            "{cap}: a kernel disagrees with its reference"
+        );
+    }
+}
+
+// Separately written kernels, grouped into one dispatched function.
+
+#[kernel(targets(sse2))]
+fn triple_sse2(x: u64) -> u64 {
+    lea(rax, [x + x * 2]);
+    return rax;
+}
+
+#[kernel(targets(avx2))]
+fn triple_avx2(x: u64) -> u64 {
+    vmovq(xmm0, x);
+    vpaddq(xmm1, xmm0, xmm0);
+    vpaddq(xmm0, xmm0, xmm1);
+    vmovq(rax, xmm0);
+    return rax;
+}
+
+#[kernel(targets(avx512fp16))]
+fn triple_fp16(x: u64) -> u64 {
+    vmovq(xmm16, x);
+    vaddph(xmm17, xmm16, xmm16);
+    lea(rax, [x + x * 2]);
+    return rax;
+}
+
+/// x * 3, by the best of three kernels written separately.
+#[asmforge::dispatch(triple_sse2, triple_avx2, triple_fp16)]
+fn triple(x: u64) -> u64;
+
+#[test]
+fn grouped_kernels_dispatch_to_the_best_member() {
+    assert_eq!(triple(14), 42);
+    let picked = triple::DISPATCH.selected().expect("some member runs");
+    let has = asmforge::detect::is_detected;
+    use asmforge::Feature as F;
+    let want = if has(F::AVX512_FP16) {
+        "avx512fp16"
+    } else if has(F::AVX2) {
+        "avx2"
+    } else {
+        "sse2"
+    };
+    assert_eq!(picked.name, want);
+    let members: Vec<&str> = triple::MEMBERS.iter().map(|k| k.name).collect();
+    assert_eq!(members, ["triple_fp16", "triple_avx2", "triple_sse2"]);
+}

@@ -1,22 +1,24 @@
 //! Stage 1, **parse**: the attribute and the function signature, typed.
 //!
 //! Takes the attribute tokens and the annotated `fn`; guarantees that every parameter and the
-//! return type are ones the System V ABI passes in a register (integers, pointers, `f32`,
-//! `f64`, slices as pointer + length), that every argument is bound to its ABI register, and
+//! return type are ones the calling convention (`abi.rs`) passes in one register or stack slot
+//! (integers, pointers, `f32`, `f64`, slices as pointer + length), that every argument is
+//! bound to where that convention puts it — a register, or a slot on the caller's stack — and
 //! that compile-time parameters have values. The body stays a `syn::Block`: it is ordinary
 //! Rust syntax to which `eval` gives meaning. Every error points at the offending token.
 
-use iced_x86::Register;
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Ident, Token};
 
+use crate::abi::{Abi, ArgAssigner, ArgClass, ArgLoc};
 use crate::diag::Errors;
 
 mod kw {
     syn::custom_keyword!(params);
+    syn::custom_keyword!(abi);
     syn::custom_keyword!(targets);
     syn::custom_keyword!(fallback);
 }
@@ -45,6 +47,8 @@ pub struct Options {
     /// `fallback = path`: a Rust function with the kernel's signature, called where no variant
     /// can run (another architecture, or a CPU that lacks every variant's features).
     pub fallback: Option<syn::Path>,
+    /// `abi = "win64"`: the calling convention of the entry point (default `"sysv64"`).
+    pub abi: Abi,
 }
 
 /// How an argument or return value travels.
@@ -65,10 +69,10 @@ pub enum ValType {
 pub struct Arg {
     pub name: Ident,
     pub ty: ValType,
-    /// ABI register for the value (for slices, the pointer).
-    pub reg: Register,
-    /// For slices, the register holding the length.
-    pub len_reg: Option<Register>,
+    /// Where the value arrives (for slices, the pointer).
+    pub loc: ArgLoc,
+    /// For slices, where the length arrives.
+    pub len: Option<ArgLoc>,
 }
 
 pub struct Kernel {
@@ -78,27 +82,6 @@ pub struct Kernel {
     /// `None` for `()`.
     pub ret: Option<(ValType, Span)>,
 }
-
-/// System V AMD64 ABI §3.2.3: INTEGER class arguments in rdi, rsi, rdx, rcx, r8, r9; SSE
-/// class in xmm0–xmm7; results in rax / xmm0.
-const INT_ARG_REGS: [Register; 6] = [
-    Register::RDI,
-    Register::RSI,
-    Register::RDX,
-    Register::RCX,
-    Register::R8,
-    Register::R9,
-];
-const SSE_ARG_REGS: [Register; 8] = [
-    Register::XMM0,
-    Register::XMM1,
-    Register::XMM2,
-    Register::XMM3,
-    Register::XMM4,
-    Register::XMM5,
-    Register::XMM6,
-    Register::XMM7,
-];
 
 impl Parse for Options {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -127,6 +110,19 @@ impl Parse for Options {
                     return Err(syn::Error::new(kw.span, "`targets(...)` is given twice"));
                 }
                 options.targets = Some(content.parse::<crate::variant::Targets>()?.0);
+            } else if look.peek(kw::abi) {
+                input.parse::<kw::abi>()?;
+                input.parse::<Token![=]>()?;
+                let name: syn::LitStr = input.parse()?;
+                options.abi = Abi::from_name(&name.value()).ok_or_else(|| {
+                    syn::Error::new(
+                        name.span(),
+                        format!(
+                            "unknown calling convention \"{}\"; expected \"sysv64\" (the default) or \"win64\"",
+                            name.value()
+                        ),
+                    )
+                })?;
             } else if look.peek(kw::fallback) {
                 let kw: kw::fallback = input.parse()?;
                 input.parse::<Token![=]>()?;
@@ -141,9 +137,9 @@ impl Parse for Options {
                         "unknown kernel option `{id}`; compile-time parameters go inside `params(...)`: `params({id} = ...)`"
                     ),
                     Ok(id) => format!(
-                        "unknown kernel option `{id}`; expected `params(NAME = value, ...)`, `targets(...)` or `fallback = path`"
+                        "unknown kernel option `{id}`; expected `params(NAME = value, ...)`, `targets(...)`, `fallback = path` or `abi = \"win64\"`"
                     ),
-                    Err(_) => "unknown kernel option; expected `params(NAME = value, ...)`, `targets(...)` or `fallback = path`".into(),
+                    Err(_) => "unknown kernel option; expected `params(NAME = value, ...)`, `targets(...)`, `fallback = path` or `abi = \"win64\"`".into(),
                 };
                 return Err(syn::Error::new(input.span(), msg));
             }
@@ -198,7 +194,7 @@ pub fn parse_fn(attr: TokenStream, func: syn::ItemFn) -> syn::Result<Kernel> {
     let options: Options = syn::parse2(attr)?;
     let mut errors = Errors::new();
     check_signature(&func.sig, &mut errors);
-    let args = bind_args(&func.sig, &mut errors);
+    let args = bind_args(&func.sig, options.abi, &mut errors);
     let ret = match &func.sig.output {
         syn::ReturnType::Default => None,
         syn::ReturnType::Type(_, ty) => match val_type(ty, false) {
@@ -242,7 +238,7 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(abi) = &sig.abi {
         errors.push_err(syn::Error::new_spanned(
             abi,
-            "remove the ABI: asmforge generates the `extern \"sysv64\"` entry point itself",
+            "remove the ABI: asmforge generates the entry point itself, `extern \"sysv64\"` by default; for the Windows x64 convention write `#[kernel(abi = \"win64\")]`",
         ));
     }
     if !sig.generics.params.is_empty() {
@@ -260,9 +256,8 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     }
 }
 
-fn bind_args(sig: &syn::Signature, errors: &mut Errors) -> Vec<Arg> {
-    let mut ints = INT_ARG_REGS.iter();
-    let mut sses = SSE_ARG_REGS.iter();
+fn bind_args(sig: &syn::Signature, abi: Abi, errors: &mut Errors) -> Vec<Arg> {
+    let mut assigner = ArgAssigner::new(abi);
     let mut args = Vec::new();
     for input in &sig.inputs {
         let pt = match input {
@@ -292,43 +287,16 @@ fn bind_args(sig: &syn::Signature, errors: &mut Errors) -> Vec<Arg> {
                 continue;
             }
         };
-        let on_stack = || {
-            syn::Error::new_spanned(
-                pt,
-                format!(
-                    "argument `{name}` would be passed on the stack (System V passes 6 integer and 8 floating-point arguments in registers); asmforge does not support stack arguments yet — pass a pointer to a struct instead"
-                ),
-            )
+        // A slice is two arguments of the entry point: pointer, then length.
+        let (loc, len) = match ty {
+            ValType::F32 | ValType::F64 => (assigner.next(ArgClass::Float), None),
+            ValType::Slice => (
+                assigner.next(ArgClass::Int),
+                Some(assigner.next(ArgClass::Int)),
+            ),
+            ValType::Int { .. } | ValType::Ptr => (assigner.next(ArgClass::Int), None),
         };
-        let (reg, len_reg) = match ty {
-            ValType::F32 | ValType::F64 => match sses.next() {
-                Some(r) => (*r, None),
-                None => {
-                    errors.push_err(on_stack());
-                    continue;
-                }
-            },
-            ValType::Slice => match (ints.next(), ints.next()) {
-                (Some(p), Some(l)) => (*p, Some(*l)),
-                _ => {
-                    errors.push_err(on_stack());
-                    continue;
-                }
-            },
-            ValType::Int { .. } | ValType::Ptr => match ints.next() {
-                Some(r) => (*r, None),
-                None => {
-                    errors.push_err(on_stack());
-                    continue;
-                }
-            },
-        };
-        args.push(Arg {
-            name,
-            ty,
-            reg,
-            len_reg,
-        });
+        args.push(Arg { name, ty, loc, len });
     }
     args
 }
@@ -424,6 +392,7 @@ fn type_hint(ty: &syn::Type) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iced_x86::Register;
     use quote::quote;
 
     #[test]
@@ -435,15 +404,16 @@ mod tests {
             ),
         )
         .unwrap();
-        let regs: Vec<_> = k.args.iter().map(|a| (a.reg, a.len_reg)).collect();
+        let regs: Vec<_> = k.args.iter().map(|a| (a.loc, a.len)).collect();
+        let r = ArgLoc::Reg;
         assert_eq!(
             regs,
             vec![
-                (Register::RDI, None),
-                (Register::XMM0, None),
-                (Register::RSI, Some(Register::RDX)),
-                (Register::RCX, None),
-                (Register::XMM1, None)
+                (r(Register::RDI), None),
+                (r(Register::XMM0), None),
+                (r(Register::RSI), Some(r(Register::RDX))),
+                (r(Register::RCX), None),
+                (r(Register::XMM1), None)
             ]
         );
         assert_eq!(
@@ -463,6 +433,26 @@ mod tests {
     }
 
     #[test]
+    fn binds_stack_arguments_in_both_conventions() {
+        let item = quote!(fn f(a: u8, b: u8, c: u8, d: u8, e: u8, s: &[f32], g: f64) {});
+        let k = parse(quote!(), item.clone()).unwrap();
+        let r = ArgLoc::Reg;
+        // System V: the slice's pointer takes r9, its length the first stack slot.
+        assert_eq!(k.args[5].loc, r(Register::R9));
+        assert_eq!(k.args[5].len, Some(ArgLoc::Stack(8)));
+        assert_eq!(k.args[6].loc, r(Register::XMM0));
+        let k = parse(quote!(abi = "win64"), item).unwrap();
+        assert_eq!(k.options.abi, Abi::Win64);
+        assert_eq!(k.args[3].loc, r(Register::R9));
+        assert_eq!(k.args[4].loc, ArgLoc::Stack(40));
+        assert_eq!(k.args[5].loc, ArgLoc::Stack(48));
+        assert_eq!(k.args[5].len, Some(ArgLoc::Stack(56)));
+        assert_eq!(k.args[6].loc, ArgLoc::Stack(64));
+        let err = parse(quote!(abi = "C"), quote!(fn f() {})).err().unwrap();
+        assert!(err.to_string().contains("\"sysv64\" (the default) or \"win64\""), "{err}");
+    }
+
+    #[test]
     fn sees_through_macro_rules_type_groups() {
         // What `macro_rules!` passes for `$t` when `$t:ty` is `u64`.
         let t = proc_macro2::Group::new(proc_macro2::Delimiter::None, quote!(u64));
@@ -473,7 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn rejects_unsupported_types_and_stack_args() {
+    fn rejects_unsupported_types_and_options() {
         let err = parse(
             quote!(),
             quote!(
@@ -493,16 +483,7 @@ mod tests {
         .unwrap();
         assert!(err.to_string().contains("unsupported kernel type"));
         let err = parse(
-            quote!(),
-            quote!(
-                fn f(a: u8, b: u8, c: u8, d: u8, e: u8, f: u8, g: u8) {}
-            ),
-        )
-        .err()
-        .unwrap();
-        assert!(err.to_string().contains("stack"));
-        let err = parse(
-            quote!(targets(avx)),
+            quote!(variants(avx)),
             quote!(
                 fn f() {}
             ),

@@ -8,14 +8,14 @@
 //!   `global_asm!` per object format — ELF `.text.asmforge.<sym>` "ax" with `.type @function`
 //!   and `.size`; Mach-O `__TEXT,__text,regular,pure_instructions`; COFF `.text$asmforge`
 //!   "xr" with a function `.def` — each `.p2align 6` with a global (hidden) symbol and the
-//!   bytes as `.byte` lines; an `extern "sysv64"` declaration with `link_name = "\x01<sym>"`
+//!   bytes as `.byte` lines, with call-frame directives between them on ELF and Mach-O
+//!   (`cfi.rs`); an `extern "sysv64"` (or, for `abi = "win64"`, `extern "win64"`)
+//!   declaration with `link_name = "\x01<sym>"`
 //!   (the `\x01` stops LLVM from adding a platform prefix); and the `static INFO`
 //!   (`KernelInfo`) and `static DISPATCH`.
 //!
 //! The symbol is `__asmforge_<crate>_<fn>_<variant>_<hash>` where the hash covers the crate, the
 //! kernel's position and its bytes: unique per kernel, identical across builds.
-
-use std::fmt::Write;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -44,7 +44,7 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
     let mut infos = Vec::new();
     for (i, v) in best_first.iter().enumerate() {
         let symbol = symbol_name(kernel, &v.variant.name, &v.encoded.bytes);
-        asm_blocks.push(global_asm(&symbol, &v.encoded.bytes));
+        asm_blocks.push(global_asm(&symbol, &v.encoded));
         let local = format_ident!("__asmforge_variant_{}", i);
         let link_name = format!("\x01{symbol}");
         let params = abi_tys.iter().enumerate().map(|(k, t)| {
@@ -58,6 +58,7 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
         infos.push(variant_info(v, &symbol, &local));
     }
     let (fallback_items, fallback_entry) = fallback(kernel, &abi_tys);
+    let abi = kernel.options.abi.rust_name();
     let checked_call = checked_call(kernel, &call_args);
     let kernel_name = name.to_string();
     let doc = format!(
@@ -74,12 +75,12 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
             #(#asm_blocks)*
 
             #[cfg(target_arch = "x86_64")]
-            unsafe extern "sysv64" {
+            unsafe extern #abi {
                 #(#decls)*
             }
 
             /// The entry point type of every variant (slices arrive as pointer and length).
-            pub type Entry = unsafe extern "sysv64" fn(#(#abi_tys),*) #output;
+            pub type Entry = unsafe extern #abi fn(#(#abi_tys),*) #output;
 
             #fallback_items
 
@@ -140,18 +141,21 @@ fn checked_call(kernel: &Kernel, call_args: &[TokenStream]) -> TokenStream {
             variant: &::asmforge::VariantInfo,
             #inputs
         ) -> ::core::result::Result<#ret, ::asmforge::MissingFeatures> {
-            let entry = variant.checked_entry()?;
+            // Prefixed locals: the kernel's own arguments (`f`, `entry`, ...) are in scope.
+            let __asmforge_entry = variant.checked_entry()?;
             #[allow(unused_unsafe)]
-            let f: Entry = unsafe { ::core::mem::transmute::<*const (), Entry>(entry.0) };
+            let __asmforge_fn: Entry = unsafe {
+                ::core::mem::transmute::<*const (), Entry>(__asmforge_entry.0)
+            };
             #[allow(unused_unsafe)]
-            ::core::result::Result::Ok(unsafe { f(#(#call_args),*) })
+            ::core::result::Result::Ok(unsafe { __asmforge_fn(#(#call_args),*) })
         }
     }
 }
 
 /// For `fallback = path`: an `extern "sysv64"` shim that rebuilds slices and calls the Rust
 /// function, and the `Option<EntryPoint>` for `KernelInfo::fallback`.
-fn fallback(kernel: &Kernel, abi_tys: &[TokenStream]) -> (TokenStream, TokenStream) {
+pub(crate) fn fallback(kernel: &Kernel, abi_tys: &[TokenStream]) -> (TokenStream, TokenStream) {
     let Some(path) = &kernel.options.fallback else {
         return (quote!(), quote!(::core::option::Option::None));
     };
@@ -179,9 +183,10 @@ fn fallback(kernel: &Kernel, abi_tys: &[TokenStream]) -> (TokenStream, TokenStre
             k += 1;
         }
     }
+    let abi = kernel.options.abi.rust_name();
     let items = quote! {
         #[cfg(target_arch = "x86_64")]
-        unsafe extern "sysv64" fn __asmforge_fallback(#(#params),*) #output {
+        unsafe extern #abi fn __asmforge_fallback(#(#params),*) #output {
             #[allow(unused_unsafe)]
             unsafe { #path(#(#args),*) }
         }
@@ -253,7 +258,7 @@ pub fn stub(func: &syn::ItemFn, error: syn::Error) -> TokenStream {
 }
 
 /// Types of the `extern "sysv64"` entry point and the expressions the wrapper passes.
-fn abi_signature(kernel: &Kernel) -> (Vec<TokenStream>, Vec<TokenStream>) {
+pub(crate) fn abi_signature(kernel: &Kernel) -> (Vec<TokenStream>, Vec<TokenStream>) {
     let mut tys = Vec::new();
     let mut args = Vec::new();
     let inputs = kernel.func.sig.inputs.iter().filter_map(|i| match i {
@@ -301,7 +306,7 @@ fn peel(ty: &syn::Type) -> &syn::Type {
     }
 }
 
-fn wrapper(
+pub(crate) fn wrapper(
     kernel: &Kernel,
     call_args: &[TokenStream],
     direct: Option<&TokenStream>,
@@ -369,6 +374,7 @@ fn variant_info(v: &Variant, symbol: &str, local: &syn::Ident) -> TokenStream {
     declared.retain(|f| !crate::variant::BASELINE.contains(f));
     let declared = declared.iter().map(feature);
     let saved: Vec<String> = enc.saved.iter().map(|r| crate::regs::name(*r)).collect();
+    let registers = enc.registers;
     quote! {
         ::asmforge::__private::VariantInfo {
             name: #name,
@@ -384,22 +390,16 @@ fn variant_info(v: &Variant, symbol: &str, local: &syn::Ident) -> TokenStream {
             pool_size: #pool_size,
             lines: ::asmforge::__private::LineTable::from_packed(#lines),
             saved: &[#(#saved),*],
+            registers: [#(#registers),*],
         }
     }
 }
 
-fn global_asm(symbol: &str, bytes: &[u8]) -> TokenStream {
-    let mut data = String::new();
-    for chunk in bytes.chunks(16) {
-        data.push_str(".byte ");
-        for (i, b) in chunk.iter().enumerate() {
-            if i > 0 {
-                data.push(',');
-            }
-            let _ = write!(data, "0x{b:02x}");
-        }
-        data.push('\n');
-    }
+fn global_asm(symbol: &str, encoded: &Encoded) -> TokenStream {
+    // Call-frame directives on ELF and Mach-O; COFF unwinds through .pdata (see cfi.rs).
+    let (bytes, code_size, unwind) = (&encoded.bytes, encoded.code_size, &encoded.unwind);
+    let data = crate::cfi::byte_lines(bytes, code_size, unwind, true);
+    let coff_data = crate::cfi::byte_lines(bytes, code_size, unwind, false);
     let elf = format!(
         ".pushsection .text.asmforge.{symbol},\"ax\",@progbits\n.p2align 6\n.globl {symbol}\n.type {symbol},@function\n{symbol}:\n{data}.size {symbol}, .-{symbol}\n.popsection\n"
     );
@@ -407,7 +407,7 @@ fn global_asm(symbol: &str, bytes: &[u8]) -> TokenStream {
         ".pushsection __TEXT,__text,regular,pure_instructions\n.p2align 6\n.globl {symbol}\n.private_extern {symbol}\n{symbol}:\n{data}.popsection\n"
     );
     let coff = format!(
-        ".pushsection .text$asmforge,\"xr\"\n.p2align 6\n.globl {symbol}\n.def {symbol}\n.scl 2\n.type 32\n.endef\n{symbol}:\n{data}.popsection\n"
+        ".pushsection .text$asmforge,\"xr\"\n.p2align 6\n.globl {symbol}\n.def {symbol}\n.scl 2\n.type 32\n.endef\n{symbol}:\n{coff_data}.popsection\n"
     );
     quote! {
         #[cfg(all(target_arch = "x86_64", not(target_vendor = "apple"), not(windows)))]

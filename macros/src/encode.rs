@@ -39,6 +39,10 @@ pub struct Encoded {
     /// Callee-saved registers the prologue saves, and whether the epilogue has vzeroupper.
     pub saved: Vec<iced_x86::Register>,
     pub vzeroupper: bool,
+    /// Distinct physical registers the code touches: general-purpose, vector, mask.
+    pub registers: [u8; 3],
+    /// Call-frame directives with the code offset they take effect at, in order (`cfi.rs`).
+    pub unwind: Vec<(u32, crate::cfi::CfiOp)>,
     /// Test hook for the round trip (tests/roundtrip.rs): every instruction as selected and
     /// framed, with the offset it was placed at. Branch targets and label-relative memory
     /// operands still hold pre-layout addresses: each instruction's `ip()` is its own.
@@ -76,8 +80,11 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         insts: vec![],
     }];
     let mut pending_labels = Vec::new();
+    // Call-frame directives, each after the instruction with this index.
+    let mut marks: Vec<(usize, crate::cfi::CfiOp)> = Vec::new();
     for item in &framed.items {
         match item {
+            FItem::Cfi(op) => marks.push((insts.len(), *op)),
             FItem::Label(l) => pending_labels.push(*l),
             FItem::Align(a) => blocks.push(Block {
                 align: u64::from(*a),
@@ -163,6 +170,7 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
             }
             enc.saved = framed.saved.clone();
             enc.vzeroupper = framed.vzeroupper;
+            enc.unwind = unwind_offsets(&marks, &blocks, &results, &starts);
             return Ok(enc);
         }
         starts = new_starts;
@@ -210,7 +218,10 @@ fn assemble(
         .collect();
     features.sort_by_key(|f| *f as u32);
     features.dedup();
+    let registers = register_use(insts);
     Encoded {
+        unwind: Vec::new(),
+        registers,
         bytes,
         code_size,
         pool_size: pool.len() as u32,
@@ -221,6 +232,54 @@ fn assemble(
         #[cfg(test)]
         placed: Vec::new(),
     }
+}
+
+/// How many distinct GPRs (rsp excluded), vector registers and masks the instructions touch,
+/// explicitly or implicitly (iced's `InstructionInfoFactory`).
+fn register_use(insts: &[&crate::select::SelInst]) -> [u8; 3] {
+    let mut factory = iced_x86::InstructionInfoFactory::new();
+    let (mut gpr, mut vec, mut mask) = (0u64, 0u64, 0u64);
+    // `vzeroupper` formally writes every vector register; it uses none.
+    for s in insts.iter().filter(|s| s.code != iced_x86::Code::VEX_Vzeroupper) {
+        let Ok(ins) = instr::build(s.code, &s.inst.operands, s.inst.prefix, &instr::Dummy) else { continue };
+        for used in factory.info(&ins).used_registers() {
+            let r = used.register();
+            if r.is_gpr() && r.full_register() != iced_x86::Register::RSP {
+                gpr |= 1 << r.full_register().number();
+            } else if r.is_vector_register() {
+                vec |= 1 << r.number();
+            } else if r.is_k() {
+                mask |= 1 << r.number();
+            }
+        }
+    }
+    [gpr.count_ones() as u8, vec.count_ones() as u8, mask.count_ones() as u8]
+}
+
+/// Each directive at the offset just past the instruction it follows (`marks` hold the count
+/// of instructions before them). Prologue and epilogue instructions are never rewritten by
+/// the block encoder, so their offsets are all known.
+fn unwind_offsets(
+    marks: &[(usize, crate::cfi::CfiOp)],
+    blocks: &[Block],
+    results: &[iced_x86::BlockEncoderResult],
+    starts: &[u64],
+) -> Vec<(u32, crate::cfi::CfiOp)> {
+    let mut ends: Vec<u32> = Vec::new();
+    for ((b, r), start) in blocks.iter().zip(results).zip(starts) {
+        let block_end = *start as u32 + r.code_buffer.len() as u32;
+        for k in 0..b.insts.len() {
+            let next = (k + 1..b.insts.len()).find_map(|n| offset_in_block(r, n));
+            ends.push(next.map_or(block_end, |o| *start as u32 + o));
+        }
+    }
+    marks
+        .iter()
+        .map(|(after, op)| {
+            let at = after.checked_sub(1).and_then(|i| ends.get(i)).copied();
+            (at.unwrap_or(0), *op)
+        })
+        .collect()
 }
 
 /// The built instructions with the offsets the block encoder gave them.

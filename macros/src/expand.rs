@@ -82,7 +82,8 @@ fn report(failures: Vec<(String, syn::Error)>, variants: usize) -> syn::Result<(
 pub(crate) fn compile_variant(kernel: &ast::Kernel, variant: &Variant) -> syn::Result<encode::Encoded> {
     let program = eval::eval(kernel, variant)?;
     let selected = select::select(program, variant)?;
-    let allocated = regalloc::allocate(selected, &regalloc::MachineEnv::sysv())?;
-    let framed = frame::lay_out_frame(allocated)?;
+    let abi = kernel.options.abi;
+    let allocated = regalloc::allocate(selected, &regalloc::MachineEnv::for_abi(abi))?;
+    let framed = frame::lay_out_frame(allocated, abi)?;
     encode::encode(framed)
 }

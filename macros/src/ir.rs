@@ -101,6 +101,9 @@ pub struct Mem {
     pub bcst: bool,
     pub segment: Option<Register>,
     pub rip: Option<RipTarget>,
+    /// A stack slot (`local(..)` or a stack argument): `base` is rsp and `disp` the offset
+    /// within the slot until the frame stage resolves it.
+    pub frame: Option<crate::stack::FrameRef>,
 }
 
 impl Mem {
@@ -114,6 +117,7 @@ impl Mem {
             bcst: false,
             segment: None,
             rip: None,
+            frame: None,
         }
     }
 }

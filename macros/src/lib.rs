@@ -4,7 +4,9 @@
 //! (parse → eval → select → frame → encode → emit). Users depend on the `asmforge` facade,
 //! which re-exports the attribute and documents the DSL.
 
+mod abi;
 mod ast;
+mod cfi;
 mod diag;
 mod emit;
 mod encode;
@@ -12,11 +14,14 @@ mod eval;
 mod expand;
 mod forms;
 mod frame;
+mod group;
 mod instr;
 mod ir;
+mod prologue;
 mod regalloc;
 mod regs;
 mod select;
+mod stack;
 mod variant;
 
 #[cfg(test)]
@@ -29,4 +34,12 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr.into(), item.into()).into()
+}
+
+/// Groups separately written kernels with one signature into one dispatched function:
+/// `#[asmforge::dispatch(dot_sse2, dot_avx2, fallback = dot_rust)] pub fn dot(x: &[f32], y:
+/// &[f32]) -> f32;` — members listed least to most capable. See the `asmforge` crate.
+#[proc_macro_attribute]
+pub fn dispatch(attr: TokenStream, item: TokenStream) -> TokenStream {
+    group::expand(attr.into(), item.into()).into()
 }

@@ -53,6 +53,36 @@ impl MachineEnv {
         }
     }
 
+    /// Win64, legacy/VEX code: the volatile rax, rcx, rdx, r8–r11 first; then the
+    /// callee-saved GPRs (a push/pop pair each); xmm0–5 before xmm6–15, which are callee-saved
+    /// in Win64 and cost a 16-byte stack slot and a `movaps` pair each; k1–k7.
+    pub fn win64() -> Self {
+        // rax rcx rdx r8 r9 r10 r11 | rbx rsi rdi rbp r12 r13 r14 r15
+        let gpr = vec![0, 1, 2, 8, 9, 10, 11, 3, 6, 7, 5, 12, 13, 14, 15];
+        MachineEnv {
+            gpr,
+            vec: (0..16).collect(),
+            mask: (1..8).collect(),
+        }
+    }
+
+    /// The environment of a calling convention.
+    pub fn for_abi(abi: crate::abi::Abi) -> Self {
+        match abi {
+            crate::abi::Abi::SysV => Self::sysv(),
+            crate::abi::Abi::Win64 => Self::win64(),
+        }
+    }
+
+    /// The same environment without general-purpose register `n`.
+    fn without_gpr(&self, n: usize) -> Self {
+        MachineEnv {
+            gpr: self.gpr.iter().copied().filter(|g| *g != n).collect(),
+            vec: self.vec.clone(),
+            mask: self.mask.clone(),
+        }
+    }
+
     fn order(&self, class: RegClass) -> &[usize] {
         match class {
             RegClass::Gpr => &self.gpr,
@@ -119,6 +149,14 @@ pub fn allocate(mut sel: Selected, env: &MachineEnv) -> syn::Result<Selected> {
     if sel.vregs.is_empty() {
         return Ok(sel);
     }
+    // A frame that realigns rsp keeps the old rsp in rbp (stack.rs): never hand rbp out.
+    let reserved;
+    let env = if crate::stack::frame_pointer_needed(&sel.items) {
+        reserved = env.without_gpr(Register::RBP.number());
+        &reserved
+    } else {
+        env
+    };
     let nodes = build_cfg(&sel)?;
     let nloc = VIRT0 + sel.vregs.len();
     let (live_in, live_out) = liveness(&nodes, nloc);

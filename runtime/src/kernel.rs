@@ -79,6 +79,8 @@ pub struct VariantInfo {
     pub lines: LineTable,
     /// Callee-saved registers the prologue saves and the epilogue restores (e.g. `"rbx"`).
     pub saved: &'static [&'static str],
+    /// Distinct physical registers the code uses: general-purpose, vector, mask.
+    pub registers: [u8; 3],
 }
 
 /// Everything known about one kernel.
@@ -208,6 +210,9 @@ impl fmt::Debug for MissingFeatures {
 pub struct Dispatch {
     ptr: AtomicPtr<()>,
     kernel: &'static KernelInfo,
+    /// For a group (`#[asmforge::dispatch(a, b, c)]`): the member kernels, best first, whose
+    /// variants are tried in turn; `kernel` then names the group and holds its fallback.
+    members: &'static [&'static KernelInfo],
 }
 
 impl Dispatch {
@@ -216,7 +221,24 @@ impl Dispatch {
         Dispatch {
             ptr: AtomicPtr::new(core::ptr::null_mut()),
             kernel,
+            members: &[],
         }
+    }
+
+    /// A dispatcher over separately written kernels with one signature: the first variant, in
+    /// `members` order (best first), that the CPU supports.
+    pub const fn group(group: &'static KernelInfo, members: &'static [&'static KernelInfo]) -> Self {
+        Dispatch {
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
+            kernel: group,
+            members,
+        }
+    }
+
+    /// Every variant this dispatcher chooses among, best first.
+    pub fn variants(&self) -> impl Iterator<Item = &'static VariantInfo> + '_ {
+        let own: &'static [VariantInfo] = self.kernel.variants;
+        own.iter().chain(self.members.iter().flat_map(|k| k.variants.iter()))
     }
 
     /// The entry point of the best variant this CPU supports.
@@ -235,7 +257,7 @@ impl Dispatch {
     /// fallback runs instead.
     pub fn selected(&self) -> Option<&'static VariantInfo> {
         let p = self.get();
-        self.kernel.variants.iter().find(|v| v.entry.0 == p)
+        self.variants().find(|v| v.entry.0 == p)
     }
 
     #[cold]
@@ -247,10 +269,11 @@ impl Dispatch {
                 self.kernel.name
             );
         }
-        let entry = match (self.kernel.best_supported(), self.kernel.fallback) {
+        let best = self.variants().find(|v| v.is_supported());
+        let entry = match (best, self.kernel.fallback) {
             (Some(v), _) => v.entry.0,
             (None, Some(fallback)) => fallback.0,
-            (None, None) => unsupported(self.kernel),
+            (None, None) => unsupported(self),
         };
         self.ptr.store(entry as *mut (), Ordering::Relaxed);
         entry
@@ -258,11 +281,11 @@ impl Dispatch {
 }
 
 #[cold]
-fn unsupported(kernel: &KernelInfo) -> ! {
-    struct Why<'a>(&'a KernelInfo);
+fn unsupported(dispatch: &Dispatch) -> ! {
+    struct Why<'a>(&'a Dispatch);
     impl fmt::Display for Why<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            for (i, v) in self.0.variants.iter().enumerate() {
+            for (i, v) in self.0.variants().enumerate() {
                 if i > 0 {
                     f.write_str("; ")?;
                 }
@@ -273,7 +296,7 @@ fn unsupported(kernel: &KernelInfo) -> ! {
     }
     panic!(
         "asmforge: kernel `{}` cannot run on this CPU: {}",
-        kernel.name,
-        Why(kernel)
+        dispatch.kernel.name,
+        Why(dispatch)
     )
 }

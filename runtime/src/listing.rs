@@ -58,6 +58,7 @@ pub fn instructions(v: &VariantInfo) -> Vec<Instruction> {
 ///     pool_size: 0,
 ///     lines: LineTable::from_packed(&[0, 0, 0, 0, 7, 0, 0, 0]),
 ///     saved: &[],
+///     registers: [1, 0, 0],
 /// };
 /// let text = asmforge_runtime::listing::listing(&V);
 /// assert_eq!(text, "  0000: 48 01 f8  add rax, rdi  ; line 7\n  0003: c3        ret\n");

@@ -604,6 +604,8 @@ impl Evaluator<'_> {
             ("len", Value::Slice(_, len)) => {
                 want(self, 0).then_some(Value::Reg(Reg::Phys(len), Decor::default()))
             }
+            ("len", Value::SliceParts(parts)) => want(self, 0).then(|| parts[1].clone()),
+            ("as_ptr", Value::SliceParts(parts)) => want(self, 0).then(|| parts[0].clone()),
             ("as_ptr", Value::Slice(ptr, _)) => {
                 want(self, 0).then_some(Value::Reg(Reg::Phys(ptr), Decor::default()))
             }

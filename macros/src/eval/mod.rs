@@ -15,6 +15,7 @@
 
 mod expr;
 mod operand;
+mod slots;
 mod value;
 mod vregs;
 
@@ -89,6 +90,8 @@ struct Evaluator<'k> {
     /// Errors already reported, by (line, column, message) — one per token, not per iteration.
     seen: Vec<(usize, usize, String)>,
     vregs: Vec<crate::ir::VRegInfo>,
+    /// The `local(..)` stack slots declared so far.
+    locals: slots::Locals,
 }
 
 impl<'k> Evaluator<'k> {
@@ -107,6 +110,7 @@ impl<'k> Evaluator<'k> {
             aborted: false,
             seen: Vec::new(),
             vregs: Vec::new(),
+            locals: slots::Locals::default(),
         }
     }
 
@@ -279,13 +283,8 @@ impl<'k> Evaluator<'k> {
     fn bind_arguments(&mut self) {
         self.push_scope();
         for arg in &self.kernel.args {
-            let value = match (&arg.ty, arg.len_reg) {
-                (ValType::Slice, Some(len)) => Value::Slice(arg.reg, len),
-                (ValType::Int { bytes }, _) => match regs::gpr_of_size(arg.reg, *bytes) {
-                    Some(r) => Value::Reg(Reg::Phys(r), Decor::default()),
-                    None => continue,
-                },
-                _ => Value::Reg(Reg::Phys(arg.reg), Decor::default()),
+            let Some(value) = slots::arg_value(arg) else {
+                continue;
             };
             self.bind(arg.name.to_string(), value, false);
         }
@@ -337,6 +336,7 @@ impl<'k> Evaluator<'k> {
                     "only `const` items are allowed in a kernel body",
                 );
             }
+            s if is_empty_stmt(s) => {}
             syn::Stmt::Expr(e, _) => {
                 self.stmt_expr(e);
             }
@@ -404,7 +404,7 @@ impl<'k> Evaluator<'k> {
         match name.as_str() {
             "label" => match mac.parse_body::<syn::Ident>() {
                 Ok(ident) => self.define_label(&ident),
-                Err(_) => self.error(mac.tokens.span(), "write `label!(name);` with a single identifier"),
+                Err(_) => self.error(body_span(mac), "write `label!(name);` with a single identifier"),
             },
             "align" => match mac.parse_body::<syn::Expr>() {
                 Ok(e) => {
@@ -418,7 +418,7 @@ impl<'k> Evaluator<'k> {
                         self.error(e.span(), "`align!` takes a compile-time integer");
                     }
                 }
-                Err(_) => self.error(mac.tokens.span(), "write `align!(16);`"),
+                Err(_) => self.error(body_span(mac), "write `align!(16);`"),
             },
             _ => self.error(mac.path.span(), format!("unknown macro `{name}!` in a kernel body; the DSL has `label!(name)` and `align!(bytes)`")),
         }
@@ -449,7 +449,7 @@ impl<'k> Evaluator<'k> {
             return;
         }
         let ends_in_return = matches!(
-            block.stmts.last(),
+            block.stmts.iter().rfind(|s| !is_empty_stmt(s)),
             Some(syn::Stmt::Expr(syn::Expr::Return(_), _))
         );
         if !ends_in_return {
@@ -589,6 +589,22 @@ impl<'k> Evaluator<'k> {
         } else if let Some((_, else_branch)) = &e.else_branch {
             self.stmt_expr(else_branch);
         }
+    }
+}
+
+/// An empty statement (`;`), which syn keeps as an empty verbatim expression: it does
+/// nothing, as in Rust.
+fn is_empty_stmt(stmt: &syn::Stmt) -> bool {
+    matches!(stmt, syn::Stmt::Expr(syn::Expr::Verbatim(v), Some(_)) if v.is_empty())
+}
+
+/// Where to report a malformed `label!(..)` / `align!(..)`: its tokens, or the parentheses
+/// when there are none (an empty stream's span is the call site).
+fn body_span(mac: &syn::Macro) -> proc_macro2::Span {
+    if mac.tokens.is_empty() {
+        mac.delimiter.span().join()
+    } else {
+        mac.tokens.span()
     }
 }
 

@@ -42,7 +42,9 @@ fn constructor(name: &str) -> Option<(usize, Elem, usize)> {
 
 /// Whether a call to `name` is a builtin rather than an instruction.
 pub(super) fn is_builtin(name: &str) -> bool {
-    constructor(name).is_some() || super::vregs::is_vreg_builtin(name)
+    constructor(name).is_some()
+        || super::vregs::is_vreg_builtin(name)
+        || super::slots::is_slot_builtin(name)
 }
 
 /// Accumulates `[base + index * scale + disp]`.
@@ -151,6 +153,13 @@ impl Evaluator<'_> {
                 addr.mem.rip = Some(RipTarget::Label(l));
                 Some(())
             }
+            Value::Mem(m, d) if m.frame.is_some() && d == Decor::default() => {
+                self.add_stack_slot(e, sign, &m, &mut addr.mem)
+            }
+            Value::SliceParts(parts) => {
+                let p = self.slice_pointer_in_address(e.span(), &parts)?;
+                self.add_reg(e, sign, p, addr)
+            }
             Value::Mem(m, _) if sign > 0 && addr.mem.rip.is_none() && m.rip.is_some() => {
                 addr.mem.rip = m.rip;
                 addr.mem.size = m.size;
@@ -254,6 +263,9 @@ impl Evaluator<'_> {
         if super::vregs::is_vreg_builtin(&name) {
             return self.vreg_builtin(&name, c);
         }
+        if super::slots::is_slot_builtin(&name) {
+            return self.local_builtin(c);
+        }
         let Some((bytes, kind, lanes)) = constructor(&name) else {
             self.error(
                 c.func.span(),
@@ -298,14 +310,9 @@ impl Evaluator<'_> {
         let mut operands = Vec::with_capacity(c.args.len());
         let mut ok = true;
         for arg in &c.args {
-            match self
-                .operand_value(arg)
-                .and_then(|v| self.operand_of(v, arg.span()))
-            {
-                Some(kind) => operands.push(Operand {
-                    kind,
-                    span: arg.span(),
-                }),
+            let span = first_span(arg);
+            match self.operand_value(arg).and_then(|v| self.operand_of(v, span)) {
+                Some(kind) => operands.push(Operand { kind, span }),
                 None => {
                     // One error per instruction: `op(acc[i], acc[i])` repeats one mistake.
                     ok = false;
@@ -316,7 +323,7 @@ impl Evaluator<'_> {
         if !ok {
             return;
         }
-        let span = c.func.span();
+        let span = first_span(&c.func);
         let inst = Inst {
             mnemonic: mnemonic.to_ascii_lowercase(),
             prefix: None,
@@ -332,6 +339,7 @@ impl Evaluator<'_> {
         Some(match v {
             Value::Reg(r, d) => OperandKind::Reg(r, d),
             Value::Slice(p, _) => OperandKind::Reg(Reg::Phys(p), Decor::default()),
+            Value::SliceParts(parts) => return self.operand_of(parts[0].clone(), span),
             Value::Mem(m, d) => OperandKind::Mem(m, d),
             Value::Int(i) => OperandKind::Imm(i),
             Value::Bool(b) => OperandKind::Imm(i128::from(b)),
@@ -392,5 +400,27 @@ fn encode_elem(v: Value, bytes: usize, kind: Elem) -> Result<Vec<u8>, String> {
             Ok(i.to_le_bytes()[..bytes].to_vec())
         }
         (_, other) => Err(format!("expected an integer, found {}", other.kind())),
+    }
+}
+
+/// The span of an expression's first token. `Spanned::span` re-tokenizes the whole
+/// expression to join its first and last spans — and on stable rustc the join is unavailable,
+/// so it yields the first token's span anyway. This walks to that token directly, which keeps
+/// evaluation linear in the size of the body.
+pub(super) fn first_span(e: &Expr) -> Span {
+    match e {
+        Expr::Path(p) => p.path.segments.first().map_or_else(|| p.span(), |s| s.ident.span()),
+        Expr::Lit(l) => l.lit.span(),
+        // The first token is the whole delimited group: `[rdi + 8]` underlines all of it.
+        Expr::Array(a) => a.bracket_token.span.join(),
+        Expr::Index(i) => first_span(&i.expr),
+        Expr::MethodCall(m) => first_span(&m.receiver),
+        Expr::Call(c) => first_span(&c.func),
+        Expr::Binary(b) => first_span(&b.left),
+        Expr::Paren(p) => p.paren_token.span.join(),
+        Expr::Group(g) => first_span(&g.expr),
+        Expr::Cast(c) => first_span(&c.expr),
+        Expr::Field(f) => first_span(&f.base),
+        other => other.span(),
     }
 }

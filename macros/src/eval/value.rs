@@ -34,6 +34,9 @@ pub enum Value {
     Size(MemSize),
     /// A slice argument: pointer and length registers.
     Slice(Register, Register),
+    /// A slice argument of which a half arrived on the stack: pointer and length, each a
+    /// register or a stack-slot memory operand.
+    SliceParts(Rc<[Value; 2]>),
 }
 
 impl Value {
@@ -53,7 +56,7 @@ impl Value {
             Value::Rounding(_) => "a rounding mode",
             Value::Sae => "`sae`",
             Value::Size(_) => "a size qualifier",
-            Value::Slice(..) => "a slice",
+            Value::Slice(..) | Value::SliceParts(_) => "a slice",
         }
     }
 

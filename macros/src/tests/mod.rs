@@ -2,8 +2,15 @@
 
 mod alloc;
 mod encoding;
+mod frames;
+mod fuzz;
 mod gnu;
+mod oracle;
 mod pipeline;
+mod regressions;
+mod roundtrip;
+mod sources;
+mod sweep;
 
 use proc_macro2::TokenStream;
 use quote::quote;

@@ -211,7 +211,7 @@ fn stage_times() {
     let s = select::select(p, &baseline).unwrap();
     println!("select {:?}", t.elapsed());
     let t = std::time::Instant::now();
-    let f = frame::lay_out_frame(s).unwrap();
+    let f = frame::lay_out_frame(s, k.options.abi).unwrap();
     println!("frame {:?}", t.elapsed());
     let t = std::time::Instant::now();
     let e = encode::encode(f).unwrap();

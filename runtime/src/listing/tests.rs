@@ -24,6 +24,7 @@ fn variant(
         pool_size,
         lines: LineTable::from_packed(lines),
         saved: &[],
+        registers: [0; 3],
     }
 }
 

@@ -1,0 +1,12 @@
+//! Compile-fail tests of the kernel macro's diagnostics: one diagnostic per file, each with
+//! its expected `.stderr` committed beside it (plus a few `pass/` cases, which must build
+//! and run). Regenerate with
+//! `TRYBUILD=overwrite cargo test --test ui`, then read every changed `.stderr`.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/*.rs");
+    // Valid kernels that once failed to compile or ran wrong.
+    t.pass("tests/ui/pass/*.rs");
+}

@@ -1,0 +1,9 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k() {
+    align!(24);
+    nop();
+}
+
+fn main() {}

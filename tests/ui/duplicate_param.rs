@@ -1,0 +1,8 @@
+use asmforge::kernel;
+
+#[kernel(params(N = 4, N = 8))]
+fn k() {
+    nop();
+}
+
+fn main() {}

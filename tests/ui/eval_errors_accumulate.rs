@@ -1,0 +1,12 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k(n: usize) {
+    for _ in 0..n {
+        nop();
+    }
+    while true {}
+    jmp(nowhere);
+}
+
+fn main() {}

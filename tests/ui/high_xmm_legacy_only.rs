@@ -1,0 +1,8 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k() {
+    pshufb(xmm16, xmm1);
+}
+
+fn main() {}

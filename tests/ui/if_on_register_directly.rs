@@ -1,0 +1,10 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k(flag: u8) {
+    if flag {
+        nop();
+    }
+}
+
+fn main() {}

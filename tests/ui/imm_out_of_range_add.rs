@@ -1,0 +1,8 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k() {
+    add(al, 1000);
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k() {
+    fn helper() {}
+    nop();
+}
+
+fn main() {}

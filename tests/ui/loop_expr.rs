@@ -1,0 +1,10 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k() {
+    loop {
+        pause();
+    }
+}
+
+fn main() {}

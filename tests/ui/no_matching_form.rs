@@ -1,0 +1,8 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k() {
+    addps(xmm0, rax);
+}
+
+fn main() {}

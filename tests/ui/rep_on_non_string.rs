@@ -1,0 +1,8 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k() {
+    rep_add(rax, 1);
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k() {
+    xor(eax, eax);
+    ret();
+}
+
+fn main() {}

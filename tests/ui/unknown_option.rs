@@ -1,0 +1,8 @@
+use asmforge::kernel;
+
+#[kernel(unroll = 4)]
+fn k() {
+    nop();
+}
+
+fn main() {}

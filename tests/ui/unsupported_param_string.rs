@@ -1,0 +1,8 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k(s: String) {
+    nop();
+}
+
+fn main() {}

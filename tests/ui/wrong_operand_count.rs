@@ -1,0 +1,8 @@
+use asmforge::kernel;
+
+#[kernel]
+fn k() {
+    vaddps(xmm0, xmm1);
+}
+
+fn main() {}
