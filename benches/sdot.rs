@@ -64,8 +64,8 @@ const SIZES: [Size; 3] = [
         group: "sdot-64MiB",
         n: 8 * 1024 * 1024,
         warm_up: Duration::from_millis(500),
-        measure: Duration::from_secs(2),
-        samples: 10,
+        measure: Duration::from_secs(3),
+        samples: 30,
     },
 ];
 
@@ -241,7 +241,7 @@ fn bench(c: &mut Criterion, list: &[Impl]) {
             .warm_up_time(size.warm_up)
             .measurement_time(size.measure)
             .sample_size(size.samples);
-        if size.samples < 20 {
+        if size.n >= 1 << 20 {
             // Milliseconds per call: equal iteration counts per sample, no regression.
             g.sampling_mode(SamplingMode::Flat);
         }
@@ -297,28 +297,86 @@ fn gbps(n: usize, ns: f64) -> f64 {
 
 fn print_ratios(estimates: &common::Estimates, list: &[Impl], ghz: f64) {
     for size in &SIZES {
-        let rate = |id: &str| {
+        let fastest = |id: &str| {
+            estimates
+                .fastest_ns(size.group, id)
+                .map(|ns| gbps(size.n, ns))
+        };
+        let median = |id: &str| {
             estimates
                 .median_ns(size.group, id)
                 .map(|ns| gbps(size.n, ns))
         };
-        let (Some(naive), intrinsics) = (rate(NAIVE), rate(INTRINSICS)) else {
+        let Some(naive) = fastest(NAIVE) else {
             continue;
         };
+        let intrinsics = fastest(INTRINSICS);
         println!(
-            "\n{}: GB/s (median, fastest sample), B/cycle (fastest), ratio to {NAIVE} and to {INTRINSICS} (medians)",
+            "\n{}: GB/s (fastest sample, median), B/cycle (fastest), ratio of fastest samples to {NAIVE} and to {INTRINSICS}",
             size.group
         );
         for (name, _) in list {
-            let Some(gb) = rate(name) else { continue };
-            let best = estimates
-                .fastest_ns(size.group, name)
-                .map_or(f64::NAN, |ns| gbps(size.n, ns));
-            let vs_intrinsics = intrinsics.map_or(f64::NAN, |i| gb / i);
+            let (Some(best), Some(med)) = (fastest(name), median(name)) else {
+                continue;
+            };
+            let vs_intrinsics = intrinsics.map_or(f64::NAN, |i| best / i);
             println!(
-                "  {name:<22} {gb:8.2} {best:8.2} {:6.1}   x{:<7.2} x{vs_intrinsics:.3}",
+                "  {name:<22} {best:8.2} {med:8.2} {:6.1}   x{:<7.2} x{vs_intrinsics:.3}",
                 best / ghz,
-                gb / naive
+                best / naive
+            );
+        }
+    }
+}
+
+/// A cross-check that no ordering in time can bias: in each round every implementation runs
+/// once (`calls` calls, timed together), starting from a different one each round, so a
+/// burst of load from other processes hits all of them alike. Prints a markdown table per
+/// size criterion measured in this run: the fastest and the median round as GB/s, and the
+/// ratios of the fastest rounds.
+fn interleaved(estimates: &common::Estimates, list: &[Impl]) {
+    println!("\n### sdot, interleaved rounds: GB/s fastest (median); ratios of the fastest rounds");
+    for size in &SIZES {
+        if estimates.median_ns(size.group, NAIVE).is_none() {
+            continue;
+        }
+        let (xs, ys) = (aligned_input(size.n, 1), aligned_input(size.n, 2));
+        let (x, y) = (floats(&xs), floats(&ys));
+        let calls = (1 << 20) / size.n;
+        let rounds = if calls == 1 { 25 } else { 101 };
+        let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); list.len()];
+        for round in 0..rounds {
+            for k in 0..list.len() {
+                let j = (k + round) % list.len();
+                let f = &list[j].1;
+                let start = std::time::Instant::now();
+                for _ in 0..calls {
+                    black_box(f(black_box(x), black_box(y)));
+                }
+                times[j].push(start.elapsed().as_nanos() as f64 / calls as f64);
+            }
+        }
+        let rates: Vec<(f64, f64)> = times
+            .iter_mut()
+            .map(|t| {
+                t.sort_by(f64::total_cmp);
+                (gbps(size.n, t[0]), gbps(size.n, t[t.len() / 2]))
+            })
+            .collect();
+        let find = |id: &str| list.iter().position(|(name, _)| name == id);
+        let naive = find(NAIVE).map(|j| rates[j].0);
+        let intrinsics = find(INTRINSICS).map(|j| rates[j].0);
+        println!(
+            "\n{} ({rounds} rounds of {calls} call(s))\n\n| implementation | GB/s | × naive | × intrinsics |\n|---|---:|---:|---:|",
+            size.group
+        );
+        for ((name, _), (best, med)) in list.iter().zip(&rates) {
+            let ratio =
+                |base: Option<f64>| base.map_or("–".into(), |b| format!("{:.2}", best / b));
+            println!(
+                "| {name} | {best:.1} ({med:.1}) | {} | {} |",
+                ratio(naive),
+                ratio(intrinsics)
             );
         }
     }
@@ -339,4 +397,5 @@ fn main() {
         "\nclock: measured {ghz:.3} GHz (dependent-add chain, best of before and after){nominal}"
     );
     print_ratios(&estimates, &list, ghz);
+    interleaved(&estimates, &list);
 }

@@ -9,16 +9,18 @@ use asmforge::kernel;
 /// `a` and `b` must be valid for reading, and `out` for writing, `n` elements.
 #[kernel]
 pub unsafe fn add_f32(a: *const f32, b: *const f32, out: *mut f32, n: usize) {
-    xor(eax, eax); // i = 0 (writing eax zeroes all of rax)
+    let i = gp64();
+    let v = xmm();
+    xor(i.r32(), i.r32()); // i = 0 (writing the 32-bit view zeroes the whole register)
     test(n, n);
     jz(done);
     align!(16);
     label!(top);
-    movss(xmm0, [a + rax * 4]);
-    addss(xmm0, [b + rax * 4]);
-    movss([out + rax * 4], xmm0);
-    inc(rax);
-    cmp(rax, n);
+    movss(v, [a + i * 4]);
+    addss(v, [b + i * 4]);
+    movss([out + i * 4], v);
+    inc(i);
+    cmp(i, n);
     jb(top);
     label!(done);
 }

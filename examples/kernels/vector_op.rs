@@ -19,31 +19,32 @@ macro_rules! vector_op {
         pub unsafe fn $name(x: *const $t, y: *const $t, z: *mut $t, n: usize) {
             const LANES: usize = 32 / SIZE; // elements per ymm register
             let t = match SIZE {
-                4 => r8d,
-                8 => r8,
+                4 => gp32(),
+                8 => gp64(),
             };
-            mov(r9, n);
-            and(r9, -LANES); // r9 = elements the vector loop handles
-            xor(eax, eax); // i = 0
-            test(r9, r9);
+            let (i, end, v) = (gp64(), gp64(), ymm());
+            mov(end, n);
+            and(end, -LANES); // elements the vector loop handles
+            xor(i.r32(), i.r32()); // i = 0
+            test(end, end);
             jz(tail);
             align!(16);
             label!(vector);
-            vmovdqu(ymm0, [x + rax * SIZE]);
-            OP(ymm0, ymm0, [y + rax * SIZE]);
-            vmovdqu([z + rax * SIZE], ymm0);
-            add(rax, LANES);
-            cmp(rax, r9);
+            vmovdqu(v, [x + i * SIZE]);
+            OP(v, v, [y + i * SIZE]);
+            vmovdqu([z + i * SIZE], v);
+            add(i, LANES);
+            cmp(i, end);
             jb(vector);
             label!(tail);
-            cmp(rax, n);
+            cmp(i, n);
             jae(done);
             label!(scalar);
-            mov(t, [x + rax * SIZE]);
-            SOP(t, [y + rax * SIZE]);
-            mov([z + rax * SIZE], t);
-            inc(rax);
-            cmp(rax, n);
+            mov(t, [x + i * SIZE]);
+            SOP(t, [y + i * SIZE]);
+            mov([z + i * SIZE], t);
+            inc(i);
+            cmp(i, n);
             jb(scalar);
             label!(done);
         }

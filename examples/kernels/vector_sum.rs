@@ -18,7 +18,8 @@ macro_rules! vector_sum {
         pub fn $name(x: &[f32]) -> f32 {
             const BLOCK: usize = 8 * UNROLL; // elements per iteration of the main loop
             let n = x.len();
-            let acc = [ymm0, ymm1, ymm2, ymm3, ymm4, ymm5, ymm6, ymm7];
+            let acc = ymms(UNROLL); // UNROLL virtual ymm registers
+            let upper = xmm();
             for k in 0..UNROLL {
                 vxorps(acc[k], acc[k], acc[k]);
             }
@@ -41,8 +42,8 @@ macro_rules! vector_sum {
                 vaddps(acc[0], acc[0], acc[k]);
             }
             let sum = acc[0].xmm();
-            vextractf128(xmm1, acc[0], 1); // the upper 4 lanes (ymm1 is free once folded)
-            vaddps(sum, sum, xmm1);
+            vextractf128(upper, acc[0], 1); // the upper 4 lanes
+            vaddps(sum, sum, upper);
             vhaddps(sum, sum, sum);
             vhaddps(sum, sum, sum);
             test(n, n);

@@ -207,8 +207,16 @@ mod tests {
         assert_eq!(locs[0], ArgLoc::Reg(Register::RDI));
         assert_eq!(locs[1], ArgLoc::Reg(Register::XMM0));
         assert_eq!(locs[6], ArgLoc::Reg(Register::R9));
-        assert_eq!(locs[7], ArgLoc::Stack(8), "the 7th integer is the first stack slot");
-        assert_eq!(locs[8], ArgLoc::Reg(Register::XMM1), "floats still have registers");
+        assert_eq!(
+            locs[7],
+            ArgLoc::Stack(8),
+            "the 7th integer is the first stack slot"
+        );
+        assert_eq!(
+            locs[8],
+            ArgLoc::Reg(Register::XMM1),
+            "floats still have registers"
+        );
         assert_eq!(locs[9], ArgLoc::Stack(16));
         let floats = assign(Abi::SysV, &[F; 10]);
         assert_eq!(floats[7], ArgLoc::Reg(Register::XMM7));

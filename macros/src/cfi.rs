@@ -110,7 +110,11 @@ pub fn byte_lines(bytes: &[u8], code_size: u32, unwind: &[(u32, CfiOp)], cfi: bo
     let mut cuts: Vec<(usize, Option<CfiOp>)> = Vec::new();
     if cfi {
         out.push_str(".cfi_startproc\n");
-        cuts.extend(unwind.iter().map(|(at, op)| ((*at as usize).min(code_size), Some(*op))));
+        cuts.extend(
+            unwind
+                .iter()
+                .map(|(at, op)| ((*at as usize).min(code_size), Some(*op))),
+        );
         cuts.push((code_size, None));
     }
     let mut at = 0usize;

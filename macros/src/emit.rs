@@ -130,19 +130,20 @@ fn checked_call(kernel: &Kernel, call_args: &[TokenStream]) -> TokenStream {
         syn::ReturnType::Type(_, t) => quote!(#t),
     };
     quote! {
-        /// Calls `variant` of this kernel with the kernel's arguments.
+        /// Calls a variant of this kernel (the first argument, one of `INFO.variants`) with
+        /// the kernel's arguments.
         ///
         /// # Errors
         ///
-        /// The features `variant` needs that this CPU lacks (or an ISA cap masks); then
+        /// The features the variant needs that this CPU lacks (or an ISA cap masks); then
         /// nothing runs.
         #[allow(clippy::missing_safety_doc)]
         pub #unsafety fn call #generics(
-            variant: &::asmforge::VariantInfo,
+            // Prefixed names: the kernel's own arguments (`variant`, `f`, ...) share the scope.
+            __asmforge_variant: &::asmforge::VariantInfo,
             #inputs
         ) -> ::core::result::Result<#ret, ::asmforge::MissingFeatures> {
-            // Prefixed locals: the kernel's own arguments (`f`, `entry`, ...) are in scope.
-            let __asmforge_entry = variant.checked_entry()?;
+            let __asmforge_entry = __asmforge_variant.checked_entry()?;
             #[allow(unused_unsafe)]
             let __asmforge_fn: Entry = unsafe {
                 ::core::mem::transmute::<*const (), Entry>(__asmforge_entry.0)

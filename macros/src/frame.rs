@@ -104,7 +104,13 @@ pub struct Framed {
 pub fn lay_out_frame(sel: Selected, abi: Abi) -> syn::Result<Framed> {
     let facts = analyse(&sel.items, abi);
     check(&facts, abi)?;
-    let plan = stack::plan(abi, &facts.saved_gprs, &facts.saved_vecs, &facts.locals);
+    let plan = stack::plan(
+        abi,
+        &facts.saved_gprs,
+        &facts.saved_vecs,
+        &facts.locals,
+        facts.calls,
+    );
     let exit = LabelId(sel.label_count);
     let site = Span::call_site();
     let mut items = Vec::with_capacity(sel.items.len() + 32);
@@ -199,6 +205,9 @@ struct Facts {
     vex: bool,
     /// Locals the body uses, by id.
     locals: Vec<Local>,
+    /// The body contains a `call`: its call sites need an aligned stack (and Win64 shadow
+    /// space).
+    calls: bool,
     /// The first operand that addresses a stack slot.
     slot_use: Option<Span>,
     /// The first instruction other than a `call` that writes rsp.
@@ -231,6 +240,7 @@ fn analyse(items: &[SItem], abi: Abi) -> Facts {
             ins.flow_control(),
             FlowControl::Call | FlowControl::IndirectCall
         );
+        facts.calls |= is_call;
         for used in factory.info(&ins).used_registers() {
             let r = used.register();
             let writes = matches!(
@@ -339,7 +349,9 @@ fn resolve_slots(s: &mut SelInst, plan: &Plan) -> syn::Result<()> {
         if i32::try_from(disp).is_err() {
             return Err(syn::Error::new(
                 o.span,
-                format!("this stack slot is {disp} bytes from rsp, beyond the 32-bit displacement of an address"),
+                format!(
+                    "this stack slot is {disp} bytes from rsp, beyond the 32-bit displacement of an address"
+                ),
             ));
         }
         m.base = Some(Reg::Phys(base));

@@ -81,7 +81,11 @@ fn allocate(
     let mut left = bytes;
     while left > 0 {
         let step = if probe { left.min(PAGE) } else { left };
-        inst(items, "sub", vec![reg(Register::RSP), imm(i128::from(step))])?;
+        inst(
+            items,
+            "sub",
+            vec![reg(Register::RSP), imm(i128::from(step))],
+        )?;
         left -= step;
         if let Some(cfa) = cfa.as_deref_mut() {
             *cfa += step;

@@ -9,10 +9,12 @@
 //!
 //! Guarantees of a [`Plan`]:
 //!
-//! * a kernel with no locals and no saved vector registers gets no `sub rsp` at all (its code
-//!   is what it was before locals existed);
+//! * a kernel with no locals, no saved vector registers and no `call` gets no `sub rsp` at all
+//!   (its code is what it was before locals existed);
 //! * otherwise rsp is 16-byte aligned in the body, every local is aligned to its alignment,
 //!   and vector save slots to 16 (for `movaps`);
+//! * a kernel that calls gets a conforming call site: rsp 16-byte aligned and, under Win64,
+//!   the callee's 32 bytes of shadow space at `[rsp]`, below the locals;
 //! * a local aligned to more than 16 realigns rsp dynamically (`and rsp, -align`), saving the
 //!   pre-alignment rsp in rbp, which is then pushed like any callee-saved register and never
 //!   allocated; stack arguments are then addressed from rbp, locals from rsp;
@@ -84,8 +86,9 @@ pub struct Plan {
 }
 
 /// Lays out the frame: `gprs` are the callee-saved registers the body writes, `vecs` the
-/// callee-saved vector registers it writes (Win64 xmm6–15), `locals` the locals it uses.
-pub fn plan(abi: Abi, gprs: &[Register], vecs: &[Register], locals: &[Local]) -> Plan {
+/// callee-saved vector registers it writes (Win64 xmm6–15), `locals` the locals it uses;
+/// `calls` whether it contains a `call`.
+pub fn plan(abi: Abi, gprs: &[Register], vecs: &[Register], locals: &[Local], calls: bool) -> Plan {
     let align = locals.iter().map(|l| l.align).max().unwrap_or(1);
     let realign = align > 16;
     let mut pushes = gprs.to_vec();
@@ -99,7 +102,13 @@ pub fn plan(abi: Abi, gprs: &[Register], vecs: &[Register], locals: &[Local]) ->
     let mut sorted = locals.to_vec();
     sorted.sort_by_key(|l| (std::cmp::Reverse(l.align), l.id));
     let mut offsets = Vec::with_capacity(sorted.len());
-    let mut end = 0u32;
+    // A callee may use the 32 bytes above its return address (Win64 shadow space).
+    let outgoing = if calls && abi == Abi::Win64 {
+        crate::abi::SHADOW_SPACE
+    } else {
+        0
+    };
+    let mut end = outgoing.next_multiple_of(align);
     for l in &sorted {
         offsets.push((l.id, end));
         end += l.footprint();
@@ -119,7 +128,7 @@ pub fn plan(abi: Abi, gprs: &[Register], vecs: &[Register], locals: &[Local]) ->
     };
     // The CFA (rsp before the call) is 16-aligned: make rsp so too once anything is allocated.
     let pushed = 8 + 8 * pushes.len() as u32;
-    let static_bytes = if raw == 0 {
+    let static_bytes = if raw == 0 && !calls {
         0
     } else {
         (pushed + raw).next_multiple_of(16) - pushed
@@ -197,7 +206,7 @@ mod tests {
 
     #[test]
     fn no_locals_no_allocation() {
-        let p = plan(Abi::SysV, &[Register::RBX], &[], &[]);
+        let p = plan(Abi::SysV, &[Register::RBX], &[], &[], false);
         assert_eq!(p.static_bytes, 0);
         assert_eq!(p.realign, None);
         assert_eq!(p.pushes, [Register::RBX]);
@@ -216,12 +225,13 @@ mod tests {
             &[Register::R12],
             &[],
             &[local(0, 4, 4), local(1, 16, 16)],
+            false,
         );
         assert_eq!(p.locals, [(0, 16), (1, 0)]);
         assert_eq!(p.static_bytes, 32);
         assert_eq!(p.static_cfa_offset() % 16, 0);
         // No push: CFA - rsp = 8, so 8 more bytes align.
-        let p = plan(Abi::SysV, &[], &[], &[local(0, 8, 8)]);
+        let p = plan(Abi::SysV, &[], &[], &[local(0, 8, 8)], false);
         assert_eq!(p.static_bytes, 8);
         assert_eq!(p.static_cfa_offset(), 16);
         assert_eq!(
@@ -237,8 +247,13 @@ mod tests {
             &[Register::RSI, Register::RBX],
             &[Register::XMM6, Register::XMM7],
             &[local(0, 8, 8)],
+            false,
         );
-        assert_eq!(p.pushes, [Register::RBX, Register::RSI], "canonical push order");
+        assert_eq!(
+            p.pushes,
+            [Register::RBX, Register::RSI],
+            "canonical push order"
+        );
         assert_eq!(p.vec_saves, [(Register::XMM6, 16), (Register::XMM7, 32)]);
         assert_eq!(p.static_cfa_offset() % 16, 0);
         assert!(p.static_bytes >= 48);
@@ -246,7 +261,13 @@ mod tests {
 
     #[test]
     fn over_aligned_locals_realign_through_rbp() {
-        let p = plan(Abi::SysV, &[], &[], &[local(0, 64, 64), local(1, 8, 8)]);
+        let p = plan(
+            Abi::SysV,
+            &[],
+            &[],
+            &[local(0, 64, 64), local(1, 8, 8)],
+            false,
+        );
         assert_eq!(p.pushes, [Register::RBP]);
         assert_eq!(
             p.realign,
@@ -267,9 +288,25 @@ mod tests {
     }
 
     #[test]
+    fn calls_get_an_aligned_stack_and_win64_shadow_space() {
+        // One push: CFA - rsp = 16 is already aligned.
+        assert_eq!(
+            plan(Abi::SysV, &[Register::RBX], &[], &[], true).static_bytes,
+            0
+        );
+        assert_eq!(plan(Abi::SysV, &[], &[], &[], true).static_bytes, 8);
+        let p = plan(Abi::Win64, &[Register::RDI], &[], &[local(0, 8, 8)], true);
+        assert_eq!(p.locals, [(0, 32)], "the shadow space is at [rsp]");
+        assert_eq!(p.static_bytes, 48);
+        let p = plan(Abi::Win64, &[], &[], &[local(0, 64, 64)], true);
+        assert_eq!(p.locals, [(0, 64)]);
+        assert_eq!(p.realign.map(|r| r.bytes), Some(128));
+    }
+
+    #[test]
     fn large_frames_probe() {
-        assert!(!plan(Abi::SysV, &[], &[], &[local(0, 4000, 16)]).probe);
-        assert!(plan(Abi::SysV, &[], &[], &[local(0, 4096, 16)]).probe);
-        assert!(plan(Abi::Win64, &[], &[], &[local(0, 4000, 64)]).probe);
+        assert!(!plan(Abi::SysV, &[], &[], &[local(0, 4000, 16)], false).probe);
+        assert!(plan(Abi::SysV, &[], &[], &[local(0, 4096, 16)], false).probe);
+        assert!(plan(Abi::Win64, &[], &[], &[local(0, 4000, 64)], false).probe);
     }
 }

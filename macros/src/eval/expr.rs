@@ -75,6 +75,13 @@ impl Evaluator<'_> {
                 Some(Value::Unit)
             }
             Expr::Array(a) => self.array(a, ctx),
+            Expr::Tuple(t) => {
+                let mut items = Vec::with_capacity(t.elems.len());
+                for e in &t.elems {
+                    items.push(self.eval(e, Ctx::Value)?);
+                }
+                Some(Value::Array(Rc::new(items)))
+            }
             Expr::Repeat(r) => {
                 let v = self.value_expr(&r.expr)?;
                 let n = self.int(&r.len)?;
@@ -195,7 +202,11 @@ impl Evaluator<'_> {
         let name = ident.to_string();
         let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
         if let Some(b) = self.lookup(&name) {
-            return Some(b.value.clone());
+            // A poisoned binding: its error is already reported.
+            return match &b.value {
+                Value::Poison => None,
+                v => Some(v.clone()),
+            };
         }
         if let Some(r) = regs::by_name(&name) {
             return Some(Value::Reg(Reg::Phys(r), Decor::default()));

@@ -200,6 +200,8 @@ impl<'k> Evaluator<'k> {
         let Some(scope) = self.scopes.pop() else {
             return;
         };
+        // An unrolled loop repeats a reference once per iteration: one hint per name.
+        let mut hints: BTreeMap<String, String> = BTreeMap::new();
         for (name, span, id) in scope.pending {
             if let Some((def, _)) = scope.labels.get(&name) {
                 if let Some(slot) = self.label_target.get_mut(id.0 as usize) {
@@ -212,26 +214,33 @@ impl<'k> Evaluator<'k> {
             } else if self.all_label_names.contains(&name) {
                 self.error(span, format!("label `{name}` is not visible here: it is defined in another block, and a label is scoped to the block that defines it (in a loop body, a new one every iteration)"));
             } else {
-                // Labels first; failing those, a misspelt register (`rbxx`).
-                let near_label =
-                    diag::closest(&name, self.all_label_names.iter().map(String::as_str), 1)
-                        .first()
-                        .map(|h| (*h).to_owned());
-                let near = near_label.or_else(|| {
-                    diag::closest(&name, regs::names(), 1)
-                        .first()
-                        .map(|h| (*h).to_owned())
-                });
-                let hint = match near {
-                    Some(h) => format!("; did you mean `{h}`?"),
-                    None => "; define it with `label!(name);`".to_owned(),
-                };
+                let hint = hints
+                    .entry(name.clone())
+                    .or_insert_with(|| self.label_hint(&name))
+                    .clone();
                 // `self.error`: a reference inside an unrolled loop arrives once per iteration.
                 self.error(
                     span,
                     format!("cannot find label or value `{name}` in this kernel{hint}"),
                 );
             }
+        }
+    }
+
+    /// "did you mean" for an unknown name: labels first; failing those, a misspelt register
+    /// (`rbxx`).
+    fn label_hint(&self, name: &str) -> String {
+        let near_label = diag::closest(name, self.all_label_names.iter().map(String::as_str), 1)
+            .first()
+            .map(|h| (*h).to_owned());
+        let near = near_label.or_else(|| {
+            diag::closest(name, regs::names(), 1)
+                .first()
+                .map(|h| (*h).to_owned())
+        });
+        match near {
+            Some(h) => format!("; did you mean `{h}`?"),
+            None => "; define it with `label!(name);`".to_owned(),
         }
     }
 
@@ -365,6 +374,7 @@ impl<'k> Evaluator<'k> {
             return;
         }
         let Some(value) = self.value_expr(&init.expr) else {
+            self.bind_pattern(&local.pat, Value::Poison);
             return;
         };
         self.bind_pattern(&local.pat, value);
@@ -377,9 +387,16 @@ impl<'k> Evaluator<'k> {
             }
             syn::Pat::Type(pt) => self.bind_pattern(&pt.pat, value),
             syn::Pat::Wild(_) => {}
-            syn::Pat::Slice(ps) => match value {
-                Value::Array(items) if items.len() == ps.elems.len() => {
-                    for (p, v) in ps.elems.iter().zip(items.iter()) {
+            syn::Pat::Slice(syn::PatSlice { elems, .. }) | syn::Pat::Tuple(syn::PatTuple { elems, .. })
+                if matches!(value, Value::Poison) =>
+            {
+                for p in elems {
+                    self.bind_pattern(p, Value::Poison);
+                }
+            }
+            syn::Pat::Slice(syn::PatSlice { elems, .. }) | syn::Pat::Tuple(syn::PatTuple { elems, .. }) => match value {
+                Value::Array(items) if items.len() == elems.len() => {
+                    for (p, v) in elems.iter().zip(items.iter()) {
                         self.bind_pattern(p, v.clone());
                     }
                 }
@@ -390,7 +407,7 @@ impl<'k> Evaluator<'k> {
             },
             _ => self.error(
                 pat.span(),
-                "unsupported pattern: use a name, `_`, or `[a, b, ...]`",
+                "unsupported pattern: use a name, `_`, `[a, b, ...]` or `(a, b, ...)`",
             ),
         }
     }

@@ -10,6 +10,9 @@ use crate::regs::Reg;
 #[derive(Clone, Debug)]
 pub enum Value {
     Unit,
+    /// What a `let` binds when its value failed: uses of it report nothing more (the first
+    /// error was reported), so one mistake does not cascade.
+    Poison,
     Int(i128),
     Bool(bool),
     /// Only meaningful as an argument of a constant constructor (`f32x8(0.5)`).
@@ -44,6 +47,7 @@ impl Value {
     pub fn kind(&self) -> &'static str {
         match self {
             Value::Unit => "`()`",
+            Value::Poison => "an erroneous value",
             Value::Int(_) => "an integer",
             Value::Bool(_) => "a boolean",
             Value::Float(_) => "a floating-point literal",

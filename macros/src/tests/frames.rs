@@ -155,8 +155,12 @@ fn realigned_frames_keep_rbp_from_the_allocator() {
         fn k() {
             let buf = local(32, 32);
             let v = gp64s(15);
-            for i in 0..15 { mov(v[i], i); }
-            for i in 1..15 { add(v[0], v[i]); }
+            for i in 0..15 {
+                mov(v[i], i);
+            }
+            for i in 1..15 {
+                add(v[0], v[i]);
+            }
             mov([buf], v[0]);
         }
     );
@@ -200,9 +204,24 @@ fn sysv_stack_arguments_follow_the_return_address() {
         quote!(),
         quote!(
             fn k(
-                a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u32,
-                x0: f64, x1: f64, x2: f64, x3: f64, x4: f64, x5: f64, x6: f64, x7: f64,
-                x8: f64, j: u64,
+                a: u64,
+                b: u64,
+                c: u64,
+                d: u64,
+                e: u64,
+                f: u64,
+                g: u64,
+                h: u32,
+                x0: f64,
+                x1: f64,
+                x2: f64,
+                x3: f64,
+                x4: f64,
+                x5: f64,
+                x6: f64,
+                x7: f64,
+                x8: f64,
+                j: u64,
             ) -> u64 {
                 mov(rbx, g);
                 add(ebx, h);
@@ -271,8 +290,12 @@ fn win64_allocation_prefers_volatile_registers() {
         quote!(
             fn k() -> u64 {
                 let v = gp64s(7);
-                for i in 0..7 { mov(v[i], i); }
-                for i in 1..7 { add(v[0], v[i]); }
+                for i in 0..7 {
+                    mov(v[i], i);
+                }
+                for i in 1..7 {
+                    add(v[0], v[i]);
+                }
                 return v[0];
             }
         ),
@@ -358,7 +381,15 @@ fn call_frame_directives_follow_each_frame_instruction() {
         ]
     );
     // A leaf without a frame has no directives, but is still a procedure.
-    let leaf = compile(quote!(), quote!(fn k() { nop(); })).unwrap();
+    let leaf = compile(
+        quote!(),
+        quote!(
+            fn k() {
+                nop();
+            }
+        ),
+    )
+    .unwrap();
     assert!(leaf.unwind.is_empty());
 }
 
@@ -388,9 +419,26 @@ fn what_the_frame_cannot_protect_is_an_error() {
         ),
     );
     assert!(e.contains("rbp is the frame pointer"), "{e}");
-    let e = errs(quote!(abi = "win64"), quote!(fn k() { mov(qword[rsp - 8], 0); }));
+    let e = errs(
+        quote!(abi = "win64"),
+        quote!(
+            fn k() {
+                mov(qword[rsp - 8], 0);
+            }
+        ),
+    );
     assert!(e.contains("no red zone"), "{e}");
-    assert_eq!(errs(quote!(), quote!(fn k() { mov(qword[rsp - 8], 0); })), "");
+    assert_eq!(
+        errs(
+            quote!(),
+            quote!(
+                fn k() {
+                    mov(qword[rsp - 8], 0);
+                }
+            )
+        ),
+        ""
+    );
     let e = errs(
         quote!(),
         quote!(
@@ -400,9 +448,25 @@ fn what_the_frame_cannot_protect_is_an_error() {
         ),
     );
     assert!(e.contains("arrives on the stack"), "{e}");
-    let e = errs(quote!(), quote!(fn k() { let a = local(60000); let b = local(8000); mov([b], rax); }));
+    let e = errs(
+        quote!(),
+        quote!(
+            fn k() {
+                let a = local(60000);
+                let b = local(8000);
+                mov([b], rax);
+            }
+        ),
+    );
     assert!(e.contains("over the limit of 65536"), "{e}");
-    let e = errs(quote!(), quote!(fn k() { let a = local(8, 3); }));
+    let e = errs(
+        quote!(),
+        quote!(
+            fn k() {
+                let a = local(8, 3);
+            }
+        ),
+    );
     assert!(e.contains("power of two"), "{e}");
 }
 

@@ -1,6 +1,7 @@
 //! Tests that drive several stages through the same entry points the macro uses.
 
 mod alloc;
+mod determinism;
 mod encoding;
 mod frames;
 mod fuzz;
