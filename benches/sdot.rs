@@ -342,8 +342,8 @@ fn interleaved(estimates: &common::Estimates, list: &[Impl]) {
         }
         let (xs, ys) = (aligned_input(size.n, 1), aligned_input(size.n, 2));
         let (x, y) = (floats(&xs), floats(&ys));
-        let calls = (1 << 20) / size.n;
-        let rounds = if calls == 1 { 25 } else { 101 };
+        let calls = ((1 << 20) / size.n).max(1);
+        let rounds = if calls == 1 { 41 } else { 101 };
         let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); list.len()];
         for round in 0..rounds {
             for k in 0..list.len() {

@@ -39,7 +39,23 @@
 //! arguments arrive in System V registers: integers and pointers in rdi, rsi, rdx, rcx, r8, r9;
 //! floats in xmm0–xmm7. In the body, a parameter's name *is* its register, viewed at the
 //! parameter's width (`n: u32` is `esi` if it is the second integer argument). A slice `x` is
-//! its pointer register, and `x.len()` its length register.
+//! its pointer register, and `x.len()` its length register (a slice counts as two integer
+//! arguments, pointer then length).
+//!
+//! **Arguments on the stack.** Arguments beyond the registers (the 7th integer, the 9th float)
+//! arrive on the caller's stack, and their names are memory operands sized by their type:
+//! `add(rax, g)` is `add rax, qword [rsp + …]` and `addss(xmm0, y)` reads the `dword`. The frame
+//! works out the displacement, whatever it pushes. A pointer that arrives on the stack cannot
+//! address memory directly: load it first (`mov(rax, p); mov(ecx, [rax + 8])`).
+//!
+//! **Windows x64.** `#[kernel(abi = "win64")]` generates an `extern "win64"` entry point — what
+//! C callers on Windows use — from the same body (the Rust wrapper calls it, on any OS).
+//! Arguments go by position: integers in rcx, rdx, r8, r9, floats in xmm0–xmm3 (a float second
+//! argument is xmm1 and leaves rdx unused); the fifth and later arrive on the stack above the
+//! caller's 32-byte shadow space. rdi, rsi and xmm6–xmm15 become callee-saved (the frame saves
+//! those the body writes, xmm6–15 with `movaps` to 16-aligned slots, so the allocator prefers
+//! rax, rcx, rdx, r8–r11 and xmm0–5), and there is no red zone: `[rsp - 8]` is an error, use a
+//! `local`. The default is `abi = "sysv64"`.
 //!
 //! **Instructions** are calls with lower-case iced-x86 / Intel mnemonics and Intel operand
 //! order: `vfmadd231ps(acc, x, [y + i * 32])`. Every 64-bit-mode legacy, VEX and EVEX form
@@ -84,6 +100,44 @@
 //!
 //! **Frame.** Callee-saved registers the body writes (rbx, rbp, r12–r15) are pushed and popped
 //! automatically; `vzeroupper` is added before returning from code that used ymm/zmm 0–15.
+//!
+//! **Stack locals.** `let buf = local(bytes, align);` reserves a stack slot and names it as an
+//! untyped memory operand: `movaps(buf, xmm0)`, `dword[buf + 4]`, `[buf + rax * 4]`,
+//! `lea(rdi, buf)`. `local(bytes)` aligns to the natural alignment of `bytes`, at most 16;
+//! `align` is a power of two up to 4096. Each evaluation is a new slot (one per iteration of
+//! an unrolled loop), a slot the body never uses takes no space, and the locals of one kernel
+//! total at most 64 KiB (each rounded up to its alignment). The frame aligns rsp to 16 in a
+//! kernel with locals (or with a `call`), realigns it with `and rsp, -align` — keeping the old
+//! rsp in rbp, which the kernel then cannot use — for a local aligned to more than 16, and
+//! touches every page of a frame of 4 KiB or more. Locals and stack arguments are addressed
+//! from rsp as the prologue leaves it, so a body that uses them may not move rsp itself
+//! (`push`, `pop`, `sub rsp`: an error). A kernel without locals pays nothing: no `sub rsp`.
+//!
+//! ```
+//! use asmforge::kernel;
+//!
+//! /// a + b + c + d + e, the fifth argument from the stack, through a 32-byte-aligned local.
+//! #[kernel(abi = "win64")]
+//! fn sum5(a: u64, b: u64, c: u64, d: u64, e: u64) -> u64 {
+//!     let buf = local(32, 32);
+//!     mov([buf], a); // a is rcx, e is qword [rsp + 40] at entry
+//!     add([buf], b);
+//!     add([buf], c);
+//!     add([buf], d);
+//!     mov(rax, e);
+//!     add(rax, [buf]);
+//!     return rax;
+//! }
+//!
+//! assert_eq!(sum5(1, 2, 3, 4, 5), 15);
+//! assert!(sum5::INFO.variants[0].saved.contains(&"rbp"), "rbp keeps the unaligned rsp");
+//! ```
+//!
+//! **Unwinding.** On ELF and Mach-O every kernel carries call-frame information (`.cfi_*`
+//! directives after each prologue and epilogue instruction), so gdb, perf and Rust backtraces
+//! walk through a kernel at any instruction. On Windows no `.pdata`/`.xdata` is emitted: the
+//! system unwinder sees the kernel as a leaf function, which is right until it pushes, so a
+//! debugger stopped inside a kernel with a frame falls back to heuristics.
 //!
 //! **Selection.** Among the forms that fit the operands, asmforge takes the least demanding
 //! encoding (legacy, then VEX, then EVEX — EVEX only when a mask, broadcast, rounding, zmm or

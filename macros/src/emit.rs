@@ -137,7 +137,8 @@ fn checked_call(kernel: &Kernel, call_args: &[TokenStream]) -> TokenStream {
         ///
         /// The features the variant needs that this CPU lacks (or an ISA cap masks); then
         /// nothing runs.
-        #[allow(clippy::missing_safety_doc)]
+        // One argument more than the kernel: a lint the author could not act on.
+        #[allow(clippy::missing_safety_doc, clippy::too_many_arguments)]
         pub #unsafety fn call #generics(
             // Prefixed names: the kernel's own arguments (`variant`, `f`, ...) share the scope.
             __asmforge_variant: &::asmforge::VariantInfo,

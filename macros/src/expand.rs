@@ -30,9 +30,18 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#err #item);
         }
     };
-    match compile(attr, func.clone()) {
+    // On error only the head is needed (the stub keeps the signature); cloning it instead of
+    // the whole body keeps expansion linear and cheap for large kernels.
+    let head = syn::ItemFn {
+        attrs: func.attrs.clone(),
+        vis: func.vis.clone(),
+        sig: func.sig.clone(),
+        block: Box::new(syn::Block { brace_token: func.block.brace_token, stmts: Vec::new() }),
+        modifiers: func.modifiers.clone(),
+    };
+    match compile(attr, func) {
         Ok(tokens) => tokens,
-        Err(e) => emit::stub(&func, e),
+        Err(e) => emit::stub(&head, e),
     }
 }
 

@@ -22,8 +22,8 @@
 //!   kernel with stack slots (their addresses are rsp-relative), a body that writes rbp when
 //!   rbp is the frame pointer, and under Win64 — which has no red zone — memory below rsp.
 //!
-//! A kernel with no locals and no saved vector registers allocates nothing: its code is its
-//! pushes, its body and its pops, as before stack slots existed.
+//! A kernel with no locals, no saved vector registers and no `call` allocates nothing: its
+//! code is its pushes, its body and its pops, as before stack slots existed.
 //!
 //! ```text
 //!  System V (`extern "sysv64"`)            Windows x64 (`abi = "win64"`)
@@ -43,9 +43,15 @@
 //!  |   alignment first        |            | xmm6..xmm15 (written)    |  sub rsp; movaps,
 //!  +--------------------------+ <- rsp     |   16 bytes each          |   16-aligned
 //!  | red zone: 128 bytes      |  16-aligned| locals                   |
-//!  lower addresses                         +--------------------------+ <- rsp, 16-aligned
+//!  lower addresses                         | [shadow space for a      |  only in a kernel
+//!                                          |   callee: 32 bytes]      |  that calls
+//!                                          +--------------------------+ <- rsp, 16-aligned
 //!                                          no red zone: below rsp is volatile
 //! ```
+//!
+//! A kernel that contains a `call` gets a conforming call site: rsp 16-aligned at the `call`
+//! (the static part is padded even without locals) and, under Win64, the callee's 32-byte
+//! shadow space at `[rsp]`.
 //!
 //! The CFA (rsp before the `call`) is 16-byte aligned in both conventions, so the static part
 //! of the frame is sized to leave rsp 16-aligned. A local aligned to more than 16 bytes makes

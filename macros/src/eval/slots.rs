@@ -116,7 +116,7 @@ impl Evaluator<'_> {
         let total = self.locals.bytes + local.footprint();
         if total > MAX_LOCAL_BYTES {
             self.error(
-                c.span(),
+                size_expr.span(),
                 format!(
                     "this stack local brings the kernel's locals to {total} bytes, over the limit of {MAX_LOCAL_BYTES} (64 KiB); put large buffers in memory the caller passes in"
                 ),
@@ -142,9 +142,7 @@ impl Evaluator<'_> {
         addr: &mut Mem,
     ) -> Option<()> {
         let span = e.span();
-        let Some(frame) = m.frame else {
-            return None;
-        };
+        let frame = m.frame?;
         if let FrameRef::Arg { .. } = frame {
             self.error(span, "this argument arrives on the stack, so it is already a memory operand: use it as one (`mov(rax, a)`), and to address memory through a pointer passed on the stack, load it into a register first");
             return None;

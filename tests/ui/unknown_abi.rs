@@ -1,0 +1,8 @@
+use asmforge::kernel;
+
+#[kernel(abi = "C")]
+fn k() {
+    nop();
+}
+
+fn main() {}
