@@ -14,15 +14,17 @@
 //! * `rustc-avx2fma-<N>acc`: `chunks_exact(N)` with `N` f32 accumulators and `mul_add` under
 //!   `#[target_feature(enable = "avx2,fma")]`, which rustc turns into `N / 8` ymm
 //!   `vfmadd231ps` chains (N = 16 as commonly written, N = 32 for enough chains to cover the
-//!   FMA latency);
+//!   FMA latency), then adds the N lanes one after another, as Rust's float semantics require;
 //! * `intrinsics-avx512f`: `std::arch` with four `_mm512_fmadd_ps` accumulators,
 //!   `_mm512_loadu_ps` and `_mm512_reduce_add_ps` under `#[target_feature(enable =
 //!   "avx512f")]`.
 //!
 //! Throughput counts the bytes of both inputs (GB/s = 10⁹ B/s). After criterion's report,
-//! the bench prints per size the GB/s of each implementation (median and fastest sample)
-//! with its ratio to `naive` and to `intrinsics-avx512f`. `cargo bench --bench sdot`;
-//! `scripts/bench-table` turns the same estimates into a markdown table.
+//! the bench prints the core clock it measured, then per size the GB/s of each implementation
+//! (fastest sample and median) with the ratios of the fastest samples to `naive` and to
+//! `intrinsics-avx512f`, and last an interleaved cross-check (every implementation once per
+//! round, round after round) whose ratios no drift in the machine's load can bias.
+//! `cargo bench --bench sdot`; `scripts/bench-table` turns the estimates into markdown.
 
 mod common;
 

@@ -31,7 +31,12 @@ fn main() {
                 src.join(name).join("mod.rs")
             };
             let path = path.canonicalize().expect("a module of macros/src/lib.rs");
-            writeln!(out, "#[path = {:?}]\nmod {name};", path.display().to_string()).unwrap();
+            writeln!(
+                out,
+                "#[path = {:?}]\nmod {name};",
+                path.display().to_string()
+            )
+            .unwrap();
         }
         if !line.starts_with("#[") {
             test_only = false;

@@ -60,10 +60,11 @@
 //! **Instructions** are calls with lower-case iced-x86 / Intel mnemonics and Intel operand
 //! order: `vfmadd231ps(acc, x, [y + i * 32])`. Every 64-bit-mode legacy, VEX and EVEX form
 //! iced-x86 knows can be written. Aliases: `jz`/`jnz`/`jc`/... and the matching `setcc` and
-//! `cmovcc`, `sal`, and `movabs` (forces the 64-bit immediate `mov`). Prefixes are part of the
-//! name: `rep_movsb()`, `repne_scasb()`, `lock_xadd([rdi], eax)`. Rust keywords take `r#`:
-//! `r#loop(top)`. Return with `return;` or `return reg;` (the value moves to rax / xmm0);
-//! `ret()` is rejected because the epilogue must run.
+//! `cmovcc`, `sal`, `movabs` (forces the 64-bit immediate `mov`), and, as in GNU as, `pushf`/
+//! `popf`/`iret` at the default operand size (`pushfw`/`popfw`/`iretw` for 16 bits). Prefixes
+//! are part of the name: `rep_movsb()`, `repne_scasb()`, `lock_xadd([rdi], eax)`. Rust keywords
+//! take `r#`: `r#loop(top)`. Return with `return;` or `return reg;` (the value moves to rax /
+//! xmm0); `ret()` is rejected because the epilogue must run.
 //!
 //! **Operands.**
 //!
@@ -73,6 +74,7 @@
 //! | `[base + index * scale + disp]` | memory; scale 1/2/4/8, rsp never an index |
 //! | `dword[rdi + 8]` | with a size: `byte word dword fword qword tbyte xmmword ymmword zmmword` |
 //! | `dword[rdi].bcst()` | AVX-512 broadcast (`{1toN}`) |
+//! | `ymmword[rdi].bcst()` | broadcast sized by the vector it fills, where N is ambiguous |
 //! | `zmm1.k(k2)`, `zmm1.k(k2).z()` | write mask, zeroing-masking (destination only) |
 //! | `rn_sae`, `rd_sae`, `ru_sae`, `rz_sae`, `sae` | embedded rounding / SAE, as an extra operand |
 //! | `42`, `-1`, `N * 8`, `0xdead_beef` | immediates (compile-time expressions), range-checked |

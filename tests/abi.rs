@@ -1030,6 +1030,7 @@ unsafe fn calls_back_realigned(f: *const ()) {
 /// Win64: the frame gives the callee its 32 bytes of shadow space at [rsp].
 #[kernel(abi = "win64")]
 unsafe fn calls_back_win64(f: *const ()) {
+    xorps(xmm6, xmm6); // a saved vector register: the CFI names its slot too
     mov(rdi, f);
     call(rdi);
 }

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use asmforge::{Feature, KernelInfo};
 use iced_x86::{Code, Instruction, Mnemonic, Register};
-use kernels::{add_f32, mul_const, mxcsr, peachpy, rdtsc, vector_op, vector_sum};
+use kernels::{add_f32, mul_const, mxcsr, peachpy, rdtsc, sdot, vector_op, vector_sum};
 
 /// SplitMix64: small, deterministic, and good enough to spread test inputs.
 struct Rng(u64);
@@ -522,7 +522,19 @@ fn all_kernels() -> Vec<&'static KernelInfo> {
         &vector_op::vector_sub_i32::INFO,
         &vector_op::vector_add_i64::INFO,
         &vector_op::vector_sub_i64::INFO,
+        &sdot::sdot::INFO,
     ]
+}
+
+#[test]
+fn sdot_matches_its_references() {
+    // Every variant, lengths and alignments: tests/dispatch.rs. Here: the dispatched call and
+    // the Rust fallback agree with the f64 reference on a case with an exact answer.
+    let x: Vec<f32> = (0..100).map(|i| i as f32).collect();
+    let want = sdot::sdot_f64(&x, &x);
+    assert_eq!(want, 328_350.0);
+    assert_eq!(f64::from(sdot::sdot(&x, &x)), want);
+    assert_eq!(f64::from(sdot::sdot_rust(&x, &x)), want);
 }
 
 #[test]

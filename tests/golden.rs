@@ -59,7 +59,13 @@ fn file_name(kernel: &KernelInfo, variant: &VariantInfo) -> String {
 
 /// A header of what the listing cannot show, then the listing.
 fn golden_text(kernel: &KernelInfo, v: &VariantInfo) -> String {
-    let used: Vec<&str> = v.used.iter().map(|f| f.name()).collect();
+    let list = |items: Vec<&str>| {
+        if items.is_empty() {
+            "none".to_owned()
+        } else {
+            items.join(" ")
+        }
+    };
     let mut s = String::new();
     let _ = writeln!(s, "# {} ({})", kernel.name, v.name);
     let _ = writeln!(
@@ -67,8 +73,12 @@ fn golden_text(kernel: &KernelInfo, v: &VariantInfo) -> String {
         "# code {} bytes, pool {} bytes",
         v.code_size, v.pool_size
     );
-    let _ = writeln!(s, "# uses: {}", used.join(" "));
-    let _ = writeln!(s, "# saves: {}", v.saved.join(" "));
+    let _ = writeln!(
+        s,
+        "# uses: {}",
+        list(v.used.iter().map(|f| f.name()).collect())
+    );
+    let _ = writeln!(s, "# saves: {}", list(v.saved.to_vec()));
     let _ = writeln!(s, "# regenerate: {BLESS}");
     s.push('\n');
     s.push_str(&asmforge::listing::listing(v));
@@ -139,7 +149,9 @@ fn listings_match_the_committed_files() {
                     "tests/golden/{name} differs from the current listing:\n{}",
                     excerpt(&committed, &text)
                 )),
-                Err(e) => problems.push(format!("tests/golden/{name}: {e} (a new kernel or variant?)")),
+                Err(e) => problems.push(format!(
+                    "tests/golden/{name}: {e} (a new kernel or variant?)"
+                )),
             }
         }
     }
@@ -163,7 +175,7 @@ fn listings_match_the_committed_files() {
     }
     assert!(
         problems.is_empty(),
-        "{}\n\n{} golden listing(s) out of date. If the change is intended, regenerate them with\n\n    {BLESS}\n\nand review the diff of tests/golden/.",
+        "{}\n\n{} golden listing file(s) out of date. If the change is intended, regenerate them with\n\n    {BLESS}\n\nand review the diff of tests/golden/.",
         problems.join("\n"),
         problems.len()
     );
@@ -180,9 +192,9 @@ fn all_example_files_are_covered() {
     assert!(files.len() >= 8, "{files:?}");
     for f in files {
         assert!(
-            kernels()
-                .iter()
-                .any(|k| Path::new(k.file).file_name().is_some_and(|n| n == f.as_str())),
+            kernels().iter().any(|k| Path::new(k.file)
+                .file_name()
+                .is_some_and(|n| n == f.as_str())),
             "no kernel of examples/kernels/{f} is in tests/golden.rs's list"
         );
     }

@@ -227,6 +227,13 @@ pub fn stub(func: &syn::ItemFn, error: syn::Error) -> TokenStream {
         syn::ReturnType::Default => quote!(()),
         syn::ReturnType::Type(_, t) => quote!(#t),
     };
+    // `Entry`, when the signature itself is valid, so a `#[dispatch]` group naming this kernel
+    // adds no error of its own.
+    let entry = crate::ast::parse_fn(TokenStream::new(), func.clone()).ok().map(|k| {
+        let (tys, _) = abi_signature(&k);
+        let output = &sig.output;
+        quote!(pub type Entry = unsafe extern "sysv64" fn(#(#tys),*) #output;)
+    });
     // The module too, empty, so that uses of `k::INFO` or `k::call` add no errors.
     quote! {
         #errors
@@ -240,6 +247,7 @@ pub fn stub(func: &syn::ItemFn, error: syn::Error) -> TokenStream {
         #vis mod #name {
             #[allow(unused_imports)]
             use super::*;
+            #entry
             pub static INFO: ::asmforge::__private::KernelInfo = ::asmforge::__private::KernelInfo {
                 name: #kernel_name,
                 file: ::core::file!(),

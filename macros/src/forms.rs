@@ -34,6 +34,20 @@ const CONDITION_ALIASES: [(&str, &str); 14] = [
     ("nle", "g"),
 ];
 
+/// Plain names that GNU as and NASM read at the default operand size, where iced's mnemonic
+/// of the same spelling is the 16-bit form (Intel SDM Vol. 2B, PUSHF/PUSHFD/PUSHFQ: "some
+/// assemblers may force the operand size to 16 when PUSHF is used"): in 64-bit code `pushf`
+/// is `9C` (PUSHFQ), not `66 9C`, and `iret` is `CF` (IRETD). The 16-bit forms keep GNU's
+/// `w` names. (alias, iced mnemonic)
+const SIZE_ALIASES: [(&str, &str); 6] = [
+    ("pushf", "pushfq"),
+    ("popf", "popfq"),
+    ("iret", "iretd"),
+    ("pushfw", "pushf"),
+    ("popfw", "popf"),
+    ("iretw", "iret"),
+];
+
 /// Whether the two operands of `mnemonic` may be written either way round: XCHG exchanges
 /// and TEST ANDs without storing (Intel SDM Vol. 2B), but iced lists each form one way only.
 pub fn is_commutative(mnemonic: &str) -> bool {
@@ -75,6 +89,9 @@ pub fn lookup(mnemonic: &str) -> Option<(String, Vec<Code>)> {
     if mnemonic == "sal" {
         return table().get("shl").map(|f| ("shl".into(), f.clone()));
     }
+    if let Some((_, iced)) = SIZE_ALIASES.iter().find(|(a, _)| *a == mnemonic) {
+        return table().get(*iced).map(|f| (mnemonic.to_owned(), f.clone()));
+    }
     if let Some(f) = table().get(mnemonic) {
         return Some((mnemonic.to_owned(), f.clone()));
     }
@@ -87,6 +104,78 @@ pub fn lookup(mnemonic: &str) -> Option<(String, Vec<Code>)> {
         }
     }
     None
+}
+
+/// Forms whose REX.W, VEX/EVEX.W1 or 66 prefix changes nothing but how the register is
+/// spelled: the GPR is a zero-extended destination or a source of which only the low bits
+/// are read, so the 32-bit twin (same opcode, no prefix) does the same. Intel SDM Vol. 2:
+/// MOVMSKPS/PMOVMSKB/PEXTRW "the default operand size is 64-bit in 64-bit mode", PEXTRB/
+/// PINSRB/PINSRW/EXTRACTPS `reg/m8` … `WIG`, MOV Sreg "zero-extended", LLDT/LTR/VERR/VERW/
+/// LMSW "operand-size attribute has no effect". GNU as encodes these without the prefix
+/// (its `NoRex64`/`IgnoreSize` templates, i386-opc.tbl) and so does asmforge; the forms
+/// where the width does matter (`mov cx, fs`, `sldt cx`, `smsw rcx`) are not listed.
+const NARROWABLE: [Code; 37] = [
+    Code::Movmskps_r64_xmm,
+    Code::Movmskpd_r64_xmm,
+    Code::VEX_Vmovmskps_r64_xmm,
+    Code::VEX_Vmovmskps_r64_ymm,
+    Code::VEX_Vmovmskpd_r64_xmm,
+    Code::VEX_Vmovmskpd_r64_ymm,
+    Code::Pmovmskb_r64_mm,
+    Code::Pmovmskb_r64_xmm,
+    Code::VEX_Vpmovmskb_r64_xmm,
+    Code::VEX_Vpmovmskb_r64_ymm,
+    Code::Pextrw_r64_mm_imm8,
+    Code::Pextrw_r64_xmm_imm8,
+    Code::VEX_Vpextrw_r64_xmm_imm8,
+    Code::EVEX_Vpextrw_r64_xmm_imm8,
+    Code::Pinsrw_mm_r64m16_imm8,
+    Code::Pinsrw_xmm_r64m16_imm8,
+    Code::VEX_Vpinsrw_xmm_xmm_r64m16_imm8,
+    Code::EVEX_Vpinsrw_xmm_xmm_r64m16_imm8,
+    Code::Pextrb_r64m8_xmm_imm8,
+    Code::VEX_Vpextrb_r64m8_xmm_imm8,
+    Code::EVEX_Vpextrb_r64m8_xmm_imm8,
+    Code::Pinsrb_xmm_r64m8_imm8,
+    Code::VEX_Vpinsrb_xmm_xmm_r64m8_imm8,
+    Code::EVEX_Vpinsrb_xmm_xmm_r64m8_imm8,
+    Code::Extractps_r64m32_xmm_imm8,
+    Code::VEX_Vextractps_r64m32_xmm_imm8,
+    Code::EVEX_Vextractps_r64m32_xmm_imm8,
+    Code::Mov_r64m16_Sreg,
+    Code::Mov_Sreg_rm16,
+    Code::Mov_Sreg_r64m16,
+    Code::Sldt_r64m16,
+    Code::Str_r64m16,
+    Code::Lldt_rm16,
+    Code::Ltr_rm16,
+    Code::Verr_rm16,
+    Code::Verw_rm16,
+    Code::Lmsw_rm16,
+];
+
+/// The 32-bit twin of a [`NARROWABLE`] form: the form of the same mnemonic and encoding
+/// whose slots are the same but for 32-bit GPRs where `code` has 16- or 64-bit ones.
+pub fn narrow_twin(code: Code) -> Option<Code> {
+    if !NARROWABLE.contains(&code) {
+        return None;
+    }
+    let op = code.op_code();
+    let name = format!("{:?}", code.mnemonic()).to_ascii_lowercase();
+    let narrow = |k: K| match k {
+        K::r16_or_mem | K::r64_or_mem => K::r32_or_mem,
+        K::r16_reg | K::r64_reg => K::r32_reg,
+        K::r16_rm | K::r64_rm => K::r32_rm,
+        other => other,
+    };
+    table().get(&name)?.iter().copied().find(|c| {
+        let o = c.op_code();
+        *c != code
+            && o.encoding() == op.encoding()
+            && o.op_code() == op.op_code()
+            && o.op_count() == op.op_count()
+            && (0..op.op_count()).all(|i| o.op_kind(i) == narrow(op.op_kind(i)))
+    })
 }
 
 /// Every mnemonic the table knows, for suggestions.
@@ -134,6 +223,14 @@ pub fn is_evex(op: &OpCodeInfo) -> bool {
     op.encoding() == EncodingKind::EVEX
 }
 
+/// Whether embedded rounding means something for the form. iced lets four exact
+/// conversions (`vcvtdq2pd zmm`, `vcvtudq2pd zmm`, `vcvtsi2sd`/`vcvtusi2sd` from r32) carry
+/// {er} because the CPU ignores it rather than faulting (`ignores_rounding_control`); the
+/// Intel SDM lists no {er} for them and GNU as rejects it, so asmforge does too.
+pub fn takes_rounding(op: &OpCodeInfo) -> bool {
+    op.can_use_rounding_control() && !op.ignores_rounding_control()
+}
+
 /// Whether `operand` fits the slot `kind` of form `op` at explicit position `pos`.
 pub fn fits(op: &OpCodeInfo, kind: K, operand: &OperandKind, strict: Strictness) -> bool {
     let strict = strict == Strictness::Strict;
@@ -164,6 +261,9 @@ fn reg_fits(op: &OpCodeInfo, kind: K, reg: Reg, strict: bool) -> bool {
         // `90` is NOP in 64-bit mode, not `xchg eax, eax`, which clears rax[63:32] (Intel SDM
         // Vol. 2B, XCHG): that pair needs `87 /r`.
         K::r32_opcode if op.op_code() == 0x90 && r == Register::EAX => false,
+        // MOV cannot load CS: `8E /r` with reg = 1 is #UD (Intel SDM Vol. 2B, MOV, "the MOV
+        // instruction cannot be used to load the CS register").
+        K::seg_reg if op.op_kind(0) == K::seg_reg && r == Register::CS => false,
         K::r8_or_mem | K::r8_reg | K::r8_opcode => r.is_gpr8(),
         K::r16_or_mem | K::r16_reg | K::r16_reg_mem | K::r16_rm | K::r16_opcode => r.is_gpr16(),
         K::r32_or_mem
@@ -306,9 +406,15 @@ fn mem_fits(op: &OpCodeInfo, kind: K, mem: &Mem, strict: bool) -> bool {
         if !(is_evex(op) && op.can_broadcast()) {
             return false;
         }
+        // The size names the element (`dword[rax].bcst()`, GNU's `dword ptr [rax]{1to16}`)
+        // or the whole vector it stands for (`ymmword[rax].bcst()`), which tells apart forms
+        // that differ only in vector length (`vcvtpd2ps xmm, m64bcst` {1to2} or {1to4}).
         return match mem.size {
             None => true,
-            Some(s) => op.broadcast_memory_size().size() == s.bytes(),
+            Some(s) => {
+                op.broadcast_memory_size().size() == s.bytes()
+                    || op.memory_size().size() == s.bytes()
+            }
         };
     }
     match mem.size {

@@ -101,7 +101,9 @@ fn group(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let infos = best_first
         .iter()
         .map(|p| quote_spanned!(p.span()=> &#p::INFO));
-    let params: Vec<syn::Ident> = (0..n).map(|i| quote::format_ident!("m{}", i)).collect();
+    // Each parameter carries its member's span, so a type mismatch points at the member.
+    let params: Vec<syn::Ident> =
+        best_first.iter().enumerate().map(|(i, p)| quote::format_ident!("m{}", i, span = p.span())).collect();
     let param_decls = best_first
         .iter()
         .zip(&params)

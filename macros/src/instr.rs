@@ -162,8 +162,11 @@ fn set_memory(ins: &mut Instruction, m: &Mem, addrs: &dyn Addresses) -> Result<(
     ins.set_memory_index_scale(m.scale);
     ins.set_memory_displacement64(m.disp as u64);
     // iced: displacement size 0 = none, 1 = let the encoder pick disp8/disp32 (it still emits
-    // the mandatory disp8 for rbp/r13 bases); an absolute address needs the full disp32.
-    let displ_size = if base == Register::None && index == Register::None {
+    // the mandatory disp8 for rbp/r13 bases). Without a base the address always carries a
+    // disp32 (ModRM.mod = 00 with SIB.base = 101, Intel SDM Vol. 2, Table 2-3), which EVEX
+    // never scales (disp8*N applies to disp8 only, 2.7.5): given size 1 there, iced divides
+    // the displacement by N anyway and `[rcx*8 + 16]` silently becomes `[rcx*8 + 1]`.
+    let displ_size = if base == Register::None {
         8
     } else {
         u32::from(m.disp != 0)

@@ -252,7 +252,36 @@ fn select_written(mut inst: Inst, allowed: Allowed<'_>) -> syn::Result<SelInst> 
         validate(&inst, first.op_code())?;
     }
     let code = shortest(&inst, &valid)?;
-    Ok(SelInst { code, inst })
+    Ok(narrow(SelInst { code, inst }))
+}
+
+/// Re-spells the 16/64-bit GPR of a [`forms::narrow_twin`] form at 32 bits and takes the
+/// twin: `movmskps rax, xmm0` is `0F 50 C0`, as GNU as assembles it, not `48 0F 50 C0`.
+fn narrow(sel: SelInst) -> SelInst {
+    let Some(twin) = forms::narrow_twin(sel.code) else {
+        return sel;
+    };
+    let view32 = |r: Reg| match r {
+        Reg::Phys(p) => crate::regs::gpr_of_size(p, 4).map(Reg::Phys),
+        Reg::Virt(v) => Some(Reg::Virt(v.view(4))),
+    };
+    let mut inst = sel.inst.clone();
+    let written = inst
+        .operands
+        .iter_mut()
+        .filter(|o| !matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae));
+    for (o, (_, kind)) in written.zip(forms::explicit_slots(twin.op_code())) {
+        use iced_x86::OpCodeOperandKind as K;
+        if let (K::r32_or_mem | K::r32_reg | K::r32_rm, OperandKind::Reg(r, _)) =
+            (kind, &mut o.kind)
+        {
+            match view32(*r) {
+                Some(r32) => *r = r32,
+                None => return sel,
+            }
+        }
+    }
+    SelInst { code: twin, inst }
 }
 
 /// Embedded rounding and `sae` fill no operand slot, so matching ignores them: keep only the
@@ -271,7 +300,7 @@ fn forms_taking_decorator(inst: &Inst, all: &[Code], fit: Vec<Code>) -> syn::Res
         let op = c.op_code();
         forms::is_evex(op)
             && if rounding {
-                op.can_use_rounding_control()
+                forms::takes_rounding(op)
             } else {
                 op.can_suppress_all_exceptions()
             }
@@ -307,11 +336,32 @@ fn forms_taking_decorator(inst: &Inst, all: &[Code], fit: Vec<Code>) -> syn::Res
     Err(err(inst, d.span, msg))
 }
 
+/// Among encodings of equal length, GNU as takes the sign-extended imm8 over a wider
+/// immediate (`add ax, 3` is `66 83 C0 03`, not `66 05 03 00`) and the form without REX.W /
+/// VEX.W1 (`movq xmm1, [r9]` is `F3 41 0F 7E 09`, not `66 49 0F 6E 09`); so does asmforge.
+fn tie_rank(code: Code) -> (usize, bool) {
+    let op = code.op_code();
+    let imm_bytes = (0..op.op_count())
+        .map(|i| match op.op_kind(i) {
+            iced_x86::OpCodeOperandKind::imm16 => 2,
+            iced_x86::OpCodeOperandKind::imm32 | iced_x86::OpCodeOperandKind::imm32sex64 => 4,
+            iced_x86::OpCodeOperandKind::imm64 => 8,
+            k if forms::is_imm_slot(k) => 1,
+            _ => 0,
+        })
+        .sum();
+    (imm_bytes, op.operand_size() == 64 || op.w() == 1)
+}
+
+/// Encoded length, then [`tie_rank`].
+type Rank = (usize, (usize, bool));
+
 fn shortest(inst: &Inst, codes: &[Code]) -> syn::Result<Code> {
-    let mut best: Option<(usize, Code)> = None;
+    let mut best: Option<(Rank, Code)> = None;
     let mut first_err = None;
     for &code in codes {
-        let measured = instr::measure(code, &inst.operands, inst.prefix);
+        let measured =
+            instr::measure(code, &inst.operands, inst.prefix).map(|l| (l, tie_rank(code)));
         match measured {
             Ok(len) if best.is_none_or(|(l, _)| len < l) => best = Some((len, code)),
             Ok(_) => {}
@@ -334,47 +384,73 @@ fn shortest(inst: &Inst, codes: &[Code]) -> syn::Result<Code> {
     }
 }
 
-/// Without a size qualifier, a memory operand must leave exactly one memory size.
+/// A memory operand must leave exactly one memory size. Without a qualifier the fitting
+/// forms may not differ in size — except in sizes no qualifier names (the 14/28-byte x87
+/// environments of the o16/o32 `fldenv` forms), which nobody can ask for: then the shortest
+/// form, GNU as' default operand size, is taken. A broadcast must also leave one vector
+/// length: `qword[rax].bcst()` fits `vcvtpd2ps xmm, m64bcst` as {1to2} and as {1to4}, which
+/// GNU as tells apart by `{1toN}` and the DSL by naming the vector, `ymmword[rax].bcst()`.
 fn check_ambiguous_size(inst: &Inst, written: &[&Operand], codes: &[Code]) -> syn::Result<()> {
-    let Some(mem_op) = written
-        .iter()
-        .find(|o| matches!(&o.kind, OperandKind::Mem(m, _) if m.size.is_none()))
-    else {
+    let Some((mem_op, mem)) = written.iter().find_map(|o| match &o.kind {
+        OperandKind::Mem(m, _) if m.size.is_none() || m.bcst => Some((o, m)),
+        _ => None,
+    }) else {
         return Ok(());
     };
-    let bcst = matches!(&mem_op.kind, OperandKind::Mem(m, _) if m.bcst);
-    let mut sizes: Vec<usize> = codes
-        .iter()
-        .map(|c| {
-            let op = c.op_code();
-            if bcst {
-                op.broadcast_memory_size().size()
-            } else {
-                op.memory_size().size()
-            }
-        })
-        .filter(|s| *s != 0)
-        .collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    if sizes.len() <= 1 {
-        return Ok(());
+    let distinct = |size: fn(&OpCodeInfo) -> usize| {
+        let mut sizes: Vec<usize> = codes
+            .iter()
+            .map(|c| size(c.op_code()))
+            .filter(|s| *s != 0)
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        sizes
+    };
+    let spell = |sizes: &[usize]| {
+        let names: Vec<String> = sizes
+            .iter()
+            .filter_map(|s| crate::ir::MemSize::from_bytes(*s))
+            .map(|s| format!("`{}[...]`", s.name()))
+            .collect();
+        diag::join_or(&names)
+    };
+    let m = &inst.mnemonic;
+    if mem.size.is_none() {
+        let sizes = if mem.bcst {
+            distinct(|op| op.broadcast_memory_size().size())
+        } else {
+            distinct(|op| op.memory_size().size())
+        };
+        let nameable = sizes
+            .iter()
+            .any(|s| crate::ir::MemSize::from_bytes(*s).is_some());
+        if sizes.len() > 1 && nameable {
+            return Err(err(
+                inst,
+                mem_op.span,
+                format!(
+                    "ambiguous memory operand size for `{m}`: write {}{}",
+                    spell(&sizes),
+                    if mem.bcst { " before `.bcst()`" } else { "" }
+                ),
+            ));
+        }
     }
-    let spell: Vec<String> = sizes
-        .iter()
-        .filter_map(|s| crate::ir::MemSize::from_bytes(*s))
-        .map(|s| format!("`{}[...]`", s.name()))
-        .collect();
-    Err(err(
-        inst,
-        mem_op.span,
-        format!(
-            "ambiguous memory operand size for `{}`: write {}{}",
-            inst.mnemonic,
-            diag::join_or(&spell),
-            if bcst { " before `.bcst()`" } else { "" }
-        ),
-    ))
+    if mem.bcst {
+        let vectors = distinct(|op| op.memory_size().size());
+        if vectors.len() > 1 {
+            return Err(err(
+                inst,
+                mem_op.span,
+                format!(
+                    "ambiguous broadcast for `{m}`: name the vector it fills, {} before `.bcst()`",
+                    spell(&vectors)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// EVEX.aaa = 000 means "no mask" (Intel SDM Vol. 2, 2.7.1), so k0 cannot be written as one.
@@ -462,7 +538,7 @@ fn validate(inst: &Inst, op: &OpCodeInfo) -> syn::Result<()> {
     }
     if let Some(d) = decorators.first() {
         let (ok, what) = match d.kind {
-            OperandKind::Rounding(_) => (op.can_use_rounding_control(), "embedded rounding"),
+            OperandKind::Rounding(_) => (forms::takes_rounding(op), "embedded rounding"),
             _ => (
                 op.can_suppress_all_exceptions(),
                 "`sae` (suppress all exceptions)",

@@ -46,17 +46,32 @@ pub enum Level {
 impl Level {
     /// The level a name (`avx2`, `x86-64-v3`, `sse4.1`, ...) denotes.
     pub fn from_name(name: &str) -> Option<Level> {
-        Some(match name.trim().to_ascii_lowercase().as_str() {
-            "sse2" | "baseline" | "x86-64-v1" | "x86_64_v1" | "v1" => Level::Sse2,
-            "sse3" => Level::Sse3,
-            "ssse3" => Level::Ssse3,
-            "sse4.1" | "sse4_1" | "sse41" => Level::Sse41,
-            "sse4.2" | "sse4_2" | "sse42" | "x86-64-v2" | "x86_64_v2" | "v2" => Level::Sse42,
-            "avx" => Level::Avx,
-            "avx2" | "x86-64-v3" | "x86_64_v3" | "v3" => Level::Avx2,
-            "avx512" | "avx512f" | "x86-64-v4" | "x86_64_v4" | "v4" => Level::Avx512,
-            _ => return None,
-        })
+        const NAMES: [(&str, Level); 22] = [
+            ("sse2", Level::Sse2),
+            ("baseline", Level::Sse2),
+            ("x86-64-v1", Level::Sse2),
+            ("x86_64_v1", Level::Sse2),
+            ("sse3", Level::Sse3),
+            ("ssse3", Level::Ssse3),
+            ("sse4.1", Level::Sse41),
+            ("sse4_1", Level::Sse41),
+            ("sse41", Level::Sse41),
+            ("sse4.2", Level::Sse42),
+            ("sse4_2", Level::Sse42),
+            ("sse42", Level::Sse42),
+            ("x86-64-v2", Level::Sse42),
+            ("x86_64_v2", Level::Sse42),
+            ("avx", Level::Avx),
+            ("avx2", Level::Avx2),
+            ("x86-64-v3", Level::Avx2),
+            ("x86_64_v3", Level::Avx2),
+            ("avx512", Level::Avx512),
+            ("avx512f", Level::Avx512),
+            ("x86-64-v4", Level::Avx512),
+            ("x86_64_v4", Level::Avx512),
+        ];
+        let name = name.trim();
+        NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, l)| *l)
     }
 
     /// The lowest level whose set contains `f`, or `None` if `f` is not on the ladder.

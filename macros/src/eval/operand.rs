@@ -267,6 +267,10 @@ impl Evaluator<'_> {
             return self.local_builtin(c);
         }
         let Some((bytes, kind, lanes)) = constructor(&name) else {
+            // A binding whose initializer failed: that error is already reported.
+            if matches!(self.lookup(&name).map(|b| &b.value), Some(Value::Poison)) {
+                return None;
+            }
             self.error(
                 c.func.span(),
                 format!("`{name}` is a compile-time value, not an instruction"),

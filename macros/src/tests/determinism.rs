@@ -116,12 +116,35 @@ fn every_variant_has_its_own_stable_symbol() {
 fn symbols_differ_by_name_place_and_code() {
     let symbol = |item: TokenStream| symbols(&expand::expand(TokenStream::new(), item)).remove(0);
     // `quote!` gives every token the same span: only the name or the bytes differ.
-    let a1 = symbol(quote!(fn a() -> u64 { mov(eax, 1); return rax; }));
-    let b1 = symbol(quote!(fn b() -> u64 { mov(eax, 1); return rax; }));
-    let a2 = symbol(quote!(fn a() -> u64 { mov(eax, 2); return rax; }));
+    let a1 = symbol(quote!(
+        fn a() -> u64 {
+            mov(eax, 1);
+            return rax;
+        }
+    ));
+    let b1 = symbol(quote!(
+        fn b() -> u64 {
+            mov(eax, 1);
+            return rax;
+        }
+    ));
+    let a2 = symbol(quote!(
+        fn a() -> u64 {
+            mov(eax, 2);
+            return rax;
+        }
+    ));
     assert_ne!(a1, b1, "another name");
     assert_ne!(a1, a2, "other bytes");
-    assert_eq!(a1, symbol(quote!(fn a() -> u64 { mov(eax, 1); return rax; })));
+    assert_eq!(
+        a1,
+        symbol(quote!(
+            fn a() -> u64 {
+                mov(eax, 1);
+                return rax;
+            }
+        ))
+    );
     // One parse, so one file: the two functions differ only in their line.
     let file: syn::File = syn::parse_str(
         "fn a() -> u64 { mov(eax, 1); return rax; }\n\

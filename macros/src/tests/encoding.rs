@@ -647,6 +647,46 @@ fn assorted() -> Vec<Triple> {
     )
 }
 
+/// Regressions for what the exhaustive sweep (`sweep.rs`) found.
+fn sweep_findings() -> Vec<Triple> {
+    triples!("encoding sweep findings":
+        // No base: the disp32 is never scaled by EVEX's N (iced divided it by 16).
+        [vmovdqa32(xmm1, xmmword[rcx * 8 + 16])] => "vmovdqa32 xmm1, xmmword ptr [rcx*8+16]" ; "62f17d086f0ccd10000000",
+        [vgatherdps(zmm1.k(k1), dword[zmm5 * 8 + 16])] => "vgatherdps zmm1{k1}, dword ptr [zmm5*8+16]",
+        [vaddpd(zmm0, zmm1, qword[rax * 8 - 64].bcst())] => "vaddpd zmm0, zmm1, qword ptr [rax*8-64]{1to8}",
+        // Ties go to the imm8 form and to the form without REX.W / VEX.W1.
+        [add(ax, 3)] => "add ax, 3" ; "6683c003",
+        [cmp(ax, 0xffff)] => "cmp ax, 0xffff",
+        [movq(xmm1, qword[r9])] => "movq xmm1, qword ptr [r9]" ; "f3410f7e09",
+        [movq(qword[r9], xmm2)] => "movq qword ptr [r9], xmm2",
+        [vmovq(xmm1, qword[r9])] => "vmovq xmm1, qword ptr [r9]",
+        [movq(mm1, qword[r9])] => "movq mm1, qword ptr [r9]",
+        // `pushf`, `popf`, `iret` are the default operand size, as in GNU as.
+        [pushf()] => "pushf" ; "9c",
+        [popf()] => "popf",
+        [pushfw()] => "pushfw",
+        [iret()] => "iretd",
+        [iretw()] => "iretw",
+        // A prefix that changes only the register's spelling is left out, as GNU as does.
+        [movmskps(rax, xmm1)] => "movmskps rax, xmm1" ; "0f50c1",
+        [vpmovmskb(r9, ymm2)] => "vpmovmskb r9, ymm2",
+        [pextrw(rcx, xmm2, 3)] => "pextrw rcx, xmm2, 3",
+        [vpinsrw(xmm1, xmm2, rbx, 3)] => "vpinsrw xmm1, xmm2, rbx, 3",
+        [extractps(rax, xmm1, 2)] => "extractps rax, xmm1, 2",
+        [mov(rcx, fs)] => "mov rcx, fs",
+        [mov(fs, dx)] => "mov fs, dx",
+        [lldt(cx)] => "lldt cx",
+        [str(rax)] => "str rax",
+        // A broadcast can name the vector it fills where {1toN} would be ambiguous.
+        [vcvtpd2ps(xmm1, ymmword[rax].bcst())] => "vcvtpd2ps xmm1, qword ptr [rax]{1to4}",
+        [vcvtpd2ps(xmm1, xmmword[rax].bcst())] => "vcvtpd2ps xmm1, qword ptr [rax]{1to2}",
+        [vfpclassps(k1, zmmword[rax].bcst(), 3)] => "vfpclassps k1, dword ptr [rax]{1to16}, 3",
+        // Sizes no qualifier names do not make an operand ambiguous.
+        [fldenv([rax])] => "fldenv [rax]",
+        [fnsave([rdi + 8])] => "fnsave [rdi+8]",
+    )
+}
+
 /// Every triple compared byte for byte.
 pub(super) fn table() -> Vec<Triple> {
     [
@@ -661,6 +701,7 @@ pub(super) fn table() -> Vec<Triple> {
         memory(),
         branches(),
         assorted(),
+        sweep_findings(),
     ]
     .into_iter()
     .flatten()
@@ -685,9 +726,15 @@ pub(super) fn equivalents() -> Vec<(Triple, &'static str)> {
         [vfmaddsubps(ymm0, ymm1, ymm2, ymm3)] => "vfmaddsubps ymm0, ymm1, ymm2, ymm3",
         [vfnmaddss(xmm0, xmm1, xmm2, xmm3)] => "vfnmaddss xmm0, xmm1, xmm2, xmm3",
     );
+    const PREFIX_ORDER: &str = "legacy prefixes of different groups may come in any order \
+        (Intel SDM Vol. 2, 2.1.1); iced emits LOCK before 66, GNU as 66 before LOCK";
+    let prefix_order = triples!("prefix order":
+        [lock_add(word[rdi], dx)] => "lock add word ptr [rdi], dx",
+    );
     let vex_first = vex_first.into_iter().map(|t| (t, VEX_FIRST));
     vex_first
         .chain(fma4.into_iter().map(|t| (t, FMA4_W)))
+        .chain(prefix_order.into_iter().map(|t| (t, PREFIX_ORDER)))
         .collect()
 }
 
@@ -780,6 +827,19 @@ fn encoding_triples_match_gnu_as() {
         table.len()
     );
     assert_eq!(mismatches, 0, "see the mismatches above");
+}
+
+#[test]
+fn encoding_rejects_what_the_sweep_found_wrong() {
+    // MOV cannot load CS (#UD); iced encodes it.
+    let err = encode_body(quote!(mov(cs, dx);)).unwrap_err();
+    assert!(err.contains("no form of `mov`"), "{err}");
+    // The conversion is exact: the CPU ignores {er}, the SDM lists none, GNU as rejects it.
+    let err = encode_body(quote!(vcvtdq2pd(zmm0, ymm1, rn_sae);)).unwrap_err();
+    assert!(err.contains("embedded rounding"), "{err}");
+    // {1to2} or {1to4}: the element size alone does not say.
+    let err = encode_body(quote!(vcvtpd2ps(xmm1, qword[rax].bcst());)).unwrap_err();
+    assert!(err.contains("ambiguous broadcast"), "{err}");
 }
 
 #[test]

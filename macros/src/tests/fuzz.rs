@@ -107,43 +107,32 @@ fn expand_and_check(case: &Case) -> Result<Outcome, String> {
 // ---------------------------------------------------------------------------------------------
 // Vocabulary
 
-const MNEMONICS: &[&str] = &[
-    "mov", "add", "sub", "xor", "and", "or", "cmp", "test", "lea", "inc", "dec", "neg", "not",
-    "imul", "mul", "div", "idiv", "shl", "shr", "sar", "sal", "rol", "ror", "push", "pop", "jmp",
-    "jz", "jnz", "jb", "jae", "je", "jne", "jl", "jg", "call", "r#loop", "loope", "loopne",
-    "jrcxz", "ret", "nop", "int3", "movabs", "movzx", "movsx", "movsxd", "cmovz", "cmovnz",
-    "setz", "setnz", "xchg", "cmpxchg", "lock_xadd", "lock_add", "rep_movsb", "rep_stosq",
-    "repne_scasb", "bswap", "popcnt", "lzcnt", "tzcnt", "bt", "bts", "adc", "sbb", "cqo", "cdq",
-    "rdtsc", "cpuid", "pause", "lfence", "prefetcht0", "movss", "movsd", "movaps", "movups",
-    "addss", "addps", "mulps", "divps", "sqrtps", "xorps", "shufps", "pshufd", "paddd", "psubq",
-    "pxor", "movdqa", "movdqu", "cvtsi2ss", "cvttss2si", "ucomiss", "dpps", "pinsrd", "pextrq",
-    "vmovups", "vmovaps", "vaddps", "vsubps", "vmulps", "vfmadd231ps", "vfmadd132pd", "vxorps",
-    "vpaddd", "vpaddq", "vpsubd", "vpxord", "vpternlogd", "vextractf128", "vinsertf128",
-    "vbroadcastss", "vpbroadcastd", "vpgatherdd", "vgatherdps", "vzeroupper", "vhaddps", "vaddss",
-    "vcvtsi2ss", "vmovdqu32", "vmovdqa64", "kmovw", "kmovq", "kandw", "kortestw", "vpcmpeqd",
-    "vcmpps", "vblendvps", "vpermd", "vcompressps", "fld", "fstp", "fadd", "fxch", "emms", "movq",
-    "movd", "ldmxcsr", "stmxcsr", "xgetbv", "crc32", "pdep", "shlx", "rorx", "mulx", "adcx",
-    "enter", "leave", "extrq", "insertq", "vfmaddps", "vpperm", "ud2", "vaddpss", "foo",
-];
+const MNEMONICS: &str = "\
+    mov add sub xor and or cmp test lea inc dec neg not imul mul div idiv shl shr sar sal rol \
+    ror push pop jmp jz jnz jb jae je jne jl jg call r#loop loope loopne jrcxz ret nop int3 \
+    movabs movzx movsx movsxd cmovz cmovnz setz setnz xchg cmpxchg lock_xadd lock_add \
+    rep_movsb rep_stosq repne_scasb bswap popcnt lzcnt tzcnt bt bts adc sbb cqo cdq rdtsc \
+    cpuid pause lfence prefetcht0 movss movsd movaps movups addss addps mulps divps sqrtps \
+    xorps shufps pshufd paddd psubq pxor movdqa movdqu cvtsi2ss cvttss2si ucomiss dpps pinsrd \
+    pextrq vmovups vmovaps vaddps vsubps vmulps vfmadd231ps vfmadd132pd vxorps vpaddd vpaddq \
+    vpsubd vpxord vpternlogd vextractf128 vinsertf128 vbroadcastss vpbroadcastd vpgatherdd \
+    vgatherdps vzeroupper vhaddps vaddss vcvtsi2ss vmovdqu32 vmovdqa64 kmovw kmovq kandw \
+    kortestw vpcmpeqd vcmpps vblendvps vpermd vcompressps fld fstp fadd fxch emms movq movd \
+    ldmxcsr stmxcsr xgetbv crc32 pdep shlx rorx mulx adcx enter leave extrq insertq vfmaddps \
+    vpperm ud2 vaddpss foo";
 
-const REGISTERS: &[&str] = &[
-    "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r12", "r15", "eax", "ebx",
-    "ecx", "edx", "esi", "edi", "esp", "r8d", "r15d", "ax", "cx", "sp", "r9w", "al", "bl", "cl",
-    "ah", "bh", "spl", "sil", "dil", "r8b", "r15b", "xmm0", "xmm1", "xmm7", "xmm8", "xmm15",
-    "xmm16", "xmm31", "ymm0", "ymm1", "ymm15", "ymm16", "ymm31", "zmm0", "zmm1", "zmm31", "k0",
-    "k1", "k7", "st0", "st1", "mm0", "mm7", "cr0", "dr7", "es", "fs", "gs", "rip", "tmm0",
-];
+const REGISTERS: &str = "\
+    rax rbx rcx rdx rsi rdi rbp rsp r8 r9 r12 r15 eax ebx ecx edx esi edi esp r8d r15d ax cx \
+    sp r9w al bl cl ah bh spl sil dil r8b r15b xmm0 xmm1 xmm7 xmm8 xmm15 xmm16 xmm31 ymm0 ymm1 \
+    ymm15 ymm16 ymm31 zmm0 zmm1 zmm31 k0 k1 k7 st0 st1 mm0 mm7 cr0 dr7 es fs gs rip tmm0";
 
-const WORDS: &[&str] = &[
-    "fn", "let", "mut", "const", "for", "in", "if", "else", "match", "return", "loop", "while",
-    "break", "unsafe", "pub", "true", "false", "self", "Self", "crate", "as", "_", "static",
-    "struct", "byte", "word", "dword", "qword", "fword", "tbyte", "xmmword", "ymmword", "zmmword",
-    "ptr", "k", "z", "bcst", "r32", "r16", "r8", "xmm", "ymm", "zmm", "len", "gp64", "gp32",
-    "vregs", "has", "rev", "step_by", "f32x8", "f32x4", "f64x2", "f32", "f64", "u64", "u32", "u8",
-    "i64", "i32", "i8", "i32x4", "u8x16", "usize", "rn_sae", "rz_sae", "sae", "label", "align",
-    "params", "targets", "fallback", "sse2", "avx", "avx2", "fma", "avx512f", "bmi2", "UNROLL",
-    "N", "OP", "x", "y", "n", "p", "top", "done", "acc", "i", "kernel",
-];
+const WORDS: &str = "\
+    fn let mut const for in if else match return loop while break unsafe pub true false self \
+    Self crate as _ static struct byte word dword qword fword tbyte xmmword ymmword zmmword \
+    ptr k z bcst r32 r16 r8 xmm ymm zmm len gp64 gp32 vregs has rev step_by f32x8 f32x4 f64x2 \
+    f32 f64 u64 u32 u8 i64 i32 i8 i32x4 u8x16 usize rn_sae rz_sae sae label align params \
+    targets fallback sse2 avx avx2 fma avx512f bmi2 UNROLL N OP x y n p top done acc i kernel \
+    vreg lanes vector_bytes local";
 
 const LITERALS: &[&str] = &[
     "0",
@@ -190,20 +179,27 @@ const LITERALS: &[&str] = &[
     "false",
 ];
 
-const PUNCT: &[&str] = &[
-    ";", ",", ".", "..", "..=", "=", "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%",
-    "&", "|", "^", "!", "&&", "||", "<<", ">>", "+=", "=>", "->", "::", ":", "#", "$", "@", "?",
-];
+const PUNCT: &str = "\
+    ; , . .. ..= = == != < > <= >= + - * / % & | ^ ! && || << >> += => -> :: : # $ @ ?";
+
+/// The words of a space-separated vocabulary.
+fn words(list: &'static str) -> Vec<&'static str> {
+    list.split_whitespace().collect()
+}
 
 fn pick(list: &'static [&'static str]) -> impl Strategy<Value = String> + Clone {
     proptest::sample::select(list).prop_map(str::to_owned)
 }
 
+fn pick_word(list: &'static str) -> impl Strategy<Value = String> + Clone {
+    proptest::sample::select(words(list)).prop_map(str::to_owned)
+}
+
 fn ident() -> impl Strategy<Value = String> + Clone {
     prop_oneof![
-        3 => pick(MNEMONICS),
-        3 => pick(REGISTERS),
-        3 => pick(WORDS),
+        3 => pick_word(MNEMONICS),
+        3 => pick_word(REGISTERS),
+        3 => pick_word(WORDS),
         1 => "[a-z_][a-z0-9_]{0,6}".prop_filter("not a keyword", |s| s != "_" && syn::parse_str::<syn::Ident>(s).is_ok()),
     ]
 }
@@ -224,7 +220,7 @@ fn token_tree() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         4 => ident(),
         2 => literal(),
-        2 => pick(PUNCT),
+        2 => pick_word(PUNCT),
     ];
     leaf.prop_recursive(6, 96, 8, |inner| {
         (0..3usize, proptest::collection::vec(inner, 0..8)).prop_map(|(d, body)| {
@@ -258,14 +254,17 @@ fn arbitrary_case() -> impl Strategy<Value = Case> {
 // (b) Kernels in the DSL's vocabulary
 
 fn operand() -> impl Strategy<Value = String> {
-    let reg = pick(REGISTERS);
+    let reg = pick_word(REGISTERS);
     let scale = pick(&["1", "2", "4", "8", "3", "0", "16"]);
     let mem = (
         proptest::option::of(pick(&[
             "byte", "word", "dword", "qword", "xmmword", "ymmword", "zmmword", "tbyte", "fword",
         ])),
-        prop_oneof![pick(REGISTERS), pick(&["x", "p", "n", "top", "done", "a", "i"])],
-        proptest::option::of((pick(REGISTERS), scale)),
+        prop_oneof![
+            pick_word(REGISTERS),
+            pick(&["x", "p", "n", "top", "done", "a", "i"])
+        ],
+        proptest::option::of((pick_word(REGISTERS), scale)),
         proptest::option::of(literal()),
         any::<bool>(),
     )
@@ -283,11 +282,10 @@ fn operand() -> impl Strategy<Value = String> {
             }
             s
         });
-    let decorated = (pick(REGISTERS), pick(REGISTERS), any::<bool>()).prop_map(|(r, k, z)| {
-        format!("{r}.k({k}){}", if z { ".z()" } else { "" })
-    });
+    let decorated = (pick_word(REGISTERS), pick_word(REGISTERS), any::<bool>())
+        .prop_map(|(r, k, z)| format!("{r}.k({k}){}", if z { ".z()" } else { "" }));
     let view = (
-        pick(REGISTERS),
+        pick_word(REGISTERS),
         pick(&["r32", "r64", "r16", "r8", "xmm", "ymm", "zmm", "len"]),
     )
         .prop_map(|(r, v)| format!("{r}.{v}()"));
@@ -352,7 +350,10 @@ const TEMPLATES: &[&str] = &[
 ];
 
 fn instruction(valid: Vec<String>) -> impl Strategy<Value = String> {
-    let random = (pick(MNEMONICS), proptest::collection::vec(operand(), 0..5))
+    let random = (
+        pick_word(MNEMONICS),
+        proptest::collection::vec(operand(), 0..5),
+    )
         .prop_map(|(m, ops)| format!("{m}({});", ops.join(", ")));
     prop_oneof![
         6 => proptest::sample::select(valid),
@@ -367,12 +368,12 @@ fn simple_statement(valid: Vec<String>) -> impl Strategy<Value = String> {
         1 => pick(&["top", "done", "x", "a"]).prop_map(|l| format!("label!({l});")),
         1 => pick(&["1", "16", "64", "3", "0", "4096", "1 << 40"]).prop_map(|n| format!("align!({n});")),
         1 => (pick(&["a", "t", "x"]), prop_oneof![
-                pick(REGISTERS),
+                pick_word(REGISTERS),
                 pick(&["gp64()", "gp32()", "vregs(4)", "[ymm0, ymm1]", "N * 2", "true", "xmm()"]),
                 literal(),
             ]).prop_map(|(n, v)| format!("let {n} = {v};")),
         1 => literal().prop_map(|v| format!("const N: usize = {v};")),
-        1 => proptest::option::of(pick(REGISTERS)).prop_map(|r| match r {
+        1 => proptest::option::of(pick_word(REGISTERS)).prop_map(|r| match r {
                 Some(r) => format!("return {r};"),
                 None => "return;".to_owned(),
             }),
@@ -460,7 +461,7 @@ fn signature() -> impl Strategy<Value = (String, &'static str)> {
 fn attribute() -> impl Strategy<Value = String> {
     prop_oneof![
         8 => Just(String::new()),
-        2 => (pick(&["UNROLL", "N", "OP", "FLAG"]), prop_oneof![literal(), pick(MNEMONICS), pick(REGISTERS)])
+        2 => (pick(&["UNROLL", "N", "OP", "FLAG"]), prop_oneof![literal(), pick_word(MNEMONICS), pick_word(REGISTERS)])
             .prop_map(|(n, v)| format!("params({n} = {v})")),
         1 => Just("params(N = 4, UNROLL = 2, OP = vaddps)".to_owned()),
         1 => pick(&["sse2", "avx", "avx2 + fma", "avx512f", "x86-64-v3", "nosuch", "avx2, avx2"])
@@ -604,13 +605,27 @@ const HUGE: &[&str] = &[
 
 const NESTING: &[usize] = &[2, 8, 32, 64, 128];
 
+/// The deepest nesting a mutated input may reach. syn itself (unoptimised, in the 8 MiB a
+/// macro gets) overflows its stack at about 350 nested blocks or 500 nested parentheses,
+/// before any of the macro's code runs; every stage of the macro goes deeper than syn.
+const MAX_DEPTH: usize = 200;
+
+fn depth(trees: &[Tree]) -> usize {
+    trees
+        .iter()
+        .map(|t| match t {
+            Tree::Group(_, inner) => 1 + depth(inner),
+            Tree::Leaf(_) => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// Applies `m` at the `at`-th eligible place (modulo their number); `pick` chooses a
 /// replacement. Returns whether anything changed.
 fn mutate(trees: &mut Vec<Tree>, m: Mutation, at: usize, pick: usize) -> bool {
     let all = paths(trees);
-    let leaf_is = |trees: &[Tree], p: &[usize], f: &dyn Fn(&str) -> bool| {
-        matches!(node(trees, p), Some(Tree::Leaf(l)) if f(l))
-    };
+    let leaf_is = |trees: &[Tree], p: &[usize], f: &dyn Fn(&str) -> bool| matches!(node(trees, p), Some(Tree::Leaf(l)) if f(l));
     let choose = |cands: Vec<Vec<usize>>| -> Option<Vec<usize>> {
         (!cands.is_empty()).then(|| cands[at % cands.len()].clone())
     };
@@ -620,7 +635,7 @@ fn mutate(trees: &mut Vec<Tree>, m: Mutation, at: usize, pick: usize) -> bool {
                 .into_iter()
                 .filter(|p| {
                     leaf_is(trees, p, &|l: &str| match m {
-                        Mutation::WrongRegister => REGISTERS.contains(&l),
+                        Mutation::WrongRegister => words(REGISTERS).contains(&l),
                         Mutation::HugeImmediate => l.starts_with(|c: char| c.is_ascii_digit()),
                         _ => true,
                     })
@@ -628,10 +643,17 @@ fn mutate(trees: &mut Vec<Tree>, m: Mutation, at: usize, pick: usize) -> bool {
                 .collect();
             let Some(p) = choose(cands) else { return false };
             let new = match m {
-                Mutation::WrongRegister => REGISTERS[pick % REGISTERS.len()],
+                Mutation::WrongRegister => {
+                    let r = words(REGISTERS);
+                    r[pick % r.len()]
+                }
                 Mutation::HugeImmediate => HUGE[pick % HUGE.len()],
                 _ => {
-                    let all: Vec<&str> = [MNEMONICS, REGISTERS, WORDS, LITERALS, PUNCT].concat();
+                    let all: Vec<&str> = [MNEMONICS, REGISTERS, WORDS, PUNCT]
+                        .into_iter()
+                        .flat_map(words)
+                        .chain(LITERALS.iter().copied())
+                        .collect();
                     all[pick % all.len()]
                 }
             };
@@ -657,8 +679,12 @@ fn mutate(trees: &mut Vec<Tree>, m: Mutation, at: usize, pick: usize) -> bool {
                 })
                 .collect();
             let Some(p) = choose(cands) else { return false };
-            let Some((seq, i)) = parent(trees, &p) else { return false };
-            let Tree::Group(_, inner) = &mut seq[i] else { return false };
+            let Some((seq, i)) = parent(trees, &p) else {
+                return false;
+            };
+            let Tree::Group(_, inner) = &mut seq[i] else {
+                return false;
+            };
             let mut args: Vec<Vec<Tree>> = vec![vec![]];
             for t in inner.drain(..) {
                 match &t {
@@ -688,7 +714,9 @@ fn mutate(trees: &mut Vec<Tree>, m: Mutation, at: usize, pick: usize) -> bool {
                 })
                 .collect();
             let Some(p) = choose(cands) else { return false };
-            let Some((seq, i)) = parent(trees, &p) else { return false };
+            let Some((seq, i)) = parent(trees, &p) else {
+                return false;
+            };
             let (start, end) = match m {
                 Mutation::DuplicateStatement => {
                     let start = seq[..i]
@@ -705,7 +733,7 @@ fn mutate(trees: &mut Vec<Tree>, m: Mutation, at: usize, pick: usize) -> bool {
                     seq.drain(start..end);
                 }
                 _ => {
-                    let at = if pick % 2 == 0 { end } else { start };
+                    let at = if pick.is_multiple_of(2) { end } else { start };
                     seq.splice(at..at, stmt);
                 }
             }
@@ -723,8 +751,12 @@ fn mutate(trees: &mut Vec<Tree>, m: Mutation, at: usize, pick: usize) -> bool {
                 })
                 .collect();
             let Some(p) = choose(cands) else { return false };
-            let Some((seq, i)) = parent(trees, &p) else { return false };
-            let Tree::Group(d, inner) = &mut seq[i] else { return false };
+            let Some((seq, i)) = parent(trees, &p) else {
+                return false;
+            };
+            let Tree::Group(d, inner) = &mut seq[i] else {
+                return false;
+            };
             let depth = NESTING[pick % NESTING.len()];
             let mut body = std::mem::take(inner);
             for _ in 0..depth {
@@ -754,10 +786,17 @@ fn mutate(trees: &mut Vec<Tree>, m: Mutation, at: usize, pick: usize) -> bool {
                 .filter(|p| leaf_is(trees, p, &|l: &str| l == ".." || l == "..="))
                 .collect();
             let Some(p) = choose(cands) else { return false };
-            let Some((seq, i)) = parent(trees, &p) else { return false };
+            let Some((seq, i)) = parent(trees, &p) else {
+                return false;
+            };
             // Past the unrolling limit (rejected before unrolling), or large but within it.
-            let bound = ["1_000_000_000", "18446744073709551615", "1 << 62", "5_000", "-1"]
-                [pick % 5];
+            let bound = [
+                "1_000_000_000",
+                "18446744073709551615",
+                "1 << 62",
+                "5_000",
+                "-1",
+            ][pick % 5];
             if i + 1 < seq.len() {
                 seq[i + 1] = Tree::Leaf(bound.into());
             } else {
@@ -795,7 +834,10 @@ fn mutated_case(seeds: Vec<(String, String)>) -> impl Strategy<Value = Case> {
     let n = seeds.len();
     (
         0..n,
-        proptest::collection::vec((mutation(), any::<usize>(), any::<usize>(), any::<bool>()), 1..4),
+        proptest::collection::vec(
+            (mutation(), any::<usize>(), any::<usize>(), any::<bool>()),
+            1..4,
+        ),
     )
         .prop_map(move |(k, muts)| {
             let (attr, item) = &seeds[k];
@@ -808,7 +850,11 @@ fn mutated_case(seeds: Vec<(String, String)>) -> impl Strategy<Value = Case> {
                 } else {
                     &mut item
                 };
+                let before = target.clone();
                 mutate(target, m, at, pick);
+                if depth(target) > MAX_DEPTH {
+                    *target = before;
+                }
             }
             Case {
                 attr: render(&attr),

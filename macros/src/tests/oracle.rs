@@ -3,6 +3,8 @@
 //! * The output is either code — items that parse, with a `global_asm!` — or it holds
 //!   `compile_error!`s; when the input is a function, the output still declares it (the stub
 //!   that spares callers a cascade of errors).
+//! * No error is an internal one ("asmforge internal error: ..."): those report a broken
+//!   invariant of the compiler, which no input may reach.
 //! * Every `compile_error!` points into the input: both ends of its span lie within the byte
 //!   range the input's tokens cover. `Span::call_site()` is accepted only where no better span
 //!   exists: when there are no input tokens at all, or for syn's "unexpected end of input" at
@@ -22,6 +24,9 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 
 /// The file name proc-macro2 gives spans that belong to no parsed string (`call_site`).
 const NO_FILE: &str = "<unspecified>";
+
+/// What `diag::internal` errors start with.
+const INTERNAL: &str = "asmforge internal error";
 
 /// One `compile_error!` of an expansion.
 #[derive(Debug)]
@@ -132,6 +137,9 @@ pub fn check(
             return Err("the expansion is empty".into());
         }
         return Ok(());
+    }
+    if let Some(e) = errors.iter().find(|e| e.message.contains(INTERNAL)) {
+        return Err(format!("an internal error: {}", e.message));
     }
     if let Ok(func) = syn::parse2::<syn::ItemFn>(item.clone()) {
         let declared = syn::parse2::<syn::File>(out.clone()).is_ok_and(|f| {

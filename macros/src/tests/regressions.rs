@@ -1,7 +1,6 @@
 //! One test per bug that fuzzing, the round trip and the determinism checks found, each named
 //! for what must hold now (see the tests' comments for the original failure).
 
-use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::fuzz::{self, Case, Outcome};
@@ -73,7 +72,11 @@ fn empty_statements_do_nothing() {
         "fn k() -> u64 { mov(eax, 1); for _ in 0..2 { ; } if true { ; } return rax; ; }",
     ] {
         assert_eq!(assert_clean("", item), Outcome::Code, "{item}");
-        let bytes = |text: &str| super::compile(quote!(), text.parse().unwrap()).unwrap().bytes;
+        let bytes = |text: &str| {
+            super::compile(quote!(), text.parse().unwrap())
+                .unwrap()
+                .bytes
+        };
         assert_eq!(bytes(item), bytes(plain), "{item}");
     }
 }
@@ -98,30 +101,4 @@ fn unknown_label_in_a_long_unrolled_loop_is_hinted_once() {
         unknown < resolved * 4,
         "{unknown:?} for the unknown label, {resolved:?} for the defined one"
     );
-}
-#[test]
-fn tmp_debug() {
-    let depth: usize = std::env::var("D").unwrap().parse().unwrap();
-    let stage = std::env::var("S").unwrap();
-    let open = std::env::var("O").unwrap_or("{".into());
-    let h = std::thread::Builder::new().stack_size(8 << 20).spawn(move || {
-        let item = format!("fn k() {{ {} nop(); {} }}", open.repeat(depth), "}".repeat(depth));
-        let ts: TokenStream = item.parse().unwrap();
-        eprintln!("lexed");
-        if stage == "lex" { return; }
-        let f: syn::ItemFn = syn::parse2(ts.clone()).unwrap();
-        eprintln!("syn parsed");
-        if stage == "syn" { return; }
-        let k = crate::ast::parse(TokenStream::new(), ts.clone()).unwrap();
-        eprintln!("ast parsed");
-        let p = crate::eval::eval(&k, &crate::variant::Variant::baseline());
-        eprintln!("evaluated {}", p.is_ok());
-        if stage == "eval" { return; }
-        let out = expand::expand(TokenStream::new(), ts.clone());
-        eprintln!("expanded");
-        let s = out.to_string();
-        eprintln!("to_string {}", s.len());
-        let _ = std::hint::black_box(f);
-    }).unwrap();
-    h.join().unwrap();
 }

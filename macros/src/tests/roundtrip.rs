@@ -53,8 +53,9 @@ pub fn check(enc: &Encoded) -> Result<(), String> {
         .bytes
         .get(..enc.code_size as usize)
         .ok_or("code_size beyond the bytes")?;
-    let decoded: Vec<Instruction> =
-        Decoder::with_ip(64, code, 0, DecoderOptions::NONE).into_iter().collect();
+    let decoded: Vec<Instruction> = Decoder::with_ip(64, code, 0, DecoderOptions::NONE)
+        .into_iter()
+        .collect();
     // Pre-layout address of each instruction → where it was placed.
     let moved: BTreeMap<u64, u64> = enc
         .placed
@@ -98,14 +99,25 @@ pub fn check(enc: &Encoded) -> Result<(), String> {
             _ if d.mnemonic() == iced_x86::Mnemonic::Nop && d.op_count() <= 1 => {
                 // Alignment padding (a written `nop()` is a placed instruction, compared above).
             }
-            _ if stub_after.is_some() && matches!(d.code(), Code::Jmp_rel8_64 | Code::Jmp_rel32_64) => {
+            _ if stub_after.is_some()
+                && matches!(d.code(), Code::Jmp_rel8_64 | Code::Jmp_rel32_64) =>
+            {
                 // The block encoder's long form of a rel8-only branch (`loop`, `jrcxz`).
             }
-            _ => return Err(format!("unexpected instruction at {:#x}: {}", d.ip(), text(d))),
+            _ => {
+                return Err(format!(
+                    "unexpected instruction at {:#x}: {}",
+                    d.ip(),
+                    text(d)
+                ));
+            }
         }
     }
     if let Some((off, want)) = placed.get(next) {
-        return Err(format!("{} at {off:#x} is missing from the bytes", text(want)));
+        return Err(format!(
+            "{} at {off:#x} is missing from the bytes",
+            text(want)
+        ));
     }
     if decoded.last().map_or(0, Instruction::next_ip) != code.len() as u64 {
         return Err("the last instruction does not end at code_size".into());
@@ -296,17 +308,66 @@ fn encoding_triples_round_trip() {
 #[test]
 fn layout_cases_round_trip() {
     let cases = [
-        quote!(fn k() { label!(top); for _ in 0..40 { add(rax, 0x1000); } jnz(top); }),
-        quote!(fn k() { nop(); align!(32); label!(l); dec(ecx); jnz(l); align!(16); jmp(l); }),
-        quote!(fn k() { label!(top); for _ in 0..40 { add(rax, 0x1000); } r#loop(top); }),
-        quote!(fn k() { jrcxz(far); for _ in 0..40 { add(rax, 0x1000); } label!(far); }),
-        quote!(fn k() -> f32 { vmulps(ymm0, ymm0, f32x8(0.5)); addss(xmm1, f32(0.5)); lea(rax, [done]); label!(done); return xmm1; }),
-        quote!(unsafe fn k(p: *const u8, n: usize) -> u64 {
-            let a = gp64(); let b = gp64();
-            xor(a.r32(), a.r32()); mov(b, n);
-            label!(top); add(a, [p + b - 1]); dec(b); jnz(top);
-            return a;
-        }),
+        quote!(
+            fn k() {
+                label!(top);
+                for _ in 0..40 {
+                    add(rax, 0x1000);
+                }
+                jnz(top);
+            }
+        ),
+        quote!(
+            fn k() {
+                nop();
+                align!(32);
+                label!(l);
+                dec(ecx);
+                jnz(l);
+                align!(16);
+                jmp(l);
+            }
+        ),
+        quote!(
+            fn k() {
+                label!(top);
+                for _ in 0..40 {
+                    add(rax, 0x1000);
+                }
+                r#loop(top);
+            }
+        ),
+        quote!(
+            fn k() {
+                jrcxz(far);
+                for _ in 0..40 {
+                    add(rax, 0x1000);
+                }
+                label!(far);
+            }
+        ),
+        quote!(
+            fn k() -> f32 {
+                vmulps(ymm0, ymm0, f32x8(0.5));
+                addss(xmm1, f32(0.5));
+                lea(rax, [done]);
+                label!(done);
+                return xmm1;
+            }
+        ),
+        quote!(
+            unsafe fn k(p: *const u8, n: usize) -> u64 {
+                let a = gp64();
+                let b = gp64();
+                xor(a.r32(), a.r32());
+                mov(b, n);
+                label!(top);
+                add(a, [p + b - 1]);
+                dec(b);
+                jnz(top);
+                return a;
+            }
+        ),
     ];
     for item in cases {
         match compile_and_check(quote!(), item.clone()) {
@@ -322,7 +383,13 @@ fn layout_cases_round_trip() {
 fn a_changed_byte_is_caught() {
     let kernel = ast::parse(
         quote!(),
-        quote!(fn k(x: u64) -> u64 { mov(rax, x); add(rax, 7); return rax; }),
+        quote!(
+            fn k(x: u64) -> u64 {
+                mov(rax, x);
+                add(rax, 7);
+                return rax;
+            }
+        ),
     )
     .unwrap();
     let mut enc = expand::compile_variant(&kernel, &Variant::baseline()).unwrap();

@@ -33,12 +33,18 @@ pub const FILES: [(&str, &str); 8] = [
         "mul_const.rs",
         include_str!("../../../examples/kernels/mul_const.rs"),
     ),
-    ("mxcsr.rs", include_str!("../../../examples/kernels/mxcsr.rs")),
+    (
+        "mxcsr.rs",
+        include_str!("../../../examples/kernels/mxcsr.rs"),
+    ),
     (
         "peachpy.rs",
         include_str!("../../../examples/kernels/peachpy.rs"),
     ),
-    ("rdtsc.rs", include_str!("../../../examples/kernels/rdtsc.rs")),
+    (
+        "rdtsc.rs",
+        include_str!("../../../examples/kernels/rdtsc.rs"),
+    ),
     ("sdot.rs", include_str!("../../../examples/kernels/sdot.rs")),
     (
         "vector_op.rs",
@@ -93,7 +99,11 @@ fn collect(file: &'static str, items: Vec<syn::Item>, macros: &mut Rules, out: &
                 }
             }
             syn::Item::Macro(m) => {
-                let Some(rules) = m.mac.path.get_ident().and_then(|i| macros.get(&i.to_string()))
+                let Some(rules) = m
+                    .mac
+                    .path
+                    .get_ident()
+                    .and_then(|i| macros.get(&i.to_string()))
                 else {
                     continue;
                 };
@@ -110,7 +120,10 @@ fn collect(file: &'static str, items: Vec<syn::Item>, macros: &mut Rules, out: &
 }
 
 fn is_kernel(a: &syn::Attribute) -> bool {
-    a.path().segments.last().is_some_and(|s| s.ident == "kernel")
+    a.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "kernel")
 }
 
 /// `(matcher) => { transcriber };` pairs.
@@ -178,13 +191,11 @@ fn match_seq(
                     let mut first = true;
                     loop {
                         let mut at = i;
-                        if !first {
-                            if let Some(sep) = sep {
-                                if input.get(at).map(ToString::to_string) != Some(sep.to_string()) {
-                                    break;
-                                }
-                                at += 1;
+                        if !first && let Some(sep) = sep {
+                            if input.get(at).map(ToString::to_string) != Some(sep.to_string()) {
+                                break;
                             }
+                            at += 1;
                         }
                         match match_seq(&sub, &input[at..], b, after) {
                             Some(n) if n > 0 => i = at + n,

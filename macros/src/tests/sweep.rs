@@ -1,19 +1,285 @@
-use super::encode_body;
-use proc_macro2::TokenStream;
+//! The exhaustive encoding sweep: every 64-bit-mode legacy, VEX and EVEX form of iced-x86's
+//! table, through the macro's own pipeline, against GNU as.
+//!
+//! ```text
+//!   iced Code --cases--> operand sets --render--> DSL snippet ----encode_body----> bytes --+
+//!                                             \-> GNU as text --as (batched)--> bytes -----+--> verdict
+//! ```
+//!
+//! For each form [`cases`] derives operand sets from iced's `OpCodeInfo` and [`render`] spells
+//! each as DSL tokens and as GNU `.intel_syntax noprefix` text. Every DSL snippet goes through
+//! [`encode_body`](super::encode_body) — parse, eval, select, encode: the path a kernel takes.
+//! At about 80 µs a snippet, 170 000 snippets cost some 15 CPU-seconds (two threads), so there
+//! is no need to bypass the parser. The GNU texts go through a few `as` runs of 3000 lines
+//! ([`run`]); a line `as` rejects is dropped and its chunk re-run.
+//!
+//! asmforge picks the form by its own rules (least demanding encoding, then shortest), so which
+//! form a snippet exercised is read back from its bytes: the decoded `Code` of the instruction
+//! under test. A form counts as *checked* when some snippet encodes to exactly that form and
+//! GNU as makes the same bytes, or — for the differences [`verdict`] documents — the same
+//! instruction at no greater length. Where asmforge picks VEX, GNU as gets the `{vex}`
+//! pseudo-prefix: asmforge's rule is VEX before EVEX, GNU's for AVX-VNNI-style instructions
+//! is EVEX first, and both are valid. (asmforge never gets `{evex}`: an EVEX form where VEX
+//! would do must show up as a mismatch.)
+//!
+//! The test fails on a mismatch; on a rejection of what GNU as assembles that is not one of
+//! [`coverage::DELIBERATE_REJECTIONS`]; and on a form that is neither checked nor listed, with
+//! its reason, in `macros/tests/sweep-exclusions.txt` (or listed but checked after all).
+//!
+//! Run it alone with `cargo test -p asmforge-macros encoding_sweep -- --nocapture`. Set
+//! `ASMFORGE_SWEEP_DUMP=<file>` to write every case that did not match byte for byte, and
+//! `ASMFORGE_SWEEP_UNCHECKED=<file>` to write every unchecked form with what its cases hit
+//! (the draft of the exclusions file).
+
+mod cases;
+mod coverage;
+mod operands;
+mod render;
+mod run;
+mod verdict;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use iced_x86::Code;
+
+use super::gnu;
+use cases::Case;
+use run::Ours;
+use verdict::Outcome;
+
+/// Everything the cases came to.
+#[derive(Default)]
+struct Tally {
+    /// Forms of M some case checked.
+    checked: BTreeSet<Code>,
+    counts: BTreeMap<Outcome, usize>,
+    /// Mismatches, spelled out (capped).
+    report: String,
+    /// Every case that did not match byte for byte.
+    dump: String,
+    /// Per generating form: its cases' outcomes and the forms they hit.
+    fate: BTreeMap<Code, BTreeSet<String>>,
+    /// Rejections of what GNU as assembles that are not deliberate.
+    unexpected: Vec<String>,
+}
+
+impl Tally {
+    fn of(cases: &[Case], ours: &[Ours], theirs: &[Result<Vec<u8>, String>]) -> Tally {
+        let mut t = Tally::default();
+        for ((case, o), g) in cases.iter().zip(ours).zip(theirs) {
+            t.add(case, o, g);
+        }
+        t
+    }
+
+    fn add(&mut self, case: &Case, o: &Ours, g: &Result<Vec<u8>, String>) {
+        let v = verdict::judge(case, o, g);
+        *self.counts.entry(v.outcome).or_default() += 1;
+        let hit = match o {
+            Ours::Encoded(_, c) => format!("{:?}->{c:?}", v.outcome),
+            Ours::Rejected(_) => format!("{:?}", v.outcome),
+        };
+        self.fate.entry(case.form).or_default().insert(hit);
+        if let (Outcome::Match | Outcome::Equivalent, Ours::Encoded(_, c)) = (v.outcome, o) {
+            self.checked.insert(*c);
+        }
+        let deliberate = coverage::DELIBERATE_REJECTIONS
+            .iter()
+            .any(|(m, _)| v.detail.contains(m));
+        if v.outcome == Outcome::OursRejects && !deliberate && self.unexpected.len() < 50 {
+            self.unexpected
+                .push(format!("  {}: {}", case.dsl, v.detail));
+        }
+        if v.outcome == Outcome::Match {
+            return;
+        }
+        let entry = format!(
+            "{:?} [{:?}, {}]\n    dsl: {}\n    gnu: {}\n    {}\n",
+            v.outcome,
+            case.form,
+            case.what,
+            case.dsl,
+            run::gnu_text(case, o, true).replace('\n', "; "),
+            v.detail
+        );
+        if v.outcome == Outcome::Mismatch && self.report.len() < 20_000 {
+            self.report.push_str(&entry);
+        }
+        self.dump.push_str(&entry);
+    }
+
+    fn count(&self, o: Outcome) -> usize {
+        self.counts.get(&o).copied().unwrap_or(0)
+    }
+
+    /// The files `ASMFORGE_SWEEP_DUMP` and `ASMFORGE_SWEEP_UNCHECKED` ask for.
+    fn write_files(&self, unchecked: &[Code]) {
+        if let Ok(path) = std::env::var("ASMFORGE_SWEEP_DUMP") {
+            let _ = std::fs::write(path, &self.dump);
+        }
+        if let Ok(path) = std::env::var("ASMFORGE_SWEEP_UNCHECKED") {
+            let text: String = unchecked
+                .iter()
+                .map(|c| {
+                    let f: Vec<String> = self.fate.get(c).into_iter().flatten().cloned().collect();
+                    let form = c.op_code().instruction_string();
+                    format!("{c:?}\t{form}\t{}\n", f.join(" "))
+                })
+                .collect();
+            let _ = std::fs::write(path, text);
+        }
+    }
+}
+
+/// The per-family lines: checked and excluded forms of each extension family.
+fn print_families(forms: &[Code], checked: &BTreeSet<Code>, excluded: &BTreeMap<Code, String>) {
+    let mut fam: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    for c in forms {
+        for f in coverage::families(*c) {
+            let e = fam.entry(f).or_default();
+            e.0 += 1;
+            if checked.contains(c) {
+                e.1 += 1;
+            } else if excluded.contains_key(c) {
+                e.2 += 1;
+            }
+        }
+    }
+    let order = coverage::FAMILIES.iter().map(|(n, _)| *n).chain([
+        "other legacy",
+        "other VEX",
+        "other EVEX",
+    ]);
+    for name in order {
+        if let Some((total, ok, ex)) = fam.get(name) {
+            let pct = 100.0 * *ok as f64 / *total as f64;
+            eprintln!("  {name:<14} {ok:4} of {total:4} checked ({pct:5.1}%), {ex} excluded");
+        }
+    }
+}
+
+/// Listed forms that are checked after all: `(GNU-dependent ones, the others)`.
+fn stale(
+    checked: &BTreeSet<Code>,
+    excluded: &BTreeMap<Code, String>,
+) -> (Vec<String>, Vec<String>) {
+    let (mut gnu, mut fixed) = (Vec::new(), Vec::new());
+    for (c, r) in excluded.iter().filter(|(c, _)| checked.contains(c)) {
+        let entry = format!("{c:?} ({r})");
+        if coverage::GNU_DEPENDENT.contains(&r.as_str()) {
+            gnu.push(entry);
+        } else {
+            fixed.push(entry);
+        }
+    }
+    (gnu, fixed)
+}
+
+/// The timing line's phases.
+struct Phases {
+    generate: Duration,
+    asmforge: Duration,
+    gnu: Duration,
+}
 
 #[test]
-fn encoding_sweep_timing() {
-    let lines = ["vaddps(zmm1.k(k1).z(), zmm2, dword[rax + rbx*4 + 64].bcst());", "add(rax, qword[r13 + r12*8 - 129]);", "vfmadd231ps(xmm17, xmm30, xmm9);", "mov(ecx, dword[l]); label!(l); nop();"];
-    let t = std::time::Instant::now();
-    let n = 5000;
-    for i in 0..n {
-        let ts: TokenStream = lines[i % 4].parse().unwrap();
-        encode_body(ts).unwrap();
+fn encoding_sweep() {
+    if !gnu::available() {
+        eprintln!("encoding sweep: GNU as not found, skipped");
+        return;
     }
-    eprintln!("one by one: {:?} per", t.elapsed() / n as u32);
-    let t = std::time::Instant::now();
-    let body: String = (0..n).map(|i| if i % 4 == 3 { "nop();" } else { lines[i % 4] }).collect::<Vec<_>>().join("\n");
-    let ts: TokenStream = body.parse().unwrap();
-    let b = encode_body(ts).unwrap();
-    eprintln!("batched: {:?} per, {} bytes", t.elapsed() / n as u32, b.len());
+    let start = Instant::now();
+    let forms = coverage::all_forms();
+    let excluded =
+        coverage::exclusions(&forms).unwrap_or_else(|e| panic!("sweep-exclusions.txt:\n{e}"));
+    let cases = cases::all(&forms);
+    let generated = start.elapsed();
+    let ours = run::encode_all(&cases);
+    let encoded = start.elapsed();
+    let (theirs, retries) = run::assemble_cases(&cases, &ours);
+    let phases = Phases {
+        generate: generated,
+        asmforge: encoded - generated,
+        gnu: start.elapsed() - encoded,
+    };
+
+    let mut tally = Tally::of(&cases, &ours, &theirs);
+    tally.checked.retain(|c| forms.contains(c));
+    let unchecked: Vec<Code> = forms
+        .iter()
+        .copied()
+        .filter(|c| !tally.checked.contains(c))
+        .collect();
+    tally.write_files(&unchecked);
+    let mismatches = tally.count(Outcome::Mismatch);
+    eprint!("{}", tally.report);
+    eprintln!(
+        "encoding sweep: {} forms checked of {}, {mismatches} mismatches",
+        tally.checked.len(),
+        forms.len()
+    );
+    print_families(&forms, &tally.checked, &excluded);
+    let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in excluded.values() {
+        *by_reason.entry(r.as_str()).or_default() += 1;
+    }
+    eprintln!(
+        "  {} operand sets: {:?}; {retries} GNU retries without a size keyword; \
+         generate {:.1?}, asmforge {:.1?}, GNU as {:.1?}\n  excluded by reason: {by_reason:?}",
+        cases.len(),
+        tally.counts,
+        phases.generate,
+        phases.asmforge,
+        phases.gnu
+    );
+    check(&forms, &tally, &unchecked, &excluded, mismatches);
+}
+
+/// The assertions, after everything is printed.
+fn check(
+    forms: &[Code],
+    tally: &Tally,
+    unchecked: &[Code],
+    excluded: &BTreeMap<Code, String>,
+    mismatches: usize,
+) {
+    let (stale_gnu, stale_fixed) = stale(&tally.checked, excluded);
+    if !stale_gnu.is_empty() {
+        eprintln!("  note: this GNU as checks listed forms; unlist them: {stale_gnu:?}");
+    }
+    // `narrowed` is exactly what selection narrows.
+    let narrowed_disagree: Vec<String> = forms
+        .iter()
+        .filter(|c| {
+            (excluded.get(c).map(String::as_str) == Some("narrowed"))
+                != crate::forms::narrow_twin(**c).is_some()
+        })
+        .map(|c| format!("{c:?}"))
+        .collect();
+    let unlisted: Vec<String> = unchecked
+        .iter()
+        .filter(|c| !excluded.contains_key(c))
+        .map(|c| format!("{c:?}"))
+        .collect();
+    assert_eq!(mismatches, 0, "encoding mismatches: see above");
+    assert!(
+        tally.unexpected.is_empty(),
+        "asmforge rejects what GNU as assembles:\n{}",
+        tally.unexpected.join("\n")
+    );
+    assert!(
+        stale_fixed.is_empty(),
+        "listed in sweep-exclusions.txt but checked: {stale_fixed:?}"
+    );
+    assert!(
+        narrowed_disagree.is_empty(),
+        "`narrowed` in sweep-exclusions.txt disagrees with forms::narrow_twin: {narrowed_disagree:?}"
+    );
+    assert!(
+        unlisted.is_empty(),
+        "{} forms neither checked nor listed in sweep-exclusions.txt: {}",
+        unlisted.len(),
+        unlisted.join(" ")
+    );
 }
