@@ -76,12 +76,24 @@ fn show(info: &KernelInfo, call: &str, got: impl Debug, want: impl Debug, agree:
     }
     let join = |items: &mut dyn Iterator<Item = &str>| {
         let s: Vec<&str> = items.collect();
-        if s.is_empty() { "-".to_owned() } else { s.join(" ") }
+        if s.is_empty() {
+            "-".to_owned()
+        } else {
+            s.join(" ")
+        }
     };
     for v in info.variants {
-        let mark = if picked.is_some_and(|p| std::ptr::eq(p, v)) { "*" } else { " " };
+        let mark = if picked.is_some_and(|p| std::ptr::eq(p, v)) {
+            "*"
+        } else {
+            " "
+        };
         let missing = v.missing_features();
-        let status = if missing.is_empty() { String::new() } else { format!("  (not here: needs {missing})") };
+        let status = if missing.is_empty() {
+            String::new()
+        } else {
+            format!("  (not here: needs {missing})")
+        };
         println!("  {mark} variant {}{status}", v.name);
         println!("      symbol    {}", v.symbol);
         println!(
@@ -94,9 +106,15 @@ fn show(info: &KernelInfo, call: &str, got: impl Debug, want: impl Debug, agree:
             join(&mut v.saved.iter().copied()),
         );
         if !v.declared.is_empty() {
-            println!("      declared  {}", join(&mut v.declared.iter().map(|f| f.name())));
+            println!(
+                "      declared  {}",
+                join(&mut v.declared.iter().map(|f| f.name()))
+            );
         }
-        println!("      uses      {}", join(&mut v.used.iter().map(|f| f.name())));
+        println!(
+            "      uses      {}",
+            join(&mut v.used.iter().map(|f| f.name()))
+        );
     }
     if let Some(v) = picked.or(info.variants.first()) {
         print!("{}", indent(&asmforge::listing::listing(v)));

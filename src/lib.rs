@@ -195,7 +195,10 @@ pub fn for_each_variant(
     mut test: impl FnMut(&'static VariantInfo),
 ) -> VariantReport {
     use std::io::Write;
-    let mut report = VariantReport { ran: std::vec::Vec::new(), skipped: std::vec::Vec::new() };
+    let mut report = VariantReport {
+        ran: std::vec::Vec::new(),
+        skipped: std::vec::Vec::new(),
+    };
     for v in kernel.variants {
         match v.checked_entry() {
             Ok(_) => {

@@ -434,7 +434,9 @@ mod tests {
 
     #[test]
     fn binds_stack_arguments_in_both_conventions() {
-        let item = quote!(fn f(a: u8, b: u8, c: u8, d: u8, e: u8, s: &[f32], g: f64) {});
+        let item = quote!(
+            fn f(a: u8, b: u8, c: u8, d: u8, e: u8, s: &[f32], g: f64) {}
+        );
         let k = parse(quote!(), item.clone()).unwrap();
         let r = ArgLoc::Reg;
         // System V: the slice's pointer takes r9, its length the first stack slot.
@@ -448,8 +450,19 @@ mod tests {
         assert_eq!(k.args[5].loc, ArgLoc::Stack(48));
         assert_eq!(k.args[5].len, Some(ArgLoc::Stack(56)));
         assert_eq!(k.args[6].loc, ArgLoc::Stack(64));
-        let err = parse(quote!(abi = "C"), quote!(fn f() {})).err().unwrap();
-        assert!(err.to_string().contains("\"sysv64\" (the default) or \"win64\""), "{err}");
+        let err = parse(
+            quote!(abi = "C"),
+            quote!(
+                fn f() {}
+            ),
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string()
+                .contains("\"sysv64\" (the default) or \"win64\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -103,7 +103,14 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
 /// Required features of a variant beyond the x86-64 baseline: its declared closure and what
 /// its instructions use.
 fn required(v: &Variant) -> Vec<iced_x86::CpuidFeature> {
-    let mut all: Vec<iced_x86::CpuidFeature> = v.variant.allowed.iter().flatten().copied().chain(v.encoded.features.iter().copied()).collect();
+    let mut all: Vec<iced_x86::CpuidFeature> = v
+        .variant
+        .allowed
+        .iter()
+        .flatten()
+        .copied()
+        .chain(v.encoded.features.iter().copied())
+        .collect();
     all.retain(|f| !crate::variant::BASELINE.contains(f));
     all.sort_by_key(|f| *f as u32);
     all.dedup();
@@ -113,7 +120,10 @@ fn required(v: &Variant) -> Vec<iced_x86::CpuidFeature> {
 /// `all(target_feature = "avx2", ...)` when every required feature has a rustc name: then a
 /// crate compiled with those features calls the variant directly, without detection.
 fn direct_cfg(v: &Variant) -> Option<TokenStream> {
-    let names: Option<Vec<&str>> = required(v).into_iter().map(crate::variant::rustc_name).collect();
+    let names: Option<Vec<&str>> = required(v)
+        .into_iter()
+        .map(crate::variant::rustc_name)
+        .collect();
     let names = names?;
     Some(quote!(all(#(target_feature = #names),*)))
 }
@@ -229,11 +239,13 @@ pub fn stub(func: &syn::ItemFn, error: syn::Error) -> TokenStream {
     };
     // `Entry`, when the signature itself is valid, so a `#[dispatch]` group naming this kernel
     // adds no error of its own.
-    let entry = crate::ast::parse_fn(TokenStream::new(), func.clone()).ok().map(|k| {
-        let (tys, _) = abi_signature(&k);
-        let output = &sig.output;
-        quote!(pub type Entry = unsafe extern "sysv64" fn(#(#tys),*) #output;)
-    });
+    let entry = crate::ast::parse_fn(TokenStream::new(), func.clone())
+        .ok()
+        .map(|k| {
+            let (tys, _) = abi_signature(&k);
+            let output = &sig.output;
+            quote!(pub type Entry = unsafe extern "sysv64" fn(#(#tys),*) #output;)
+        });
     // The module too, empty, so that uses of `k::INFO` or `k::call` add no errors.
     quote! {
         #errors
@@ -326,14 +338,16 @@ pub(crate) fn wrapper(
     let vis = &func.vis;
     let sig = &func.sig;
     let name = &sig.ident;
-    
+
     // Compiled for features that guarantee the best variant: call it directly. `any()` is
     // false, so without such a variant the dispatched path is the only one.
     let direct = direct.cloned().unwrap_or_else(|| quote!(any()));
     let args: Vec<&syn::Ident> = kernel.args.iter().map(|a| &a.name).collect();
     let elsewhere = match &kernel.options.fallback {
         Some(path) => quote!(#[allow(unused_unsafe)] unsafe { #path(#(#args),*) }),
-        None => quote!(::core::panic!("asmforge kernels run on x86-64 only; name a Rust `fallback = path` in the attribute")),
+        None => quote!(::core::panic!(
+            "asmforge kernels run on x86-64 only; name a Rust `fallback = path` in the attribute"
+        )),
     };
     // Slices are split into (pointer, length) here, from the caller's values.
     quote! {
@@ -380,7 +394,8 @@ fn variant_info(v: &Variant, symbol: &str, local: &syn::Ident) -> TokenStream {
         quote!(::asmforge::__private::Feature::#ident)
     };
     let used = enc.features.iter().map(feature);
-    let mut declared: Vec<iced_x86::CpuidFeature> = v.variant.allowed.iter().flatten().copied().collect();
+    let mut declared: Vec<iced_x86::CpuidFeature> =
+        v.variant.allowed.iter().flatten().copied().collect();
     declared.retain(|f| !crate::variant::BASELINE.contains(f));
     let declared = declared.iter().map(feature);
     let saved: Vec<String> = enc.saved.iter().map(|r| crate::regs::name(*r)).collect();

@@ -240,8 +240,13 @@ fn register_use(insts: &[&crate::select::SelInst]) -> [u8; 3] {
     let mut factory = iced_x86::InstructionInfoFactory::new();
     let (mut gpr, mut vec, mut mask) = (0u64, 0u64, 0u64);
     // `vzeroupper` formally writes every vector register; it uses none.
-    for s in insts.iter().filter(|s| s.code != iced_x86::Code::VEX_Vzeroupper) {
-        let Ok(ins) = instr::build(s.code, &s.inst.operands, s.inst.prefix, &instr::Dummy) else { continue };
+    for s in insts
+        .iter()
+        .filter(|s| s.code != iced_x86::Code::VEX_Vzeroupper)
+    {
+        let Ok(ins) = instr::build(s.code, &s.inst.operands, s.inst.prefix, &instr::Dummy) else {
+            continue;
+        };
         for used in factory.info(&ins).used_registers() {
             let r = used.register();
             if r.is_gpr() && r.full_register() != iced_x86::Register::RSP {
@@ -253,7 +258,11 @@ fn register_use(insts: &[&crate::select::SelInst]) -> [u8; 3] {
             }
         }
     }
-    [gpr.count_ones() as u8, vec.count_ones() as u8, mask.count_ones() as u8]
+    [
+        gpr.count_ones() as u8,
+        vec.count_ones() as u8,
+        mask.count_ones() as u8,
+    ]
 }
 
 /// Each directive at the offset just past the instruction it follows (`marks` hold the count

@@ -36,7 +36,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         attrs: func.attrs.clone(),
         vis: func.vis.clone(),
         sig: func.sig.clone(),
-        block: Box::new(syn::Block { brace_token: func.block.brace_token, stmts: Vec::new() }),
+        block: Box::new(syn::Block {
+            brace_token: func.block.brace_token,
+            stmts: Vec::new(),
+        }),
         modifiers: func.modifiers.clone(),
     };
     match compile(attr, func) {
@@ -47,12 +50,19 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 fn compile(attr: TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let kernel = ast::parse_fn(attr, func)?;
-    let targets = kernel.options.targets.clone().unwrap_or_else(|| vec![Variant::baseline()]);
+    let targets = kernel
+        .options
+        .targets
+        .clone()
+        .unwrap_or_else(|| vec![Variant::baseline()]);
     let mut failures: Vec<(String, syn::Error)> = Vec::new();
     let mut compiled = Vec::with_capacity(targets.len());
     for variant in targets.iter() {
         match compile_variant(&kernel, variant) {
-            Ok(encoded) => compiled.push(emit::Variant { variant: variant.clone(), encoded }),
+            Ok(encoded) => compiled.push(emit::Variant {
+                variant: variant.clone(),
+                encoded,
+            }),
             Err(e) => failures.extend(e.into_iter().map(|e| (variant.name.clone(), e))),
         }
     }
@@ -74,21 +84,37 @@ fn report(failures: Vec<(String, syn::Error)>, variants: usize) -> syn::Result<(
         if done.contains(&k) {
             continue;
         }
-        let in_variants: Vec<&str> =
-            failures.iter().filter(|(_, f)| key(f) == k).map(|(n, _)| n.as_str()).collect();
+        let in_variants: Vec<&str> = failures
+            .iter()
+            .filter(|(_, f)| key(f) == k)
+            .map(|(n, _)| n.as_str())
+            .collect();
         done.push(k);
         if in_variants.len() == variants || variants == 1 || e.to_string().contains("variant `") {
             errors.push_err(e.clone());
         } else {
             let _ = name;
-            errors.push(e.span(), format!("{e} (in variant {})", in_variants.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")));
+            errors.push(
+                e.span(),
+                format!(
+                    "{e} (in variant {})",
+                    in_variants
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
         }
     }
     errors.finish()
 }
 
 /// Runs eval through encode for one variant of a parsed kernel.
-pub(crate) fn compile_variant(kernel: &ast::Kernel, variant: &Variant) -> syn::Result<encode::Encoded> {
+pub(crate) fn compile_variant(
+    kernel: &ast::Kernel,
+    variant: &Variant,
+) -> syn::Result<encode::Encoded> {
     let program = eval::eval(kernel, variant)?;
     let selected = select::select(program, variant)?;
     let abi = kernel.options.abi;

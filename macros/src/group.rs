@@ -102,8 +102,11 @@ fn group(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         .iter()
         .map(|p| quote_spanned!(p.span()=> &#p::INFO));
     // Each parameter carries its member's span, so a type mismatch points at the member.
-    let params: Vec<syn::Ident> =
-        best_first.iter().enumerate().map(|(i, p)| quote::format_ident!("m{}", i, span = p.span())).collect();
+    let params: Vec<syn::Ident> = best_first
+        .iter()
+        .enumerate()
+        .map(|(i, p)| quote::format_ident!("m{}", i, span = p.span()))
+        .collect();
     let param_decls = best_first
         .iter()
         .zip(&params)

@@ -478,8 +478,18 @@ fn colour(
             forbid[v] >> (base + n) & 1 == 1 || adj[v].iter().any(|w| colours[*w] == Some(n))
         };
         // xmm16–31 come last: EVEX is longer than VEX, and only some registers may use them.
-        let extra: &[usize] = if class == RegClass::Vec && high[v] { &HIGH_VEC } else { &[] };
-        match env.order(class).iter().chain(extra).copied().find(|n| !taken(*n)) {
+        let extra: &[usize] = if class == RegClass::Vec && high[v] {
+            &HIGH_VEC
+        } else {
+            &[]
+        };
+        match env
+            .order(class)
+            .iter()
+            .chain(extra)
+            .copied()
+            .find(|n| !taken(*n))
+        {
             Some(n) => colours[v] = Some(n),
             None => {
                 let at = first_def[v];
@@ -550,7 +560,9 @@ fn loc_base(class: RegClass) -> usize {
 }
 
 /// Vector registers 16–31, numbered as the vector class numbers them.
-const HIGH_VEC: [usize; 16] = [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+const HIGH_VEC: [usize; 16] = [
+    16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+];
 
 /// Which virtual vector registers may live in xmm16–31: only in a variant with AVX-512F, and
 /// only those whose every instruction still has a form — necessarily EVEX — with the register
@@ -579,11 +591,18 @@ fn eligible_for_high(sel: &Selected) -> Vec<bool> {
                 continue;
             }
             let mut trial = s.inst.clone();
-            let Some(high) = phys_reg(RegClass::Vec, 16, v.size) else { continue };
+            let Some(high) = phys_reg(RegClass::Vec, 16, v.size) else {
+                continue;
+            };
             for o in &mut trial.operands {
                 let slots: Vec<&mut Reg> = match &mut o.kind {
                     OperandKind::Reg(r, _) => vec![r],
-                    OperandKind::Mem(m, _) => m.base.as_mut().into_iter().chain(m.index.as_mut()).collect(),
+                    OperandKind::Mem(m, _) => m
+                        .base
+                        .as_mut()
+                        .into_iter()
+                        .chain(m.index.as_mut())
+                        .collect(),
                     _ => vec![],
                 };
                 for r in slots {

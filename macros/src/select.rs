@@ -123,15 +123,25 @@ fn resolve_mnemonic(inst: &Inst) -> syn::Result<(String, Option<Prefix>, Vec<Cod
 /// Keeps the forms whose CPU features the variant has; if none, the error names the
 /// features the least demanding form needs and the variant.
 fn within_variant(inst: &Inst, codes: Vec<Code>, allowed: Allowed<'_>) -> syn::Result<Vec<Code>> {
-    let Some(variant) = allowed else { return Ok(codes) };
+    let Some(variant) = allowed else {
+        return Ok(codes);
+    };
     let fits = |c: &Code| c.cpuid_features().iter().all(|f| variant.has(*f));
     let kept: Vec<Code> = codes.iter().copied().filter(fits).collect();
     if !kept.is_empty() {
         return Ok(kept);
     }
-    let least = codes.iter().min_by_key(|c| (forms::tier(c.op_code()), c.cpuid_features().len()));
+    let least = codes
+        .iter()
+        .min_by_key(|c| (forms::tier(c.op_code()), c.cpuid_features().len()));
     let missing: Vec<String> = least
-        .map(|c| c.cpuid_features().iter().filter(|f| !variant.has(**f)).map(|f| format!("{f:?}")).collect())
+        .map(|c| {
+            c.cpuid_features()
+                .iter()
+                .filter(|f| !variant.has(**f))
+                .map(|f| format!("{f:?}"))
+                .collect()
+        })
         .unwrap_or_default();
     Err(err(
         inst,
@@ -141,7 +151,10 @@ fn within_variant(inst: &Inst, codes: Vec<Code>, allowed: Allowed<'_>) -> syn::R
             inst.mnemonic,
             missing.join(" + "),
             variant.name,
-            missing.first().map(|f| f.to_ascii_lowercase()).unwrap_or_default()
+            missing
+                .first()
+                .map(|f| f.to_ascii_lowercase())
+                .unwrap_or_default()
         ),
     ))
 }
@@ -174,7 +187,10 @@ pub fn select_inst_in(inst: Inst, allowed: Allowed<'_>) -> syn::Result<SelInst> 
     swapped.operands.swap(0, 1);
     let len =
         |s: &SelInst| instr::measure(s.code, &s.inst.operands, s.inst.prefix).unwrap_or(usize::MAX);
-    match (select_written(inst, allowed), select_written(swapped, allowed)) {
+    match (
+        select_written(inst, allowed),
+        select_written(swapped, allowed),
+    ) {
         (Ok(a), Ok(b)) if len(&b) < len(&a) => Ok(b),
         (Err(_), Ok(b)) => Ok(b),
         (a, _) => a,

@@ -71,7 +71,10 @@ impl Level {
             ("x86_64_v4", Level::Avx512),
         ];
         let name = name.trim();
-        NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, l)| *l)
+        NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, l)| *l)
     }
 
     /// The lowest level whose set contains `f`, or `None` if `f` is not on the ladder.

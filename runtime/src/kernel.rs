@@ -227,7 +227,10 @@ impl Dispatch {
 
     /// A dispatcher over separately written kernels with one signature: the first variant, in
     /// `members` order (best first), that the CPU supports.
-    pub const fn group(group: &'static KernelInfo, members: &'static [&'static KernelInfo]) -> Self {
+    pub const fn group(
+        group: &'static KernelInfo,
+        members: &'static [&'static KernelInfo],
+    ) -> Self {
         Dispatch {
             ptr: AtomicPtr::new(core::ptr::null_mut()),
             kernel: group,
@@ -238,7 +241,8 @@ impl Dispatch {
     /// Every variant this dispatcher chooses among, best first.
     pub fn variants(&self) -> impl Iterator<Item = &'static VariantInfo> + '_ {
         let own: &'static [VariantInfo] = self.kernel.variants;
-        own.iter().chain(self.members.iter().flat_map(|k| k.variants.iter()))
+        own.iter()
+            .chain(self.members.iter().flat_map(|k| k.variants.iter()))
     }
 
     /// The entry point of the best variant this CPU supports.

@@ -387,14 +387,16 @@ impl<'k> Evaluator<'k> {
             }
             syn::Pat::Type(pt) => self.bind_pattern(&pt.pat, value),
             syn::Pat::Wild(_) => {}
-            syn::Pat::Slice(syn::PatSlice { elems, .. }) | syn::Pat::Tuple(syn::PatTuple { elems, .. })
+            syn::Pat::Slice(syn::PatSlice { elems, .. })
+            | syn::Pat::Tuple(syn::PatTuple { elems, .. })
                 if matches!(value, Value::Poison) =>
             {
                 for p in elems {
                     self.bind_pattern(p, Value::Poison);
                 }
             }
-            syn::Pat::Slice(syn::PatSlice { elems, .. }) | syn::Pat::Tuple(syn::PatTuple { elems, .. }) => match value {
+            syn::Pat::Slice(syn::PatSlice { elems, .. })
+            | syn::Pat::Tuple(syn::PatTuple { elems, .. }) => match value {
                 Value::Array(items) if items.len() == elems.len() => {
                     for (p, v) in elems.iter().zip(items.iter()) {
                         self.bind_pattern(p, v.clone());

@@ -315,7 +315,10 @@ impl Evaluator<'_> {
         let mut ok = true;
         for arg in &c.args {
             let span = first_span(arg);
-            match self.operand_value(arg).and_then(|v| self.operand_of(v, span)) {
+            match self
+                .operand_value(arg)
+                .and_then(|v| self.operand_of(v, span))
+            {
                 Some(kind) => operands.push(Operand { kind, span }),
                 None => {
                     // One error per instruction: `op(acc[i], acc[i])` repeats one mistake.
@@ -413,7 +416,11 @@ fn encode_elem(v: Value, bytes: usize, kind: Elem) -> Result<Vec<u8>, String> {
 /// evaluation linear in the size of the body.
 pub(super) fn first_span(e: &Expr) -> Span {
     match e {
-        Expr::Path(p) => p.path.segments.first().map_or_else(|| p.span(), |s| s.ident.span()),
+        Expr::Path(p) => p
+            .path
+            .segments
+            .first()
+            .map_or_else(|| p.span(), |s| s.ident.span()),
         Expr::Lit(l) => l.lit.span(),
         // The first token is the whole delimited group: `[rdi + 8]` underlines all of it.
         Expr::Array(a) => a.bracket_token.span.join(),

@@ -51,7 +51,11 @@ impl Evaluator<'_> {
         }
         let (_, class, size, counted) = *BUILTINS.iter().find(|(n, ..)| *n == name)?;
         // `vreg()`: the variant's natural vector width (xmm, ymm with AVX, zmm with AVX-512F).
-        let size = if size == 0 { self.variant.vector_bytes() } else { size };
+        let size = if size == 0 {
+            self.variant.vector_bytes()
+        } else {
+            size
+        };
         let span = c.func.span();
         if !counted {
             if !c.args.is_empty() {
@@ -97,7 +101,10 @@ impl Evaluator<'_> {
             ("lanes", 1) => {
                 let elem = self.int(&c.args[0])?;
                 if !matches!(elem, 1 | 2 | 4 | 8) {
-                    self.error(c.args[0].span(), "`lanes(n)` takes the element size in bytes: 1, 2, 4 or 8");
+                    self.error(
+                        c.args[0].span(),
+                        "`lanes(n)` takes the element size in bytes: 1, 2, 4 or 8",
+                    );
                     return None;
                 }
                 Some(Value::Int(bytes / elem))

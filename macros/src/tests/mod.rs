@@ -22,7 +22,12 @@ use crate::{ast, encode, eval, expand, frame, select};
 /// stage (frame included) and returns the encoded variant.
 pub fn compile(attr: TokenStream, item: TokenStream) -> Result<encode::Encoded, String> {
     let kernel = ast::parse(attr, item).map_err(|e| e.to_string())?;
-    let variant = kernel.options.targets.as_ref().and_then(|t| t.last().cloned()).unwrap_or_else(crate::variant::Variant::baseline);
+    let variant = kernel
+        .options
+        .targets
+        .as_ref()
+        .and_then(|t| t.last().cloned())
+        .unwrap_or_else(crate::variant::Variant::baseline);
     expand::compile_variant(&kernel, &variant).map_err(|e| e.to_string())
 }
 
