@@ -6,6 +6,7 @@
 //!        --eval---> Program (instructions after unrolling; labels; constants)
 //!        --select-> Selected (each instruction bound to one iced Code, validated)
 //!        --regalloc> Selected (virtual registers bound to physical ones; checked)
+//!        (transitions: no legacy SSE while ymm/zmm upper halves may be dirty)
 //!        --frame--> Framed (prologue/epilogue, returns lowered)
 //!        --encode-> Encoded (bytes, offsets, pool, used CPU features)
 //!        --emit---> tokens (global_asm!, extern decl, KernelInfo, dispatching wrapper)
@@ -20,7 +21,7 @@ use quote::quote;
 
 use crate::diag::Errors;
 use crate::variant::Variant;
-use crate::{ast, emit, encode, eval, frame, regalloc, select};
+use crate::{ast, emit, encode, eval, frame, regalloc, select, transitions};
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let func: syn::ItemFn = match syn::parse2(item.clone()) {
@@ -119,6 +120,7 @@ pub(crate) fn compile_variant(
     let selected = select::select(program, variant)?;
     let abi = kernel.options.abi;
     let allocated = regalloc::allocate(selected, &regalloc::MachineEnv::for_abi(abi))?;
+    transitions::check_sse_avx(&allocated)?;
     let framed = frame::lay_out_frame(allocated, abi)?;
     encode::encode(framed)
 }

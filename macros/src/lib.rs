@@ -22,6 +22,7 @@ mod regalloc;
 mod regs;
 mod select;
 mod stack;
+mod transitions;
 mod variant;
 
 #[cfg(test)]

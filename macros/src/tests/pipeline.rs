@@ -248,3 +248,75 @@ fn parse_scaling() {
         );
     }
 }
+
+#[test]
+fn legacy_sse_after_dirty_avx_needs_vzeroupper() {
+    let errs = errors(
+        quote!(),
+        quote!(
+            unsafe fn k(p: *mut f32) {
+                vaddps(ymm0, ymm0, [p]);
+                addss(xmm1, [p]);
+            }
+        ),
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains("`addss` is a legacy-SSE instruction") && errs[0].contains("vzeroupper"),
+        "{}",
+        errs[0]
+    );
+    // With vzeroupper in between, or with the VEX form, it is fine.
+    assert!(
+        errors(
+            quote!(),
+            quote!(
+                unsafe fn k(p: *mut f32) {
+                    vaddps(ymm0, ymm0, [p]);
+                    vzeroupper();
+                    addss(xmm1, [p]);
+                }
+            )
+        )
+        .is_empty()
+    );
+    assert!(
+        errors(
+            quote!(),
+            quote!(
+                unsafe fn k(p: *mut f32) {
+                    vaddps(ymm0, ymm0, [p]);
+                    vaddss(xmm1, xmm1, [p]);
+                }
+            )
+        )
+        .is_empty()
+    );
+    // Through a loop's back edge: the SSE code at the top runs after the AVX code below it.
+    let errs = errors(
+        quote!(),
+        quote!(
+            unsafe fn k(p: *mut f32, n: u64) {
+                label!(top);
+                addss(xmm1, [p]);
+                vaddps(ymm0, ymm0, [p]);
+                dec(n);
+                jnz(top);
+            }
+        ),
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    // VEX.128 writes leave the upper halves clean.
+    assert!(
+        errors(
+            quote!(),
+            quote!(
+                unsafe fn k(p: *mut f32) {
+                    vaddps(xmm0, xmm0, [p]);
+                    addss(xmm1, [p]);
+                }
+            )
+        )
+        .is_empty()
+    );
+}
