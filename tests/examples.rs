@@ -8,7 +8,7 @@ mod kernels;
 
 use std::process::Command;
 
-use asmforge::{Feature, KernelInfo};
+use asmforge::{Feature, KernelInfo, MissingFeatures, VariantInfo};
 use iced_x86::{Code, Instruction, Mnemonic, Register};
 use kernels::{add_f32, mul_const, mxcsr, peachpy, rdtsc, sdot, vector_op, vector_sum};
 
@@ -94,53 +94,49 @@ impl<T: Copy> Buf<T> {
 
 #[test]
 fn add_f32_matches_reference() {
-    if !runnable(&add_f32::add_f32::INFO) {
-        return;
-    }
-    let mut rng = Rng::new(1);
-    for n in 0..=64 {
-        for offset in [0, 1] {
-            let a: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
-            let b: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
-            let (a, b) = (Buf::new(&a, offset, 0.0), Buf::new(&b, offset, 0.0));
-            let mut out = Buf::new(&vec![f32::NAN; n], offset, -7.0);
-            // SAFETY: each buffer holds `n` elements from its pointer on.
-            unsafe { add_f32::add_f32(a.as_ptr(), b.as_ptr(), out.as_mut_ptr(), n) };
-            let want = add_f32::add_f32_ref(a.as_slice(), b.as_slice());
-            // Exact: the kernel does the same single IEEE addition per element.
-            let got: Vec<u32> = out.as_slice().iter().map(|x| x.to_bits()).collect();
-            let want: Vec<u32> = want.iter().map(|x| x.to_bits()).collect();
-            assert_eq!(got, want, "n = {n}, offset = {offset}");
-            assert_eq!(out.guard(), [-7.0; GUARD], "wrote past n = {n}");
+    asmforge::for_each_variant(&add_f32::add_f32::INFO, |v| {
+        let mut rng = Rng::new(1);
+        for n in 0..=64 {
+            for offset in [0, 1] {
+                let a: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
+                let b: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
+                let (a, b) = (Buf::new(&a, offset, 0.0), Buf::new(&b, offset, 0.0));
+                let mut out = Buf::new(&vec![f32::NAN; n], offset, -7.0);
+                // SAFETY: each buffer holds `n` elements from its pointer on.
+                unsafe { add_f32::add_f32::call(v, a.as_ptr(), b.as_ptr(), out.as_mut_ptr(), n) }
+                    .unwrap();
+                let want = add_f32::add_f32_ref(a.as_slice(), b.as_slice());
+                // Exact: the kernel does the same single IEEE addition per element.
+                let got: Vec<u32> = out.as_slice().iter().map(|x| x.to_bits()).collect();
+                let want: Vec<u32> = want.iter().map(|x| x.to_bits()).collect();
+                assert_eq!(got, want, "n = {n}, offset = {offset}");
+                assert_eq!(out.guard(), [-7.0; GUARD], "wrote past n = {n}");
+            }
         }
-    }
+    });
 }
 
 #[test]
 fn mul_const_matches_reference() {
-    if !runnable(&mul_const::mul_const::INFO) {
-        return;
-    }
-    let mut rng = Rng::new(2);
-    let edges = [
-        0,
-        1,
-        2,
-        u64::MAX,
-        1 << 63,
-        u64::from(u32::MAX),
-        0x1_0000_0000,
-    ];
-    let random = (0..1000).map(|_| rng.next_u64());
-    for x in edges.into_iter().chain(random) {
-        assert_eq!(
-            mul_const::mul_const(x),
-            mul_const::mul_const_ref(x),
-            "x = {x:#x}"
-        );
-    }
-    // The constant really has more than 32 bits: a truncated immediate would differ here.
-    assert_eq!(mul_const::mul_const(1), 0xde_adbe_efed);
+    asmforge::for_each_variant(&mul_const::mul_const::INFO, |v| {
+        let mul_const = |x| mul_const::mul_const::call(v, x).unwrap();
+        let mut rng = Rng::new(2);
+        let edges = [
+            0,
+            1,
+            2,
+            u64::MAX,
+            1 << 63,
+            u64::from(u32::MAX),
+            0x1_0000_0000,
+        ];
+        let random = (0..1000).map(|_| rng.next_u64());
+        for x in edges.into_iter().chain(random) {
+            assert_eq!(mul_const(x), mul_const::mul_const_ref(x), "x = {x:#x}");
+        }
+        // The constant really has more than 32 bits: a truncated immediate would differ here.
+        assert_eq!(mul_const(1), 0xde_adbe_efed);
+    });
 }
 
 #[test]
@@ -253,88 +249,94 @@ fn ftz_daz_apply_inside_the_kernel_only() {
 
 #[test]
 fn add_i32_matches_reference() {
-    if !runnable(&peachpy::add_i32::INFO) {
-        return;
-    }
-    let mut rng = Rng::new(4);
-    let edges = [
-        (0, 0),
-        (i32::MAX, 1),
-        (i32::MIN, -1),
-        (-5, 3),
-        (i32::MAX, i32::MAX),
-    ];
-    let random = (0..1000).map(|_| {
-        let v = rng.next_u64();
-        (v as i32, (v >> 32) as i32)
+    asmforge::for_each_variant(&peachpy::add_i32::INFO, |v| {
+        let mut rng = Rng::new(4);
+        let edges = [
+            (0, 0),
+            (i32::MAX, 1),
+            (i32::MIN, -1),
+            (-5, 3),
+            (i32::MAX, i32::MAX),
+        ];
+        let random = (0..1000).map(|_| {
+            let v = rng.next_u64();
+            (v as i32, (v >> 32) as i32)
+        });
+        for (x, y) in edges.into_iter().chain(random) {
+            assert_eq!(
+                peachpy::add_i32::call(v, x, y).unwrap(),
+                peachpy::add_i32_ref(x, y),
+                "{x} + {y}"
+            );
+        }
     });
-    for (x, y) in edges.into_iter().chain(random) {
-        assert_eq!(
-            peachpy::add_i32(x, y),
-            peachpy::add_i32_ref(x, y),
-            "{x} + {y}"
-        );
-    }
 }
 
 #[test]
 fn dot_sse41_matches_reference() {
-    if !runnable(&peachpy::dot_sse41::INFO) {
-        return;
-    }
-    let mut rng = Rng::new(5);
-    for round in 0..1000 {
-        let offset = round % 2;
-        let x: [f32; 4] = core::array::from_fn(|_| rng.f32());
-        let y: [f32; 4] = core::array::from_fn(|_| rng.f32());
-        let (bx, by) = (Buf::new(&x, offset, 0.0), Buf::new(&y, offset, 0.0));
-        // SAFETY: both buffers hold 4 floats.
-        let got = unsafe { peachpy::dot_sse41(bx.as_ptr(), by.as_ptr()) };
-        let want = peachpy::dot_sse41_ref(&x, &y);
-        // Exact: the reference rounds and adds in dpps's order.
-        assert_eq!(got.to_bits(), want.to_bits(), "{x:?} . {y:?}");
-    }
-    let e: [f32; 4] = [1.0, 2.0, 3.0, 4.0];
-    // SAFETY: 4 floats each.
-    assert_eq!(unsafe { peachpy::dot_sse41(e.as_ptr(), e.as_ptr()) }, 30.0);
+    asmforge::for_each_variant(&peachpy::dot_sse41::INFO, |v| {
+        let mut rng = Rng::new(5);
+        for round in 0..1000 {
+            let offset = round % 2;
+            let x: [f32; 4] = core::array::from_fn(|_| rng.f32());
+            let y: [f32; 4] = core::array::from_fn(|_| rng.f32());
+            let (bx, by) = (Buf::new(&x, offset, 0.0), Buf::new(&y, offset, 0.0));
+            // SAFETY: both buffers hold 4 floats.
+            let got = unsafe { peachpy::dot_sse41::call(v, bx.as_ptr(), by.as_ptr()) }.unwrap();
+            let want = peachpy::dot_sse41_ref(&x, &y);
+            // Exact: the reference rounds and adds in dpps's order.
+            assert_eq!(got.to_bits(), want.to_bits(), "{x:?} . {y:?}");
+        }
+        let e: [f32; 4] = [1.0, 2.0, 3.0, 4.0];
+        // SAFETY: 4 floats each.
+        assert_eq!(
+            unsafe { peachpy::dot_sse41::call(v, e.as_ptr(), e.as_ptr()) }.unwrap(),
+            30.0
+        );
+    });
 }
 
 /// Checks one parameterization of `vector_sum` for every length 0..=200, aligned and not.
-fn check_vector_sum(kernel: fn(&[f32]) -> f32, info: &KernelInfo, unroll: usize, seed: u64) {
-    if !runnable(info) {
-        return;
-    }
-    let mut rng = Rng::new(seed);
-    for n in 0..=200 {
-        for offset in [0, 1] {
-            let values: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
-            // NaN right after the end: reading one element too many poisons the sum.
-            let buf = Buf::new(&values, offset, f32::NAN);
-            let got = kernel(buf.as_slice());
-            let want = vector_sum::vector_sum_ref(&values, unroll);
-            // Exact against the reference that adds in the kernel's order...
-            assert_eq!(got.to_bits(), want.to_bits(), "n = {n}, offset = {offset}");
-            // ...and close to the f64 sum, so the reference itself cannot drift: a bound of
-            // n·ε·Σ|x| covers any order of n - 1 roundings in f32 (Higham, Accuracy and
-            // Stability of Numerical Algorithms, §4.2).
-            let exact: f64 = values.iter().map(|&v| f64::from(v)).sum();
-            let abs: f64 = values.iter().map(|&v| f64::from(v.abs())).sum();
-            let bound = n as f64 * f64::from(f32::EPSILON) * abs;
-            assert!(
-                (f64::from(got) - exact).abs() <= bound,
-                "n = {n}: {got} vs {exact} (bound {bound})"
-            );
+fn check_vector_sum(
+    call: fn(&VariantInfo, &[f32]) -> Result<f32, MissingFeatures>,
+    info: &'static KernelInfo,
+    unroll: usize,
+    seed: u64,
+) {
+    asmforge::for_each_variant(info, |v| {
+        let kernel = |x: &[f32]| call(v, x).unwrap();
+        let mut rng = Rng::new(seed);
+        for n in 0..=200 {
+            for offset in [0, 1] {
+                let values: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
+                // NaN right after the end: reading one element too many poisons the sum.
+                let buf = Buf::new(&values, offset, f32::NAN);
+                let got = kernel(buf.as_slice());
+                let want = vector_sum::vector_sum_ref(&values, unroll);
+                // Exact against the reference that adds in the kernel's order...
+                assert_eq!(got.to_bits(), want.to_bits(), "n = {n}, offset = {offset}");
+                // ...and close to the f64 sum, so the reference itself cannot drift: a bound of
+                // n·ε·Σ|x| covers any order of n - 1 roundings in f32 (Higham, Accuracy and
+                // Stability of Numerical Algorithms, §4.2).
+                let exact: f64 = values.iter().map(|&v| f64::from(v)).sum();
+                let abs: f64 = values.iter().map(|&v| f64::from(v.abs())).sum();
+                let bound = n as f64 * f64::from(f32::EPSILON) * abs;
+                assert!(
+                    (f64::from(got) - exact).abs() <= bound,
+                    "n = {n}: {got} vs {exact} (bound {bound})"
+                );
+            }
         }
-    }
-    // Small integers sum exactly in any order.
-    let ones: Vec<f32> = (1..=100).map(|i| i as f32).collect();
-    assert_eq!(kernel(&ones), 5050.0);
+        // Small integers sum exactly in any order.
+        let ones: Vec<f32> = (1..=100).map(|i| i as f32).collect();
+        assert_eq!(kernel(&ones), 5050.0);
+    });
 }
 
 #[test]
 fn vector_sum_unroll4_prefetch256_matches_reference() {
     check_vector_sum(
-        vector_sum::vector_sum_u4_p256,
+        vector_sum::vector_sum_u4_p256::call,
         &vector_sum::vector_sum_u4_p256::INFO,
         4,
         6,
@@ -344,7 +346,7 @@ fn vector_sum_unroll4_prefetch256_matches_reference() {
 #[test]
 fn vector_sum_unroll2_no_prefetch_matches_reference() {
     check_vector_sum(
-        vector_sum::vector_sum_u2,
+        vector_sum::vector_sum_u2::call,
         &vector_sum::vector_sum_u2::INFO,
         2,
         7,
@@ -377,37 +379,39 @@ fn vector_sum_parameters_shape_the_code() {
 }
 
 /// Checks a `vector_op` kernel for every length 0..=100 and every alignment of x, y and z.
+type VectorOpCall<T> =
+    unsafe fn(&VariantInfo, *const T, *const T, *mut T, usize) -> Result<(), MissingFeatures>;
+
 fn check_vector_op<T>(
-    kernel: unsafe fn(*const T, *const T, *mut T, usize),
-    info: &KernelInfo,
+    call: VectorOpCall<T>,
+    info: &'static KernelInfo,
     random: impl Fn(&mut Rng) -> T,
     op: impl Fn(T, T) -> T + Copy,
     seed: u64,
 ) where
     T: Copy + PartialEq + std::fmt::Debug + Default,
 {
-    if !runnable(info) {
-        return;
-    }
-    let mut rng = Rng::new(seed);
-    let sentinel = random(&mut rng);
-    for n in 0..=100 {
-        for offsets in 0..8 {
-            let (ox, oy, oz) = (offsets & 1, (offsets >> 1) & 1, (offsets >> 2) & 1);
-            let x: Vec<T> = (0..n).map(|_| random(&mut rng)).collect();
-            let y: Vec<T> = (0..n).map(|_| random(&mut rng)).collect();
-            let (bx, by) = (
-                Buf::new(&x, ox, T::default()),
-                Buf::new(&y, oy, T::default()),
-            );
-            let mut bz = Buf::new(&vec![T::default(); n], oz, sentinel);
-            // SAFETY: x and y hold n elements, z has room for n.
-            unsafe { kernel(bx.as_ptr(), by.as_ptr(), bz.as_mut_ptr(), n) };
-            let want = vector_op::vector_op_ref(&x, &y, op);
-            assert_eq!(bz.as_slice(), want, "n = {n}, offsets = {ox}/{oy}/{oz}");
-            assert_eq!(bz.guard(), [sentinel; GUARD], "wrote past n = {n}");
+    asmforge::for_each_variant(info, |v| {
+        let mut rng = Rng::new(seed);
+        let sentinel = random(&mut rng);
+        for n in 0..=100 {
+            for offsets in 0..8 {
+                let (ox, oy, oz) = (offsets & 1, (offsets >> 1) & 1, (offsets >> 2) & 1);
+                let x: Vec<T> = (0..n).map(|_| random(&mut rng)).collect();
+                let y: Vec<T> = (0..n).map(|_| random(&mut rng)).collect();
+                let (bx, by) = (
+                    Buf::new(&x, ox, T::default()),
+                    Buf::new(&y, oy, T::default()),
+                );
+                let mut bz = Buf::new(&vec![T::default(); n], oz, sentinel);
+                // SAFETY: x and y hold n elements, z has room for n.
+                unsafe { call(v, bx.as_ptr(), by.as_ptr(), bz.as_mut_ptr(), n) }.unwrap();
+                let want = vector_op::vector_op_ref(&x, &y, op);
+                assert_eq!(bz.as_slice(), want, "n = {n}, offsets = {ox}/{oy}/{oz}");
+                assert_eq!(bz.guard(), [sentinel; GUARD], "wrote past n = {n}");
+            }
         }
-    }
+    });
 }
 
 fn random_i32(rng: &mut Rng) -> i32 {
@@ -421,7 +425,7 @@ fn random_i64(rng: &mut Rng) -> i64 {
 #[test]
 fn vector_add_i32_matches_reference() {
     check_vector_op(
-        vector_op::vector_add_i32,
+        vector_op::vector_add_i32::call,
         &vector_op::vector_add_i32::INFO,
         random_i32,
         i32::wrapping_add,
@@ -432,7 +436,7 @@ fn vector_add_i32_matches_reference() {
 #[test]
 fn vector_sub_i32_matches_reference() {
     check_vector_op(
-        vector_op::vector_sub_i32,
+        vector_op::vector_sub_i32::call,
         &vector_op::vector_sub_i32::INFO,
         random_i32,
         i32::wrapping_sub,
@@ -443,7 +447,7 @@ fn vector_sub_i32_matches_reference() {
 #[test]
 fn vector_add_i64_matches_reference() {
     check_vector_op(
-        vector_op::vector_add_i64,
+        vector_op::vector_add_i64::call,
         &vector_op::vector_add_i64::INFO,
         random_i64,
         i64::wrapping_add,
@@ -454,7 +458,7 @@ fn vector_add_i64_matches_reference() {
 #[test]
 fn vector_sub_i64_matches_reference() {
     check_vector_op(
-        vector_op::vector_sub_i64,
+        vector_op::vector_sub_i64::call,
         &vector_op::vector_sub_i64::INFO,
         random_i64,
         i64::wrapping_sub,
