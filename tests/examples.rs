@@ -4,6 +4,10 @@
 //! output. A kernel whose variant this CPU cannot run is skipped with a note on stderr.
 
 #[path = "../examples/kernels/mod.rs"]
+#[allow(
+    dead_code,
+    reason = "tests call most kernels per variant through `k::call`, not the dispatching function"
+)]
 mod kernels;
 
 use std::process::Command;
