@@ -519,14 +519,37 @@ impl<'k> Evaluator<'k> {
                         return;
                     }
                 };
+                // Virtual registers are checked by class like physical ones: the frame
+                // stage can only move a result within its class.
+                let (is_vec, is_gpr) = match reg {
+                    Reg::Phys(p) => (p.is_vector_register(), p.is_gpr()),
+                    Reg::Virt(v) => (
+                        v.class == regs::RegClass::Vec,
+                        v.class == regs::RegClass::Gpr,
+                    ),
+                };
                 match (ty, reg) {
-                    (ValType::F32 | ValType::F64, Reg::Phys(p)) if !p.is_vector_register() => {
+                    (ValType::F32 | ValType::F64, _) if !is_vec => {
                         self.error(e.span(), "a floating-point result is returned from a vector register (its low lane), e.g. `return xmm1;`");
                         return;
                     }
                     (ValType::F32 | ValType::F64, r) => RetValue::Float(r, e.span()),
-                    (ValType::Int { .. } | ValType::Ptr, Reg::Phys(p)) if !p.is_gpr() => {
+                    (ValType::Int { .. } | ValType::Ptr, _) if !is_gpr => {
                         self.error(e.span(), "an integer or pointer result is returned from a general-purpose register, e.g. `return rax;`");
+                        return;
+                    }
+                    // The result goes to rax at the type's width; ah..bh are bits 8–15 of
+                    // another register and have no such view.
+                    (ValType::Int { .. } | ValType::Ptr, Reg::Phys(p))
+                        if matches!(
+                            p,
+                            iced_x86::Register::AH
+                                | iced_x86::Register::BH
+                                | iced_x86::Register::CH
+                                | iced_x86::Register::DH
+                        ) =>
+                    {
+                        self.error(e.span(), format!("`{}` cannot be returned directly (it is bits 8–15 of `{}`); zero-extend it first, e.g. `movzx(eax, {0}); return eax;`", regs::name(p), regs::name(p.full_register())));
                         return;
                     }
                     (ValType::Int { bytes }, r) => RetValue::Gpr(r, bytes, e.span()),

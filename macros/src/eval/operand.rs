@@ -6,7 +6,7 @@ use syn::{BinOp, Expr};
 
 use super::{Evaluator, Value};
 use crate::ir::{Const, Decor, Inst, Mem, MemSize, Operand, OperandKind, RipTarget};
-use crate::regs::Reg;
+use crate::regs::{Reg, RegClass};
 
 /// Element types of constant constructors (`f32x8(0.5)`, `u64(7)`).
 const ELEMS: [(&str, usize, Elem); 10] = [
@@ -53,6 +53,34 @@ struct Addr {
 }
 
 impl Evaluator<'_> {
+    /// Why `r` cannot be a base or index register.
+    fn cannot_address(&self, r: Reg) -> String {
+        match r {
+            Reg::Phys(p) => format!(
+                "`{}` cannot address memory; use a 64-bit register (e.g. `{}`)",
+                crate::regs::name(p),
+                crate::regs::gpr_of_size(p, 8)
+                    .map(crate::regs::name)
+                    .unwrap_or_else(|| "rax".into())
+            ),
+            Reg::Virt(v) => {
+                let name = match self.vregs.get(v.id as usize) {
+                    Some(i) if !i.name.is_empty() => format!("`{}`", i.name),
+                    _ => "this virtual register".to_owned(),
+                };
+                match v.class {
+                    RegClass::Gpr => format!(
+                        "{name} ({} bits) cannot address memory; use its 64-bit view, `.r64()`",
+                        u32::from(v.size) * 8
+                    ),
+                    _ => format!(
+                        "{name} cannot address memory: a base or index is a 64-bit general-purpose register"
+                    ),
+                }
+            }
+        }
+    }
+
     /// Evaluates the inside of `[...]`.
     pub(super) fn address(&mut self, e: &Expr, whole: Span) -> Option<Mem> {
         let mut addr = Addr { mem: Mem::empty() };
@@ -75,22 +103,18 @@ impl Evaluator<'_> {
             }
         }
         for r in [mem.base, mem.index].into_iter().flatten() {
-            if let Reg::Phys(p) = r {
-                let ok_base = p.is_gpr64();
-                let ok_index = ok_base || p.is_vector_register();
-                if (Some(r) == mem.base && !ok_base) || (Some(r) == mem.index && !ok_index) {
-                    self.error(
-                        whole,
-                        format!(
-                            "`{}` cannot address memory; use a 64-bit register (e.g. `{}`)",
-                            crate::regs::name(p),
-                            crate::regs::gpr_of_size(p, 8)
-                                .map(crate::regs::name)
-                                .unwrap_or_else(|| "rax".into())
-                        ),
-                    );
-                    return None;
+            // A base is a 64-bit GPR; an index too, or a vector register (VSIB).
+            let (ok_base, ok_index) = match r {
+                Reg::Phys(p) => (p.is_gpr64(), p.is_gpr64() || p.is_vector_register()),
+                Reg::Virt(v) => {
+                    let gpr64 = v.class == RegClass::Gpr && v.size == 8;
+                    (gpr64, gpr64 || v.class == RegClass::Vec)
                 }
+            };
+            if (Some(r) == mem.base && !ok_base) || (Some(r) == mem.index && !ok_index) {
+                let msg = self.cannot_address(r);
+                self.error(whole, msg);
+                return None;
             }
         }
         // iced's BlockEncoder resolves a RIP-relative target only when it is exactly an

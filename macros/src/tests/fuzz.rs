@@ -1,17 +1,19 @@
 //! Fuzzing the whole macro: `expand::expand` on (a) arbitrary token trees, (b) kernels built
 //! from the DSL's own vocabulary, and (c) the example kernels mutated — operands swapped,
-//! registers changed, immediates made huge, labels deleted or duplicated, blocks nested deep,
-//! loop bounds made enormous, tokens deleted or replaced.
+//! registers changed or narrowed, immediates made huge, labels deleted or duplicated, blocks
+//! nested deep, loop bounds made enormous, tokens deleted or replaced.
 //!
 //! Every case runs on a thread of its own with the 8 MiB stack rustc gives a macro, and must
 //! (1) not panic, (2) finish within [`BUDGET`] (a hang detector, not a speed test), (3) pass
-//! [`oracle::check`]: code, or `compile_error!`s whose spans lie inside the input, and (4) when
-//! it is code, round-trip ([`roundtrip::check`]): the bytes decode to what selection chose.
+//! [`oracle::check`]: code, or `compile_error!`s whose spans lie inside the input and none of
+//! them an internal error, and (4) when it is code, round-trip ([`roundtrip::check`]): the
+//! bytes decode to what selection chose.
 //!
 //! Inputs are generated as text and lexed on the worker thread, so every token has its own
 //! span in that thread's source map (what the span check compares against). A failure prints
-//! the attribute and the item as text; paste them into a `#[test]` to reproduce.
-//! `cargo fuzz` (see `fuzz/`) runs the same expansion for as long as you like.
+//! the attribute and the item as text; paste them into a test in `regressions.rs`.
+//! `cargo fuzz` (see `fuzz/`) runs the same expansion, coverage-guided, for as long as you
+//! like.
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -334,7 +336,7 @@ const TEMPLATES: &[&str] = &[
     "align!(16); label!(l); dec(ecx); jnz(l);",
     "label!(back); nop(); r#loop(back);",
     "jrcxz(skip); for _ in 0..3 { add(rax, 0x1000); } label!(skip);",
-    "vmulps(ymm0, ymm0, f32x8(0.5)); addss(xmm1, f32(0.5));",
+    "vmulps(ymm0, ymm0, f32x8(0.5)); vaddss(xmm1, xmm1, f32(0.5));",
     "for k in 0..4 { vaddps(ymm0, ymm0, [rdi + k * 32]); }",
     "for k in (0..8).step_by(2) { mov(rax, [rsi + k * 8]); }",
     "if has!(avx2) { vpaddd(ymm0, ymm0, ymm1); } else { paddd(xmm0, xmm1); }",
@@ -347,6 +349,8 @@ const TEMPLATES: &[&str] = &[
     "const M: u64 = 3; match M { 1 | 2 => { nop(); } 3..=9 => { int3(); } _ => {} }",
     "let mut c = 0; for k in 0..4 { c += k; } add(rax, c);",
     "let w = gp32(); mov(w, 1); let y = w.r64(); add(rax, y);",
+    "let i = gp64(); xor(i.r32(), i.r32()); movups(xmm0, [rdi + i * 4 + 16]); inc(i);",
+    "let p = gp64(); lea(p, [rsi + 8]); mov(eax, dword[p]);",
 ];
 
 fn instruction(valid: Vec<String>) -> impl Strategy<Value = String> {
@@ -588,7 +592,28 @@ enum Mutation {
     DeleteToken,
     ReplaceToken,
     DuplicateStatement,
+    ChangeWidth,
 }
+
+/// Words that name the same thing at another width; `ChangeWidth` swaps one for another of
+/// its group (a 32-bit virtual register where a 64-bit one was, `eax` for `rax`, ...).
+const WIDTHS: &[&[&str]] = &[
+    &["gp64", "gp32", "gp16", "gp8"],
+    &["r64", "r32", "r16", "r8"],
+    &["vreg", "xmm", "ymm", "zmm"],
+    &["rax", "eax", "ax", "al"],
+    &["rcx", "ecx", "cx", "cl"],
+    &["rdi", "edi", "di", "dil"],
+    &["r8", "r8d", "r8w", "r8b"],
+    &["xmm0", "ymm0", "zmm0"],
+    &["xmm1", "ymm1", "zmm1"],
+    &[
+        "u64", "u32", "u16", "u8", "i64", "i32", "usize", "f32", "f64",
+    ],
+    &[
+        "byte", "word", "dword", "qword", "xmmword", "ymmword", "zmmword",
+    ],
+];
 
 const HUGE: &[&str] = &[
     "18446744073709551615",
@@ -630,6 +655,21 @@ fn mutate(trees: &mut Vec<Tree>, m: Mutation, at: usize, pick: usize) -> bool {
         (!cands.is_empty()).then(|| cands[at % cands.len()].clone())
     };
     match m {
+        Mutation::ChangeWidth => {
+            let group = |l: &str| WIDTHS.iter().find(|g| g.contains(&l)).copied();
+            let cands: Vec<Vec<usize>> = all
+                .into_iter()
+                .filter(|p| leaf_is(trees, p, &|l: &str| group(l).is_some()))
+                .collect();
+            let Some(p) = choose(cands) else { return false };
+            let Some((seq, i)) = parent(trees, &p) else {
+                return false;
+            };
+            let Tree::Leaf(l) = &seq[i] else { return false };
+            let Some(g) = group(l) else { return false };
+            seq[i] = Tree::Leaf(g[pick % g.len()].to_owned());
+            true
+        }
         Mutation::WrongRegister | Mutation::HugeImmediate | Mutation::ReplaceToken => {
             let cands: Vec<Vec<usize>> = all
                 .into_iter()
@@ -819,6 +859,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         Mutation::DeleteToken,
         Mutation::ReplaceToken,
         Mutation::DuplicateStatement,
+        Mutation::ChangeWidth,
     ])
 }
 
@@ -883,6 +924,8 @@ fn fuzz(name: &str, strategy: impl Strategy<Value = Case>, min_code: f64) {
     let config = ProptestConfig {
         cases: cases(),
         failure_persistence: None,
+        // Shrinking a hang costs a budget per step: give up on shrinking after two minutes.
+        max_shrink_time: 120_000,
         ..ProptestConfig::default()
     };
     let counts = std::cell::RefCell::new([0usize; 3]);

@@ -45,7 +45,7 @@ fn constants_are_pooled_rip_relative_and_aligned() {
         quote!(
             fn k() {
                 vmulps(ymm0, ymm0, f32x8(0.5));
-                addss(xmm1, f32(0.5));
+                vaddss(xmm1, xmm1, f32(0.5));
             }
         ),
     )

@@ -102,3 +102,93 @@ fn unknown_label_in_a_long_unrolled_loop_is_hinted_once() {
         "{unknown:?} for the unknown label, {resolved:?} for the defined one"
     );
 }
+
+/// A virtual register narrower than 64 bits as a base or index (`let i = gp32(); [x + i * 4]`)
+/// passed the check that rejects `[x + ecx * 4]`, and iced's encoder then failed a debug
+/// assertion while selection measured the form: the macro panicked (found by `cargo fuzz`,
+/// from a mutated `sdot`). A vector or mask virtual register as a base slipped through the
+/// same way.
+#[test]
+fn narrow_virtual_registers_cannot_address_memory() {
+    for (body, message) in [
+        (
+            "let i = gp32(); xor(i, i); movups(xmm0, [x + i * 4]);",
+            "`i` (32 bits) cannot address memory",
+        ),
+        (
+            "let b = gp32(); xor(b, b); movups(xmm0, [b + rcx * 4]);",
+            "`b` (32 bits)",
+        ),
+        (
+            "let b = gp64(); xor(b, b); movups(xmm0, [b.r16()]);",
+            "(16 bits)",
+        ),
+        ("let b = gp8(); xor(b, b); movups(xmm0, [b]);", "(8 bits)"),
+        (
+            "let t = vreg(); movups(xmm0, [t]);",
+            "`t` cannot address memory",
+        ),
+    ] {
+        let item = format!("unsafe fn k(x: *const f32) {{ {body} }}");
+        assert_eq!(assert_clean("", &item), Outcome::Errors, "{item}");
+        let errors = errors_at("", &item);
+        assert!(
+            errors.len() == 1 && errors[0].0.contains(message),
+            "{item}: {errors:?}"
+        );
+    }
+    // The 64-bit view is the fix the message suggests.
+    let item = "unsafe fn k(x: *const f32) { let i = gp32(); xor(i, i); movups(xmm0, [x + i.r64() * 4]); }";
+    assert_eq!(assert_clean("", item), Outcome::Code);
+}
+
+/// `return v;` with a virtual register of the wrong class for the return type (a vector for
+/// `-> u64`, a GPR for `-> f32`) was checked only for physical registers, and the frame stage
+/// then failed with "asmforge internal error: return register view" (found by fuzzing: a
+/// mutated `vector_sum` returning `-> u64`).
+#[test]
+fn returning_a_virtual_register_of_the_wrong_class_is_a_user_error() {
+    for (item, message) in [
+        (
+            "fn k() -> u64 { let s = xmm(); xorps(s, s); return s; }",
+            "an integer or pointer result is returned from a general-purpose register",
+        ),
+        (
+            "fn k() -> f32 { let g = gp64(); xor(g, g); return g; }",
+            "a floating-point result is returned from a vector register",
+        ),
+    ] {
+        assert_eq!(assert_clean("", item), Outcome::Errors, "{item}");
+        let errors = errors_at("", item);
+        assert!(
+            errors.len() == 1 && errors[0].0.contains(message),
+            "{item}: {errors:?}"
+        );
+        assert_eq!(
+            errors[0].2,
+            item.find("return ").unwrap() + 7,
+            "at the value"
+        );
+    }
+}
+
+/// `return ah;` (or bh, ch, dh) compiled, but the frame stage took the register's low-byte
+/// sibling for the move to al/ax/eax: `-> u8 { return ah; }` returned al, and `return bh;`
+/// moved bl (found while checking the return paths the fuzzer reached). Now an error that
+/// says how to return the byte.
+#[test]
+fn high_byte_registers_are_not_returned_as_another_register() {
+    for (ty, reg) in [("u8", "ah"), ("u16", "bh"), ("u32", "ch"), ("u64", "dh")] {
+        let item = format!("fn k() -> {ty} {{ mov({reg}, 0x12); return {reg}; }}");
+        let errors = errors_at("", &item);
+        assert!(
+            errors.len() == 1
+                && errors[0]
+                    .0
+                    .contains(&format!("`{reg}` cannot be returned directly")),
+            "{item}: {errors:?}"
+        );
+    }
+    let item = "fn k() -> u8 { mov(ah, 0x12); movzx(eax, ah); return eax; }";
+    assert_eq!(assert_clean("", item), Outcome::Code);
+}
