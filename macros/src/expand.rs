@@ -80,7 +80,7 @@ fn report(failures: Vec<(String, syn::Error)>, variants: usize) -> syn::Result<(
         (at.line, at.column, e.to_string())
     };
     let mut done: Vec<(usize, usize, String)> = Vec::new();
-    for (name, e) in &failures {
+    for (_, e) in &failures {
         let k = key(e);
         if done.contains(&k) {
             continue;
@@ -94,7 +94,6 @@ fn report(failures: Vec<(String, syn::Error)>, variants: usize) -> syn::Result<(
         if in_variants.len() == variants || variants == 1 || e.to_string().contains("variant `") {
             errors.push_err(e.clone());
         } else {
-            let _ = name;
             errors.push(
                 e.span(),
                 format!(

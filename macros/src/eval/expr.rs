@@ -285,7 +285,7 @@ impl Evaluator<'_> {
         }
         let l = self.value_expr(&b.left)?;
         let r = self.value_expr(&b.right)?;
-        self.apply(&b.op, l, r, b.span(), b.left.span())
+        self.apply(&b.op, l, r, b.span())
     }
 
     fn bool(&mut self, e: &Expr) -> Option<bool> {
@@ -301,14 +301,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn apply(
-        &mut self,
-        op: &BinOp,
-        l: Value,
-        r: Value,
-        span: proc_macro2::Span,
-        lspan: proc_macro2::Span,
-    ) -> Option<Value> {
+    fn apply(&mut self, op: &BinOp, l: Value, r: Value, span: proc_macro2::Span) -> Option<Value> {
         use BinOp::*;
         match (l, r) {
             (Value::Int(a), Value::Int(b)) => {
@@ -383,7 +376,6 @@ impl Evaluator<'_> {
                 None
             }
             (l, r) => {
-                let _ = lspan;
                 self.error(
                     span,
                     format!(
@@ -428,7 +420,7 @@ impl Evaluator<'_> {
         };
         let new = match op {
             None => rhs,
-            Some(op) => match self.apply(&op, current, rhs, right.span(), left.span()) {
+            Some(op) => match self.apply(&op, current, rhs, right.span()) {
                 Some(v) => v,
                 None => return,
             },

@@ -491,9 +491,7 @@ impl<'k> Evaluator<'k> {
                 );
                 return;
             }
-            (Some((_, ty_span)), None) => {
-                let ty_span = *ty_span;
-                let _ = ty_span;
+            (Some(_), None) => {
                 self.error(
                     span,
                     "this kernel returns a value: write `return <register>;`",
