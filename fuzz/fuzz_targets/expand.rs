@@ -7,7 +7,7 @@
 //! Failures: a panic (the macro must never panic), a stack overflow or timeout (run with
 //! `-timeout=10`), or an expansion that is neither code nor `compile_error!`s
 //! (`oracle::check`). Span positions are not checked here: under `cfg(fuzzing)`
-//! proc-macro2 records none; the proptest fuzzing in macros/src/tests/fuzz.rs checks them.
+//! proc-macro2 records none; the proptest fuzzing in codegen/src/tests/fuzz.rs checks them.
 
 #![no_main]
 

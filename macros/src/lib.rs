@@ -1,32 +1,9 @@
-//! The compiler behind `#[asmforge::kernel]`.
+//! The `#[asmforge::kernel]` and `#[asmforge::dispatch]` attributes.
 //!
-//! This crate holds only the entry point; [`expand`] runs the pipeline stage by stage
-//! (parse → eval → select → frame → encode → emit). Users depend on the `asmforge` facade,
-//! which re-exports the attribute and documents the DSL.
-
-mod abi;
-mod ast;
-mod cfi;
-mod diag;
-mod emit;
-mod encode;
-mod eval;
-mod expand;
-mod forms;
-mod frame;
-mod group;
-mod instr;
-mod ir;
-mod prologue;
-mod regalloc;
-mod regs;
-mod select;
-mod stack;
-mod transitions;
-mod variant;
-
-#[cfg(test)]
-mod tests;
+//! A thin shim: a proc-macro crate can only export macros, so the compiler lives in
+//! `asmforge-codegen`, an ordinary library that the fuzz target, the encoding sweep and any
+//! tool call directly. Users depend on the `asmforge` facade, which re-exports these
+//! attributes and documents the DSL.
 
 use proc_macro::TokenStream;
 
@@ -34,7 +11,7 @@ use proc_macro::TokenStream;
 /// code placed in the binary; the function calls it. See the `asmforge` crate for the DSL.
 #[proc_macro_attribute]
 pub fn kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::expand(attr.into(), item.into()).into()
+    asmforge_codegen::expand_kernel(attr.into(), item.into()).into()
 }
 
 /// Groups separately written kernels with one signature into one dispatched function:
@@ -42,5 +19,5 @@ pub fn kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// &[f32]) -> f32;` — members listed least to most capable. See the `asmforge` crate.
 #[proc_macro_attribute]
 pub fn dispatch(attr: TokenStream, item: TokenStream) -> TokenStream {
-    group::expand(attr.into(), item.into()).into()
+    asmforge_codegen::expand_dispatch(attr.into(), item.into()).into()
 }

@@ -43,13 +43,22 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         }),
         modifiers: func.modifiers.clone(),
     };
-    match compile(attr, func) {
+    match compile_tokens(attr, func) {
         Ok(tokens) => tokens,
         Err(e) => emit::stub(&head, e),
     }
 }
 
-fn compile(attr: TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
+fn compile_tokens(attr: TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
+    let (kernel, compiled) = compile_all(attr, func)?;
+    Ok(emit::emit(&kernel, &compiled))
+}
+
+/// Parses the kernel and compiles every variant, least to most capable.
+fn compile_all(
+    attr: TokenStream,
+    func: syn::ItemFn,
+) -> syn::Result<(ast::Kernel, Vec<emit::Variant>)> {
     let kernel = ast::parse_fn(attr, func)?;
     let targets = kernel
         .options
@@ -68,7 +77,80 @@ fn compile(attr: TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
         }
     }
     report(failures, targets.len())?;
-    Ok(emit::emit(&kernel, &compiled))
+    Ok((kernel, compiled))
+}
+
+/// One compiled kernel, as [`compile`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiled {
+    /// The function's name.
+    pub name: String,
+    /// Every variant, best first (the order dispatch tries them in).
+    pub variants: Vec<CompiledVariant>,
+}
+
+/// One variant of a compiled kernel: position-independent code followed by its constant pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledVariant {
+    /// The variant's name as written in `targets(...)` (`avx2+fma`), or `baseline`.
+    pub name: String,
+    /// Code, padding, then the constant pool; runs at any 64-byte-aligned address.
+    pub bytes: Vec<u8>,
+    /// Bytes of code (the pool starts at or after this offset).
+    pub code_size: u32,
+    /// Bytes of constant pool.
+    pub pool_size: u32,
+    /// CPU features the selected instruction forms require (iced-x86 names, lower case).
+    pub features_used: Vec<String>,
+    /// `(code offset, source line)` for every instruction.
+    pub lines: Vec<(u32, u32)>,
+}
+
+/// A user error: its message and the span of the token that caused it.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// What went wrong and what to do.
+    pub message: String,
+    /// Where, in the input tokens.
+    pub span: proc_macro2::Span,
+}
+
+/// Compiles `#[kernel(attr)] item` without emitting tokens: the machine code and metadata of
+/// every variant.
+///
+/// # Errors
+/// Every diagnostic the macro would report, each with the span of the offending token.
+pub fn compile(attr: TokenStream, item: TokenStream) -> Result<Compiled, Vec<Diagnostic>> {
+    let to_diags = |e: syn::Error| {
+        e.into_iter()
+            .map(|e| Diagnostic {
+                message: e.to_string(),
+                span: e.span(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let func: syn::ItemFn = syn::parse2(item).map_err(to_diags)?;
+    let (kernel, compiled) = compile_all(attr, func).map_err(to_diags)?;
+    Ok(Compiled {
+        name: kernel.func.sig.ident.to_string(),
+        variants: compiled
+            .iter()
+            .rev()
+            .map(|v| CompiledVariant {
+                name: v.variant.name.clone(),
+                bytes: v.encoded.bytes.clone(),
+                code_size: v.encoded.code_size,
+                pool_size: v.encoded.pool_size,
+                features_used: v
+                    .encoded
+                    .features
+                    .iter()
+                    .map(|f| format!("{f:?}").to_lowercase())
+                    .collect(),
+                lines: v.encoded.lines.clone(),
+            })
+            .collect(),
+    })
 }
 
 /// One body, several variants: an error every variant makes is reported once; one that only

@@ -24,9 +24,9 @@
 //!
 //! The test fails on a mismatch; on a rejection of what GNU as assembles that is not one of
 //! [`coverage::DELIBERATE_REJECTIONS`]; and on a form that is neither checked nor listed, with
-//! its reason, in `macros/tests/sweep-exclusions.txt` (or listed but checked after all).
+//! its reason, in `codegen/tests/sweep-exclusions.txt` (or listed but checked after all).
 //!
-//! Run it alone with `cargo test -p asmforge-macros encoding_sweep -- --nocapture`. Set
+//! Run it alone with `cargo test -p asmforge-codegen encoding_sweep -- --nocapture`. Set
 //! `ASMFORGE_SWEEP_DUMP=<file>` to write every case that did not match byte for byte, and
 //! `ASMFORGE_SWEEP_UNCHECKED=<file>` to write every unchecked form with what its cases hit
 //! (the draft of the exclusions file).

@@ -326,7 +326,7 @@ fn files_are_all_listed() {
     let listed: Vec<&str> = FILES.iter().map(|(f, _)| *f).collect();
     assert_eq!(
         on_disk, listed,
-        "add the new example file to `FILES` in macros/src/tests/sources.rs"
+        "add the new example file to `FILES` in codegen/src/tests/sources.rs"
     );
 }
 

@@ -909,7 +909,7 @@ fn mutated_case(seeds: Vec<(String, String)>) -> impl Strategy<Value = Case> {
 
 /// Cases per property: 256 in CI (the three properties take a few seconds together); set
 /// `ASMFORGE_FUZZ_CASES` for a longer run, e.g. `ASMFORGE_FUZZ_CASES=20000 cargo test
-/// --release -p asmforge-macros fuzz_`.
+/// --release -p asmforge-codegen fuzz_`.
 fn cases() -> u32 {
     std::env::var("ASMFORGE_FUZZ_CASES")
         .ok()

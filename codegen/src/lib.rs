@@ -1,0 +1,67 @@
+//! # asmforge-codegen: the asmforge compiler as an ordinary library
+//!
+//! Attribute and function tokens in; per-variant machine code, metadata and diagnostics out.
+//! The proc-macro crate `asmforge-macros` is a shim over [`expand_kernel`] and
+//! [`expand_dispatch`]; the fuzz target, the encoding sweep and tools (export, build scripts)
+//! call [`compile`] or the expanders directly. This follows the `thiserror-impl` /
+//! `serde_derive_internals` pattern: a proc-macro crate cannot be linked as a library.
+//!
+//! The folders below read as the pipeline (see `expand.rs` for the order and
+//! `ARCHITECTURE.md` at the repository root for the types that pass between stages):
+//!
+//! ```text
+//! parse (ast) → eval → select → regalloc → (transitions) → frame → encode → emit
+//! ```
+//!
+//! ```
+//! use quote::quote;
+//! let compiled = asmforge_codegen::compile(
+//!     quote!(targets(sse2, avx2)),
+//!     quote!(fn add1(x: u64) -> u64 { lea(rax, [x + 1]); return rax; }),
+//! )
+//! .unwrap();
+//! assert_eq!(compiled.name, "add1");
+//! // Variants come best first, as dispatch tries them.
+//! assert_eq!(compiled.variants[0].name, "avx2");
+//! assert!(compiled.variants.iter().all(|v| v.bytes.ends_with(&[0xc3])));
+//! ```
+
+mod abi;
+mod ast;
+mod cfi;
+mod diag;
+mod emit;
+mod encode;
+mod eval;
+mod expand;
+mod forms;
+mod frame;
+mod group;
+mod instr;
+mod ir;
+mod prologue;
+mod regalloc;
+mod regs;
+mod select;
+mod stack;
+mod transitions;
+mod variant;
+
+#[cfg(test)]
+mod tests;
+
+pub use expand::{Compiled, CompiledVariant, Diagnostic, compile};
+
+use proc_macro2::TokenStream;
+
+/// The expansion of `#[asmforge::kernel(attr)] item`: the function, its module `k` (variants,
+/// `INFO`, `DISPATCH`, `call`) and the machine code, or the function with an unreachable body
+/// plus every `compile_error!`. Never panics on any input.
+pub fn expand_kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(attr, item)
+}
+
+/// The expansion of `#[asmforge::dispatch(members...)] fn f(...) -> T;`.
+pub fn expand_dispatch(attr: TokenStream, item: TokenStream) -> TokenStream {
+    group::expand(attr, item)
+}
