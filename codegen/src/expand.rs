@@ -20,8 +20,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::diag::Errors;
-use crate::variant::Variant;
-use crate::{ast, emit, encode, eval, frame, regalloc, select, transitions};
+use crate::isa::variant::Variant;
+use crate::{emit, encode, eval, frame, parse, regalloc, regalloc::transitions, select};
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let func: syn::ItemFn = match syn::parse2(item.clone()) {
@@ -58,8 +58,8 @@ fn compile_tokens(attr: TokenStream, func: syn::ItemFn) -> syn::Result<TokenStre
 fn compile_all(
     attr: TokenStream,
     func: syn::ItemFn,
-) -> syn::Result<(ast::Kernel, Vec<emit::Variant>)> {
-    let kernel = ast::parse_fn(attr, func)?;
+) -> syn::Result<(parse::Kernel, Vec<emit::Variant>)> {
+    let kernel = parse::parse_fn(attr, func)?;
     let targets = kernel
         .options
         .targets
@@ -194,7 +194,7 @@ fn report(failures: Vec<(String, syn::Error)>, variants: usize) -> syn::Result<(
 
 /// Runs eval through encode for one variant of a parsed kernel.
 pub(crate) fn compile_variant(
-    kernel: &ast::Kernel,
+    kernel: &parse::Kernel,
     variant: &Variant,
 ) -> syn::Result<encode::Encoded> {
     let program = eval::eval(kernel, variant)?;

@@ -9,7 +9,7 @@
 use iced_x86::{Register, RoundingControl};
 use proc_macro2::Span;
 
-use crate::regs::Reg;
+use crate::isa::regs::Reg;
 
 /// A label, unique within one program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -103,7 +103,7 @@ pub struct Mem {
     pub rip: Option<RipTarget>,
     /// A stack slot (`local(..)` or a stack argument): `base` is rsp and `disp` the offset
     /// within the slot until the frame stage resolves it.
-    pub frame: Option<crate::stack::FrameRef>,
+    pub frame: Option<crate::frame::stack::FrameRef>,
 }
 
 impl Mem {
@@ -211,6 +211,6 @@ pub struct Program {
 #[derive(Clone, Debug)]
 pub struct VRegInfo {
     pub name: String,
-    pub class: crate::regs::RegClass,
+    pub class: crate::isa::regs::RegClass,
     pub span: Span,
 }

@@ -26,26 +26,17 @@
 //! assert!(compiled.variants.iter().all(|v| v.bytes.ends_with(&[0xc3])));
 //! ```
 
-mod abi;
-mod ast;
-mod cfi;
 mod diag;
 mod emit;
 mod encode;
 mod eval;
 mod expand;
-mod forms;
 mod frame;
-mod group;
-mod instr;
 mod ir;
-mod prologue;
+mod isa;
+mod parse;
 mod regalloc;
-mod regs;
 mod select;
-mod stack;
-mod transitions;
-mod variant;
 
 #[cfg(test)]
 mod tests;
@@ -63,5 +54,5 @@ pub fn expand_kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// The expansion of `#[asmforge::dispatch(members...)] fn f(...) -> T;`.
 pub fn expand_dispatch(attr: TokenStream, item: TokenStream) -> TokenStream {
-    group::expand(attr, item)
+    emit::group::expand(attr, item)
 }

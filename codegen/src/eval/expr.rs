@@ -7,7 +7,7 @@ use syn::{BinOp, Expr, UnOp};
 
 use super::{Evaluator, Value};
 use crate::ir::{Decor, MemSize};
-use crate::regs::{self, Reg};
+use crate::isa::regs::{self, Reg};
 
 /// Where an expression is evaluated: as a compile-time value, or as an instruction operand
 /// (where an unknown name is a label reference).

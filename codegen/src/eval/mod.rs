@@ -25,13 +25,13 @@ use std::rc::Rc;
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 
-use crate::ast::{Kernel, ParamValue, ValType};
 use crate::diag::{self, Errors};
 use crate::ir::{
     Const, ConstId, Decor, Inst, Item, LabelId, OperandKind, Program, RetValue, RipTarget,
 };
-use crate::regs::{self, Reg};
-use crate::variant::Variant;
+use crate::isa::regs::{self, Reg};
+use crate::isa::variant::Variant;
+use crate::parse::{Kernel, ParamValue, ValType};
 pub use value::Value;
 
 /// Evaluation steps (statements, loop iterations, expression nodes) before giving up.

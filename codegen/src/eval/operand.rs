@@ -6,7 +6,7 @@ use syn::{BinOp, Expr};
 
 use super::{Evaluator, Value};
 use crate::ir::{Const, Decor, Inst, Mem, MemSize, Operand, OperandKind, RipTarget};
-use crate::regs::{Reg, RegClass};
+use crate::isa::regs::{Reg, RegClass};
 
 /// Element types of constant constructors (`f32x8(0.5)`, `u64(7)`).
 const ELEMS: [(&str, usize, Elem); 10] = [
@@ -58,9 +58,9 @@ impl Evaluator<'_> {
         match r {
             Reg::Phys(p) => format!(
                 "`{}` cannot address memory; use a 64-bit register (e.g. `{}`)",
-                crate::regs::name(p),
-                crate::regs::gpr_of_size(p, 8)
-                    .map(crate::regs::name)
+                crate::isa::regs::name(p),
+                crate::isa::regs::gpr_of_size(p, 8)
+                    .map(crate::isa::regs::name)
                     .unwrap_or_else(|| "rax".into())
             ),
             Reg::Virt(v) => {

@@ -16,11 +16,11 @@ use syn::Expr;
 use syn::spanned::Spanned;
 
 use super::{Evaluator, Value};
-use crate::abi::ArgLoc;
-use crate::ast::{Arg, ValType};
+use crate::frame::stack::{FrameRef, Local, MAX_LOCAL_ALIGN, MAX_LOCAL_BYTES};
 use crate::ir::{Decor, Mem, MemSize};
-use crate::regs::{self, Reg};
-use crate::stack::{FrameRef, Local, MAX_LOCAL_ALIGN, MAX_LOCAL_BYTES};
+use crate::isa::abi::ArgLoc;
+use crate::isa::regs::{self, Reg};
+use crate::parse::{Arg, ValType};
 
 /// The locals one evaluation has declared.
 #[derive(Default)]

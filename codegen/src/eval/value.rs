@@ -5,7 +5,7 @@ use std::rc::Rc;
 use iced_x86::{Register, RoundingControl};
 
 use crate::ir::{Decor, LabelId, Mem, MemSize};
-use crate::regs::Reg;
+use crate::isa::regs::Reg;
 
 #[derive(Clone, Debug)]
 pub enum Value {
@@ -114,7 +114,7 @@ impl Value {
         match self {
             Value::Int(v) => v.to_string(),
             Value::Bool(b) => b.to_string(),
-            Value::Reg(Reg::Phys(r), _) => crate::regs::name(*r),
+            Value::Reg(Reg::Phys(r), _) => crate::isa::regs::name(*r),
             Value::Symbol(s) => s.clone(),
             other => other.kind().to_owned(),
         }

@@ -12,7 +12,7 @@ use syn::spanned::Spanned;
 
 use super::{Evaluator, Value};
 use crate::ir::{Decor, VRegInfo};
-use crate::regs::{Reg, RegClass, VReg};
+use crate::isa::regs::{Reg, RegClass, VReg};
 
 /// Constructors: name → (class, view width in bytes, takes a count).
 const BUILTINS: [(&str, RegClass, u8, bool); 16] = [
@@ -125,7 +125,7 @@ impl Evaluator<'_> {
                 return None;
             }
         };
-        match crate::variant::feature_by_name(&ident.to_string()) {
+        match crate::isa::variant::feature_by_name(&ident.to_string()) {
             Some(f) => Some(Value::Bool(self.variant.has(f))),
             None => {
                 self.error(ident.span(), format!("unknown CPU feature `{ident}` (names are iced-x86's, e.g. `avx2`, `fma`, `avx512f`, `sse4_1`)"));

@@ -6,7 +6,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
 
 use super::{roundtrip, sources};
-use crate::{ast, expand};
+use crate::{expand, parse};
 
 /// The symbols an expansion defines: the string literals that start with `__asmforge_`
 /// (`VariantInfo::symbol`), in order.
@@ -37,7 +37,7 @@ fn same_tokens_expand_to_the_same_tokens_and_bytes() {
         let second = expand::expand(s.attr.clone(), s.item.clone()).to_string();
         assert!(!first.contains("compile_error"), "{}: {first}", s.name);
         assert!(first == second, "{}: two expansions differ", s.name);
-        let kernel = ast::parse(s.attr.clone(), s.item.clone()).unwrap();
+        let kernel = parse::parse(s.attr.clone(), s.item.clone()).unwrap();
         for v in roundtrip::variants(&kernel) {
             let a = expand::compile_variant(&kernel, &v).unwrap();
             let b = expand::compile_variant(&kernel, &v).unwrap();
@@ -77,7 +77,7 @@ fn every_variant_has_its_own_stable_symbol() {
     for s in sources::kernels() {
         let out = expand::expand(s.attr.clone(), s.item.clone());
         let syms = symbols(&out);
-        let kernel = ast::parse(s.attr.clone(), s.item.clone()).unwrap();
+        let kernel = parse::parse(s.attr.clone(), s.item.clone()).unwrap();
         let variants = roundtrip::variants(&kernel);
         assert_eq!(syms.len(), variants.len(), "{}: {syms:?}", s.name);
         // `__asmforge_<crate>_<fn>_<variant>_<16 hex digits>`, the variant cleaned to

@@ -6,7 +6,7 @@ use iced_x86::Register;
 use quote::quote;
 
 use super::{compile, errors, gnu};
-use crate::cfi::CfiOp;
+use crate::frame::cfi::CfiOp;
 
 /// GNU as's bytes for `lines` (one instruction each, Intel syntax), concatenated; `None` when
 /// `as` is not installed (the caller then skips the comparison).

@@ -16,18 +16,18 @@ mod sweep;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::{ast, encode, eval, expand, frame, select};
+use crate::{encode, eval, expand, frame, parse, select};
 
 /// Compiles `fn k(<args>) <ret> { <body> }` with the kernel attribute `attr` through every
 /// stage (frame included) and returns the encoded variant.
 pub fn compile(attr: TokenStream, item: TokenStream) -> Result<encode::Encoded, String> {
-    let kernel = ast::parse(attr, item).map_err(|e| e.to_string())?;
+    let kernel = parse::parse(attr, item).map_err(|e| e.to_string())?;
     let variant = kernel
         .options
         .targets
         .as_ref()
         .and_then(|t| t.last().cloned())
-        .unwrap_or_else(crate::variant::Variant::baseline);
+        .unwrap_or_else(crate::isa::variant::Variant::baseline);
     expand::compile_variant(&kernel, &variant).map_err(|e| e.to_string())
 }
 
@@ -36,8 +36,8 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> Result<encode::Encoded, 
 /// what GNU as makes of the same instructions.
 pub fn encode_body(body: TokenStream) -> Result<Vec<u8>, String> {
     let item = quote!(fn k() { #body });
-    let kernel = ast::parse(quote!(), item).map_err(|e| e.to_string())?;
-    let baseline = crate::variant::Variant::baseline();
+    let kernel = parse::parse(quote!(), item).map_err(|e| e.to_string())?;
+    let baseline = crate::isa::variant::Variant::baseline();
     let program = eval::eval(&kernel, &baseline).map_err(|e| e.to_string())?;
     let selected = select::select(program, &baseline).map_err(|e| e.to_string())?;
     let encoded = encode::encode(frame::bare(selected)).map_err(|e| e.to_string())?;
@@ -46,8 +46,8 @@ pub fn encode_body(body: TokenStream) -> Result<Vec<u8>, String> {
 
 /// All error messages of compiling `item`, in order.
 pub fn errors(attr: TokenStream, item: TokenStream) -> Vec<String> {
-    let result = ast::parse(attr, item)
-        .and_then(|k| expand::compile_variant(&k, &crate::variant::Variant::baseline()));
+    let result = parse::parse(attr, item)
+        .and_then(|k| expand::compile_variant(&k, &crate::isa::variant::Variant::baseline()));
     match result {
         Ok(_) => vec![],
         Err(e) => e.into_iter().map(|e| e.to_string()).collect(),

@@ -35,8 +35,8 @@ fn assert_clean(attr: &str, item: &str) -> Outcome {
 #[test]
 fn out_of_reach_loop_keeps_its_line() {
     let item = "fn k() {\n label!(top);\n for _ in 0..40 { add(rax, 0x1000); }\n r#loop(top);\n}";
-    let kernel = crate::ast::parse(quote!(), item.parse().unwrap()).unwrap();
-    let enc = expand::compile_variant(&kernel, &crate::variant::Variant::baseline()).unwrap();
+    let kernel = crate::parse::parse(quote!(), item.parse().unwrap()).unwrap();
+    let enc = expand::compile_variant(&kernel, &crate::isa::variant::Variant::baseline()).unwrap();
     assert_eq!(roundtrip::check(&enc), Ok(()));
     // 40 × `add rax, 0x1000` (6 bytes), the loop at 240, then `ret`.
     assert_eq!(enc.lines.len(), 42, "{:?}", enc.lines);

@@ -15,11 +15,11 @@ use quote::quote;
 
 use super::{encoding, sources};
 use crate::encode::Encoded;
-use crate::variant::Variant;
-use crate::{ast, expand};
+use crate::isa::variant::Variant;
+use crate::{expand, parse};
 
 /// The variants a kernel compiles to: its `targets(...)`, or the one baseline variant.
-pub fn variants(kernel: &ast::Kernel) -> Vec<Variant> {
+pub fn variants(kernel: &parse::Kernel) -> Vec<Variant> {
     kernel
         .options
         .targets
@@ -33,7 +33,7 @@ pub fn compile_and_check(
     attr: TokenStream,
     item: TokenStream,
 ) -> Result<Vec<String>, Result<String, String>> {
-    let kernel = ast::parse(attr, item).map_err(|e| Ok(e.to_string()))?;
+    let kernel = parse::parse(attr, item).map_err(|e| Ok(e.to_string()))?;
     let mut names = Vec::new();
     for v in variants(&kernel) {
         let enc = expand::compile_variant(&kernel, &v).map_err(|e| Ok(e.to_string()))?;
@@ -381,7 +381,7 @@ fn layout_cases_round_trip() {
 /// The checker itself catches a wrong byte: flip the register of an instruction.
 #[test]
 fn a_changed_byte_is_caught() {
-    let kernel = ast::parse(
+    let kernel = parse::parse(
         quote!(),
         quote!(
             fn k(x: u64) -> u64 {

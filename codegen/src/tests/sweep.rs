@@ -253,7 +253,7 @@ fn check(
         .iter()
         .filter(|c| {
             (excluded.get(c).map(String::as_str) == Some("narrowed"))
-                != crate::forms::narrow_twin(**c).is_some()
+                != crate::isa::forms::narrow_twin(**c).is_some()
         })
         .map(|c| format!("{c:?}"))
         .collect();

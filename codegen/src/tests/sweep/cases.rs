@@ -16,7 +16,7 @@ use super::operands::{
     slot, vec_name,
 };
 use super::render::{LABEL, mnemonics, render};
-use crate::forms;
+use crate::isa::forms;
 
 /// One snippet in both syntaxes.
 pub(super) struct Case {

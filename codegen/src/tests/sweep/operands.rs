@@ -3,7 +3,7 @@
 
 use iced_x86::{OpCodeInfo, OpCodeOperandKind as K, TupleType};
 
-use crate::forms;
+use crate::isa::forms;
 
 /// What fills one written operand slot.
 #[derive(Clone, Copy, PartialEq)]

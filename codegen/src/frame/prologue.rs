@@ -8,11 +8,11 @@
 
 use iced_x86::Register;
 
-use crate::cfi::CfiOp;
+use crate::frame::cfi::CfiOp;
+use crate::frame::stack::{PAGE, Plan};
 use crate::frame::{FItem, reg_op, synth};
 use crate::ir::{Decor, Mem, MemSize, Operand, OperandKind};
-use crate::regs::Reg;
-use crate::stack::{PAGE, Plan};
+use crate::isa::regs::Reg;
 
 /// Appends the prologue of `plan`; `vex` picks `vmovaps` over `movaps` for vector saves.
 pub fn prologue(plan: &Plan, vex: bool, items: &mut Vec<FItem>) -> syn::Result<()> {

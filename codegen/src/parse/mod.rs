@@ -13,8 +13,8 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Ident, Token};
 
-use crate::abi::{Abi, ArgAssigner, ArgClass, ArgLoc};
 use crate::diag::Errors;
+use crate::isa::abi::{Abi, ArgAssigner, ArgClass, ArgLoc};
 
 mod kw {
     syn::custom_keyword!(params);
@@ -43,7 +43,7 @@ pub struct Param {
 pub struct Options {
     pub params: Vec<Param>,
     /// `targets(...)`: the variants, in the order written (least to most capable).
-    pub targets: Option<Vec<crate::variant::Variant>>,
+    pub targets: Option<Vec<crate::isa::variant::Variant>>,
     /// `fallback = path`: a Rust function with the kernel's signature, called where no variant
     /// can run (another architecture, or a CPU that lacks every variant's features).
     pub fallback: Option<syn::Path>,
@@ -109,7 +109,7 @@ impl Parse for Options {
                 if options.targets.is_some() {
                     return Err(syn::Error::new(kw.span, "`targets(...)` is given twice"));
                 }
-                options.targets = Some(content.parse::<crate::variant::Targets>()?.0);
+                options.targets = Some(content.parse::<crate::isa::variant::Targets>()?.0);
             } else if look.peek(kw::abi) {
                 input.parse::<kw::abi>()?;
                 input.parse::<Token![=]>()?;

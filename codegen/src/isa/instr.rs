@@ -7,9 +7,9 @@
 
 use iced_x86::{Code, Instruction, OpCodeOperandKind as K, OpKind, Register};
 
-use crate::forms;
 use crate::ir::{ConstId, LabelId, Mem, Operand, OperandKind, Prefix, RipTarget};
-use crate::regs::{self, Reg, RegClass, VReg};
+use crate::isa::forms;
+use crate::isa::regs::{self, Reg, RegClass, VReg};
 
 /// Where labels and constants are, in the address space `BlockEncoder` sees.
 pub trait Addresses {

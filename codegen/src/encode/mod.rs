@@ -20,8 +20,8 @@ use proc_macro2::Span;
 
 use crate::diag;
 use crate::frame::{FItem, Framed};
-use crate::instr::{self, Addresses};
 use crate::ir::{Const, ConstId, LabelId};
+use crate::isa::instr::{self, Addresses};
 
 /// Original (pre-layout) addresses that instructions are known by; kept far from the blob's
 /// real addresses so a RIP-relative target is never mistaken for an instruction.
@@ -42,7 +42,7 @@ pub struct Encoded {
     /// Distinct physical registers the code touches: general-purpose, vector, mask.
     pub registers: [u8; 3],
     /// Call-frame directives with the code offset they take effect at, in order (`cfi.rs`).
-    pub unwind: Vec<(u32, crate::cfi::CfiOp)>,
+    pub unwind: Vec<(u32, crate::frame::cfi::CfiOp)>,
     /// Test hook for the round trip (tests/roundtrip.rs): every instruction as selected and
     /// framed, with the offset it was placed at. Branch targets and label-relative memory
     /// operands still hold pre-layout addresses: each instruction's `ip()` is its own.
@@ -81,7 +81,7 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
     }];
     let mut pending_labels = Vec::new();
     // Call-frame directives, each after the instruction with this index.
-    let mut marks: Vec<(usize, crate::cfi::CfiOp)> = Vec::new();
+    let mut marks: Vec<(usize, crate::frame::cfi::CfiOp)> = Vec::new();
     for item in &framed.items {
         match item {
             FItem::Cfi(op) => marks.push((insts.len(), *op)),
@@ -269,11 +269,11 @@ fn register_use(insts: &[&crate::select::SelInst]) -> [u8; 3] {
 /// of instructions before them). Prologue and epilogue instructions are never rewritten by
 /// the block encoder, so their offsets are all known.
 fn unwind_offsets(
-    marks: &[(usize, crate::cfi::CfiOp)],
+    marks: &[(usize, crate::frame::cfi::CfiOp)],
     blocks: &[Block],
     results: &[iced_x86::BlockEncoderResult],
     starts: &[u64],
-) -> Vec<(u32, crate::cfi::CfiOp)> {
+) -> Vec<(u32, crate::frame::cfi::CfiOp)> {
     let mut ends: Vec<u32> = Vec::new();
     for ((b, r), start) in blocks.iter().zip(results).zip(starts) {
         let block_end = *start as u32 + r.code_buffer.len() as u32;

@@ -16,8 +16,8 @@
 
 use iced_x86::{Code, EncodingKind, FlowControl, Instruction, OpKind};
 
-use crate::instr;
 use crate::ir::OperandKind;
+use crate::isa::instr;
 use crate::select::{SItem, Selected};
 
 /// What an instruction does to the upper state.

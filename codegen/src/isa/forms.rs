@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use iced_x86::{Code, EncodingKind, MemorySize, OpCodeInfo, OpCodeOperandKind as K, Register};
 
 use crate::ir::{Decor, Mem, OperandKind};
-use crate::regs::{Reg, RegClass};
+use crate::isa::regs::{Reg, RegClass};
 
 /// Mnemonic aliases that iced spells differently (Intel SDM Vol. 2, "Jcc", "SETcc", "CMOVcc"
 /// list the synonyms); `movabs` is GNU as' name for the 64-bit-immediate `mov`.

@@ -17,15 +17,17 @@
 //! The symbol is `__asmforge_<crate>_<fn>_<variant>_<hash>` where the hash covers the crate, the
 //! kernel's position and its bytes: unique per kernel, identical across builds.
 
+pub mod group;
+
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::ast::{Kernel, ValType};
 use crate::encode::Encoded;
+use crate::parse::{Kernel, ValType};
 
 /// Everything emit needs about one compiled variant.
 pub struct Variant {
-    pub variant: crate::variant::Variant,
+    pub variant: crate::isa::variant::Variant,
     pub encoded: Encoded,
 }
 
@@ -111,7 +113,7 @@ fn required(v: &Variant) -> Vec<iced_x86::CpuidFeature> {
         .copied()
         .chain(v.encoded.features.iter().copied())
         .collect();
-    all.retain(|f| !crate::variant::BASELINE.contains(f));
+    all.retain(|f| !crate::isa::variant::BASELINE.contains(f));
     all.sort_by_key(|f| *f as u32);
     all.dedup();
     all
@@ -122,7 +124,7 @@ fn required(v: &Variant) -> Vec<iced_x86::CpuidFeature> {
 fn direct_cfg(v: &Variant) -> Option<TokenStream> {
     let names: Option<Vec<&str>> = required(v)
         .into_iter()
-        .map(crate::variant::rustc_name)
+        .map(crate::isa::variant::rustc_name)
         .collect();
     let names = names?;
     Some(quote!(all(#(target_feature = #names),*)))
@@ -239,7 +241,7 @@ pub fn stub(func: &syn::ItemFn, error: syn::Error) -> TokenStream {
     };
     // `Entry`, when the signature itself is valid, so a `#[dispatch]` group naming this kernel
     // adds no error of its own.
-    let entry = crate::ast::parse_fn(TokenStream::new(), func.clone())
+    let entry = crate::parse::parse_fn(TokenStream::new(), func.clone())
         .ok()
         .map(|k| {
             let (tys, _) = abi_signature(&k);
@@ -396,9 +398,13 @@ fn variant_info(v: &Variant, symbol: &str, local: &syn::Ident) -> TokenStream {
     let used = enc.features.iter().map(feature);
     let mut declared: Vec<iced_x86::CpuidFeature> =
         v.variant.allowed.iter().flatten().copied().collect();
-    declared.retain(|f| !crate::variant::BASELINE.contains(f));
+    declared.retain(|f| !crate::isa::variant::BASELINE.contains(f));
     let declared = declared.iter().map(feature);
-    let saved: Vec<String> = enc.saved.iter().map(|r| crate::regs::name(*r)).collect();
+    let saved: Vec<String> = enc
+        .saved
+        .iter()
+        .map(|r| crate::isa::regs::name(*r))
+        .collect();
     let registers = enc.registers;
     quote! {
         ::asmforge::__private::VariantInfo {
@@ -423,8 +429,8 @@ fn variant_info(v: &Variant, symbol: &str, local: &syn::Ident) -> TokenStream {
 fn global_asm(symbol: &str, encoded: &Encoded) -> TokenStream {
     // Call-frame directives on ELF and Mach-O; COFF unwinds through .pdata (see cfi.rs).
     let (bytes, code_size, unwind) = (&encoded.bytes, encoded.code_size, &encoded.unwind);
-    let data = crate::cfi::byte_lines(bytes, code_size, unwind, true);
-    let coff_data = crate::cfi::byte_lines(bytes, code_size, unwind, false);
+    let data = crate::frame::cfi::byte_lines(bytes, code_size, unwind, true);
+    let coff_data = crate::frame::cfi::byte_lines(bytes, code_size, unwind, false);
     let elf = format!(
         ".pushsection .text.asmforge.{symbol},\"ax\",@progbits\n.p2align 6\n.globl {symbol}\n.type {symbol},@function\n{symbol}:\n{data}.size {symbol}, .-{symbol}\n.popsection\n"
     );

@@ -23,15 +23,17 @@
 //! simultaneously live values than registers (the message names them and where each was
 //! created).
 
+pub mod transitions;
+
 use std::collections::BTreeSet;
 
 use iced_x86::{FlowControl, InstructionInfoFactory, OpAccess, Register};
 use proc_macro2::Span;
 
 use crate::diag::{self, Errors};
-use crate::instr;
 use crate::ir::{Decor, LabelId, OperandKind, RetValue, VRegInfo};
-use crate::regs::{self, Reg, RegClass, VReg};
+use crate::isa::instr;
+use crate::isa::regs::{self, Reg, RegClass, VReg};
 use crate::select::{self, SItem, SelInst, Selected};
 
 /// Allocatable registers per class, in preference order.
@@ -67,10 +69,10 @@ impl MachineEnv {
     }
 
     /// The environment of a calling convention.
-    pub fn for_abi(abi: crate::abi::Abi) -> Self {
+    pub fn for_abi(abi: crate::isa::abi::Abi) -> Self {
         match abi {
-            crate::abi::Abi::SysV => Self::sysv(),
-            crate::abi::Abi::Win64 => Self::win64(),
+            crate::isa::abi::Abi::SysV => Self::sysv(),
+            crate::isa::abi::Abi::Win64 => Self::win64(),
         }
     }
 
@@ -151,7 +153,7 @@ pub fn allocate(mut sel: Selected, env: &MachineEnv) -> syn::Result<Selected> {
     }
     // A frame that realigns rsp keeps the old rsp in rbp (stack.rs): never hand rbp out.
     let reserved;
-    let env = if crate::stack::frame_pointer_needed(&sel.items) {
+    let env = if crate::frame::stack::frame_pointer_needed(&sel.items) {
         reserved = env.without_gpr(Register::RBP.number());
         &reserved
     } else {

@@ -77,18 +77,22 @@
 //!   .exit:     [vzeroupper]; [mov rsp, rbp]; [movaps xmmN, [rsp+k]]; [add rsp, S]; pop <saved>; ret
 //! ```
 
+pub mod cfi;
+pub mod prologue;
+pub mod stack;
+
 use iced_x86::{Code, FlowControl, InstructionInfoFactory, OpAccess, Register};
 use proc_macro2::Span;
 
-use crate::abi::Abi;
-use crate::cfi::CfiOp;
 use crate::diag::{self, Errors};
-use crate::instr;
+use crate::frame::cfi::CfiOp;
 use crate::ir::{Decor, Inst, LabelId, Operand, OperandKind, RetValue};
-use crate::prologue;
-use crate::regs::{self, Reg};
+use crate::isa::abi::Abi;
+use crate::isa::instr;
+
+use crate::frame::stack::{FrameRef, Local, Plan};
+use crate::isa::regs::{self, Reg};
 use crate::select::{self, SItem, SelInst, Selected};
-use crate::stack::{self, FrameRef, Local, Plan};
 
 pub enum FItem {
     Inst(SelInst),

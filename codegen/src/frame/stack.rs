@@ -24,8 +24,8 @@
 
 use iced_x86::Register;
 
-use crate::abi::Abi;
 use crate::ir::OperandKind;
+use crate::isa::abi::Abi;
 use crate::select::SItem;
 
 /// Total bytes of `local(..)` slots one kernel may declare (each rounded up to its alignment).
@@ -104,7 +104,7 @@ pub fn plan(abi: Abi, gprs: &[Register], vecs: &[Register], locals: &[Local], ca
     let mut offsets = Vec::with_capacity(sorted.len());
     // A callee may use the 32 bytes above its return address (Win64 shadow space).
     let outgoing = if calls && abi == Abi::Win64 {
-        crate::abi::SHADOW_SPACE
+        crate::isa::abi::SHADOW_SPACE
     } else {
         0
     };

@@ -13,11 +13,11 @@ use iced_x86::{Code, OpCodeInfo};
 use proc_macro2::Span;
 
 use crate::diag::{self, Errors};
-use crate::forms::{self, Strictness};
-use crate::instr;
 use crate::ir::{Inst, Item, LabelId, Operand, OperandKind, Prefix, Program, RetValue};
-use crate::regs::Reg;
-use crate::variant::Variant;
+use crate::isa::forms::{self, Strictness};
+use crate::isa::instr;
+use crate::isa::regs::Reg;
+use crate::isa::variant::Variant;
 
 /// An instruction bound to its form.
 #[derive(Clone, Debug)]
@@ -278,7 +278,7 @@ fn narrow(sel: SelInst) -> SelInst {
         return sel;
     };
     let view32 = |r: Reg| match r {
-        Reg::Phys(p) => crate::regs::gpr_of_size(p, 4).map(Reg::Phys),
+        Reg::Phys(p) => crate::isa::regs::gpr_of_size(p, 4).map(Reg::Phys),
         Reg::Virt(v) => Some(Reg::Virt(v.view(4))),
     };
     let mut inst = sel.inst.clone();
@@ -659,7 +659,7 @@ fn describe(o: &Operand) -> String {
             } else if r.is_k() {
                 "k".into()
             } else {
-                crate::regs::name(*r)
+                crate::isa::regs::name(*r)
             }
         }
         OperandKind::Reg(Reg::Virt(v), _) => format!("{:?}{}", v.class, v.size).to_lowercase(),

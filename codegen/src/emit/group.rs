@@ -15,7 +15,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 
-use crate::{ast, emit};
+use crate::{emit, parse};
 
 mod kw {
     syn::custom_keyword!(fallback);
@@ -87,7 +87,7 @@ fn group(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         block: Box::new(syn::parse_quote!({})),
         modifiers: Default::default(),
     };
-    let mut kernel = ast::parse_fn(TokenStream::new(), func)?;
+    let mut kernel = parse::parse_fn(TokenStream::new(), func)?;
     kernel.options.fallback = args.fallback.clone();
     let (abi_tys, call_args) = emit::abi_signature(&kernel);
     let wrapper = emit::wrapper(&kernel, &call_args, None);
