@@ -26,6 +26,7 @@ pub mod isa;
 mod kernel;
 #[cfg(feature = "listing")]
 pub mod listing;
+pub mod measure;
 
 pub use feature::Feature;
 pub use kernel::{
