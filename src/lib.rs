@@ -158,8 +158,13 @@ pub use asmforge_runtime::{
 };
 
 pub use asmforge_runtime::isa;
+#[cfg(all(feature = "std", unix, target_arch = "x86_64"))]
+#[doc(inline)]
+pub use asmforge_runtime::jit;
 #[cfg(feature = "listing")]
 pub use asmforge_runtime::listing;
+#[doc(inline)]
+pub use asmforge_runtime::measure;
 
 #[cfg(feature = "std")]
 extern crate std;

@@ -23,6 +23,8 @@ extern crate std;
 pub mod detect;
 mod feature;
 pub mod isa;
+#[cfg(all(feature = "std", unix, target_arch = "x86_64"))]
+pub mod jit;
 mod kernel;
 #[cfg(feature = "listing")]
 pub mod listing;

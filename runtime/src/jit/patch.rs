@@ -1,0 +1,126 @@
+//! Writing one hole's value into code: range and type checks, then little-endian bytes.
+//!
+//! Position-free kinds (immediates, displacements, floats) are patched here directly.
+//! Relative kinds need the field's final address or a label's offset; their callers compute
+//! the distance and call [`write_rel32`].
+
+use std::string::ToString;
+
+use super::error::JitError;
+use super::stencil::{Hole, HoleKind, Stencil, Value};
+
+/// Finds the value for `hole` in `values` (by name).
+#[inline]
+pub(crate) fn value_for(
+    st: &Stencil<'_>,
+    hole: &Hole<'_>,
+    values: &[(&str, Value)],
+) -> Result<Value, JitError> {
+    for (n, v) in values {
+        if *n == hole.name {
+            return Ok(*v);
+        }
+    }
+    Err(JitError::MissingValue {
+        stencil: st.name().to_string(),
+        hole: hole.name.to_string(),
+    })
+}
+
+/// Every name in `values` is a hole of `st`.
+#[inline]
+pub(crate) fn check_names(st: &Stencil<'_>, values: &[(&str, Value)]) -> Result<(), JitError> {
+    for (n, _) in values {
+        if !st.holes().iter().any(|h| h.name == *n) {
+            return Err(JitError::UnknownHole {
+                stencil: st.name().to_string(),
+                name: n.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn out_of_range(st: &Stencil<'_>, hole: &Hole<'_>, value: Value) -> JitError {
+    JitError::HoleOutOfRange {
+        stencil: st.name().to_string(),
+        hole: hole.name.to_string(),
+        kind: hole.kind,
+        value,
+    }
+}
+
+fn wrong(st: &Stencil<'_>, hole: &Hole<'_>, value: Value) -> JitError {
+    JitError::WrongValue {
+        stencil: st.name().to_string(),
+        hole: hole.name.to_string(),
+        kind: hole.kind,
+        value,
+    }
+}
+
+/// Writes an immediate, displacement or float hole at `field` (`field.len()` is at least the
+/// hole's width). Relative kinds are refused with [`JitError::WrongValue`].
+#[inline]
+pub(crate) fn write_value(
+    st: &Stencil<'_>,
+    hole: &Hole<'_>,
+    value: Value,
+    field: &mut [u8],
+) -> Result<(), JitError> {
+    let bits = match (hole.kind, value) {
+        (HoleKind::F32, Value::F32(x)) => u64::from(x.to_bits()),
+        (HoleKind::F64, Value::F64(x)) => x.to_bits(),
+        (
+            HoleKind::Imm8 | HoleKind::Imm16 | HoleKind::Imm32 | HoleKind::Imm64 | HoleKind::Disp32,
+            Value::Int(_) | Value::UInt(_),
+        ) => {
+            let v: i128 = match value {
+                Value::Int(i) => i128::from(i),
+                Value::UInt(u) => i128::from(u),
+                _ => 0,
+            };
+            let w = hole.kind.width() as u32 * 8;
+            let smin = -(1i128 << (w - 1));
+            let smax = (1i128 << (w - 1)) - 1;
+            // A displacement is always sign-extended (SDM Vol. 2A §2.1.5).
+            let umax = if hole.signed || hole.kind == HoleKind::Disp32 {
+                smax
+            } else {
+                (1i128 << w) - 1
+            };
+            if v < smin || v > umax {
+                return Err(out_of_range(st, hole, value));
+            }
+            v as u64
+        }
+        _ => return Err(wrong(st, hole, value)),
+    };
+    let w = hole.kind.width();
+    field[..w].copy_from_slice(&bits.to_le_bytes()[..w]);
+    Ok(())
+}
+
+/// Writes a rel32 field: `target - end` where both are addresses (or offsets in one
+/// function).
+#[inline]
+pub(crate) fn write_rel32(
+    st: &Stencil<'_>,
+    hole: &Hole<'_>,
+    value: Value,
+    target: i128,
+    end: i128,
+    field: &mut [u8],
+) -> Result<(), JitError> {
+    let d = target - end;
+    if d < i128::from(i32::MIN) || d > i128::from(i32::MAX) {
+        return Err(out_of_range(st, hole, value));
+    }
+    field[..4].copy_from_slice(&(d as i32).to_le_bytes());
+    Ok(())
+}
+
+/// The error for a value of the wrong type (used by placement for relative holes).
+pub(crate) fn wrong_value(st: &Stencil<'_>, hole: &Hole<'_>, value: Value) -> JitError {
+    wrong(st, hole, value)
+}

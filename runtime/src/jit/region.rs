@@ -1,0 +1,419 @@
+//! Building functions into writable pages and sealing them executable.
+//!
+//! ```text
+//!  Builder (pages RW)                         ExecRegion (pages R-X)
+//!  ┌──────┬──────┬──────┬──── ─ ─┐  finalize  ┌──────┬──────┬──────┬──── ─ ─┐
+//!  │ fn 0 │ fn 1 │ fn 2 │ free   │ ─────────► │ fn 0 │ fn 1 │ fn 2 │        │
+//!  └──────┴──────┴──────┴──── ─ ─┘  mprotect  └──────┴──────┴──────┴──── ─ ─┘
+//!    specialize / add copy + patch              get(FnRef) → Func (borrows the region)
+//! ```
+//!
+//! A [`Builder`] places many functions (16-byte aligned) in 64 KiB chunks, mapping another
+//! chunk when one is full, and patches every hole while the pages are writable.
+//! [`Builder::finalize`] makes all of them read+execute with one `mprotect` per chunk and
+//! returns the [`ExecRegion`] that owns them; dropping it unmaps them. A [`Func`] borrows its
+//! region, so a function cannot be called after its pages are gone. [`specialize`] is the
+//! one-function path (one mapping, one `mprotect`) that [`JitFn`] owns.
+
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicU64, Ordering};
+use std::string::ToString;
+use std::vec::Vec;
+
+use crate::Feature;
+
+use super::error::JitError;
+use super::memory::Mapping;
+use super::patch;
+use super::sig::{AbiRet, AbiType, JitSig};
+use super::stencil::{HoleKind, Stencil, Value};
+use super::stitch::Code;
+
+/// Size of each chunk a [`Builder`] maps (a larger function gets a chunk of its own size).
+pub const CHUNK: usize = 64 * 1024;
+const ALIGN: usize = 16;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The features of `required` this CPU (and OS) lacks.
+pub(crate) fn missing(required: &[Feature]) -> Vec<Feature> {
+    required
+        .iter()
+        .copied()
+        .filter(|f| !crate::detect::is_detected(*f))
+        .collect()
+}
+
+pub(crate) fn check_features(what: &str, required: &[Feature]) -> Result<(), JitError> {
+    if required.iter().all(|f| crate::detect::is_detected(*f)) {
+        return Ok(());
+    }
+    Err(JitError::MissingFeatures {
+        what: what.to_string(),
+        missing: missing(required),
+    })
+}
+
+pub(crate) fn check_signature<F: JitSig>(st: &Stencil<'_>) -> Result<(), JitError> {
+    if st.signature().fingerprint() == F::SIGNATURE.fingerprint() {
+        return Ok(());
+    }
+    Err(JitError::SignatureMismatch {
+        stencil: st.name().to_string(),
+        expected: F::SIGNATURE.describe(),
+        found: st.signature().describe(),
+    })
+}
+
+/// A function placed by a [`Builder`]: redeem it with [`ExecRegion::get`].
+#[derive(Debug)]
+pub struct FnRef<F> {
+    region: u64,
+    chunk: u32,
+    offset: u32,
+    _f: PhantomData<F>,
+}
+
+impl<F> Clone for FnRef<F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<F> Copy for FnRef<F> {}
+
+/// Writable pages being filled with functions.
+#[derive(Debug)]
+pub struct Builder {
+    id: u64,
+    chunks: Vec<Mapping>,
+    used: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// An empty builder; the first function maps the first chunk.
+    pub fn new() -> Builder {
+        Builder {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            chunks: Vec::new(),
+            used: 0,
+        }
+    }
+
+    /// A builder with `bytes` (rounded up to pages) mapped up front.
+    ///
+    /// # Errors
+    ///
+    /// [`JitError::MapFailed`] or [`JitError::BadSize`].
+    pub fn with_capacity(bytes: usize) -> Result<Builder, JitError> {
+        let mut b = Builder::new();
+        b.chunks.push(Mapping::new(bytes)?);
+        Ok(b)
+    }
+
+    /// The start address of the writable chunk in use (for tests that inspect the process's
+    /// mappings), if any.
+    pub fn current_chunk_addr(&self) -> Option<usize> {
+        self.chunks.last().map(Mapping::addr)
+    }
+
+    /// The address function `r` will have once finalized (to call it from another function
+    /// of the same builder through a `Rel32` hole).
+    ///
+    /// # Panics
+    ///
+    /// If `r` came from another builder.
+    pub fn addr_of<F>(&self, r: FnRef<F>) -> usize {
+        assert_eq!(r.region, self.id, "FnRef from another builder");
+        self.chunks[r.chunk as usize].addr() + r.offset as usize
+    }
+
+    /// Reserves `n` bytes, 16-byte aligned: (chunk, offset).
+    fn reserve(&mut self, n: usize) -> Result<(usize, usize), JitError> {
+        let start = self.used.div_ceil(ALIGN) * ALIGN;
+        match self.chunks.last() {
+            Some(m) if start + n <= m.len() => {
+                self.used = start + n;
+                Ok((self.chunks.len() - 1, start))
+            }
+            _ => {
+                self.chunks.push(Mapping::new(n.max(CHUNK))?);
+                self.used = n;
+                Ok((self.chunks.len() - 1, 0))
+            }
+        }
+    }
+
+    /// Copies `st` into the pages as a function of type `F` and fills its holes from
+    /// `values` (by name). Pool holes get entries after the code; `Rel32` holes take
+    /// [`Value::Addr`].
+    ///
+    /// # Errors
+    ///
+    /// [`JitError::SignatureMismatch`], [`JitError::MissingFeatures`], a value error
+    /// ([`JitError::HoleOutOfRange`], [`JitError::WrongValue`], [`JitError::MissingValue`],
+    /// [`JitError::UnknownHole`]), [`JitError::DanglingContinuation`] for a stencil that
+    /// chains, [`JitError::MapFailed`]. On error nothing is added (the reserved bytes stay
+    /// unused).
+    pub fn specialize<F: JitSig>(
+        &mut self,
+        st: &Stencil<'_>,
+        values: &[(&str, Value)],
+    ) -> Result<FnRef<F>, JitError> {
+        check_signature::<F>(st)?;
+        check_features(st.name(), st.features())?;
+        if st.continuation().is_some() {
+            return Err(JitError::DanglingContinuation {
+                stencil: st.name().to_string(),
+            });
+        }
+        patch::check_names(st, values)?;
+        let code = st.code();
+        let mut pool_len = 0usize;
+        for h in st.holes() {
+            if let HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } = h.kind {
+                let size = pool_entry_size(h.kind, lanes);
+                pool_len = pool_len.div_ceil(size) * size + size;
+            }
+        }
+        let pool_start = if pool_len == 0 {
+            code.len()
+        } else {
+            code.len().div_ceil(64) * 64
+        };
+        let total = pool_start + pool_len;
+        let (chunk, offset) = self.reserve(total)?;
+        let m = &mut self.chunks[chunk];
+        let base = m.addr() + offset;
+        let dst = &mut m.bytes_mut()[offset..offset + total];
+        dst[..code.len()].copy_from_slice(code);
+        let mut pool_at = pool_start;
+        for h in st.holes() {
+            let v = patch::value_for(st, h, values)?;
+            let (o, e) = (h.offset as usize, h.end as usize);
+            match h.kind {
+                HoleKind::Rel32 => match v {
+                    Value::Addr(a) => {
+                        patch::write_rel32(st, h, v, a as i128, (base + e) as i128, &mut dst[o..])?
+                    }
+                    _ => return Err(patch::wrong_value(st, h, v)),
+                },
+                HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } => {
+                    let size = pool_entry_size(h.kind, lanes);
+                    pool_at = pool_at.div_ceil(size) * size;
+                    fill_pool(st, h, v, &mut dst[pool_at..pool_at + size])?;
+                    patch::write_rel32(st, h, v, pool_at as i128, e as i128, &mut dst[o..])?;
+                    pool_at += size;
+                }
+                _ => patch::write_value(st, h, v, &mut dst[o..])?,
+            }
+        }
+        Ok(FnRef {
+            region: self.id,
+            chunk: chunk as u32,
+            offset: offset as u32,
+            _f: PhantomData,
+        })
+    }
+
+    /// Copies a stitched [`Code`] into the pages as a function of type `F`, resolving its
+    /// absolute call targets for the address it lands at.
+    ///
+    /// # Errors
+    ///
+    /// [`JitError::SignatureMismatch`], [`JitError::MissingFeatures`],
+    /// [`JitError::HoleOutOfRange`] for a target more than 2 GiB away, [`JitError::MapFailed`].
+    pub fn add<F: JitSig>(&mut self, code: &Code) -> Result<FnRef<F>, JitError> {
+        code.check_signature::<F>()?;
+        check_features("stitched function", code.features())?;
+        let (chunk, offset) = self.reserve(code.bytes().len())?;
+        let m = &mut self.chunks[chunk];
+        let base = m.addr() + offset;
+        let dst = &mut m.bytes_mut()[offset..offset + code.bytes().len()];
+        dst.copy_from_slice(code.bytes());
+        code.relocate(base, dst)?;
+        Ok(FnRef {
+            region: self.id,
+            chunk: chunk as u32,
+            offset: offset as u32,
+            _f: PhantomData,
+        })
+    }
+
+    /// Makes every chunk read+execute (one `mprotect` each).
+    ///
+    /// # Errors
+    ///
+    /// [`JitError::ProtectFailed`]; the pages are unmapped.
+    pub fn finalize(mut self) -> Result<ExecRegion, JitError> {
+        for m in &mut self.chunks {
+            m.seal()?;
+        }
+        Ok(ExecRegion {
+            id: self.id,
+            chunks: core::mem::take(&mut self.chunks),
+        })
+    }
+}
+
+pub(crate) fn pool_entry_size(kind: HoleKind, lanes: u8) -> usize {
+    let elem = if matches!(kind, HoleKind::PoolF64 { .. }) {
+        8
+    } else {
+        4
+    };
+    elem * usize::from(lanes.max(1))
+}
+
+pub(crate) fn fill_pool(
+    st: &Stencil<'_>,
+    h: &super::stencil::Hole<'_>,
+    v: Value,
+    entry: &mut [u8],
+) -> Result<(), JitError> {
+    match (h.kind, v) {
+        (HoleKind::PoolF32 { .. }, Value::F32(x)) => {
+            for c in entry.chunks_exact_mut(4) {
+                c.copy_from_slice(&x.to_le_bytes());
+            }
+        }
+        (HoleKind::PoolF64 { .. }, Value::F64(x)) => {
+            for c in entry.chunks_exact_mut(8) {
+                c.copy_from_slice(&x.to_le_bytes());
+            }
+        }
+        _ => return Err(patch::wrong_value(st, h, v)),
+    }
+    Ok(())
+}
+
+/// Read+execute pages holding finished functions; unmapped on drop.
+#[derive(Debug)]
+pub struct ExecRegion {
+    id: u64,
+    chunks: Vec<Mapping>,
+}
+
+impl ExecRegion {
+    /// The function `r` placed by the builder this region came from.
+    ///
+    /// # Panics
+    ///
+    /// If `r` came from another builder.
+    pub fn get<F: JitSig>(&self, r: FnRef<F>) -> Func<'_, F> {
+        assert_eq!(r.region, self.id, "FnRef from another region");
+        let m = &self.chunks[r.chunk as usize];
+        debug_assert!(m.is_executable());
+        let addr = (m.addr() + r.offset as usize) as *const u8;
+        // SAFETY: the builder placed code of signature `F` here; it stays mapped while the
+        // returned `Func` borrows `self`.
+        Func {
+            f: unsafe { F::from_addr(addr) },
+            addr,
+            _region: PhantomData,
+        }
+    }
+
+    /// Start addresses of the region's chunks.
+    pub fn chunk_addrs(&self) -> impl Iterator<Item = usize> + '_ {
+        self.chunks.iter().map(Mapping::addr)
+    }
+}
+
+/// A callable function in an [`ExecRegion`], borrowing it.
+#[derive(Clone, Copy, Debug)]
+pub struct Func<'r, F> {
+    f: F,
+    addr: *const u8,
+    _region: PhantomData<&'r ExecRegion>,
+}
+
+impl<F: Copy> Func<'_, F> {
+    /// The entry address.
+    pub fn addr(&self) -> *const u8 {
+        self.addr
+    }
+
+    /// The raw function pointer.
+    ///
+    /// # Safety
+    ///
+    /// The pointer must not be called after the region it lives in is dropped.
+    pub unsafe fn as_fn(&self) -> F {
+        self.f
+    }
+}
+
+/// One function that owns its pages: the result of [`specialize`] or [`Code::map`].
+#[derive(Debug)]
+pub struct JitFn<F> {
+    region: ExecRegion,
+    r: FnRef<F>,
+}
+
+impl<F: JitSig> JitFn<F> {
+    pub(crate) fn new(region: ExecRegion, r: FnRef<F>) -> Self {
+        JitFn { region, r }
+    }
+
+    /// The callable.
+    pub fn func(&self) -> Func<'_, F> {
+        self.region.get(self.r)
+    }
+
+    /// The region holding it (for inspecting its address).
+    pub fn region(&self) -> &ExecRegion {
+        &self.region
+    }
+}
+
+macro_rules! callable {
+    ($($a:ident: $t:ident),*) => {
+        impl<R: AbiRet, $($t: AbiType),*> Func<'_, extern "sysv64" fn($($t),*) -> R> {
+            /// Calls the function.
+            #[inline(always)]
+            pub fn call(&self, $($a: $t),*) -> R {
+                (self.f)($($a),*)
+            }
+        }
+        impl<R: AbiRet, $($t: AbiType),*> Func<'_, unsafe extern "sysv64" fn($($t),*) -> R> {
+            /// Calls the function.
+            ///
+            /// # Safety
+            ///
+            /// Whatever the code's author says the arguments must satisfy (valid pointers and
+            /// lengths, typically).
+            #[inline(always)]
+            pub unsafe fn call(&self, $($a: $t),*) -> R {
+                // SAFETY: the caller upholds the function's contract.
+                unsafe { (self.f)($($a),*) }
+            }
+        }
+    };
+}
+callable!();
+callable!(a: A);
+callable!(a: A, b: B);
+callable!(a: A, b: B, c: C);
+callable!(a: A, b: B, c: C, d: D);
+callable!(a: A, b: B, c: C, d: D, e: E);
+callable!(a: A, b: B, c: C, d: D, e: E, g: G);
+
+/// One stencil → one fresh function: map a page, copy, patch, `mprotect` to read+execute.
+///
+/// # Errors
+///
+/// As [`Builder::specialize`] and [`Builder::finalize`].
+pub fn specialize<F: JitSig>(
+    st: &Stencil<'_>,
+    values: &[(&str, Value)],
+) -> Result<JitFn<F>, JitError> {
+    let mut b = Builder::with_capacity(st.code().len() + 64 * st.holes().len())?;
+    let r = b.specialize::<F>(st, values)?;
+    Ok(JitFn::new(b.finalize()?, r))
+}
