@@ -356,3 +356,8 @@ pub fn reference(src: Src, ops: &[Op], x: &[f32], y: &[f32], out: &mut [f32]) {
         out[i] = acc;
     }
 }
+
+/// The fingerprint of [`MulFn`]'s signature.
+pub fn mul_signature_fingerprint() -> u64 {
+    MUL_SIG.fingerprint()
+}

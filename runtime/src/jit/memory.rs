@@ -107,3 +107,62 @@ impl Drop for Mapping {
         let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHILD: &str = "ASMFORGE_TEST_MAP_FAILURE_CHILD";
+
+    /// With the address space capped at what is in use, mapping fails with a typed error.
+    /// Runs in a child process so the cap does not reach the other tests.
+    #[test]
+    fn map_failure_is_an_error() {
+        if std::env::var_os(CHILD).is_some() {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            let kb: u64 = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmSize:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap();
+            let lim = libc::rlimit {
+                rlim_cur: kb * 1024,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            // SAFETY: sets this (child) process's limit.
+            assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &lim) }, 0);
+            let e = Mapping::new(1 << 20).unwrap_err();
+            assert!(matches!(e, JitError::MapFailed(_)), "{e}");
+            std::println!("child: {e}");
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "jit::memory::tests::map_failure_is_an_error",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = std::string::String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains("child: mapping memory failed"), "{stdout}");
+    }
+
+    #[test]
+    fn seal_is_read_execute_and_sizes_are_checked() {
+        assert!(matches!(Mapping::new(0), Err(JitError::BadSize(0))));
+        assert!(matches!(
+            Mapping::new(usize::MAX),
+            Err(JitError::BadSize(_))
+        ));
+        let mut m = Mapping::new(100).unwrap();
+        assert_eq!(m.len(), page_size());
+        m.bytes_mut()[0] = 0xC3;
+        m.seal().unwrap();
+        assert!(m.is_executable());
+        assert!(m.bytes_mut().is_empty(), "no writable view after sealing");
+    }
+}
