@@ -26,6 +26,43 @@
 //!   bytes, each hole located by decoding the code with iced-x86 and finding the sentinel
 //!   value's exact field (`ConstantOffsets`).
 //!
+//! # Example: the multiply-by-constant JIT
+//!
+//! ```
+//! use asmforge_runtime::jit::{self, Hole, HoleKind, Signature, Stencil, Ty, Value};
+//!
+//! // movabs rax, C; imul rax, rdi; ret — the 8-byte immediate C is the hole (SDM Vol. 2B:
+//! // REX.W B8+r io, REX.W 0F AF /r, C3).
+//! const CODE: &[u8] = &[0x48, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0x48, 0x0F, 0xAF, 0xC7, 0xC3];
+//! const HOLES: &[Hole<'static>] =
+//!     &[Hole { name: "c", kind: HoleKind::Imm64, signed: false, offset: 2, end: 10 }];
+//! const SIG: Signature<'static> = Signature { params: &[Ty::U64], ret: Ty::U64 };
+//! // SAFETY: register arithmetic only, sound for every value of `c`.
+//! let mul = unsafe { Stencil::new("mul", CODE, HOLES, &[], SIG) };
+//!
+//! let c = std::env::args().count() as u64 + 41; // known only at run time
+//! let f = jit::specialize::<extern "sysv64" fn(u64) -> u64>(&mul, &[("c", Value::UInt(c))])?;
+//! assert_eq!(f.func().call(3), 3 * c);
+//!
+//! // A value that does not fit is an error, not a panic or a truncation.
+//! // mov rax, rdi; add rax, imm8 (sign-extended: REX.W 83 /0 ib); ret
+//! let add8 = [0x48, 0x89, 0xF8, 0x48, 0x83, 0xC0, 0x00, 0xC3];
+//! const D8: &[Hole<'static>] = &[Hole { name: "d", kind: HoleKind::Imm8, signed: true, offset: 6, end: 7 }];
+//! // SAFETY: as above.
+//! let add = unsafe { Stencil::new("add", &add8, D8, &[], SIG) };
+//! let e = jit::specialize::<extern "sysv64" fn(u64) -> u64>(&add, &[("d", Value::Int(300))]);
+//! assert!(matches!(e, Err(jit::JitError::HoleOutOfRange { .. })));
+//!
+//! // Shipping: serialize, then load (elsewhere) after every check.
+//! let mut s = jit::Stitch::<extern "sysv64" fn(u64) -> u64>::new();
+//! s.append(&mul, &[("c", Value::UInt(7))])?;
+//! let blob = s.finish()?.to_blob()?;
+//! // SAFETY: the blob was produced just above by `to_blob`.
+//! let g = unsafe { jit::load::<extern "sysv64" fn(u64) -> u64>(&blob) }?;
+//! assert_eq!(g.func().call(6), 42);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Errors are typed ([`JitError`], [`LoadError`]); nothing here panics on bad values.
 //! Linux/Unix x86-64 with `std`; memory is mapped through rustix.
 

@@ -1,0 +1,263 @@
+//! Run-time code generation: asmforge's copy-and-patch JIT against the floors, dynasm-rs and
+//! cranelift-jit, contenders interleaved round by round, every function's result checked.
+//!
+//! Prints `jit single`, `jit batch`, `jit fuse-build` (time per function; `Rx cranelift`,
+//! `Sx dynasm`, `Tx floor` are how many times faster asmforge is) and `jit fuse-run`
+//! (throughput ratios of the run-time fused function: `Rx unfused`, `Sx cranelift`, `Tx aot`).
+
+#[path = "../../examples/stencils/mod.rs"]
+mod stencils;
+
+mod aot;
+mod clif;
+mod dynasm_side;
+mod floor;
+
+use std::hint::black_box;
+
+use asmforge::jit::{self, Builder, Value};
+use asmforge::measure::mxcsr::{Mode, MxcsrGuard};
+use asmforge::measure::{perf, tsc};
+use stencils::{FuseStencils, MulFn, Op, PipeFn, Src};
+
+/// Best and median of per-item times, in ns.
+struct Stat {
+    samples: Vec<f64>,
+}
+
+impl Stat {
+    fn new() -> Stat {
+        Stat { samples: Vec::new() }
+    }
+    fn best(&self) -> f64 {
+        self.samples.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+    fn median(&self) -> f64 {
+        let mut s = self.samples.clone();
+        s.sort_by(f64::total_cmp);
+        s[s.len() / 2]
+    }
+}
+
+struct Clock {
+    ns_per_tick: f64,
+}
+
+impl Clock {
+    fn time<R>(&self, per: usize, stat: &mut Stat, f: impl FnOnce() -> R) -> R {
+        let (t, r) = tsc::measure(f);
+        stat.samples.push(t as f64 * self.ns_per_tick / per as f64);
+        r
+    }
+}
+
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 1000.0 { format!("{:.2} µs", ns / 1000.0) } else { format!("{ns:.1} ns") }
+}
+
+fn line(name: &str, ours: &Stat, others: &[(&str, &Stat)]) {
+    let mut s = format!("jit {name}: {}/function", fmt_ns(ours.best()));
+    for (n, o) in others {
+        s += &format!(", {:.2}x {n}", o.best() / ours.best());
+    }
+    s += " (best; median";
+    s += &format!(" asmforge {}", fmt_ns(ours.median()));
+    for (n, o) in others {
+        s += &format!(", {n} {} best {}", fmt_ns(o.median()), fmt_ns(o.best()));
+    }
+    println!("{s})");
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 11 } else { 66 };
+    let clock = Clock { ns_per_tick: 1e9 / tsc::ticks_per_second(std::time::Duration::from_millis(200)) };
+    println!("TSC: {:.3} GHz; rounds: {rounds}{}", 1.0 / clock.ns_per_tick, if quick { " (--quick)" } else { "" });
+    match perf::CycleCounter::open() {
+        Ok(_) => println!("perf: core cycle counter available"),
+        Err(e) => println!("perf: {e}"),
+    }
+    let owned = stencils::mul_stencil();
+    let st = owned.stencil();
+    let x = 0x1234_5678_9abc_u64;
+
+    // jit single: one function, created, called and freed.
+    let k = if quick { 100 } else { 1000 };
+    let (mut s_af, mut s_fl, mut s_dy, mut s_cl) = (Stat::new(), Stat::new(), Stat::new(), Stat::new());
+    for r in 0..rounds {
+        let c0 = (r as u64) << 20;
+        clock.time(k, &mut s_fl, || {
+            for c in c0..c0 + k as u64 {
+                assert_eq!(floor::single(c, x), x.wrapping_mul(c));
+            }
+        });
+        clock.time(k, &mut s_af, || {
+            for c in c0..c0 + k as u64 {
+                let f = jit::specialize::<MulFn>(&st, &[("c", Value::UInt(c))]).unwrap();
+                assert_eq!(f.func().call(x), x.wrapping_mul(c));
+            }
+        });
+        clock.time(k, &mut s_dy, || {
+            for c in c0..c0 + k as u64 {
+                assert_eq!(dynasm_side::single(c, x), x.wrapping_mul(c));
+            }
+        });
+        if r < rounds.min(if quick { 3 } else { 11 }) {
+            let mut cl = clif::Clif::new();
+            clock.time(k, &mut s_cl, || {
+                for c in c0..c0 + k as u64 {
+                    let id = cl.define_mul(c);
+                    cl.finalize();
+                    // SAFETY: finalized code of type MulFn.
+                    let f: MulFn = unsafe { core::mem::transmute(cl.ptr(id)) };
+                    assert_eq!(f(x), x.wrapping_mul(c));
+                }
+            });
+        }
+    }
+    line("single", &s_af, &[("cranelift", &s_cl), ("dynasm", &s_dy), ("floor", &s_fl)]);
+
+    // jit batch: 1000 functions in one region, one protection change each way.
+    let n = 1000;
+    let (mut s_af, mut s_fl, mut s_dy, mut s_cl) = (Stat::new(), Stat::new(), Stat::new(), Stat::new());
+    for r in 0..rounds * 3 {
+        clock.time(n, &mut s_fl, || floor::batch(n, x, |i, v| assert_eq!(v, x.wrapping_mul(i as u64))));
+        clock.time(n, &mut s_af, || {
+            let mut b = Builder::new();
+            let refs: Vec<_> = (0..n as u64).map(|c| b.specialize::<MulFn>(&st, &[("c", Value::UInt(c))]).unwrap()).collect();
+            let region = b.finalize().unwrap();
+            for (i, f) in refs.iter().enumerate() {
+                assert_eq!(region.get(*f).call(x), x.wrapping_mul(i as u64));
+            }
+        });
+        clock.time(n, &mut s_dy, || dynasm_side::batch(n, x, |i, v| assert_eq!(v, x.wrapping_mul(i as u64))));
+        if r < if quick { 3 } else { 11 } {
+            let mut cl = clif::Clif::new();
+            clock.time(n, &mut s_cl, || {
+                let ids: Vec<_> = (0..n as u64).map(|c| cl.define_mul(c)).collect();
+                cl.finalize();
+                for (i, id) in ids.iter().enumerate() {
+                    // SAFETY: finalized code of type MulFn.
+                    let f: MulFn = unsafe { core::mem::transmute(cl.ptr(*id)) };
+                    assert_eq!(f(x), x.wrapping_mul(i as u64));
+                }
+            });
+        }
+    }
+    line("batch", &s_af, &[("cranelift", &s_cl), ("dynasm", &s_dy), ("floor", &s_fl)]);
+
+    fuse(&clock, quick, rounds);
+}
+
+fn fuse(clock: &Clock, quick: bool, rounds: usize) {
+    if !(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")) {
+        println!("jit fuse: skipped, this CPU lacks AVX2+FMA");
+        return;
+    }
+    let fs = FuseStencils::new();
+    let (a, b, c) = (0.75f32, -0.5f32, 0.25f32);
+    let ops = [Op::FmaConst(a, b), Op::FmaX(c), Op::Max(0.0)];
+
+    // jit fuse-build: stitch (no mapping) vs cranelift compiling vs dynasm assembling.
+    let k = if quick { 20 } else { 100 };
+    let (mut s_af, mut s_fl, mut s_dy, mut s_cl) = (Stat::new(), Stat::new(), Stat::new(), Stat::new());
+    let sample = fs.pipeline(Src::X, &ops, false).unwrap();
+    let mut cl = clif::Clif::new();
+    for r in 0..rounds {
+        clock.time(k, &mut s_af, || {
+            for _ in 0..k {
+                black_box(fs.pipeline(Src::X, black_box(&ops), false).unwrap());
+            }
+        });
+        clock.time(k, &mut s_fl, || {
+            for _ in 0..k {
+                black_box(black_box(sample.bytes()).to_vec());
+            }
+        });
+        clock.time(k, &mut s_dy, || {
+            for _ in 0..k {
+                black_box(dynasm_side::fused(a, b, c));
+            }
+        });
+        if r < if quick { 3 } else { 11 } {
+            clock.time(k, &mut s_cl, || {
+                for _ in 0..k {
+                    black_box(cl.define_fused(a, b, c));
+                }
+            });
+        }
+    }
+    line("fuse-build", &s_af, &[("cranelift", &s_cl), ("dynasm", &s_dy), ("floor", &s_fl)]);
+    println!(
+        "jit fuse-build: {} bytes of code + pool; floor = copying those bytes into a fresh Vec; cranelift = define_function (compile, no mapping); dynasm = assembling the same instructions",
+        sample.bytes().len()
+    );
+
+    // jit fuse-run.
+    let fused = sample.map::<PipeFn>().unwrap();
+    let kept = fs.pipeline(Src::X, &ops, true).unwrap();
+    let kept_fn = kept.map::<PipeFn>().unwrap();
+    let p1 = fs.pipeline(Src::X, &[Op::FmaConst(a, b)], false).unwrap().map::<PipeFn>().unwrap();
+    let p2 = fs.pipeline(Src::Y, &[Op::FmaX(c)], false).unwrap().map::<PipeFn>().unwrap();
+    let p3 = fs.pipeline(Src::X, &[Op::Max(0.0)], false).unwrap().map::<PipeFn>().unwrap();
+    let cid = cl.define_fused(a, b, c);
+    cl.finalize();
+    // SAFETY: finalized code with PipeFn's signature.
+    let cf: PipeFn = unsafe { core::mem::transmute(cl.ptr(cid)) };
+    // SAFETY: the measured functions only do f32 arithmetic, in the default mode it pins.
+    let _mode = unsafe { MxcsrGuard::new(Mode::DEFAULT) };
+    for (label, bytes, reps) in [("1MiB", 1usize << 20, if quick { 50 } else { 400 }), ("64MiB", 64 << 20, if quick { 3 } else { 12 })] {
+        let n = bytes / 4;
+        let xs: Vec<f32> = (0..n).map(|i| ((i * 7919) % 4096) as f32 / 512.0 - 4.0).collect();
+        let want: Vec<f32> = xs.iter().map(|&v| v.mul_add(a, b).mul_add(v, c).max(0.0)).collect();
+        let mut out = vec![0.0f32; n];
+        let mut tmp = vec![0.0f32; n];
+        let (mut s_f, mut s_u, mut s_c, mut s_a, mut s_k) = (Stat::new(), Stat::new(), Stat::new(), Stat::new(), Stat::new());
+        let (xp, op, tp) = (xs.as_ptr(), out.as_mut_ptr(), tmp.as_mut_ptr());
+        for _ in 0..reps {
+            // SAFETY (all calls): arrays of n elements.
+            clock.time(n, &mut s_f, || unsafe { fused.func().call(xp, xp, op, n) });
+            clock.time(n, &mut s_u, || unsafe {
+                p1.func().call(xp, xp, tp, n);
+                p2.func().call(xp, tp, tp, n);
+                p3.func().call(tp, tp, op, n);
+            });
+            clock.time(n, &mut s_c, || unsafe { cf(xp, xp, op, n) });
+            clock.time(n, &mut s_a, || unsafe { aot::fused_aot(xp, op, n, a, b, c) });
+            clock.time(n, &mut s_k, || unsafe { kept_fn.func().call(xp, xp, op, n) });
+        }
+        // Each contender's output, checked once more after the timing loop.
+        for (name, run) in [
+            ("fused", &mut (|o: *mut f32| unsafe { fused.func().call(xp, xp, o, n) }) as &mut dyn FnMut(*mut f32)),
+            ("unfused", &mut |o: *mut f32| unsafe {
+                p1.func().call(xp, xp, tp, n);
+                p2.func().call(xp, tp, tp, n);
+                p3.func().call(tp, tp, o, n);
+            }),
+            ("cranelift", &mut |o: *mut f32| unsafe { cf(xp, xp, o, n) }),
+            ("aot", &mut |o: *mut f32| unsafe { aot::fused_aot(xp, o, n, a, b, c) }),
+            ("kept jumps", &mut |o: *mut f32| unsafe { kept_fn.func().call(xp, xp, o, n) }),
+        ] {
+            out.fill(f32::NAN);
+            run(out.as_mut_ptr());
+            assert!(out == want, "{name} {label}: wrong result");
+        }
+        let gbs = |s: &Stat| 8.0 / s.best();
+        println!(
+            "jit fuse-run {label}: {:.2}x unfused, {:.2}x cranelift, {:.2}x aot (GB/s read+written, best: fused {:.1}, unfused {:.1}, cranelift {:.1}, aot {:.1}; continuation jumps kept {:.1})",
+            s_u.best() / s_f.best(),
+            s_c.best() / s_f.best(),
+            s_a.best() / s_f.best(),
+            gbs(&s_f),
+            gbs(&s_u),
+            gbs(&s_c),
+            gbs(&s_a),
+            gbs(&s_k)
+        );
+    }
+    println!(
+        "jit continuation: {} bytes with continuation jumps elided, {} kept",
+        sample.code_len(),
+        kept.code_len()
+    );
+}
