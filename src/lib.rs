@@ -152,7 +152,7 @@
 //! the kernel and the features, instead of faulting on an illegal instruction.
 #![no_std]
 
-pub use asmforge_macros::{dispatch, kernel};
+pub use asmforge_macros::{dispatch, kernel, stencil};
 pub use asmforge_runtime::{
     Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo, detect,
 };

@@ -37,6 +37,7 @@ mod isa;
 mod parse;
 mod regalloc;
 mod select;
+mod stencil;
 
 #[cfg(test)]
 mod tests;
@@ -55,4 +56,10 @@ pub fn expand_kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// The expansion of `#[asmforge::dispatch(members...)] fn f(...) -> T;`.
 pub fn expand_dispatch(attr: TokenStream, item: TokenStream) -> TokenStream {
     emit::group::expand(attr, item)
+}
+
+/// The expansion of `#[asmforge::stencil(attr)] item`: a module named like the function with
+/// the copy-and-patch stencils of each variant (see `stencil/mod.rs`).
+pub fn expand_stencil(attr: TokenStream, item: TokenStream) -> TokenStream {
+    stencil::expand(attr, item)
 }

@@ -21,3 +21,11 @@ pub fn kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn dispatch(attr: TokenStream, item: TokenStream) -> TokenStream {
     asmforge_codegen::expand_dispatch(attr.into(), item.into()).into()
 }
+
+/// A copy-and-patch stencil: a kernel body with named holes (`hole!(imm64 c)`), compiled into
+/// `mod name { STENCILS, VARIANTS, best() }` with each hole's exact byte offset. See the
+/// `asmforge` crate's `jit` module.
+#[proc_macro_attribute]
+pub fn stencil(attr: TokenStream, item: TokenStream) -> TokenStream {
+    asmforge_codegen::expand_stencil(attr.into(), item.into()).into()
+}

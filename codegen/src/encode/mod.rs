@@ -15,6 +15,9 @@
 
 use std::collections::BTreeMap;
 
+mod fields;
+pub use fields::Field;
+
 use iced_x86::{BlockEncoder, BlockEncoderOptions, CpuidFeature, Instruction, InstructionBlock};
 use proc_macro2::Span;
 
@@ -43,6 +46,8 @@ pub struct Encoded {
     pub registers: [u8; 3],
     /// Call-frame directives with the code offset they take effect at, in order (`cfi.rs`).
     pub unwind: Vec<(u32, crate::frame::cfi::CfiOp)>,
+    /// Each instruction's immediate and displacement fields (`fields.rs`), for stencils.
+    pub fields: Vec<Field>,
     /// Test hook for the round trip (tests/roundtrip.rs): every instruction as selected and
     /// framed, with the offset it was placed at. Branch targets and label-relative memory
     /// operands still hold pre-layout addresses: each instruction's `ip()` is its own.
@@ -149,7 +154,8 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         let results = BlockEncoder::encode_slice(
             64,
             &ib,
-            BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS,
+            BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS
+                | BlockEncoderOptions::RETURN_CONSTANT_OFFSETS,
         )
         .map_err(|e| encode_error(&insts, &e.to_string()))?;
         // Where each block would start given the sizes just produced.
@@ -171,6 +177,8 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
             enc.saved = framed.saved.clone();
             enc.vzeroupper = framed.vzeroupper;
             enc.unwind = unwind_offsets(&marks, &blocks, &results, &starts);
+            let spans: Vec<Span> = insts.iter().map(|s| s.inst.span).collect();
+            enc.fields = fields::fields(&blocks, &results, &starts, &built, &spans);
             return Ok(enc);
         }
         starts = new_starts;
@@ -221,6 +229,7 @@ fn assemble(
     let registers = register_use(insts);
     Encoded {
         unwind: Vec::new(),
+        fields: Vec::new(),
         registers,
         bytes,
         code_size,

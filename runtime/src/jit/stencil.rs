@@ -206,7 +206,8 @@ impl<'a> Stencil<'a> {
     }
 
     /// Checks the hole layout: fields inside the code, not overlapping, relative fields
-    /// ending at or before their instruction's end, names unique, at most one continuation
+    /// ending at or before their instruction's end, sites of one name of one kind, at most one
+    /// continuation
     /// and it the rel32 of a final `E9`.
     ///
     /// # Errors
@@ -224,8 +225,13 @@ impl<'a> Stencil<'a> {
             }
             for g in &self.holes[..i] {
                 let go = g.offset as usize;
-                if g.name == h.name {
-                    return Err(std::format!("two holes named `{}`", h.name));
+                // One name may have several sites (a hole inside an unrolled loop): one value
+                // patches them all, so they must agree on the kind.
+                if g.name == h.name && g.kind != h.kind {
+                    return Err(std::format!(
+                        "hole `{}` has sites of different kinds",
+                        h.name
+                    ));
                 }
                 if o < go + g.kind.width() && go < o + w {
                     return Err(std::format!("holes `{}` and `{}` overlap", g.name, h.name));
