@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if constants.is_empty() {
         // "Run time": derived from the clock, so no compiler could have seen them.
         let t = tsc::rdtsc();
-        constants = vec![t % 1000, t.rotate_left(17), 0xdead_beef_ed];
+        constants = vec![t % 1000, t.rotate_left(17), 0x00de_adbe_efed];
     }
     let xs = [0u64, 1, 2, 3, 1 << 40, u64::MAX, 0x0123_4567_89ab_cdef];
     for &c in &constants {

@@ -51,7 +51,8 @@ fn round_trip_and_each_refusal() {
         b[n..].copy_from_slice(&sum.to_le_bytes());
         b
     };
-    let cases: Vec<(Vec<u8>, fn(&LoadError) -> bool)> = vec![
+    type Case = (Vec<u8>, fn(&LoadError) -> bool);
+    let cases: Vec<Case> = vec![
         (good[..20].to_vec(), |e| matches!(e, LoadError::Truncated)),
         (b"ELF\x7fnot a blob, not at all, really not".to_vec(), |e| {
             matches!(e, LoadError::BadMagic)

@@ -115,7 +115,7 @@ fn mul_stencil_specializes() {
         ("c", HoleKind::Imm64, 2)
     );
     assert_eq!(st.code().len(), 15);
-    for c in [0u64, 3, u64::MAX, 0xdead_beef_ed] {
+    for c in [0u64, 3, u64::MAX, 0x00de_adbe_efed] {
         let f = jit::specialize::<U64Fn>(st, &[("c", Value::UInt(c))]).unwrap();
         assert_eq!(f.func().call(7), 7u64.wrapping_mul(c));
     }

@@ -64,7 +64,7 @@ pub fn mul_stencil() -> OwnedStencil {
 
 // Sentinels of the pool holes (one lane's bits), written as literals in the kernels below.
 const SA: f32 = 1234.5677;
-const SB: f32 = -8765.4321;
+const SB: f32 = -8765.25;
 const SC: f32 = 3.0517578e-5;
 
 #[kernel(targets(avx2 + fma))]
@@ -89,7 +89,7 @@ fn st_load_xy(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
 #[kernel(targets(avx2 + fma))]
 fn st_fma_cc(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vbroadcastss(ymm2, f32(1234.5677));
-    vfmadd213ps(ymm1, ymm2, f32x8(-8765.4321));
+    vfmadd213ps(ymm1, ymm2, f32x8(-8765.25));
 }
 
 #[kernel(targets(avx2 + fma))]
@@ -124,7 +124,7 @@ fn st_load_xy_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
 #[kernel(targets(avx2 + fma))]
 fn st_fma_cc_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vmovss(xmm2, f32(1234.5677));
-    vfmadd213ss(xmm1, xmm2, f32(-8765.4321));
+    vfmadd213ss(xmm1, xmm2, f32(-8765.25));
 }
 
 #[kernel(targets(avx2 + fma))]
