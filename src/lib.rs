@@ -166,6 +166,10 @@ pub use asmforge_runtime::listing;
 #[doc(inline)]
 pub use asmforge_runtime::measure;
 
+#[cfg(all(feature = "std", unix, target_arch = "x86_64"))]
+#[doc = include_str!("jit_docs.md")]
+pub mod stencils {}
+
 #[cfg(feature = "std")]
 extern crate std;
 
