@@ -1,17 +1,23 @@
 //! The multiply-by-constant JIT: a constant known only at run time becomes a fresh function.
 //!
-//! The stencil is `movabs rax, C; imul rax, rdi; ret` (written as the `st_mul` kernel in
-//! `examples/stencils/mod.rs`, its hole found in the encoded bytes). Each constant is
+//! The stencil is `movabs rax, C; imul rax, rdi; ret`, written below with
+//! `#[asmforge::stencil]` (the compiler records the hole's offset). Each constant is
 //! specialized into its own page (mmap, copy, patch the 8-byte immediate, mprotect to
 //! read+execute), called, checked against Rust, and unmapped; then 1,000 constants share one
 //! region. `cargo run --release --example minijit -- 12345 0xdeadbeef`.
 
-#[path = "stencils/mod.rs"]
-mod stencils;
-
 use asmforge::jit::{self, Builder, Value};
 use asmforge::measure::tsc;
-use stencils::MulFn;
+
+type MulFn = extern "sysv64" fn(u64) -> u64;
+
+/// `x * c` for a run-time `c`.
+#[asmforge::stencil]
+fn mul(x: u64) -> u64 {
+    movabs(rax, hole!(imm64 c));
+    imul(rax, x);
+    return rax;
+}
 
 fn parse(s: &str) -> Option<u64> {
     match s.strip_prefix("0x") {
@@ -21,8 +27,7 @@ fn parse(s: &str) -> Option<u64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let owned = stencils::mul_stencil();
-    let st = owned.stencil();
+    let st = mul::best().ok_or("no variant of `mul` runs here")?;
     let hole = st.holes()[0];
     println!(
         "stencil `{}`: {} bytes {:02x?}",
@@ -45,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let xs = [0u64, 1, 2, 3, 1 << 40, u64::MAX, 0x0123_4567_89ab_cdef];
     for &c in &constants {
-        let (ticks, f) = tsc::measure(|| jit::specialize::<MulFn>(&st, &[("c", Value::UInt(c))]));
+        let (ticks, f) = tsc::measure(|| jit::specialize::<MulFn>(st, &[("c", Value::UInt(c))]));
         let f = f?;
         for &x in &xs {
             let got = f.func().call(x);
@@ -61,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut b = Builder::new();
     let (ticks, refs) = tsc::measure(|| {
         (0..1000u64)
-            .map(|c| b.specialize::<MulFn>(&st, &[("c", Value::UInt(c))]))
+            .map(|c| b.specialize::<MulFn>(st, &[("c", Value::UInt(c))]))
             .collect::<Result<Vec<_>, _>>()
     });
     let refs = refs?;
