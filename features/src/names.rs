@@ -81,13 +81,22 @@ pub fn by_name(name: &str) -> Option<Feature> {
     if let Some((_, f)) = SPELLINGS.iter().find(|(s, _)| s.eq_ignore_ascii_case(name)) {
         return Some(*f);
     }
-    Feature::ALL.iter().copied().find(|f| same_name(f.name(), name))
+    Feature::ALL
+        .iter()
+        .copied()
+        .find(|f| same_name(f.name(), name))
 }
 
 /// Whether `iced` (upper case, `_`) and `user` name the same feature ignoring ASCII case and
 /// reading `.` as `_`.
 fn same_name(iced: &str, user: &str) -> bool {
-    let norm = |b: u8| if b == b'.' { b'_' } else { b.to_ascii_lowercase() };
+    let norm = |b: u8| {
+        if b == b'.' {
+            b'_'
+        } else {
+            b.to_ascii_lowercase()
+        }
+    };
     iced.len() == user.len()
         && iced
             .bytes()

@@ -97,7 +97,10 @@ impl FeatureSet {
 
     /// The features, in [`Feature::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = Feature> {
-        Feature::ALL.iter().copied().filter(move |&f| self.contains(f))
+        Feature::ALL
+            .iter()
+            .copied()
+            .filter(move |&f| self.contains(f))
     }
 }
 

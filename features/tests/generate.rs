@@ -46,7 +46,10 @@ fn the_list_has_iceds_names_in_iceds_order() {
         iced.get(first_difference),
     );
     for (i, f) in Feature::ALL.iter().enumerate() {
-        assert_eq!(*f as usize, i, "{f}: Feature::ALL is not in declaration order");
+        assert_eq!(
+            *f as usize, i,
+            "{f}: Feature::ALL is not in declaration order"
+        );
     }
 }
 
@@ -125,7 +128,8 @@ fn iced_source() -> (String, String) {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .expect("CARGO_HOME or HOME");
-    let registries = std::fs::read_dir(home.join("registry/src")).expect("cargo's registry sources");
+    let registries =
+        std::fs::read_dir(home.join("registry/src")).expect("cargo's registry sources");
     let enums = registries
         .flatten()
         .map(|r| r.path().join(format!("iced-x86-{version}/src/enums.rs")))
