@@ -154,8 +154,8 @@
 
 pub use asmforge_macros::{dispatch, kernel};
 pub use asmforge_runtime::{
-    Dispatch, EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures, SourceLine,
-    VariantInfo, detect,
+    Dispatch, EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo,
+    detect,
 };
 
 pub use asmforge_runtime::isa;

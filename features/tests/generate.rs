@@ -164,7 +164,8 @@ fn plain(doc: &[&str]) -> String {
     let text: Vec<&str> = doc
         .iter()
         .copied()
-        .filter(|l| !l.is_empty() && !(l.starts_with('[') && l.contains("]: ")))
+        .filter(|l| !l.is_empty())
+        .filter(|l| !(l.starts_with('[') && l.contains("]: ")))
         .collect();
     let text = text
         .join(" ")

@@ -273,7 +273,10 @@ mod tests {
     fn iceds_list_is_the_shared_list() {
         assert_eq!(F::values().len(), Feature::ALL.len());
         for f in F::values() {
-            assert_eq!(from_iced(f).map(Feature::name), Some(format!("{f:?}").as_str()));
+            assert_eq!(
+                from_iced(f).map(Feature::name),
+                Some(format!("{f:?}").as_str())
+            );
         }
     }
 

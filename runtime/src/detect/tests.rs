@@ -338,5 +338,8 @@ fn the_cpu_is_read_in_one_place() {
         assert!(!executes || allowed, "{path} executes CPUID/XGETBV itself");
     }
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("read Cargo.toml");
-    assert!(!manifest.contains(&["cpu", "features"].concat()), "a second CPUID reader");
+    assert!(
+        !manifest.contains(&["cpu", "features"].concat()),
+        "a second CPUID reader"
+    );
 }

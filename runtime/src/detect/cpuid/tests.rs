@@ -68,7 +68,11 @@ fn leaves_beyond_the_maximum_read_as_zero_and_are_not_executed() {
     let s = cpu.snapshot();
     assert_eq!(s.vendor, Vendor::Intel);
     assert_eq!((s.l7_ebx, s.l7_ecx, s.l7s1_eax, s.ld_s1_eax), (0, 0, 0, 0));
-    assert_eq!((s.e1_ecx, s.e8_ebx), (1 << 5, 0), "8000_0008H beyond the extended maximum");
+    assert_eq!(
+        (s.e1_ecx, s.e8_ebx),
+        (1 << 5, 0),
+        "8000_0008H beyond the extended maximum"
+    );
     assert_eq!(s.xcr0, 0b111, "OSXSAVE set: XCR0 read");
     assert_eq!(cpu.xgetbv_calls, 1);
     assert_eq!(
@@ -151,7 +155,11 @@ fn a_detection_executes_each_leaf_once() {
     let mut distinct = calls.clone();
     distinct.sort_unstable();
     distinct.dedup();
-    assert_eq!(distinct.len(), calls.len(), "a leaf executed twice: {calls:x?}");
+    assert_eq!(
+        distinct.len(),
+        calls.len(),
+        "a leaf executed twice: {calls:x?}"
+    );
     // 0, 1, 7.0, 7.1, 0DH.1, 14H, 8000_0000H, 8000_0001H, 8000_0008H, 8000_001FH, and at most
     // 12H, 19H and two Centaur leaves besides.
     assert!(calls.len() <= 14, "{} CPUIDs: {calls:x?}", calls.len());

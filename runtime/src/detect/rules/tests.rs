@@ -240,7 +240,10 @@ fn avx2_and_fma_need_the_avx_bit_and_ymm_state() {
     };
     for f in [Feature::AVX, Feature::AVX2, Feature::FMA] {
         assert!(supports(&avx, f), "{f}");
-        assert!(!supports(&Snapshot { xcr0: 0b010, ..avx }, f), "{f} without YMM state");
+        assert!(
+            !supports(&Snapshot { xcr0: 0b010, ..avx }, f),
+            "{f} without YMM state"
+        );
     }
 }
 
