@@ -64,7 +64,14 @@
 //!   debugging and golden tests).
 #![no_std]
 
-pub use asmforge_macros::{dispatch, kernel};
+/// The language of the body and the options of the attribute: [`dsl`]; what the kernel gives
+/// you at run time (the dispatched function, `k::INFO`, `k::call`, `k::Entry`): [`runtime_api`];
+/// when the kernel may be a safe `fn`: [`safety`].
+pub use asmforge_macros::kernel;
+
+/// Groups separately written kernels into one dispatched function: see
+/// [`runtime_api`](crate::runtime_api#asmforgedispatch).
+pub use asmforge_macros::dispatch;
 pub use asmforge_runtime::{
     EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo, detect,
 };
