@@ -197,11 +197,15 @@ pub(crate) fn compile_variant(
     kernel: &parse::Kernel,
     variant: &Variant,
 ) -> syn::Result<encode::Encoded> {
-    let program = eval::eval(kernel, variant)?;
-    let selected = select::select(program, variant)?;
     let abi = kernel.options.abi;
-    let allocated = regalloc::allocate(selected, &regalloc::MachineEnv::for_abi(abi))?;
+    let program = eval::eval(kernel, variant)?;
+    // The frame stage owns the frame-pointer decision and takes it once, here, from the
+    // locals the body uses: allocation reserves rbp by it, the frame lays out by it.
+    let frame_pointer = frame::FramePointer::of(&program);
+    let selected = select::select(program, variant)?;
+    let env = regalloc::MachineEnv::for_abi(abi).reserving(frame_pointer.reserved());
+    let allocated = regalloc::allocate(selected, &env, variant)?;
     transitions::check_sse_avx(&allocated)?;
-    let framed = frame::lay_out_frame(allocated, abi)?;
+    let framed = frame::lay_out_frame(allocated, abi, frame_pointer)?;
     encode::encode(framed)
 }

@@ -26,6 +26,7 @@
 //! assert!(compiled.variants.iter().all(|v| v.bytes.ends_with(&[0xc3])));
 //! ```
 
+mod cfg;
 mod diag;
 mod emit;
 mod encode;

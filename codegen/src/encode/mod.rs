@@ -1,6 +1,7 @@
 //! Stage 5, **encode**: machine code, label resolution, alignment and the constant pool.
 //!
-//! Takes the framed instruction list; guarantees a position-independent blob laid out as
+//! Takes the [`Framed`] instruction list (forms bound, registers physical by type, stack slots
+//! resolved); guarantees a position-independent blob laid out as
 //!
 //! ```text
 //!   offset 0            code (branches relaxed by iced's BlockEncoder: rel8 when it reaches)
@@ -19,7 +20,7 @@ use iced_x86::{BlockEncoder, BlockEncoderOptions, CpuidFeature, Instruction, Ins
 use proc_macro2::Span;
 
 use crate::diag;
-use crate::frame::{FItem, Framed};
+use crate::frame::{FItem, Framed, PInst};
 use crate::ir::{Const, ConstId, LabelId};
 use crate::isa::instr::{self, Addresses};
 
@@ -182,7 +183,7 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
     ))
 }
 
-fn encode_error(insts: &[&crate::select::SelInst], msg: &str) -> syn::Error {
+fn encode_error(insts: &[&PInst], msg: &str) -> syn::Error {
     let span = insts.first().map_or(Span::call_site(), |s| s.inst.span);
     syn::Error::new(span, format!("cannot encode this kernel: {msg}"))
 }
@@ -194,7 +195,7 @@ fn assemble(
     code_end: u64,
     pool: Vec<u8>,
     pool_at: u64,
-    insts: &[&crate::select::SelInst],
+    insts: &[&PInst],
 ) -> Encoded {
     let mut bytes = Vec::with_capacity(pool_at as usize + pool.len());
     let mut lines = Vec::with_capacity(insts.len());
@@ -236,7 +237,7 @@ fn assemble(
 
 /// How many distinct GPRs (rsp excluded), vector registers and masks the instructions touch,
 /// explicitly or implicitly (iced's `InstructionInfoFactory`).
-fn register_use(insts: &[&crate::select::SelInst]) -> [u8; 3] {
+fn register_use(insts: &[&PInst]) -> [u8; 3] {
     let mut factory = iced_x86::InstructionInfoFactory::new();
     let (mut gpr, mut vec, mut mask) = (0u64, 0u64, 0u64);
     // `vzeroupper` formally writes every vector register; it uses none.

@@ -16,7 +16,7 @@ use syn::Expr;
 use syn::spanned::Spanned;
 
 use super::{Evaluator, Value};
-use crate::frame::stack::{FrameRef, Local, MAX_LOCAL_ALIGN, MAX_LOCAL_BYTES};
+use crate::ir::{FrameRef, Local, MAX_LOCAL_ALIGN, MAX_LOCAL_BYTES};
 use crate::ir::{Decor, Mem, MemSize};
 use crate::isa::abi::ArgLoc;
 use crate::isa::regs::{self, Reg};

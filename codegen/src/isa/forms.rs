@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use iced_x86::{Code, EncodingKind, MemorySize, OpCodeInfo, OpCodeOperandKind as K, Register};
 
 use crate::ir::{Decor, Mem, OperandKind};
-use crate::isa::regs::{Reg, RegClass};
+use crate::isa::regs::{RegClass, RegRef};
 
 /// Mnemonic aliases that iced spells differently (Intel SDM Vol. 2, "Jcc", "SETcc", "CMOVcc"
 /// list the synonyms); `movabs` is GNU as' name for the 64-bit-immediate `mov`.
@@ -232,7 +232,12 @@ pub fn takes_rounding(op: &OpCodeInfo) -> bool {
 }
 
 /// Whether `operand` fits the slot `kind` of form `op` at explicit position `pos`.
-pub fn fits(op: &OpCodeInfo, kind: K, operand: &OperandKind, strict: Strictness) -> bool {
+pub fn fits<R: RegRef>(
+    op: &OpCodeInfo,
+    kind: K,
+    operand: &OperandKind<R>,
+    strict: Strictness,
+) -> bool {
     let strict = strict == Strictness::Strict;
     match operand {
         OperandKind::Reg(reg, decor) => {
@@ -247,14 +252,15 @@ pub fn fits(op: &OpCodeInfo, kind: K, operand: &OperandKind, strict: Strictness)
     }
 }
 
-fn decor_ok(op: &OpCodeInfo, decor: &Decor) -> bool {
+fn decor_ok<R>(op: &OpCodeInfo, decor: &Decor<R>) -> bool {
     decor.mask.is_none() && !decor.zero || is_evex(op)
 }
 
-fn reg_fits(op: &OpCodeInfo, kind: K, reg: Reg, strict: bool) -> bool {
-    let r = match reg {
-        Reg::Phys(r) => r,
-        Reg::Virt(v) => return virt_fits(kind, v.class, v.size),
+fn reg_fits<R: RegRef>(op: &OpCodeInfo, kind: K, reg: R, strict: bool) -> bool {
+    let r = match (reg.phys(), reg.virt()) {
+        (Some(r), _) => r,
+        (None, Some(v)) => return virt_fits(kind, v.class, v.size),
+        (None, None) => return false,
     };
     let high_ok = !strict || is_evex(op) || !(r.is_vector_register() && r.number() >= 16);
     let class_ok = match kind {
@@ -357,7 +363,7 @@ fn virt_fits(kind: K, class: RegClass, size: u8) -> bool {
     }
 }
 
-fn mem_fits(op: &OpCodeInfo, kind: K, mem: &Mem, strict: bool) -> bool {
+fn mem_fits<R: RegRef>(op: &OpCodeInfo, kind: K, mem: &Mem<R>, strict: bool) -> bool {
     let vsib = match kind {
         K::mem_vsib32x | K::mem_vsib64x => Some(16),
         K::mem_vsib32y | K::mem_vsib64y => Some(32),
@@ -379,15 +385,17 @@ fn mem_fits(op: &OpCodeInfo, kind: K, mem: &Mem, strict: bool) -> bool {
         | K::k_or_mem => None,
         _ => return false,
     };
-    let index_ok = match (vsib, mem.index) {
+    let index = mem.index.map(|i| (i.phys(), i.virt()));
+    let index_ok = match (vsib, index) {
         (None, None) => true,
-        (None, Some(Reg::Phys(r))) => r.is_gpr64(),
-        (None, Some(Reg::Virt(v))) => v.class == RegClass::Gpr,
+        (None, Some((Some(r), _))) => r.is_gpr64(),
+        (None, Some((None, Some(v)))) => v.class == RegClass::Gpr,
         (Some(_), None) => false,
-        (Some(bytes), Some(Reg::Phys(r))) => r.is_vector_register() && r.size() == bytes,
-        (Some(bytes), Some(Reg::Virt(v))) => {
+        (Some(bytes), Some((Some(r), _))) => r.is_vector_register() && r.size() == bytes,
+        (Some(bytes), Some((None, Some(v)))) => {
             v.class == RegClass::Vec && usize::from(v.size) == bytes
         }
+        (_, Some((None, None))) => false,
     };
     if !index_ok {
         return false;
@@ -395,7 +403,7 @@ fn mem_fits(op: &OpCodeInfo, kind: K, mem: &Mem, strict: bool) -> bool {
     if !strict {
         return true;
     }
-    if let Some(Reg::Phys(r)) = mem.index
+    if let Some(r) = mem.index.and_then(RegRef::phys)
         && r.is_vector_register()
         && r.number() >= 16
         && !is_evex(op)
@@ -480,6 +488,7 @@ pub fn tier(op: &OpCodeInfo) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isa::regs::Reg;
 
     #[test]
     fn looks_up_aliases() {

@@ -5,6 +5,7 @@
 
 pub mod abi;
 pub mod forms;
+pub mod choose;
 pub mod instr;
 pub mod regs;
 pub mod variant;
