@@ -132,7 +132,10 @@ mod tests {
         ];
         let cfg = Cfg::build(&items, 2);
         let succs: Vec<Vec<usize>> = cfg.nodes.iter().map(|n| n.succs.clone()).collect();
-        assert_eq!(succs, [vec![1], vec![2], vec![3, 1], vec![5], vec![5], vec![]]);
+        assert_eq!(
+            succs,
+            [vec![1], vec![2], vec![3, 1], vec![5], vec![5], vec![]]
+        );
         let at: Vec<usize> = cfg.nodes.iter().map(|n| n.item).collect();
         assert_eq!(at, [0, 2, 3, 4, 5, 7]);
     }

@@ -11,7 +11,11 @@
 //!
 //! ```text
 //! parse (ast) → eval → select → regalloc → (transitions) → frame → encode → emit
+//!                 Program   Selected   Allocated           Framed   Encoded
 //! ```
+//!
+//! Below the stages, and naming none of them: `isa` (the queries every stage may ask), `ir`
+//! (the values that pass between stages), `cfg` (the control-flow graph), `diag` (errors).
 //!
 //! ```
 //! use quote::quote;

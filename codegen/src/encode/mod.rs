@@ -163,8 +163,10 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         }
         let code_end = end;
         let new_pool_at = align_up(code_end, pool_align);
-        if new_starts == starts && new_pool_at == pool_at {
+        // Without constants the pool's place changes nothing: one round suffices.
+        if new_starts == starts && (new_pool_at == pool_at || framed.consts.is_empty()) {
             let mut enc = assemble(&blocks, &results, &starts, code_end, pool, pool_at, &insts);
+            enc.registers = register_use(built.iter().flatten());
             #[cfg(test)]
             {
                 enc.placed = placed(&results, &starts, &built);
@@ -219,10 +221,9 @@ fn assemble(
         .collect();
     features.sort_by_key(|f| *f as u32);
     features.dedup();
-    let registers = register_use(insts);
     Encoded {
         unwind: Vec::new(),
-        registers,
+        registers: [0; 3],
         bytes,
         code_size,
         pool_size: pool.len() as u32,
@@ -236,19 +237,14 @@ fn assemble(
 }
 
 /// How many distinct GPRs (rsp excluded), vector registers and masks the instructions touch,
-/// explicitly or implicitly (iced's `InstructionInfoFactory`).
-fn register_use(insts: &[&PInst]) -> [u8; 3] {
+/// explicitly or implicitly (iced's `InstructionInfoFactory`), read from the instructions as
+/// built for the final layout (addresses do not change which registers are used).
+fn register_use<'a>(built: impl Iterator<Item = &'a Instruction>) -> [u8; 3] {
     let mut factory = iced_x86::InstructionInfoFactory::new();
     let (mut gpr, mut vec, mut mask) = (0u64, 0u64, 0u64);
     // `vzeroupper` formally writes every vector register; it uses none.
-    for s in insts
-        .iter()
-        .filter(|s| s.code != iced_x86::Code::VEX_Vzeroupper)
-    {
-        let Ok(ins) = instr::build(s.code, &s.inst.operands, s.inst.prefix, &instr::Dummy) else {
-            continue;
-        };
-        for used in factory.info(&ins).used_registers() {
+    for ins in built.filter(|i| i.code() != iced_x86::Code::VEX_Vzeroupper) {
+        for used in factory.info(ins).used_registers() {
             let r = used.register();
             if r.is_gpr() && r.full_register() != iced_x86::Register::RSP {
                 gpr |= 1 << r.full_register().number();

@@ -118,11 +118,7 @@ pub struct Framed {
 
 /// Adds prologue and epilogue for `abi`, resolves stack slots, and lowers returns, with rbp
 /// as the frame pointer when `frame_pointer` says so (the decision allocation reserved rbp by).
-pub fn lay_out_frame(
-    sel: Allocated,
-    abi: Abi,
-    frame_pointer: FramePointer,
-) -> syn::Result<Framed> {
+pub fn lay_out_frame(sel: Allocated, abi: Abi, frame_pointer: FramePointer) -> syn::Result<Framed> {
     let facts = analyse(&sel.items, abi);
     check(&facts, abi, frame_pointer)?;
     let plan = stack::plan(

@@ -7,7 +7,6 @@ use proc_macro2::Span;
 
 use super::{Const, Inst, LabelId, Reg, RetValue, VRegInfo};
 
-
 /// An instruction bound to its form (an iced `Code` whose slots accept the operands).
 #[derive(Clone, Debug)]
 pub struct SelInst<R = Reg> {

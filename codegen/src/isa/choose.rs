@@ -42,7 +42,7 @@ const PREFIXES: [(&str, Prefix); 6] = [
 ];
 
 /// Splits `rep_movsb` into (`Rep`, forms of `movsb`).
-fn resolve_mnemonic<R>(inst: &Inst<R>) -> syn::Result<(String, Option<Prefix>, Vec<Code>)> {
+fn resolve_mnemonic<R>(inst: &Inst<R>) -> syn::Result<(String, Option<Prefix>, &'static [Code])> {
     // Checked before the table, which knows `ret`: a hand-written `ret` would skip the epilogue.
     if inst.mnemonic == "ret" {
         return Err(err(inst, inst.span, "write `return;` (or `return reg;`) instead of `ret()`: the epilogue restores saved registers before returning".to_owned()));
@@ -75,7 +75,9 @@ fn resolve_mnemonic<R>(inst: &Inst<R>) -> syn::Result<(String, Option<Prefix>, V
 /// features the least demanding form needs and the variant.
 fn within_variant<R>(
     inst: &Inst<R>,
-    codes: Vec<Code>, allowed: Allowed<'_>) -> syn::Result<Vec<Code>> {
+    codes: Vec<Code>,
+    allowed: Allowed<'_>,
+) -> syn::Result<Vec<Code>> {
     let Some(variant) = allowed else {
         return Ok(codes);
     };
@@ -124,9 +126,12 @@ fn err<R>(inst: &Inst<R>, span: Span, msg: String) -> syn::Error {
 /// and `test` commute: like GNU as, take them swapped when only that order has a form or it
 /// encodes shorter (`xchg rax, rbx` is `48 93`, `test eax, [rdi]` is `85 07`).
 pub fn choose<R: RegRef>(inst: Inst<R>, allowed: Allowed<'_>) -> syn::Result<SelInst<R>> {
-    let (name, _, _) = resolve_mnemonic(&inst)?;
-    if !forms::is_commutative(&name) || inst.operands.len() != 2 {
-        return select_written(inst, allowed);
+    let (name, prefix, codes) = resolve_mnemonic(&inst)?;
+    let mut inst = inst;
+    inst.mnemonic = name;
+    inst.prefix = prefix;
+    if !forms::is_commutative(&inst.mnemonic) || inst.operands.len() != 2 {
+        return select_written(inst, codes, allowed);
     }
     let mut swapped = inst.clone();
     swapped.operands.swap(0, 1);
@@ -134,8 +139,8 @@ pub fn choose<R: RegRef>(inst: Inst<R>, allowed: Allowed<'_>) -> syn::Result<Sel
         instr::measure(s.code, &s.inst.operands, s.inst.prefix).unwrap_or(usize::MAX)
     };
     match (
-        select_written(inst, allowed),
-        select_written(swapped, allowed),
+        select_written(inst, codes, allowed),
+        select_written(swapped, codes, allowed),
     ) {
         (Ok(a), Ok(b)) if len(&b) < len(&a) => Ok(b),
         (Err(_), Ok(b)) => Ok(b),
@@ -143,10 +148,12 @@ pub fn choose<R: RegRef>(inst: Inst<R>, allowed: Allowed<'_>) -> syn::Result<Sel
     }
 }
 
-fn select_written<R: RegRef>(mut inst: Inst<R>, allowed: Allowed<'_>) -> syn::Result<SelInst<R>> {
-    let (name, prefix, codes) = resolve_mnemonic(&inst)?;
-    inst.mnemonic = name;
-    inst.prefix = prefix;
+/// Chooses among `codes`, the forms of the instruction's (resolved) mnemonic.
+fn select_written<R: RegRef>(
+    inst: Inst<R>,
+    codes: &[Code],
+    allowed: Allowed<'_>,
+) -> syn::Result<SelInst<R>> {
     check_k0_mask(&inst)?;
     let written: Vec<&Operand<R>> = inst
         .operands
@@ -154,13 +161,14 @@ fn select_written<R: RegRef>(mut inst: Inst<R>, allowed: Allowed<'_>) -> syn::Re
         .filter(|o| !matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae))
         .collect();
     let matches = |code: &Code, strict: Strictness| {
-        let op = code.op_code();
-        let slots = forms::explicit_slots(op);
-        slots.len() == written.len()
-            && slots
+        let slots = forms::slots(*code);
+        slots.len() == written.len() && {
+            let op = code.op_code();
+            slots
                 .iter()
                 .zip(&written)
                 .all(|((_, k), o)| forms::fits(op, *k, &o.kind, strict))
+        }
     };
     let strict: Vec<Code> = codes
         .iter()
@@ -173,9 +181,9 @@ fn select_written<R: RegRef>(mut inst: Inst<R>, allowed: Allowed<'_>) -> syn::Re
             .copied()
             .filter(|c| matches(c, Strictness::Loose))
             .collect();
-        return Err(explain_mismatch(&inst, &written, &codes, &loose));
+        return Err(explain_mismatch(&inst, &written, codes, &loose));
     }
-    let strict = forms_taking_decorator(&inst, &codes, strict)?;
+    let strict = forms_taking_decorator(&inst, codes, strict)?;
     let strict = within_variant(&inst, strict, allowed)?;
     let best_tier = strict
         .iter()
@@ -229,7 +237,7 @@ fn narrow<R: RegRef>(sel: SelInst<R>) -> SelInst<R> {
         .operands
         .iter_mut()
         .filter(|o| !matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae));
-    for (o, (_, kind)) in written.zip(forms::explicit_slots(twin.op_code())) {
+    for (o, (_, kind)) in written.zip(forms::slots(twin)) {
         use iced_x86::OpCodeOperandKind as K;
         if let (K::r32_or_mem | K::r32_reg | K::r32_rm, OperandKind::Reg(r, _)) =
             (kind, &mut o.kind)
@@ -248,7 +256,9 @@ fn narrow<R: RegRef>(sel: SelInst<R>) -> SelInst<R> {
 /// EVEX"), and say so at the decorator when none does — before any encoding is measured.
 fn forms_taking_decorator<R>(
     inst: &Inst<R>,
-    all: &[Code], fit: Vec<Code>) -> syn::Result<Vec<Code>> {
+    all: &[Code],
+    fit: Vec<Code>,
+) -> syn::Result<Vec<Code>> {
     let Some(d) = inst
         .operands
         .iter()
@@ -354,7 +364,8 @@ fn shortest<R: RegRef>(inst: &Inst<R>, codes: &[Code]) -> syn::Result<Code> {
 fn check_ambiguous_size<R>(
     inst: &Inst<R>,
     written: &[&Operand<R>],
-    codes: &[Code]) -> syn::Result<()> {
+    codes: &[Code],
+) -> syn::Result<()> {
     let Some((mem_op, mem)) = written.iter().find_map(|o| match &o.kind {
         OperandKind::Mem(m, _) if m.size.is_none() || m.bcst => Some((o, m)),
         _ => None,
@@ -626,15 +637,14 @@ fn describe<R: RegRef>(o: &Operand<R>) -> String {
 fn misplaced_operand<R: RegRef>(
     inst: &Inst<R>,
     written: &[&Operand<R>],
-    codes: &[Code]) -> Option<syn::Error> {
+    codes: &[Code],
+) -> Option<syn::Error> {
     use iced_x86::OpCodeOperandKind as K;
     let m = &inst.mnemonic;
     let any_slot = |pred: fn(K) -> bool| {
-        codes.iter().any(|c| {
-            forms::explicit_slots(c.op_code())
-                .iter()
-                .any(|(_, k)| pred(*k))
-        })
+        codes
+            .iter()
+            .any(|c| forms::slots(*c).iter().any(|(_, k)| pred(*k)))
     };
     for o in written {
         match &o.kind {
@@ -792,7 +802,8 @@ fn explain_mismatch<R: RegRef>(
 fn immediate_out_of_range<R: RegRef>(
     inst: &Inst<R>,
     written: &[&Operand<R>],
-    codes: &[Code]) -> Option<syn::Error> {
+    codes: &[Code],
+) -> Option<syn::Error> {
     let pos = written
         .iter()
         .position(|o| matches!(o.kind, OperandKind::Imm(_)))?;
@@ -803,7 +814,7 @@ fn immediate_out_of_range<R: RegRef>(
         .iter()
         .filter(|c| {
             let op = c.op_code();
-            let slots = forms::explicit_slots(op);
+            let slots = forms::slots(**c);
             slots.len() == written.len()
                 && forms::is_imm_slot(slots[pos].1)
                 && slots
@@ -828,4 +839,3 @@ fn immediate_out_of_range<R: RegRef>(
         ),
     ))
 }
-

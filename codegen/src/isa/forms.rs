@@ -56,9 +56,25 @@ pub fn is_commutative(mnemonic: &str) -> bool {
 
 /// Forms by lower-case mnemonic, in iced's `Code` order.
 fn table() -> &'static BTreeMap<String, Vec<Code>> {
-    static TABLE: OnceLock<BTreeMap<String, Vec<Code>>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut map: BTreeMap<String, Vec<Code>> = BTreeMap::new();
+    &tables().by_mnemonic
+}
+
+/// What the form queries read for every expansion, built once per process (a proc macro's
+/// statics live as long as the compiler process that loaded it, so every kernel of a crate
+/// shares them).
+struct Tables {
+    by_mnemonic: BTreeMap<String, Vec<Code>>,
+    /// Explicit slots of every form, indexed by `Code as usize`.
+    slots: Vec<Box<[(u32, K)]>>,
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut by_mnemonic: BTreeMap<String, Vec<Code>> = BTreeMap::new();
+        let slots = Code::values()
+            .map(|c| explicit_slots(c.op_code()).into_boxed_slice())
+            .collect();
         for code in Code::values() {
             let op = code.op_code();
             if !op.is_instruction() || !op.mode64() {
@@ -75,32 +91,42 @@ fn table() -> &'static BTreeMap<String, Vec<Code>> {
                 continue;
             }
             let name = format!("{:?}", code.mnemonic()).to_ascii_lowercase();
-            map.entry(name).or_default().push(code);
+            by_mnemonic.entry(name).or_default().push(code);
         }
-        map
+        Tables { by_mnemonic, slots }
     })
 }
 
+/// The slots of a form that the author writes ([`explicit_slots`]), from the table built once
+/// per process.
+pub fn slots(code: Code) -> &'static [(u32, K)] {
+    // `Code::values()` yields every code in order, so the index exists.
+    tables().slots.get(code as usize).map_or(&[], |s| s)
+}
+
 /// The forms of a mnemonic, after applying aliases. `movabs` keeps only the imm64 form.
-pub fn lookup(mnemonic: &str) -> Option<(String, Vec<Code>)> {
+pub fn lookup(mnemonic: &str) -> Option<(String, &'static [Code])> {
+    const MOVABS: [Code; 1] = [Code::Mov_r64_imm64];
     if mnemonic == "movabs" {
-        return Some(("mov".into(), vec![Code::Mov_r64_imm64]));
+        return Some(("mov".into(), &MOVABS));
     }
     if mnemonic == "sal" {
-        return table().get("shl").map(|f| ("shl".into(), f.clone()));
+        return table().get("shl").map(|f| ("shl".into(), f.as_slice()));
     }
     if let Some((_, iced)) = SIZE_ALIASES.iter().find(|(a, _)| *a == mnemonic) {
-        return table().get(*iced).map(|f| (mnemonic.to_owned(), f.clone()));
+        return table()
+            .get(*iced)
+            .map(|f| (mnemonic.to_owned(), f.as_slice()));
     }
     if let Some(f) = table().get(mnemonic) {
-        return Some((mnemonic.to_owned(), f.clone()));
+        return Some((mnemonic.to_owned(), f.as_slice()));
     }
     for stem in ["j", "set", "cmov"] {
         if let Some(cond) = mnemonic.strip_prefix(stem)
             && let Some((_, canon)) = CONDITION_ALIASES.iter().find(|(a, _)| *a == cond)
         {
             let name = format!("{stem}{canon}");
-            return table().get(&name).map(|f| (name, f.clone()));
+            return table().get(&name).map(|f| (name, f.as_slice()));
         }
     }
     None
@@ -496,7 +522,7 @@ mod tests {
         assert_eq!(lookup("cmovnae").map(|f| f.0), Some("cmovb".to_owned()));
         assert_eq!(lookup("setnz").map(|f| f.0), Some("setne".to_owned()));
         assert_eq!(
-            lookup("movabs").map(|f| f.1),
+            lookup("movabs").map(|f| f.1.to_vec()),
             Some(vec![Code::Mov_r64_imm64])
         );
         assert!(lookup("vfmadd231ps").is_some());

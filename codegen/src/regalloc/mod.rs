@@ -1,7 +1,7 @@
 //! Stage 4, **regalloc**: bind virtual registers to physical ones, without spilling.
 //!
 //! Takes a [`Selected`] program, in which operands may be virtual registers ([`Reg::Virt`]),
-//! and a [`MachineEnv`]; returns an [`Allocated`] one, whose operands are iced's physical
+//! a [`MachineEnv`] and the variant being built; returns an [`Allocated`] one, whose operands are iced's physical
 //! `Register`s — by type, so no virtual register can leave this stage — in which no two
 //! values that are live at the same time share a register, or reports a spanned error, never
 //! a silent spill. Each instruction that named a virtual register is re-bound to its form
@@ -202,7 +202,8 @@ fn return_value(
     assign: impl Fn(Reg) -> Option<Register>,
     span: Span,
 ) -> syn::Result<RetValue<Register>> {
-    let phys = |r: Reg| assign(r).ok_or_else(|| diag::internal(span, "unallocated virtual register"));
+    let phys =
+        |r: Reg| assign(r).ok_or_else(|| diag::internal(span, "unallocated virtual register"));
     Ok(match v {
         RetValue::None => RetValue::None,
         RetValue::Gpr(r, bytes, s) => RetValue::Gpr(phys(r)?, bytes, s),

@@ -87,7 +87,11 @@ pub fn graph() -> BTreeMap<String, BTreeSet<String>> {
         let text = std::fs::read_to_string(&f).expect("read source");
         let named = named_modules(&text);
         let entry = g.entry(m.clone()).or_default();
-        entry.extend(named.into_iter().filter(|n| *n != m && MODULES.contains(&n.as_str())));
+        entry.extend(
+            named
+                .into_iter()
+                .filter(|n| *n != m && MODULES.contains(&n.as_str())),
+        );
     }
     g
 }
@@ -127,7 +131,10 @@ fn find_cycle(g: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
 fn stage_modules_form_no_cycle() {
     let g = graph();
     for (m, deps) in &g {
-        eprintln!("{m} -> {}", deps.iter().cloned().collect::<Vec<_>>().join(", "));
+        eprintln!(
+            "{m} -> {}",
+            deps.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
     }
     assert!(g.len() >= 10, "the source walk found the modules: {g:?}");
     assert_eq!(find_cycle(&g), None, "import cycle between modules");
@@ -153,9 +160,17 @@ fn the_check_sees_cycles() {
     let cyclic = edges(&[("ir", "frame"), ("frame", "select"), ("select", "ir")]);
     assert_eq!(
         find_cycle(&cyclic),
-        Some(vec!["frame".into(), "select".into(), "ir".into(), "frame".into()])
+        Some(vec![
+            "frame".into(),
+            "select".into(),
+            "ir".into(),
+            "frame".into()
+        ])
     );
-    assert_eq!(find_cycle(&edges(&[("a", "b"), ("b", "c"), ("a", "c")])), None);
+    assert_eq!(
+        find_cycle(&edges(&[("a", "b"), ("b", "c"), ("a", "c")])),
+        None
+    );
     let named = named_modules(
         "use crate::{emit, parse};\nuse crate::ir::Inst; // crate::select\nfn f() { crate::isa::regs::name(r) }\n#[cfg(test)]\nmod tests { use crate::tests; }",
     );
