@@ -2,7 +2,7 @@
 
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlags, Value, types};
+use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Value, types};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
@@ -21,10 +21,17 @@ impl Clif {
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").unwrap();
         flags.set("is_pic", "false").unwrap();
-        let isa = cranelift_native::builder().unwrap().finish(settings::Flags::new(flags)).unwrap();
+        let isa = cranelift_native::builder()
+            .unwrap()
+            .finish(settings::Flags::new(flags))
+            .unwrap();
         let module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
         let ctx = module.make_context();
-        Clif { module, ctx, fctx: FunctionBuilderContext::new() }
+        Clif {
+            module,
+            ctx,
+            fctx: FunctionBuilderContext::new(),
+        }
     }
 
     /// Builds and defines `x * c` (not finalized).
@@ -34,6 +41,7 @@ impl Clif {
         sig.returns.push(AbiParam::new(types::I64));
         let id = self.module.declare_anonymous_function(&sig).unwrap();
         self.ctx.func.signature = sig;
+        let cfg = self.module.target_config();
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
             let block = b.create_block();
@@ -44,7 +52,7 @@ impl Clif {
             let r = b.ins().imul(x, k);
             b.ins().return_(&[r]);
             b.seal_all_blocks();
-            b.finalize();
+            b.finalize(cfg);
         }
         self.module.define_function(id, &mut self.ctx).unwrap();
         self.module.clear_context(&mut self.ctx);
@@ -71,10 +79,17 @@ impl Clif {
         }
         let id = self.module.declare_anonymous_function(&sig).unwrap();
         self.ctx.func.signature = sig;
+        let cfg = self.module.target_config();
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let (entry, vhead, vbody, shead, sbody, exit) =
-                (b.create_block(), b.create_block(), b.create_block(), b.create_block(), b.create_block(), b.create_block());
+            let (entry, vhead, vbody, shead, sbody, exit) = (
+                b.create_block(),
+                b.create_block(),
+                b.create_block(),
+                b.create_block(),
+                b.create_block(),
+                b.create_block(),
+            );
             for blk in [vhead, vbody, shead, sbody] {
                 b.append_block_param(blk, types::I64);
             }
@@ -83,23 +98,33 @@ impl Clif {
             let p = b.block_params(entry).to_vec();
             let (x, out, n) = (p[0], p[2], p[3]);
             let consts = |b: &mut FunctionBuilder, ty| -> [Value; 4] {
-                let s = [b.ins().f32const(a), b.ins().f32const(bb), b.ins().f32const(c), b.ins().f32const(0.0)];
-                if ty == types::F32 { s } else { s.map(|v| b.ins().splat(ty, v)) }
+                let s = [
+                    b.ins().f32const(a),
+                    b.ins().f32const(bb),
+                    b.ins().f32const(c),
+                    b.ins().f32const(0.0),
+                ];
+                if ty == types::F32 {
+                    s
+                } else {
+                    s.map(|v| b.ins().splat(ty, v))
+                }
             };
             let vk = consts(&mut b, types::F32X4);
-            let nv = b.ins().band_imm(n, -4);
+            let nv = b.ins().band_imm_s(n, -4);
             let zero = b.ins().iconst(types::I64, 0);
             b.ins().jump(vhead, &[zero.into()]);
 
             let body = |b: &mut FunctionBuilder, i: Value, ty, k: [Value; 4]| {
-                let off = b.ins().ishl_imm(i, 2);
+                let off = b.ins().ishl_imm_u(i, 2);
                 let px = b.ins().iadd(x, off);
                 let po = b.ins().iadd(out, off);
-                let v = b.ins().load(ty, MemFlags::trusted(), px, 0);
+                let fl = MemFlagsData::trusted();
+                let v = b.ins().load(ty, fl, px, 0);
                 let t = b.ins().fma(v, k[0], k[1]);
                 let t = b.ins().fma(t, v, k[2]);
                 let t = b.ins().fmax(t, k[3]);
-                b.ins().store(MemFlags::trusted(), t, po, 0);
+                b.ins().store(fl, t, po, 0);
             };
 
             b.switch_to_block(vhead);
@@ -110,7 +135,7 @@ impl Clif {
             b.switch_to_block(vbody);
             let i = b.block_params(vbody)[0];
             body(&mut b, i, types::F32X4, vk);
-            let i4 = b.ins().iadd_imm(i, 4);
+            let i4 = b.ins().iadd_imm_s(i, 4);
             b.ins().jump(vhead, &[i4.into()]);
 
             b.switch_to_block(shead);
@@ -122,13 +147,13 @@ impl Clif {
             let i = b.block_params(sbody)[0];
             let sk = consts(&mut b, types::F32);
             body(&mut b, i, types::F32, sk);
-            let i1 = b.ins().iadd_imm(i, 1);
+            let i1 = b.ins().iadd_imm_s(i, 1);
             b.ins().jump(shead, &[i1.into()]);
 
             b.switch_to_block(exit);
             b.ins().return_(&[]);
             b.seal_all_blocks();
-            b.finalize();
+            b.finalize(cfg);
         }
         self.module.define_function(id, &mut self.ctx).unwrap();
         self.module.clear_context(&mut self.ctx);

@@ -1,6 +1,6 @@
 //! dynasm-rs 5.1: the same multiply-by-constant function, assembled at run time.
 
-use dynasmrt::{DynasmApi, dynasm};
+use dynasmrt::{DynasmApi, DynasmLabelApi, dynasm};
 
 type MulFn = extern "sysv64" fn(u64) -> u64;
 
@@ -45,7 +45,8 @@ pub fn batch(n: usize, x: u64, mut check: impl FnMut(usize, u64)) {
 /// function, assembled into a `Vec` (no mapping, like the stitching it is compared with).
 pub fn fused(a: f32, b: f32, c: f32) -> Vec<u8> {
     let mut ops = dynasmrt::VecAssembler::<dynasmrt::x64::X64Relocation>::new(0);
-    let pool = |v: f32, lanes: usize| -> Vec<u8> { (0..lanes).flat_map(|_| v.to_le_bytes()).collect() };
+    let pool =
+        |v: f32, lanes: usize| -> Vec<u8> { (0..lanes).flat_map(|_| v.to_le_bytes()).collect() };
     let (pa, pb, pc, pz) = (pool(a, 1), pool(b, 8), pool(c, 8), pool(0.0, 8));
     dynasm!(ops
         ; .arch x64

@@ -3,7 +3,9 @@
 use core::ptr;
 
 /// `movabs rax, imm64; imul rax, rdi; ret` (SDM: MOV B8+r io; IMUL 0F AF /r).
-pub const MUL: [u8; 15] = [0x48, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0x48, 0x0F, 0xAF, 0xC7, 0xC3];
+pub const MUL: [u8; 15] = [
+    0x48, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0x48, 0x0F, 0xAF, 0xC7, 0xC3,
+];
 
 type MulFn = extern "sysv64" fn(u64) -> u64;
 
@@ -11,12 +13,22 @@ type MulFn = extern "sysv64" fn(u64) -> u64;
 pub fn single(c: u64, x: u64) -> u64 {
     // SAFETY: a fresh anonymous page, written then sealed, called, unmapped.
     unsafe {
-        let p = libc::mmap(ptr::null_mut(), 4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
+        let p = libc::mmap(
+            ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
         assert_ne!(p, libc::MAP_FAILED);
         let p = p.cast::<u8>();
         ptr::copy_nonoverlapping(MUL.as_ptr(), p, MUL.len());
         ptr::write_unaligned(p.add(2).cast::<u64>(), c);
-        assert_eq!(libc::mprotect(p.cast(), 4096, libc::PROT_READ | libc::PROT_EXEC), 0);
+        assert_eq!(
+            libc::mprotect(p.cast(), 4096, libc::PROT_READ | libc::PROT_EXEC),
+            0
+        );
         let f: MulFn = core::mem::transmute(p);
         let r = f(x);
         libc::munmap(p.cast(), 4096);
@@ -31,7 +43,14 @@ pub fn batch(n: usize, x: u64, mut check: impl FnMut(usize, u64)) {
     assert!(n * 16 <= len);
     // SAFETY: as in `single`, with functions at a 16-byte stride.
     unsafe {
-        let p = libc::mmap(ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
+        let p = libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
         assert_ne!(p, libc::MAP_FAILED);
         let p = p.cast::<u8>();
         for i in 0..n {
@@ -39,7 +58,10 @@ pub fn batch(n: usize, x: u64, mut check: impl FnMut(usize, u64)) {
             ptr::copy_nonoverlapping(MUL.as_ptr(), f, MUL.len());
             ptr::write_unaligned(f.add(2).cast::<u64>(), i as u64);
         }
-        assert_eq!(libc::mprotect(p.cast(), len, libc::PROT_READ | libc::PROT_EXEC), 0);
+        assert_eq!(
+            libc::mprotect(p.cast(), len, libc::PROT_READ | libc::PROT_EXEC),
+            0
+        );
         for i in 0..n {
             let f: MulFn = core::mem::transmute(p.add(16 * i));
             check(i, f(x));

@@ -27,7 +27,9 @@ struct Stat {
 
 impl Stat {
     fn new() -> Stat {
-        Stat { samples: Vec::new() }
+        Stat {
+            samples: Vec::new(),
+        }
     }
     fn best(&self) -> f64 {
         self.samples.iter().copied().fold(f64::INFINITY, f64::min)
@@ -52,7 +54,11 @@ impl Clock {
 }
 
 fn fmt_ns(ns: f64) -> String {
-    if ns >= 1000.0 { format!("{:.2} µs", ns / 1000.0) } else { format!("{ns:.1} ns") }
+    if ns >= 1000.0 {
+        format!("{:.2} µs", ns / 1000.0)
+    } else {
+        format!("{ns:.1} ns")
+    }
 }
 
 fn line(name: &str, ours: &Stat, others: &[(&str, &Stat)]) {
@@ -71,8 +77,14 @@ fn line(name: &str, ours: &Stat, others: &[(&str, &Stat)]) {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 11 } else { 66 };
-    let clock = Clock { ns_per_tick: 1e9 / tsc::ticks_per_second(std::time::Duration::from_millis(200)) };
-    println!("TSC: {:.3} GHz; rounds: {rounds}{}", 1.0 / clock.ns_per_tick, if quick { " (--quick)" } else { "" });
+    let clock = Clock {
+        ns_per_tick: 1e9 / tsc::ticks_per_second(std::time::Duration::from_millis(200)),
+    };
+    println!(
+        "TSC: {:.3} GHz; rounds: {rounds}{}",
+        1.0 / clock.ns_per_tick,
+        if quick { " (--quick)" } else { "" }
+    );
     match perf::CycleCounter::open() {
         Ok(_) => println!("perf: core cycle counter available"),
         Err(e) => println!("perf: {e}"),
@@ -83,7 +95,8 @@ fn main() {
 
     // jit single: one function, created, called and freed.
     let k = if quick { 100 } else { 1000 };
-    let (mut s_af, mut s_fl, mut s_dy, mut s_cl) = (Stat::new(), Stat::new(), Stat::new(), Stat::new());
+    let (mut s_af, mut s_fl, mut s_dy, mut s_cl) =
+        (Stat::new(), Stat::new(), Stat::new(), Stat::new());
     for r in 0..rounds {
         let c0 = (r as u64) << 20;
         clock.time(k, &mut s_fl, || {
@@ -115,22 +128,36 @@ fn main() {
             });
         }
     }
-    line("single", &s_af, &[("cranelift", &s_cl), ("dynasm", &s_dy), ("floor", &s_fl)]);
+    line(
+        "single",
+        &s_af,
+        &[("cranelift", &s_cl), ("dynasm", &s_dy), ("floor", &s_fl)],
+    );
 
     // jit batch: 1000 functions in one region, one protection change each way.
     let n = 1000;
-    let (mut s_af, mut s_fl, mut s_dy, mut s_cl) = (Stat::new(), Stat::new(), Stat::new(), Stat::new());
+    let (mut s_af, mut s_fl, mut s_dy, mut s_cl) =
+        (Stat::new(), Stat::new(), Stat::new(), Stat::new());
     for r in 0..rounds * 3 {
-        clock.time(n, &mut s_fl, || floor::batch(n, x, |i, v| assert_eq!(v, x.wrapping_mul(i as u64))));
+        clock.time(n, &mut s_fl, || {
+            floor::batch(n, x, |i, v| assert_eq!(v, x.wrapping_mul(i as u64)))
+        });
         clock.time(n, &mut s_af, || {
             let mut b = Builder::new();
-            let refs: Vec<_> = (0..n as u64).map(|c| b.specialize::<MulFn>(&st, &[("c", Value::UInt(c))]).unwrap()).collect();
+            let refs: Vec<_> = (0..n as u64)
+                .map(|c| {
+                    b.specialize::<MulFn>(&st, &[("c", Value::UInt(c))])
+                        .unwrap()
+                })
+                .collect();
             let region = b.finalize().unwrap();
             for (i, f) in refs.iter().enumerate() {
                 assert_eq!(region.get(*f).call(x), x.wrapping_mul(i as u64));
             }
         });
-        clock.time(n, &mut s_dy, || dynasm_side::batch(n, x, |i, v| assert_eq!(v, x.wrapping_mul(i as u64))));
+        clock.time(n, &mut s_dy, || {
+            dynasm_side::batch(n, x, |i, v| assert_eq!(v, x.wrapping_mul(i as u64)))
+        });
         if r < if quick { 3 } else { 11 } {
             let mut cl = clif::Clif::new();
             clock.time(n, &mut s_cl, || {
@@ -144,7 +171,11 @@ fn main() {
             });
         }
     }
-    line("batch", &s_af, &[("cranelift", &s_cl), ("dynasm", &s_dy), ("floor", &s_fl)]);
+    line(
+        "batch",
+        &s_af,
+        &[("cranelift", &s_cl), ("dynasm", &s_dy), ("floor", &s_fl)],
+    );
 
     fuse(&clock, quick, rounds);
 }
@@ -160,7 +191,8 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
 
     // jit fuse-build: stitch (no mapping) vs cranelift compiling vs dynasm assembling.
     let k = if quick { 20 } else { 100 };
-    let (mut s_af, mut s_fl, mut s_dy, mut s_cl) = (Stat::new(), Stat::new(), Stat::new(), Stat::new());
+    let (mut s_af, mut s_fl, mut s_dy, mut s_cl) =
+        (Stat::new(), Stat::new(), Stat::new(), Stat::new());
     let sample = fs.pipeline(Src::X, &ops, false).unwrap();
     let mut cl = clif::Clif::new();
     for r in 0..rounds {
@@ -187,7 +219,11 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
             });
         }
     }
-    line("fuse-build", &s_af, &[("cranelift", &s_cl), ("dynasm", &s_dy), ("floor", &s_fl)]);
+    line(
+        "fuse-build",
+        &s_af,
+        &[("cranelift", &s_cl), ("dynasm", &s_dy), ("floor", &s_fl)],
+    );
     println!(
         "jit fuse-build: {} bytes of code + pool; floor = copying those bytes into a fresh Vec; cranelift = define_function (compile, no mapping); dynasm = assembling the same instructions",
         sample.bytes().len()
@@ -197,22 +233,48 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
     let fused = sample.map::<PipeFn>().unwrap();
     let kept = fs.pipeline(Src::X, &ops, true).unwrap();
     let kept_fn = kept.map::<PipeFn>().unwrap();
-    let p1 = fs.pipeline(Src::X, &[Op::FmaConst(a, b)], false).unwrap().map::<PipeFn>().unwrap();
-    let p2 = fs.pipeline(Src::Y, &[Op::FmaX(c)], false).unwrap().map::<PipeFn>().unwrap();
-    let p3 = fs.pipeline(Src::X, &[Op::Max(0.0)], false).unwrap().map::<PipeFn>().unwrap();
+    let p1 = fs
+        .pipeline(Src::X, &[Op::FmaConst(a, b)], false)
+        .unwrap()
+        .map::<PipeFn>()
+        .unwrap();
+    let p2 = fs
+        .pipeline(Src::Y, &[Op::FmaX(c)], false)
+        .unwrap()
+        .map::<PipeFn>()
+        .unwrap();
+    let p3 = fs
+        .pipeline(Src::X, &[Op::Max(0.0)], false)
+        .unwrap()
+        .map::<PipeFn>()
+        .unwrap();
     let cid = cl.define_fused(a, b, c);
     cl.finalize();
     // SAFETY: finalized code with PipeFn's signature.
     let cf: PipeFn = unsafe { core::mem::transmute(cl.ptr(cid)) };
     // SAFETY: the measured functions only do f32 arithmetic, in the default mode it pins.
     let _mode = unsafe { MxcsrGuard::new(Mode::DEFAULT) };
-    for (label, bytes, reps) in [("1MiB", 1usize << 20, if quick { 50 } else { 400 }), ("64MiB", 64 << 20, if quick { 3 } else { 12 })] {
+    for (label, bytes, reps) in [
+        ("1MiB", 1usize << 20, if quick { 50 } else { 400 }),
+        ("64MiB", 64 << 20, if quick { 3 } else { 12 }),
+    ] {
         let n = bytes / 4;
-        let xs: Vec<f32> = (0..n).map(|i| ((i * 7919) % 4096) as f32 / 512.0 - 4.0).collect();
-        let want: Vec<f32> = xs.iter().map(|&v| v.mul_add(a, b).mul_add(v, c).max(0.0)).collect();
+        let xs: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919) % 4096) as f32 / 512.0 - 4.0)
+            .collect();
+        let want: Vec<f32> = xs
+            .iter()
+            .map(|&v| v.mul_add(a, b).mul_add(v, c).max(0.0))
+            .collect();
         let mut out = vec![0.0f32; n];
         let mut tmp = vec![0.0f32; n];
-        let (mut s_f, mut s_u, mut s_c, mut s_a, mut s_k) = (Stat::new(), Stat::new(), Stat::new(), Stat::new(), Stat::new());
+        let (mut s_f, mut s_u, mut s_c, mut s_a, mut s_k) = (
+            Stat::new(),
+            Stat::new(),
+            Stat::new(),
+            Stat::new(),
+            Stat::new(),
+        );
         let (xp, op, tp) = (xs.as_ptr(), out.as_mut_ptr(), tmp.as_mut_ptr());
         for _ in 0..reps {
             // SAFETY (all calls): arrays of n elements.
@@ -223,20 +285,32 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
                 p3.func().call(tp, tp, op, n);
             });
             clock.time(n, &mut s_c, || unsafe { cf(xp, xp, op, n) });
-            clock.time(n, &mut s_a, || unsafe { aot::fused_aot(xp, op, n, a, b, c) });
-            clock.time(n, &mut s_k, || unsafe { kept_fn.func().call(xp, xp, op, n) });
+            clock.time(n, &mut s_a, || unsafe {
+                aot::fused_aot(xp, op, n, a, b, c)
+            });
+            clock.time(n, &mut s_k, || unsafe {
+                kept_fn.func().call(xp, xp, op, n)
+            });
         }
         // Each contender's output, checked once more after the timing loop.
         for (name, run) in [
-            ("fused", &mut (|o: *mut f32| unsafe { fused.func().call(xp, xp, o, n) }) as &mut dyn FnMut(*mut f32)),
+            (
+                "fused",
+                &mut (|o: *mut f32| unsafe { fused.func().call(xp, xp, o, n) })
+                    as &mut dyn FnMut(*mut f32),
+            ),
             ("unfused", &mut |o: *mut f32| unsafe {
                 p1.func().call(xp, xp, tp, n);
                 p2.func().call(xp, tp, tp, n);
                 p3.func().call(tp, tp, o, n);
             }),
             ("cranelift", &mut |o: *mut f32| unsafe { cf(xp, xp, o, n) }),
-            ("aot", &mut |o: *mut f32| unsafe { aot::fused_aot(xp, o, n, a, b, c) }),
-            ("kept jumps", &mut |o: *mut f32| unsafe { kept_fn.func().call(xp, xp, o, n) }),
+            ("aot", &mut |o: *mut f32| unsafe {
+                aot::fused_aot(xp, o, n, a, b, c)
+            }),
+            ("kept jumps", &mut |o: *mut f32| unsafe {
+                kept_fn.func().call(xp, xp, o, n)
+            }),
         ] {
             out.fill(f32::NAN);
             run(out.as_mut_ptr());
