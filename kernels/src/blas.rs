@@ -1,0 +1,1 @@
+//! BLAS-1 kernels.
