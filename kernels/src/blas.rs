@@ -1,1 +1,0 @@
-//! BLAS-1 kernels.
