@@ -4,6 +4,8 @@
 
 mod blas;
 mod gemm;
+mod openblas;
+mod plot;
 mod probe;
 mod vmath;
 
