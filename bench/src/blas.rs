@@ -8,11 +8,10 @@
 //! the probe's measured load bandwidth and R is asmforge's speed over the faster intrinsics.
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use asmforge_kernels::blas;
 
-use crate::probe::Machine;
+use crate::probe::{Machine, cpu_seconds};
 
 macro_rules! intrinsics {
     ($isa:ident, $feat:literal, $ps:ident, $pd:ident, $lps:literal, $lpd:literal,
@@ -271,11 +270,11 @@ fn kernels(has_avx2: bool, has_avx512: bool) -> Vec<Kernel> {
 
 /// Seconds per call: best over `rounds` samples of `calls` calls.
 fn time(run: &Run, d: &mut Data, calls: usize) -> f64 {
-    let t = Instant::now();
+    let t = cpu_seconds();
     for _ in 0..calls {
         run(d);
     }
-    t.elapsed().as_secs_f64() / calls as f64
+    (cpu_seconds() - t) / calls as f64
 }
 
 fn label(bytes: usize) -> String {

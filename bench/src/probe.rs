@@ -2,16 +2,18 @@
 //! every later figure is a fraction of a limit measured in the same run on the same machine.
 //!
 //! - clock: a chain of dependent 1-cycle `add`s (64 per loop iteration; the loop counter is a
-//!   separate chain) timed against `Instant`: adds per nanosecond = GHz.
+//!   separate chain) timed against the thread's CPU time: adds per nanosecond = GHz.
 //! - peak FMA: 12 independent `vfmadd231ps` chains per width (xmm, ymm, zmm): more chains than
 //!   latency × pipes on any current core (4 × 2), so throughput-bound.
 //! - L1 / L2 load bandwidth: 8 independent vector loads per iteration sweeping a buffer of half
 //!   the L1d (or half the L2) over and over, at the widest vector width the CPU runs.
 //!
 //! Each probe is timed as the best of several runs, converted to core cycles with the clock.
+//! Every timing in the bench is the thread's CPU time ([`cpu_seconds`]), not wall time: the
+//! machine is shared with other builds, and wall time would count the time the scheduler
+//! gave them (best-of-N alone did not hide it at a load average of 7 on 2 cores).
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use asmforge::kernel;
 use asmforge_kernels::gemm::cache_sizes;
@@ -83,16 +85,16 @@ fma_chains! {
     fma512, W = 64, avx512f
 }
 
-/// Loads every byte of `p[..bytes]` `reps` times, 8 independent vector loads per iteration.
+/// Loads every byte of `p[..bytes]` `reps` times, 16 independent vector loads per iteration.
 ///
 /// # Safety
 ///
-/// `p` must be readable for `bytes`, which must be a positive multiple of 8 vectors (512 bytes
-/// covers every variant).
+/// `p` must be readable for `bytes`, which must be a positive multiple of 16 vectors (1024
+/// bytes covers every variant).
 #[kernel(targets(avx2 + fma, avx512f))]
 pub unsafe fn load_sweep(p: *const u8, bytes: usize, reps: u64) {
     let vb = vector_bytes();
-    let v = vregs(8);
+    let v = vregs(16);
     let (r, off) = (gp64(), gp64());
     mov(r, reps);
     test(r, r);
@@ -101,10 +103,10 @@ pub unsafe fn load_sweep(p: *const u8, bytes: usize, reps: u64) {
     xor(off.r32(), off.r32());
     align!(32);
     label!(top);
-    for k in 0..8 {
+    for k in 0..16 {
         vmovups(v[k], [p + off + k * vb]);
     }
-    add(off, 8 * vb);
+    add(off, 16 * vb);
     cmp(off, bytes);
     jb(top);
     dec(r);
@@ -178,13 +180,35 @@ impl Machine {
     }
 }
 
-/// Best time of `runs` calls of `f`, in seconds.
+#[repr(C)]
+struct Timespec {
+    sec: i64,
+    nsec: i64,
+}
+
+unsafe extern "C" {
+    fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+}
+
+/// Linux's `CLOCK_THREAD_CPUTIME_ID`.
+const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+
+/// CPU time this thread has run, in seconds (nanosecond resolution).
+pub fn cpu_seconds() -> f64 {
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    ts.sec as f64 + ts.nsec as f64 * 1e-9
+}
+
+/// Best thread CPU time of `runs` calls of `f`, in seconds.
 pub fn best_of(runs: usize, mut f: impl FnMut()) -> f64 {
     let mut best = f64::INFINITY;
     for _ in 0..runs {
-        let t = Instant::now();
+        let t = cpu_seconds();
         f();
-        best = best.min(t.elapsed().as_secs_f64());
+        best = best.min(cpu_seconds() - t);
     }
     best
 }
@@ -222,35 +246,55 @@ fn fma_peak(
     Some(iters as f64 * 48.0 * 2.0 * lanes / (t * ghz * 1e9))
 }
 
-/// Load bytes per cycle over a buffer of `bytes`.
+/// Load bytes per cycle over a buffer of `bytes`: the best of the widths the CPU runs
+/// (on Zen 4 two ymm loads per cycle match one zmm load; Intel's AVX-512 cores do two zmm).
 fn load_bandwidth(bytes: usize, ghz: f64, runs: usize) -> f64 {
-    let bytes = (bytes / 512).max(1) * 512;
+    let bytes = (bytes / 1024).max(1) * 1024;
     let buf = vec![1u8; bytes + 64];
     let p = buf.as_ptr().wrapping_add(buf.as_ptr().align_offset(64));
-    let reps = (256 << 20) / bytes as u64; // 256 MiB of loads per run
-    // SAFETY: `p` is readable for `bytes`, a multiple of 512.
-    unsafe { load_sweep(p, bytes, reps / 8) };
-    let t = best_of(runs, || unsafe { load_sweep(p, bytes, black_box(reps)) });
-    (bytes as u64 * reps) as f64 / (t * ghz * 1e9)
+    let reps = (128 << 20) / bytes as u64; // 128 MiB of loads per run
+    let mut best = 0.0f64;
+    for v in load_sweep::INFO.variants.iter().filter(|v| v.is_supported()) {
+        // SAFETY: `p` is readable for `bytes`, a multiple of 1024.
+        let sweep = |reps| unsafe { load_sweep::call(v, p, bytes, reps) }.expect("supported");
+        sweep(reps / 8);
+        let t = best_of(runs, || sweep(black_box(reps)));
+        best = best.max((bytes as u64 * reps) as f64 / (t * ghz * 1e9));
+    }
+    best
+}
+
+/// GHz from the dependent add chain: best of `runs` runs of 128 M adds.
+fn clock(runs: usize) -> f64 {
+    let iters = 2_000_000;
+    let t = best_of(runs, || {
+        black_box(add_chain(black_box(iters)));
+    });
+    iters as f64 * 64.0 / (t * 1e9)
 }
 
 /// Measures the machine (about a second; fewer repetitions with `quick`).
 pub fn measure(quick: bool) -> Machine {
     let runs = if quick { 5 } else { 15 };
-    let iters = 2_000_000;
-    add_chain(iters / 10);
-    let t = best_of(runs, || {
-        black_box(add_chain(black_box(iters)));
-    });
-    let ghz = iters as f64 * 64.0 / (t * 1e9);
+    // Let the core reach its steady clock first (frequency ramps take tens of milliseconds).
+    add_chain(20_000_000);
+    let ghz = clock(runs);
     let caches = cache_sizes();
     let has_avx512 = fma512::INFO.best_supported().is_some();
+    // FMA probes in FLOP per ns, then per cycle at the best clock seen before and after them.
+    let fma = [
+        fma_peak(&fma128::INFO, fma128, 4.0, 1.0, runs),
+        fma_peak(&fma256::INFO, fma256, 8.0, 1.0, runs),
+        fma_peak(&fma512::INFO, fma512, 16.0, 1.0, runs),
+    ];
+    let ghz = ghz.max(clock(runs));
+    let per_cycle = |x: Option<f64>| x.map(|v| v / ghz);
     Machine {
         cpu: brand(),
         ghz,
-        fma_flops_per_cycle_128: fma_peak(&fma128::INFO, fma128, 4.0, ghz, runs),
-        fma_flops_per_cycle_256: fma_peak(&fma256::INFO, fma256, 8.0, ghz, runs),
-        fma_flops_per_cycle_512: fma_peak(&fma512::INFO, fma512, 16.0, ghz, runs),
+        fma_flops_per_cycle_128: per_cycle(fma[0]),
+        fma_flops_per_cycle_256: per_cycle(fma[1]),
+        fma_flops_per_cycle_512: per_cycle(fma[2]),
         l1_bytes_per_cycle: load_bandwidth(caches.l1d / 2, ghz, runs),
         l2_bytes_per_cycle: load_bandwidth(caches.l2 / 2, ghz, runs),
         has_avx512,

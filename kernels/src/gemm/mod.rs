@@ -116,6 +116,7 @@ pub trait Element: Copy + PartialEq + std::fmt::Debug + 'static {
 type UkrFn<T> =
     unsafe extern "sysv64" fn(usize, *const T, *const T, *mut T, usize, *const T, usize, usize);
 type RowsFn<T> = unsafe extern "sysv64" fn(usize, *const T, usize, *mut T, usize);
+type A6Fn<T> = unsafe extern "sysv64" fn(usize, *const T, usize, *mut T);
 type StridedFn<T> =
     unsafe extern "sysv64" fn(usize, *const T, usize, usize, *mut T, usize, usize);
 
@@ -125,6 +126,8 @@ pub struct Kernels<T> {
     ukr: UkrFn<T>,
     rows: RowsFn<T>,
     strided: StridedFn<T>,
+    /// The transposing packer of full A panels with contiguous rows (needs AVX).
+    a6: Option<A6Fn<T>>,
     /// The row packer handles narrow panels (AVX-512 masks).
     masked: bool,
     nr: usize,
@@ -142,7 +145,7 @@ fn entry(info: &'static asmforge::KernelInfo, name: &str) -> *const () {
 }
 
 macro_rules! element {
-    ($t:ty, $ukr:ident, $rows:ident, $strided:ident) => {
+    ($t:ty, $ukr:ident, $rows:ident, $strided:ident, $a6:ident) => {
         impl Element for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -175,6 +178,9 @@ macro_rules! element {
                             &pack::$strided::INFO,
                             pack::$strided::INFO.variants[0].name,
                         )),
+                        a6: pack::$a6::INFO.best_supported().map(|a6| {
+                            std::mem::transmute::<*const (), pack::$a6::Entry>(a6.entry.0)
+                        }),
                         masked: v.name.starts_with("avx512"),
                         nr: 2 * lanes,
                     }
@@ -190,8 +196,8 @@ macro_rules! element {
     };
 }
 
-element!(f32, sgemm_ukr, spack_rows, spack_strided);
-element!(f64, dgemm_ukr, dpack_rows, dpack_strided);
+element!(f32, sgemm_ukr, spack_rows, spack_strided, spack_a6_rows);
+element!(f64, dgemm_ukr, dpack_rows, dpack_strided, dpack_a6_rows);
 
 /// A matrix operand after layout and transposition are resolved: element `(i, j)` of `op(X)`
 /// is at `ptr[i · rs + j · cs]`.
@@ -503,7 +509,11 @@ unsafe fn blocked<T: Element>(
                     let mv = MR.min(mb - ir);
                     unsafe {
                         let src = a.ptr.add((ic + ir) * a.rs + pc * a.cs);
-                        (kern.strided)(kb, src, a.rs, a.cs, ap.add(ip * MR * kb), MR, mv);
+                        let dst = ap.add(ip * MR * kb);
+                        match kern.a6 {
+                            Some(a6) if a.cs == 1 && mv == MR => a6(kb, src, a.rs, dst),
+                            _ => (kern.strided)(kb, src, a.rs, a.cs, dst, MR, mv),
+                        }
                     }
                 }
                 for (jp, jr) in (0..nb).step_by(nr).enumerate() {

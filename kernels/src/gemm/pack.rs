@@ -211,3 +211,115 @@ pack_rows! {
     /// Packs a full-width f64 B panel whose rows are contiguous (see the module docs).
     dpack_rows: f64, E = 8, SH = 3, MOVU = vmovupd, SMOVU = movupd
 }
+
+/// Packs a full 6-row f32 A micro-panel whose rows are contiguous (unit column stride) with
+/// 4×4 (rows 0–3) and 2×4 (rows 4–5) register transposes: per 4 k steps six 16-byte loads,
+/// ten shuffles and eight stores, instead of 24 scalar copies.
+///
+/// # Safety
+///
+/// `src[i · rs + p]` must be readable for `i < 6`, `p < kc`, and `dst` writable for `kc · 6`
+/// elements.
+#[kernel(targets(avx))]
+pub unsafe fn spack_a6_rows(kc: usize, src: *const f32, rs: usize, dst: *mut f32) {
+    let r = [gp64(), gp64(), gp64(), gp64(), gp64(), gp64()];
+    let x = [xmm(), xmm(), xmm(), xmm(), xmm(), xmm()];
+    let (t0, t1, t2, t3) = (xmm(), xmm(), xmm(), xmm());
+    let (q, p, w) = (gp64(), gp64(), gp32());
+    shl(rs, 2);
+    mov(r[0], src);
+    for i in 1..6 {
+        lea(r[i], [r[i - 1] + rs]);
+    }
+    xor(q.r32(), q.r32());
+    mov(p, kc);
+    shr(p, 2);
+    jz(rest);
+    align!(16);
+    label!(four);
+    for i in 0..6 {
+        vmovups(x[i], [r[i] + q]);
+    }
+    vunpcklps(t0, x[0], x[1]); // a0p0 a1p0 a0p1 a1p1
+    vunpckhps(t1, x[0], x[1]); // a0p2 a1p2 a0p3 a1p3
+    vunpcklps(t2, x[2], x[3]); // a2p0 a3p0 a2p1 a3p1
+    vunpckhps(t3, x[2], x[3]); // a2p2 a3p2 a2p3 a3p3
+    vunpcklps(x[0], x[4], x[5]); // a4p0 a5p0 a4p1 a5p1
+    vunpckhps(x[1], x[4], x[5]); // a4p2 a5p2 a4p3 a5p3
+    vmovlhps(x[2], t0, t2); // k step 0, rows 0-3
+    vmovhlps(x[3], t2, t0); // k step 1
+    vmovups([dst], x[2]);
+    vmovlps([dst + 16], x[0]);
+    vmovups([dst + 24], x[3]);
+    vmovhps([dst + 40], x[0]);
+    vmovlhps(x[2], t1, t3); // k step 2
+    vmovhlps(x[3], t3, t1); // k step 3
+    vmovups([dst + 48], x[2]);
+    vmovlps([dst + 64], x[1]);
+    vmovups([dst + 72], x[3]);
+    vmovhps([dst + 88], x[1]);
+    add(q, 16);
+    add(dst, 96);
+    dec(p);
+    jnz(four);
+    label!(rest);
+    mov(p, kc);
+    and(p, 3);
+    jz(done);
+    label!(one);
+    for i in 0..6 {
+        mov(w, [r[i] + q]);
+        mov([dst + i * 4], w);
+    }
+    add(q, 4);
+    add(dst, 24);
+    dec(p);
+    jnz(one);
+    label!(done);
+}
+
+/// Packs a full 6-row f64 A micro-panel whose rows are contiguous, with 2×2 register
+/// transposes: per 2 k steps six 16-byte loads, six shuffles, six stores.
+///
+/// # Safety
+///
+/// As [`spack_a6_rows`], for f64.
+#[kernel(targets(avx))]
+pub unsafe fn dpack_a6_rows(kc: usize, src: *const f64, rs: usize, dst: *mut f64) {
+    let r = [gp64(), gp64(), gp64(), gp64(), gp64(), gp64()];
+    let x = [xmm(), xmm(), xmm(), xmm(), xmm(), xmm()];
+    let (lo, hi) = (xmm(), xmm());
+    let (q, p, w) = (gp64(), gp64(), gp64());
+    shl(rs, 3);
+    mov(r[0], src);
+    for i in 1..6 {
+        lea(r[i], [r[i - 1] + rs]);
+    }
+    xor(q.r32(), q.r32());
+    mov(p, kc);
+    shr(p, 1);
+    jz(rest);
+    align!(16);
+    label!(two);
+    for i in 0..6 {
+        vmovupd(x[i], [r[i] + q]);
+    }
+    for j in 0..3 {
+        vunpcklpd(lo, x[2 * j], x[2 * j + 1]); // rows 2j, 2j+1 at k step 0
+        vunpckhpd(hi, x[2 * j], x[2 * j + 1]); // ... at k step 1
+        vmovupd([dst + j * 16], lo);
+        vmovupd([dst + 48 + j * 16], hi);
+    }
+    add(q, 16);
+    add(dst, 96);
+    dec(p);
+    jnz(two);
+    label!(rest);
+    test(kc, 1);
+    jz(done);
+    for i in 0..6 {
+        mov(w, [r[i] + q]);
+        mov([dst + i * 8], w);
+    }
+    label!(done);
+}

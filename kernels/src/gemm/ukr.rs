@@ -65,6 +65,23 @@ macro_rules! gemm_ukr {
                     xorps(acc[k], acc[k]);
                 }
             }
+            // Prefetch the C tile while the k loop runs: at the end its rows are needed at
+            // once, and C (touched once per kc slice) is usually in L3 or memory by then.
+            let rs = gp64();
+            let cp = gp64();
+            mov(rs, ldc);
+            shl(rs, SH);
+            mov(cp, c);
+            for i in 0..MR {
+                prefetcht0([cp]);
+                prefetcht0([cp + nrb - 1]);
+                if nrb > 64 {
+                    prefetcht0([cp + 64]);
+                }
+                if i + 1 < MR {
+                    add(cp, rs);
+                }
+            }
             // Two loops: four k steps per iteration, then the remaining kc % 4.
             for pass in 0..2 {
                 let unroll = match pass {
@@ -144,9 +161,6 @@ macro_rules! gemm_ukr {
                 mov(bz, qword[ab + E]);
                 add(bz, bz);
             }
-            let rs = gp64();
-            mov(rs, ldc);
-            shl(rs, SH);
             cmp(mr, MR);
             jne(edge);
             cmp(nr, 2 * lanes);
