@@ -16,8 +16,8 @@ use asmforge::kernel;
 macro_rules! reduction {
     ($(#[$attr:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $t:ty, fallback = $fb:path,
      params($($p:ident = $v:tt),*),
-     n = { $($n:tt)* }, step = { $($step:tt)* }, masked = { $($masked:tt)* },
-     scalar = { $($scalar:tt)* }) => {
+     n = { $($n:tt)* }, align = $align:ident, step = { $($step:tt)* },
+     masked = { $($masked:tt)* }, scalar = { $($scalar:tt)* }) => {
         $(#[$attr])*
         #[kernel(
             targets(sse2, avx2 + fma, avx512f),
@@ -41,9 +41,44 @@ macro_rules! reduction {
                 }
             }
             xor(i.r32(), i.r32());
+            let tb = gp64();
+            let km = kreg();
+            if has!(avx512f) {
+                // (1 << r) - 1 for r = 0..=16, as kmovw wants.
+                lea(
+                    tb,
+                    u16x32(
+                        0, 1, 3, 7, 15, 31, 63, 127, 255, 511, 1023, 2047, 4095, 8191, 16383,
+                        32767, 65535, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+                    )
+                );
+                // Head: up to lanes - 1 elements under a mask, so that `$align` is 64-byte
+                // aligned in the loops (a split zmm load costs two).
+                mov(i, $align);
+                neg(i);
+                and(i, 63);
+                if E == 4 {
+                    shr(i, 2);
+                } else {
+                    shr(i, 3);
+                }
+                cmp(i, n);
+                cmova(i, n);
+                test(i, i);
+                jz(body);
+                kmovw(km, word[tb + i * 2]);
+                {
+                    let i = gp64();
+                    xor(i.r32(), i.r32());
+                    $($masked)*
+                }
+                label!(body);
+            }
             mov(end, n);
+            sub(end, i);
             and(end, -block);
             jz(single);
+            add(end, i);
             align!(32);
             label!(main);
             for k in 0..ACC {
@@ -57,9 +92,10 @@ macro_rules! reduction {
 
             label!(single);
             mov(end, n);
+            sub(end, i);
             and(end, -lanes);
-            cmp(i, end);
-            jae(last);
+            jz(last);
+            add(end, i);
             label!(one);
             {
                 let a_ = acc[0];
@@ -74,18 +110,9 @@ macro_rules! reduction {
             if has!(avx512f) {
                 cmp(i, n);
                 jae(reduce);
-                let km = kreg();
-                let (r, tb) = (gp64(), gp64());
+                let r = gp64();
                 mov(r, n);
                 sub(r, i);
-                // (1 << r) - 1 for r = 0..=16, as kmovw wants.
-                lea(
-                    tb,
-                    u16x32(
-                        0, 1, 3, 7, 15, 31, 63, 127, 255, 511, 1023, 2047, 4095, 8191, 16383,
-                        32767, 65535, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-                    )
-                );
                 kmovw(km, word[tb + r * 2]);
                 $($masked)*
                 mov(i, n);
@@ -160,6 +187,7 @@ macro_rules! dot {
                 cmp(n, y.len());
                 cmova(n, y.len());
             },
+            align = x,
             step = {
                 if has!(avx) {
                     MOVU(t, [x + i * E + off]);
@@ -210,6 +238,7 @@ reduction! {
     n = {
         mov(n, x.len());
     },
+    align = x,
     step = {
         if has!(avx) {
             vaddps(a_, a_, [x + i * 4 + off]);
@@ -238,6 +267,7 @@ reduction! {
     n = {
         mov(n, x.len());
     },
+    align = x,
     step = {
         if has!(avx) {
             vmovups(t, [x + i * 4 + off]);
@@ -371,9 +401,42 @@ macro_rules! axpy {
                 SPLAT(al, al, 0);
             }
             xor(i.r32(), i.r32());
+            let (km, tb) = (kreg(), gp64());
+            if has!(avx512f) {
+                // (1 << r) - 1 for r = 0..=16, as kmovw wants.
+                lea(
+                    tb,
+                    u16x32(
+                        0, 1, 3, 7, 15, 31, 63, 127, 255, 511, 1023, 2047, 4095, 8191, 16383,
+                        32767, 65535, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+                    )
+                );
+                // Head: up to lanes - 1 elements under a mask, so that the stores to y are
+                // 64-byte aligned in the loops.
+                mov(i, y);
+                neg(i);
+                and(i, 63);
+                if E == 4 {
+                    shr(i, 2);
+                } else {
+                    shr(i, 3);
+                }
+                cmp(i, n);
+                cmova(i, n);
+                test(i, i);
+                jz(body);
+                kmovw(km, word[tb + i * 2]);
+                MOVU(v[0].k(km).z(), [x]);
+                MOVU(w[0].k(km).z(), [y]);
+                FMA(v[0], al, w[0]);
+                MOVU([y].k(km), v[0]);
+                label!(body);
+            }
             mov(end, n);
+            sub(end, i);
             and(end, -block);
             jz(single);
+            add(end, i);
             align!(32);
             label!(main);
             for k in 0..U {
@@ -396,9 +459,10 @@ macro_rules! axpy {
 
             label!(single);
             mov(end, n);
+            sub(end, i);
             and(end, -lanes);
-            cmp(i, end);
-            jae(last);
+            jz(last);
+            add(end, i);
             label!(one);
             if has!(avx) {
                 MOVU(v[0], [x + i * E]);
@@ -419,18 +483,9 @@ macro_rules! axpy {
             cmp(i, n);
             jae(done);
             if has!(avx512f) {
-                let km = kreg();
-                let (r, tb) = (gp64(), gp64());
+                let r = gp64();
                 mov(r, n);
                 sub(r, i);
-                // (1 << r) - 1 for r = 0..=16, as kmovw wants.
-                lea(
-                    tb,
-                    u16x32(
-                        0, 1, 3, 7, 15, 31, 63, 127, 255, 511, 1023, 2047, 4095, 8191, 16383,
-                        32767, 65535, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-                    )
-                );
                 kmovw(km, word[tb + r * 2]);
                 MOVU(v[0].k(km).z(), [x + i * E]);
                 MOVU(w[0].k(km).z(), [y + i * E]);
