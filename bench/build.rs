@@ -13,7 +13,9 @@ const DIRS: [&str; 4] = [
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    let found = DIRS.iter().any(|d| Path::new(d).join("libopenblas.so").exists());
+    let found = DIRS
+        .iter()
+        .any(|d| Path::new(d).join("libopenblas.so").exists());
     if !found {
         panic!(
             "\n\nasmforge-bench needs OpenBLAS (libopenblas.so) as a peer and did not find it in \

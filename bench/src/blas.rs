@@ -172,16 +172,46 @@ macro_rules! intrinsics {
     };
 }
 
-intrinsics!(avx2, "avx2,fma", __m256, __m256d, 8, 4,
-    zero_ps = _mm256_setzero_ps, zero_pd = _mm256_setzero_pd, load_ps = _mm256_loadu_ps,
-    load_pd = _mm256_loadu_pd, store_ps = _mm256_storeu_ps, store_pd = _mm256_storeu_pd,
-    fma_ps = _mm256_fmadd_ps, fma_pd = _mm256_fmadd_pd, add_ps = _mm256_add_ps,
-    add_pd = _mm256_add_pd, set1_ps = _mm256_set1_ps, set1_pd = _mm256_set1_pd);
-intrinsics!(avx512, "avx512f", __m512, __m512d, 16, 8,
-    zero_ps = _mm512_setzero_ps, zero_pd = _mm512_setzero_pd, load_ps = _mm512_loadu_ps,
-    load_pd = _mm512_loadu_pd, store_ps = _mm512_storeu_ps, store_pd = _mm512_storeu_pd,
-    fma_ps = _mm512_fmadd_ps, fma_pd = _mm512_fmadd_pd, add_ps = _mm512_add_ps,
-    add_pd = _mm512_add_pd, set1_ps = _mm512_set1_ps, set1_pd = _mm512_set1_pd);
+intrinsics!(
+    avx2,
+    "avx2,fma",
+    __m256,
+    __m256d,
+    8,
+    4,
+    zero_ps = _mm256_setzero_ps,
+    zero_pd = _mm256_setzero_pd,
+    load_ps = _mm256_loadu_ps,
+    load_pd = _mm256_loadu_pd,
+    store_ps = _mm256_storeu_ps,
+    store_pd = _mm256_storeu_pd,
+    fma_ps = _mm256_fmadd_ps,
+    fma_pd = _mm256_fmadd_pd,
+    add_ps = _mm256_add_ps,
+    add_pd = _mm256_add_pd,
+    set1_ps = _mm256_set1_ps,
+    set1_pd = _mm256_set1_pd
+);
+intrinsics!(
+    avx512,
+    "avx512f",
+    __m512,
+    __m512d,
+    16,
+    8,
+    zero_ps = _mm512_setzero_ps,
+    zero_pd = _mm512_setzero_pd,
+    load_ps = _mm512_loadu_ps,
+    load_pd = _mm512_loadu_pd,
+    store_ps = _mm512_storeu_ps,
+    store_pd = _mm512_storeu_pd,
+    fma_ps = _mm512_fmadd_ps,
+    fma_pd = _mm512_fmadd_pd,
+    add_ps = _mm512_add_ps,
+    add_pd = _mm512_add_pd,
+    set1_ps = _mm512_set1_ps,
+    set1_pd = _mm512_set1_pd
+);
 
 /// Buffers shared by every contender of one size.
 struct Data {
@@ -300,10 +330,18 @@ pub fn run(machine: &Machine, quick: bool) {
             let f64_kernel = k.name.starts_with('d');
             let (len_s, len_d) = if f64_kernel { (0, n) } else { (n, 0) };
             let mut d = Data {
-                xs: (0..len_s).map(|i| ((i % 97) as f32 - 48.0) * 0.01).collect(),
-                ys: (0..len_s).map(|i| ((i % 89) as f32 - 44.0) * 0.01).collect(),
-                xd: (0..len_d).map(|i| ((i % 97) as f64 - 48.0) * 0.01).collect(),
-                yd: (0..len_d).map(|i| ((i % 89) as f64 - 44.0) * 0.01).collect(),
+                xs: (0..len_s)
+                    .map(|i| ((i % 97) as f32 - 48.0) * 0.01)
+                    .collect(),
+                ys: (0..len_s)
+                    .map(|i| ((i % 89) as f32 - 44.0) * 0.01)
+                    .collect(),
+                xd: (0..len_d)
+                    .map(|i| ((i % 97) as f64 - 48.0) * 0.01)
+                    .collect(),
+                yd: (0..len_d)
+                    .map(|i| ((i % 89) as f64 - 44.0) * 0.01)
+                    .collect(),
             };
             // About 2 ms per sample at 50 bytes/ns.
             let calls = (100_000_000 / bytes).max(1);

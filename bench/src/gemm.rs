@@ -29,7 +29,10 @@ fn config() -> &'static af::Config {
         if let Some(b) = blocking {
             println!("asmforge gemm blocking overridden: kc, mc, nc = {b:?}");
         }
-        af::Config { variant: None, blocking }
+        af::Config {
+            variant: None,
+            blocking,
+        }
     })
 }
 
@@ -51,7 +54,23 @@ impl Real for f32 {
             Contender {
                 name: "asmforge",
                 run: |n, a, b, c| {
-                    af::gemm(config(), Layout::RowMajor, Trans::No, Trans::No, n, n, n, 1.0, a, n, b, n, 0.0, c, n)
+                    af::gemm(
+                        config(),
+                        Layout::RowMajor,
+                        Trans::No,
+                        Trans::No,
+                        n,
+                        n,
+                        n,
+                        1.0,
+                        a,
+                        n,
+                        b,
+                        n,
+                        0.0,
+                        c,
+                        n,
+                    )
                 },
             },
             Contender {
@@ -60,7 +79,22 @@ impl Real for f32 {
                     let s = n as isize;
                     // SAFETY: all three are n × n row-major matrices.
                     unsafe {
-                        matrixmultiply::sgemm(n, n, n, 1.0, a.as_ptr(), s, 1, b.as_ptr(), s, 1, 0.0, c.as_mut_ptr(), s, 1)
+                        matrixmultiply::sgemm(
+                            n,
+                            n,
+                            n,
+                            1.0,
+                            a.as_ptr(),
+                            s,
+                            1,
+                            b.as_ptr(),
+                            s,
+                            1,
+                            0.0,
+                            c.as_mut_ptr(),
+                            s,
+                            1,
+                        )
                     }
                 },
             },
@@ -71,8 +105,25 @@ impl Real for f32 {
                     // SAFETY: as above; `gemm`'s dst = alpha·dst + beta·lhs·rhs (dst not read).
                     unsafe {
                         ::gemm::gemm(
-                            n, n, n, c.as_mut_ptr(), 1, s, false, a.as_ptr(), 1, s, b.as_ptr(), 1, s,
-                            0.0f32, 1.0f32, false, false, false, ::gemm::Parallelism::None,
+                            n,
+                            n,
+                            n,
+                            c.as_mut_ptr(),
+                            1,
+                            s,
+                            false,
+                            a.as_ptr(),
+                            1,
+                            s,
+                            b.as_ptr(),
+                            1,
+                            s,
+                            0.0f32,
+                            1.0f32,
+                            false,
+                            false,
+                            false,
+                            ::gemm::Parallelism::None,
                         )
                     }
                 },
@@ -92,7 +143,23 @@ impl Real for f64 {
             Contender {
                 name: "asmforge",
                 run: |n, a, b, c| {
-                    af::gemm(config(), Layout::RowMajor, Trans::No, Trans::No, n, n, n, 1.0, a, n, b, n, 0.0, c, n)
+                    af::gemm(
+                        config(),
+                        Layout::RowMajor,
+                        Trans::No,
+                        Trans::No,
+                        n,
+                        n,
+                        n,
+                        1.0,
+                        a,
+                        n,
+                        b,
+                        n,
+                        0.0,
+                        c,
+                        n,
+                    )
                 },
             },
             Contender {
@@ -101,7 +168,22 @@ impl Real for f64 {
                     let s = n as isize;
                     // SAFETY: all three are n × n row-major matrices.
                     unsafe {
-                        matrixmultiply::dgemm(n, n, n, 1.0, a.as_ptr(), s, 1, b.as_ptr(), s, 1, 0.0, c.as_mut_ptr(), s, 1)
+                        matrixmultiply::dgemm(
+                            n,
+                            n,
+                            n,
+                            1.0,
+                            a.as_ptr(),
+                            s,
+                            1,
+                            b.as_ptr(),
+                            s,
+                            1,
+                            0.0,
+                            c.as_mut_ptr(),
+                            s,
+                            1,
+                        )
                     }
                 },
             },
@@ -112,8 +194,25 @@ impl Real for f64 {
                     // SAFETY: as above.
                     unsafe {
                         ::gemm::gemm(
-                            n, n, n, c.as_mut_ptr(), 1, s, false, a.as_ptr(), 1, s, b.as_ptr(), 1, s,
-                            0.0f64, 1.0f64, false, false, false, ::gemm::Parallelism::None,
+                            n,
+                            n,
+                            n,
+                            c.as_mut_ptr(),
+                            1,
+                            s,
+                            false,
+                            a.as_ptr(),
+                            1,
+                            s,
+                            b.as_ptr(),
+                            1,
+                            s,
+                            0.0f64,
+                            1.0f64,
+                            false,
+                            false,
+                            false,
+                            ::gemm::Parallelism::None,
                         )
                     }
                 },
@@ -130,14 +229,20 @@ fn random<T: Real>(len: usize, seed: u64) -> Vec<T> {
     let mut s = seed;
     (0..len)
         .map(|_| {
-            s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             T::from(((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0)
         })
         .collect()
 }
 
 /// GFLOP/s of each contender at each n (best of interleaved rounds), printed and returned.
-fn sweep<T: Real>(machine: &Machine, sizes: &[usize], quick: bool) -> Vec<(&'static str, Vec<f64>)> {
+fn sweep<T: Real>(
+    machine: &Machine,
+    sizes: &[usize],
+    quick: bool,
+) -> Vec<(&'static str, Vec<f64>)> {
     let contenders = T::contenders();
     let peak = machine.peak_f32_flops_per_cycle() * 4.0 / size_of::<T>() as f64 * machine.ghz;
     let mut table: Vec<(&'static str, Vec<f64>)> =
@@ -196,7 +301,11 @@ fn sweep<T: Real>(machine: &Machine, sizes: &[usize], quick: bool) -> Vec<(&'sta
 
 /// Every contender's C must agree with OpenBLAS's within the f32/f64 GEMM error bound.
 fn check_agreement<T: Real>(n: usize, cs: &[Vec<T>]) {
-    let eps = if size_of::<T>() == 4 { 1e-7 * 0.6 } else { 1.2e-16 };
+    let eps = if size_of::<T>() == 4 {
+        1e-7 * 0.6
+    } else {
+        1.2e-16
+    };
     let bound = (n as f64 + 2.0) * eps * n as f64; // |a|, |b| ≤ 1: Σ|a||b| ≤ n
     for (k, c) in cs.iter().enumerate() {
         let worst = c
@@ -204,7 +313,11 @@ fn check_agreement<T: Real>(n: usize, cs: &[Vec<T>]) {
             .zip(&cs[3])
             .map(|(x, y)| ((*x).into() - (*y).into()).abs())
             .fold(0.0, f64::max);
-        assert!(worst <= 2.0 * bound, "{} n={n}: contender {k} differs from OpenBLAS by {worst}", T::NAME);
+        assert!(
+            worst <= 2.0 * bound,
+            "{} n={n}: contender {k} differs from OpenBLAS by {worst}",
+            T::NAME
+        );
     }
 }
 
@@ -269,7 +382,11 @@ fn microkernel<T: Real + CallUkr>(machine: &Machine, quick: bool) {
         let peak = machine.peak_f32_flops_per_cycle() * 4.0 / size_of::<T>() as f64;
         let floor = (MR * nr * kc * 2) as f64 / peak;
         if best.is_some_and(|b| b.name == v.name) {
-            println!("{} microkernel: {:.1}% of peak", T::NAME, 100.0 * floor / cycles);
+            println!(
+                "{} microkernel: {:.1}% of peak",
+                T::NAME,
+                100.0 * floor / cycles
+            );
         }
         println!(
             "{} microkernel detail: variant {}, {MR}x{nr} tile, kc={kc}, {cycles:.0} cycles per call, floor {floor:.0} ({:.1}%); blocking kc={} mc={} nc={}",
@@ -308,7 +425,11 @@ call_ukr!(f64, dgemm_ukr);
 
 pub fn run(machine: &Machine, quick: bool) {
     openblas::single_thread();
-    let sizes: &[usize] = if quick { &[256, 512, 1024] } else { &[256, 512, 1024, 2048, 4096] };
+    let sizes: &[usize] = if quick {
+        &[256, 512, 1024]
+    } else {
+        &[256, 512, 1024, 2048, 4096]
+    };
     for_type::<f32>(machine, sizes, quick);
     for_type::<f64>(machine, sizes, quick);
 }

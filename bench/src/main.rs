@@ -12,8 +12,12 @@ mod vmath;
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     // `--only=blas,gemm` runs only those sections (the probe always runs).
-    let only: Option<String> = std::env::args().find_map(|a| a.strip_prefix("--only=").map(String::from));
-    let wanted = |section: &str| only.as_ref().is_none_or(|o| o.split(',').any(|s| s == section));
+    let only: Option<String> =
+        std::env::args().find_map(|a| a.strip_prefix("--only=").map(String::from));
+    let wanted = |section: &str| {
+        only.as_ref()
+            .is_none_or(|o| o.split(',').any(|s| s == section))
+    };
     let machine = probe::measure(quick);
     machine.print();
     if wanted("blas") {

@@ -8,12 +8,36 @@ const NO_TRANS: c_int = 111;
 #[link(name = "openblas")]
 unsafe extern "C" {
     fn cblas_sgemm(
-        order: c_int, ta: c_int, tb: c_int, m: c_int, n: c_int, k: c_int, alpha: f32,
-        a: *const f32, lda: c_int, b: *const f32, ldb: c_int, beta: f32, c: *mut f32, ldc: c_int,
+        order: c_int,
+        ta: c_int,
+        tb: c_int,
+        m: c_int,
+        n: c_int,
+        k: c_int,
+        alpha: f32,
+        a: *const f32,
+        lda: c_int,
+        b: *const f32,
+        ldb: c_int,
+        beta: f32,
+        c: *mut f32,
+        ldc: c_int,
     );
     fn cblas_dgemm(
-        order: c_int, ta: c_int, tb: c_int, m: c_int, n: c_int, k: c_int, alpha: f64,
-        a: *const f64, lda: c_int, b: *const f64, ldb: c_int, beta: f64, c: *mut f64, ldc: c_int,
+        order: c_int,
+        ta: c_int,
+        tb: c_int,
+        m: c_int,
+        n: c_int,
+        k: c_int,
+        alpha: f64,
+        a: *const f64,
+        lda: c_int,
+        b: *const f64,
+        ldb: c_int,
+        beta: f64,
+        c: *mut f64,
+        ldc: c_int,
     );
     fn openblas_set_num_threads(n: c_int);
     fn openblas_get_corename() -> *const c_char;
@@ -25,7 +49,9 @@ pub fn single_thread() {
     // SAFETY: plain C calls without pointers in; the name is a static NUL-terminated string.
     let core = unsafe {
         openblas_set_num_threads(1);
-        CStr::from_ptr(openblas_get_corename()).to_string_lossy().into_owned()
+        CStr::from_ptr(openblas_get_corename())
+            .to_string_lossy()
+            .into_owned()
     };
     let env = std::env::var("OPENBLAS_CORETYPE").unwrap_or_else(|_| "unset".into());
     println!("openblas: core {core}, 1 thread, OPENBLAS_CORETYPE {env}");
@@ -41,7 +67,22 @@ pub fn sgemm(n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     let d = dim(n);
     // SAFETY: the three slices hold n × n row-major matrices.
     unsafe {
-        cblas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, d, d, d, 1.0, a.as_ptr(), d, b.as_ptr(), d, 0.0, c.as_mut_ptr(), d)
+        cblas_sgemm(
+            ROW_MAJOR,
+            NO_TRANS,
+            NO_TRANS,
+            d,
+            d,
+            d,
+            1.0,
+            a.as_ptr(),
+            d,
+            b.as_ptr(),
+            d,
+            0.0,
+            c.as_mut_ptr(),
+            d,
+        )
     }
 }
 
@@ -51,6 +92,21 @@ pub fn dgemm(n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
     let d = dim(n);
     // SAFETY: as above.
     unsafe {
-        cblas_dgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, d, d, d, 1.0, a.as_ptr(), d, b.as_ptr(), d, 0.0, c.as_mut_ptr(), d)
+        cblas_dgemm(
+            ROW_MAJOR,
+            NO_TRANS,
+            NO_TRANS,
+            d,
+            d,
+            d,
+            1.0,
+            a.as_ptr(),
+            d,
+            b.as_ptr(),
+            d,
+            0.0,
+            c.as_mut_ptr(),
+            d,
+        )
     }
 }

@@ -57,12 +57,18 @@ pub fn gflops_vs_n(
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
     for (k, (name, values)) in series.iter().enumerate() {
         let color = COLORS[k % COLORS.len()];
-        let points: Vec<(f64, f64)> = sizes.iter().map(|&n| n as f64).zip(values.iter().copied()).collect();
+        let points: Vec<(f64, f64)> = sizes
+            .iter()
+            .map(|&n| n as f64)
+            .zip(values.iter().copied())
+            .collect();
         let width = if k == 0 { 3 } else { 2 };
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(width)))?
             .label(*name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width))
+            });
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
     }
     chart

@@ -254,7 +254,11 @@ fn load_bandwidth(bytes: usize, ghz: f64, runs: usize) -> f64 {
     let p = buf.as_ptr().wrapping_add(buf.as_ptr().align_offset(64));
     let reps = (128 << 20) / bytes as u64; // 128 MiB of loads per run
     let mut best = 0.0f64;
-    for v in load_sweep::INFO.variants.iter().filter(|v| v.is_supported()) {
+    for v in load_sweep::INFO
+        .variants
+        .iter()
+        .filter(|v| v.is_supported())
+    {
         // SAFETY: `p` is readable for `bytes`, a multiple of 1024.
         let sweep = |reps| unsafe { load_sweep::call(v, p, bytes, reps) }.expect("supported");
         sweep(reps / 8);

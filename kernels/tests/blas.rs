@@ -27,7 +27,11 @@ impl<T: Copy> Buf<T> {
         let mut storage = vec![fill; values.len() + off + GUARD + 64 / e];
         let start = (64 - storage.as_ptr() as usize % 64) % 64 / e + off;
         storage[start..start + values.len()].copy_from_slice(values);
-        Buf { storage, start, n: values.len() }
+        Buf {
+            storage,
+            start,
+            n: values.len(),
+        }
     }
     fn get(&self) -> &[T] {
         &self.storage[self.start..self.start + self.n]
@@ -41,7 +45,10 @@ impl<T: Copy> Buf<T> {
 }
 
 /// Runs `test(variant_name, n, off, rng)` on every variant of `info`, every length and offset.
-fn sweep(info: &'static KernelInfo, mut test: impl FnMut(&'static asmforge::VariantInfo, usize, usize, &mut Rng)) {
+fn sweep(
+    info: &'static KernelInfo,
+    mut test: impl FnMut(&'static asmforge::VariantInfo, usize, usize, &mut Rng),
+) {
     let report = asmforge::for_each_variant(info, |v| {
         let mut rng = Rng::new(0x5eed ^ v.name.len() as u64);
         for n in (0..=LEN).chain([511, 1000, 4099]) {
@@ -64,10 +71,22 @@ fn sdot_every_variant() {
         let y: Vec<f32> = values(rng, n).iter().map(|&v| v as f32).collect();
         let (bx, by) = (Buf::new(&x, off, 0.0), Buf::new(&y, 3 - off, 0.0));
         let got = f64::from(kernels::sdot_kernel::call(v, bx.get(), by.get()).unwrap());
-        let exact: f64 = x.iter().zip(&y).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
-        let mag: f64 = x.iter().zip(&y).map(|(a, b)| (f64::from(*a) * f64::from(*b)).abs()).sum();
+        let exact: f64 = x
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| f64::from(*a) * f64::from(*b))
+            .sum();
+        let mag: f64 = x
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| (f64::from(*a) * f64::from(*b)).abs())
+            .sum();
         let bound = (n as f64 + 2.0) * f64::from(f32::EPSILON) / 2.0 * mag;
-        assert!((got - exact).abs() <= bound, "{} n={n} off={off}: {got} vs {exact} ± {bound}", v.name);
+        assert!(
+            (got - exact).abs() <= bound,
+            "{} n={n} off={off}: {got} vs {exact} ± {bound}",
+            v.name
+        );
         let rust = f64::from(blas::sdot_rust(&x, &y));
         assert!((rust - exact).abs() <= bound, "fallback n={n}");
     });
@@ -86,13 +105,21 @@ fn ddot_every_variant() {
             let p = a * b;
             let e = a.mul_add(*b, -p);
             let t = s + p;
-            comp += if s.abs() >= p.abs() { (s - t) + p } else { (p - t) + s } + e;
+            comp += if s.abs() >= p.abs() {
+                (s - t) + p
+            } else {
+                (p - t) + s
+            } + e;
             s = t;
             mag += p.abs();
         }
         let exact = s + comp;
         let bound = (n as f64 + 2.0) * f64::EPSILON / 2.0 * mag;
-        assert!((got - exact).abs() <= bound, "{} n={n} off={off}: {got} vs {exact} ± {bound}", v.name);
+        assert!(
+            (got - exact).abs() <= bound,
+            "{} n={n} off={off}: {got} vs {exact} ± {bound}",
+            v.name
+        );
     });
 }
 
@@ -105,7 +132,11 @@ fn ssum_every_variant() {
         let exact: f64 = x.iter().map(|&a| f64::from(a)).sum();
         let mag: f64 = x.iter().map(|&a| f64::from(a).abs()).sum();
         let bound = (n as f64 + 2.0) * f64::from(f32::EPSILON) / 2.0 * mag;
-        assert!((got - exact).abs() <= bound, "{} n={n} off={off}: {got} vs {exact} ± {bound}", v.name);
+        assert!(
+            (got - exact).abs() <= bound,
+            "{} n={n} off={off}: {got} vs {exact} ± {bound}",
+            v.name
+        );
     });
 }
 
@@ -117,7 +148,11 @@ fn ssumsq_every_variant() {
         let got = f64::from(kernels::ssumsq_kernel::call(v, bx.get()).unwrap());
         let exact: f64 = x.iter().map(|&a| f64::from(a) * f64::from(a)).sum();
         let bound = (n as f64 + 2.0) * f64::from(f32::EPSILON) / 2.0 * exact;
-        assert!((got - exact).abs() <= bound, "{} n={n} off={off}: {got} vs {exact} ± {bound}", v.name);
+        assert!(
+            (got - exact).abs() <= bound,
+            "{} n={n} off={off}: {got} vs {exact} ± {bound}",
+            v.name
+        );
     });
     sweep(&kernels::ssumsq_f64_kernel::INFO, |v, n, off, rng| {
         let x: Vec<f32> = values(rng, n).iter().map(|&v| (v * 1e30) as f32).collect();
@@ -125,7 +160,11 @@ fn ssumsq_every_variant() {
         let got = kernels::ssumsq_f64_kernel::call(v, bx.get()).unwrap();
         let exact: f64 = x.iter().map(|&a| f64::from(a) * f64::from(a)).sum();
         let bound = (n as f64 + 2.0) * f64::EPSILON / 2.0 * exact;
-        assert!((got - exact).abs() <= bound, "{} n={n} off={off}: {got} vs {exact} ± {bound}", v.name);
+        assert!(
+            (got - exact).abs() <= bound,
+            "{} n={n} off={off}: {got} vs {exact} ± {bound}",
+            v.name
+        );
     });
 }
 
@@ -133,7 +172,11 @@ fn check_axpy(name: &str, n: usize, alpha: f64, x: &[f64], y0: &[f64], got: &[f6
     for i in 0..n {
         let exact = alpha * x[i] + y0[i];
         let bound = 2.0 * u * ((alpha * x[i]).abs() + y0[i].abs());
-        assert!((got[i] - exact).abs() <= bound, "{name} n={n} [{i}]: {} vs {exact}", got[i]);
+        assert!(
+            (got[i] - exact).abs() <= bound,
+            "{name} n={n} [{i}]: {} vs {exact}",
+            got[i]
+        );
     }
 }
 
@@ -148,11 +191,31 @@ fn saxpy_every_variant() {
         kernels::saxpy_kernel::call(v, alpha, bx.get(), by.get_mut()).unwrap();
         let wide = |s: &[f32]| s.iter().map(|&a| f64::from(a)).collect::<Vec<_>>();
         let u = f64::from(f32::EPSILON) / 2.0;
-        check_axpy(v.name, n, f64::from(alpha), &wide(&x), &wide(&y), &wide(by.get()), u);
-        assert!(by.guard().iter().all(|&g| g == -1.5), "{} n={n}: wrote past y", v.name);
+        check_axpy(
+            v.name,
+            n,
+            f64::from(alpha),
+            &wide(&x),
+            &wide(&y),
+            &wide(by.get()),
+            u,
+        );
+        assert!(
+            by.guard().iter().all(|&g| g == -1.5),
+            "{} n={n}: wrote past y",
+            v.name
+        );
         let mut yr = y.clone();
         blas::saxpy_rust(alpha, &x, &mut yr);
-        check_axpy("fallback", n, f64::from(alpha), &wide(&x), &wide(&y), &wide(&yr), u);
+        check_axpy(
+            "fallback",
+            n,
+            f64::from(alpha),
+            &wide(&x),
+            &wide(&y),
+            &wide(&yr),
+            u,
+        );
     });
 }
 
@@ -166,7 +229,11 @@ fn daxpy_every_variant() {
         let mut by = Buf::new(&y, (off + 1) % 4, -1.5);
         kernels::daxpy_kernel::call(v, alpha, bx.get(), by.get_mut()).unwrap();
         check_axpy(v.name, n, alpha, &x, &y, by.get(), f64::EPSILON / 2.0);
-        assert!(by.guard().iter().all(|&g| g == -1.5), "{} n={n}: wrote past y", v.name);
+        assert!(
+            by.guard().iter().all(|&g| g == -1.5),
+            "{} n={n}: wrote past y",
+            v.name
+        );
     });
 }
 
@@ -196,7 +263,11 @@ fn snrm2_is_safe() {
         for n in [0usize, 1, 2, 7, 16, 33, 100, 1001] {
             let x: Vec<f32> = (0..n).map(|_| (rng.signed() * scale) as f32).collect();
             let got = f64::from(blas::snrm2(&x));
-            let exact = x.iter().map(|&a| f64::from(a) * f64::from(a)).sum::<f64>().sqrt();
+            let exact = x
+                .iter()
+                .map(|&a| f64::from(a) * f64::from(a))
+                .sum::<f64>()
+                .sqrt();
             let bound = (n as f64 / 2.0 + 2.0) * f64::from(f32::EPSILON) / 2.0 * exact;
             if exact > f64::from(f32::MAX) {
                 assert_eq!(got, f64::INFINITY, "scale {scale} n={n}");
@@ -213,6 +284,9 @@ fn snrm2_is_safe() {
     assert_eq!(blas::snrm2(&[f32::MAX, f32::MAX]), f32::INFINITY);
     assert_eq!(blas::snrm2(&[0.0; 5]), 0.0);
     assert!(blas::snrm2(&[1.0, f32::NAN, 2.0]).is_nan());
-    assert_eq!(blas::snrm2(&[1.0, f32::NAN, f32::NEG_INFINITY]), f32::INFINITY);
+    assert_eq!(
+        blas::snrm2(&[1.0, f32::NAN, f32::NEG_INFINITY]),
+        f32::INFINITY
+    );
     assert_eq!(blas::snrm2(&[-f32::from_bits(1); 4]), f32::from_bits(2));
 }

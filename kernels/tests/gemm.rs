@@ -41,13 +41,24 @@ fn at<T: Copy>(x: &[T], layout: Layout, trans: Trans, ld: usize, i: usize, j: us
 
 /// Stored size of an `rows × cols` matrix (`op` applied) with leading dimension `ld`.
 fn stored(layout: Layout, trans: Trans, rows: usize, cols: usize, ld: usize) -> (usize, usize) {
-    let (r, c) = if trans == Trans::Yes { (cols, rows) } else { (rows, cols) };
+    let (r, c) = if trans == Trans::Yes {
+        (cols, rows)
+    } else {
+        (rows, cols)
+    };
     let (outer, inner) = match layout {
         Layout::RowMajor => (r, c),
         Layout::ColMajor => (c, r),
     };
     let ld = ld.max(inner).max(1);
-    (if outer == 0 { 0 } else { (outer - 1) * ld + inner }, ld)
+    (
+        if outer == 0 {
+            0
+        } else {
+            (outer - 1) * ld + inner
+        },
+        ld,
+    )
 }
 
 struct Case {
@@ -63,7 +74,17 @@ struct Case {
 }
 
 fn check_case<T: Real>(config: &Config, case: &Case, rng: &mut Rng) {
-    let Case { layout, ta, tb, m, n, k, pad, alpha, beta } = *case;
+    let Case {
+        layout,
+        ta,
+        tb,
+        m,
+        n,
+        k,
+        pad,
+        alpha,
+        beta,
+    } = *case;
     let (la, lda) = stored(layout, ta, m, k, k.max(m) + pad);
     let (lb, ldb) = stored(layout, tb, k, n, k.max(n) + pad);
     let (lc, ldc) = stored(layout, Trans::No, m, n, m.max(n) + pad);
@@ -79,12 +100,18 @@ fn check_case<T: Real>(config: &Config, case: &Case, rng: &mut Rng) {
                 Layout::ColMajor => i + j * ldc,
             };
             inside[idx] = true;
-            c[idx] = if beta == 0.0 { T::NAN } else { T::from_f64(rng.signed()) };
+            c[idx] = if beta == 0.0 {
+                T::NAN
+            } else {
+                T::from_f64(rng.signed())
+            };
         }
     }
     let c0 = c.clone();
     let (al, be) = (T::from_f64(alpha), T::from_f64(beta));
-    gemm::gemm(config, layout, ta, tb, m, n, k, al, &a, lda, &b, ldb, be, &mut c, ldc);
+    gemm::gemm(
+        config, layout, ta, tb, m, n, k, al, &a, lda, &b, ldb, be, &mut c, ldc,
+    );
     for i in 0..m {
         for j in 0..n {
             let (mut s, mut mag) = (0.0f64, 0.0f64);
@@ -114,7 +141,10 @@ fn check_case<T: Real>(config: &Config, case: &Case, rng: &mut Rng) {
     }
     for (idx, inside) in inside.iter().enumerate() {
         if !inside {
-            assert_eq!(c[idx], sentinel, "padding of C at {idx} overwritten ({config:?})");
+            assert_eq!(
+                c[idx], sentinel,
+                "padding of C at {idx} overwritten ({config:?})"
+            );
         }
     }
 }
@@ -148,13 +178,24 @@ fn every_variant<T: Real>() {
     let report = asmforge::for_each_variant(T::ukr_info(), |v| {
         let mut rng = Rng::new(0x6e33 ^ v.name.len() as u64);
         for blocking in [None, Some((8, 12, 1)), Some((19, 7, 40))] {
-            let config = Config { variant: Some(v), blocking };
+            let config = Config {
+                variant: Some(v),
+                blocking,
+            };
             for layout in [Layout::RowMajor, Layout::ColMajor] {
                 for ta in [Trans::No, Trans::Yes] {
                     for tb in [Trans::No, Trans::Yes] {
                         for (alpha, beta) in [(1.0, 0.0), (-0.75, 1.0), (1.5, -2.0)] {
                             let case = Case {
-                                layout, ta, tb, m: 23, n: 71, k: 37, pad: 2, alpha, beta,
+                                layout,
+                                ta,
+                                tb,
+                                m: 23,
+                                n: 71,
+                                k: 37,
+                                pad: 2,
+                                alpha,
+                                beta,
                             };
                             check_case::<T>(&config, &case, &mut rng);
                         }
@@ -182,11 +223,21 @@ fn dgemm_every_variant() {
 fn large_shapes_every_variant() {
     asmforge::for_each_variant(f32::ukr_info(), |v| {
         let mut rng = Rng::new(99);
-        let config = Config { variant: Some(v), blocking: None };
+        let config = Config {
+            variant: Some(v),
+            blocking: None,
+        };
         for (m, n, k) in [(67, 129, 1100), (301, 45, 300)] {
             let case = Case {
-                layout: Layout::RowMajor, ta: Trans::No, tb: Trans::No, m, n, k, pad: 5,
-                alpha: 0.5, beta: 1.0,
+                layout: Layout::RowMajor,
+                ta: Trans::No,
+                tb: Trans::No,
+                m,
+                n,
+                k,
+                pad: 5,
+                alpha: 0.5,
+                beta: 1.0,
             };
             check_case::<f32>(&config, &case, &mut rng);
         }
@@ -200,19 +251,79 @@ fn public_api_and_corner_cases() {
     let a = [1.0f32, 2.0, 3.0, 4.0];
     let b = [5.0f32, 6.0, 7.0, 8.0];
     let mut c = [0.0f32; 4];
-    gemm::sgemm(Layout::RowMajor, Trans::No, Trans::No, 2, 2, 2, 1.0, &a, 2, &b, 2, 0.0, &mut c, 2);
+    gemm::sgemm(
+        Layout::RowMajor,
+        Trans::No,
+        Trans::No,
+        2,
+        2,
+        2,
+        1.0,
+        &a,
+        2,
+        &b,
+        2,
+        0.0,
+        &mut c,
+        2,
+    );
     assert_eq!(c, [19.0, 22.0, 43.0, 50.0]);
     let mut c = [0.0f64; 4];
     let (ad, bd) = (a.map(f64::from), b.map(f64::from));
-    gemm::dgemm(Layout::ColMajor, Trans::No, Trans::No, 2, 2, 2, 1.0, &ad, 2, &bd, 2, 0.0, &mut c, 2);
+    gemm::dgemm(
+        Layout::ColMajor,
+        Trans::No,
+        Trans::No,
+        2,
+        2,
+        2,
+        1.0,
+        &ad,
+        2,
+        &bd,
+        2,
+        0.0,
+        &mut c,
+        2,
+    );
     assert_eq!(c, [23.0, 34.0, 31.0, 46.0]);
 
     let nan_a = [f32::NAN; 4];
     let mut c = [1.0f32, 2.0, 3.0, 4.0];
-    gemm::sgemm(Layout::RowMajor, Trans::No, Trans::No, 2, 2, 2, 0.0, &nan_a, 2, &b, 2, 2.0, &mut c, 2);
+    gemm::sgemm(
+        Layout::RowMajor,
+        Trans::No,
+        Trans::No,
+        2,
+        2,
+        2,
+        0.0,
+        &nan_a,
+        2,
+        &b,
+        2,
+        2.0,
+        &mut c,
+        2,
+    );
     assert_eq!(c, [2.0, 4.0, 6.0, 8.0], "alpha = 0 must not read A");
     let mut c = [f32::NAN; 4];
-    gemm::sgemm(Layout::RowMajor, Trans::No, Trans::No, 2, 2, 0, 1.0, &[], 1, &[], 2, 0.0, &mut c, 2);
+    gemm::sgemm(
+        Layout::RowMajor,
+        Trans::No,
+        Trans::No,
+        2,
+        2,
+        0,
+        1.0,
+        &[],
+        1,
+        &[],
+        2,
+        0.0,
+        &mut c,
+        2,
+    );
     assert_eq!(c, [0.0; 4], "k = 0, beta = 0 must zero C");
 }
 
@@ -221,7 +332,22 @@ fn public_api_and_corner_cases() {
 fn short_slice_panics() {
     let a = [0.0f32; 5];
     let mut c = [0.0f32; 4];
-    gemm::sgemm(Layout::RowMajor, Trans::No, Trans::No, 2, 2, 3, 1.0, &a, 3, &a, 2, 0.0, &mut c, 2);
+    gemm::sgemm(
+        Layout::RowMajor,
+        Trans::No,
+        Trans::No,
+        2,
+        2,
+        3,
+        1.0,
+        &a,
+        3,
+        &a,
+        2,
+        0.0,
+        &mut c,
+        2,
+    );
 }
 
 #[test]
@@ -229,7 +355,22 @@ fn short_slice_panics() {
 fn small_leading_dimension_panics() {
     let a = [0.0f32; 4];
     let mut c = [0.0f32; 8];
-    gemm::sgemm(Layout::RowMajor, Trans::No, Trans::No, 2, 2, 2, 1.0, &a, 2, &a, 2, 0.0, &mut c, 1);
+    gemm::sgemm(
+        Layout::RowMajor,
+        Trans::No,
+        Trans::No,
+        2,
+        2,
+        2,
+        1.0,
+        &a,
+        2,
+        &a,
+        2,
+        0.0,
+        &mut c,
+        1,
+    );
 }
 
 /// The cache sizes CPUID reports are plausible for any x86-64 core.
@@ -239,5 +380,8 @@ fn cache_sizes_are_plausible() {
     assert!((8 << 10..=4 << 20).contains(&c.l1d), "{c:?}");
     assert!(c.l2 >= c.l1d && c.l2 <= 64 << 20, "{c:?}");
     let b = gemm::Blocking::for_tile(16, 4);
-    assert!(b.kc >= 32 && b.mc % gemm::MR == 0 && b.nc % 16 == 0, "{b:?}");
+    assert!(
+        b.kc >= 32 && b.mc.is_multiple_of(gemm::MR) && b.nc.is_multiple_of(16),
+        "{b:?}"
+    );
 }

@@ -75,7 +75,11 @@ fn read() -> CacheSizes {
         }
     }
     CacheSizes {
-        l1d: if found.l1d == 0 { DEFAULT.l1d } else { found.l1d },
+        l1d: if found.l1d == 0 {
+            DEFAULT.l1d
+        } else {
+            found.l1d
+        },
         l2: if found.l2 == 0 { DEFAULT.l2 } else { found.l2 },
         l3: found.l3,
     }

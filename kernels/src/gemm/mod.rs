@@ -71,7 +71,11 @@ impl Blocking {
         let caches = cache_sizes();
         let kc = (caches.l1d / 2 / (nr * elem)).clamp(32, 512) & !7;
         let mc = ((caches.l2 / 2 / (kc * elem)).clamp(MR, 4096) / MR) * MR;
-        let l3_share = if caches.l3 == 0 { 4 << 20 } else { caches.l3 / 4 };
+        let l3_share = if caches.l3 == 0 {
+            4 << 20
+        } else {
+            caches.l3 / 4
+        };
         let nc = ((l3_share / (kc * elem)).clamp(nr, 8192) / nr) * nr;
         Blocking {
             mr: MR,
@@ -96,7 +100,6 @@ pub struct Config {
     pub blocking: Option<(usize, usize, usize)>,
 }
 
-
 /// f32 or f64: the element types with GEMM kernels.
 pub trait Element: Copy + PartialEq + std::fmt::Debug + 'static {
     /// 0.
@@ -117,8 +120,7 @@ type UkrFn<T> =
     unsafe extern "sysv64" fn(usize, *const T, *const T, *mut T, usize, *const T, usize, usize);
 type RowsFn<T> = unsafe extern "sysv64" fn(usize, *const T, usize, *mut T, usize);
 type A6Fn<T> = unsafe extern "sysv64" fn(usize, *const T, usize, *mut T);
-type StridedFn<T> =
-    unsafe extern "sysv64" fn(usize, *const T, usize, usize, *mut T, usize, usize);
+type StridedFn<T> = unsafe extern "sysv64" fn(usize, *const T, usize, usize, *mut T, usize, usize);
 
 /// The entry points of one variant (micro-kernel and packing share variant names).
 #[doc(hidden)]
@@ -258,7 +260,10 @@ fn check(
 ///
 /// When a slice is too short for its matrix, or a leading dimension is smaller than the
 /// stored row (row-major) or column (column-major) it must hold.
-#[allow(clippy::too_many_arguments, reason = "the CBLAS signature, argument for argument")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the CBLAS signature, argument for argument"
+)]
 pub fn sgemm(
     layout: Layout,
     transa: Trans,
@@ -277,7 +282,20 @@ pub fn sgemm(
 ) {
     gemm(
         &Config::default(),
-        layout, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+        layout,
+        transa,
+        transb,
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        lda,
+        b,
+        ldb,
+        beta,
+        c,
+        ldc,
     );
 }
 
@@ -286,7 +304,10 @@ pub fn sgemm(
 /// # Panics
 ///
 /// As [`sgemm`].
-#[allow(clippy::too_many_arguments, reason = "the CBLAS signature, argument for argument")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the CBLAS signature, argument for argument"
+)]
 pub fn dgemm(
     layout: Layout,
     transa: Trans,
@@ -305,7 +326,20 @@ pub fn dgemm(
 ) {
     gemm(
         &Config::default(),
-        layout, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+        layout,
+        transa,
+        transb,
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        lda,
+        b,
+        ldb,
+        beta,
+        c,
+        ldc,
     );
 }
 
@@ -315,7 +349,10 @@ pub fn dgemm(
 /// # Panics
 ///
 /// As [`sgemm`], and when this CPU cannot run the variant.
-#[allow(clippy::too_many_arguments, reason = "the CBLAS signature plus the variant")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the CBLAS signature plus the variant"
+)]
 pub fn gemm<T: Element>(
     config: &Config,
     layout: Layout,
@@ -345,12 +382,28 @@ pub fn gemm<T: Element>(
     let cptr = c.as_mut_ptr();
     // The micro-kernel writes rows of C: a column-major C is computed as Cᵀ = op(B)ᵀ op(A)ᵀ.
     let (m, n, a, b, rsc) = if csc == 1 {
-        let a = View { ptr: a.as_ptr(), rs: rsa, cs: csa };
-        let b = View { ptr: b.as_ptr(), rs: rsb, cs: csb };
+        let a = View {
+            ptr: a.as_ptr(),
+            rs: rsa,
+            cs: csa,
+        };
+        let b = View {
+            ptr: b.as_ptr(),
+            rs: rsb,
+            cs: csb,
+        };
         (m, n, a, b, rsc)
     } else {
-        let at = View { ptr: b.as_ptr(), rs: csb, cs: rsb };
-        let bt = View { ptr: a.as_ptr(), rs: csa, cs: rsa };
+        let at = View {
+            ptr: b.as_ptr(),
+            rs: csb,
+            cs: rsb,
+        };
+        let bt = View {
+            ptr: a.as_ptr(),
+            rs: csa,
+            cs: rsa,
+        };
         (n, m, at, bt, csc)
     };
     if k == 0 || alpha == T::ZERO {
@@ -382,14 +435,21 @@ unsafe fn scale_rows<T: Element>(m: usize, n: usize, beta: T, c: *mut T, rsc: us
             // SAFETY: the caller checked the bounds.
             unsafe {
                 let p = c.add(i * rsc + j);
-                *p = if beta == T::ZERO { T::ZERO } else { T::mul(beta, *p) };
+                *p = if beta == T::ZERO {
+                    T::ZERO
+                } else {
+                    T::mul(beta, *p)
+                };
             }
         }
     }
 }
 
 /// The Rust fallback, for CPUs (or ISA caps) where no variant runs: same semantics.
-#[allow(clippy::too_many_arguments, reason = "internal: the resolved GEMM problem")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "internal: the resolved GEMM problem"
+)]
 unsafe fn run_rust<T: Element>(
     m: usize,
     n: usize,
@@ -407,13 +467,21 @@ unsafe fn run_rust<T: Element>(
             for p in 0..k {
                 // SAFETY: the caller checked the bounds.
                 unsafe {
-                    s = T::mul_add(s, *a.ptr.add(i * a.rs + p * a.cs), *b.ptr.add(p * b.rs + j * b.cs));
+                    s = T::mul_add(
+                        s,
+                        *a.ptr.add(i * a.rs + p * a.cs),
+                        *b.ptr.add(p * b.rs + j * b.cs),
+                    );
                 }
             }
             // SAFETY: as above.
             unsafe {
                 let p = c.add(i * rsc + j);
-                let old = if beta == T::ZERO { T::ZERO } else { T::mul(beta, *p) };
+                let old = if beta == T::ZERO {
+                    T::ZERO
+                } else {
+                    T::mul(beta, *p)
+                };
                 *p = T::mul_add(old, alpha, s);
             }
         }
@@ -426,7 +494,10 @@ thread_local! {
 }
 
 /// The blocked loops around the packing kernels and the micro-kernel.
-#[allow(clippy::too_many_arguments, reason = "internal: the resolved GEMM problem")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "internal: the resolved GEMM problem"
+)]
 unsafe fn run<T: Element>(
     kern: &Kernels<T>,
     bl: &Blocking,
@@ -455,7 +526,10 @@ unsafe fn run<T: Element>(
         let skew = base.align_offset(64);
         // SAFETY: the buffer holds `elems` elements, 128 bytes more than the two panels.
         let ap = unsafe { base.add(skew) };
-        let bp = unsafe { ap.add(a_len).add((64 - (a_len * size_of::<T>()) % 64) % 64 / size_of::<T>()) };
+        let bp = unsafe {
+            ap.add(a_len)
+                .add((64 - (a_len * size_of::<T>()) % 64) % 64 / size_of::<T>())
+        };
         // SAFETY: the caller checked bounds; the panels fit the buffer.
         unsafe { blocked(kern, m, n, k, alpha, a, b, beta, c, rsc, kc, mc, nc, ap, bp) };
     };
@@ -465,7 +539,10 @@ unsafe fn run<T: Element>(
     });
 }
 
-#[allow(clippy::too_many_arguments, reason = "internal: the resolved GEMM problem")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "internal: the resolved GEMM problem"
+)]
 unsafe fn blocked<T: Element>(
     kern: &Kernels<T>,
     m: usize,

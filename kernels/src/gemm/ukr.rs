@@ -39,6 +39,7 @@ macro_rules! gemm_ukr {
                    MULP = $mulp, ADDP = $addp, MOVS = $movs, SPLAT = $splat, MULS = $muls,
                    ADDS = $adds, FMAS = $fmas, SMOVU = $smovu, VMOVS = $vmovs)
         )]
+        #[allow(clippy::too_many_arguments, reason = "the BLIS micro-kernel interface")]
         pub unsafe fn $name(
             kc: usize,
             a: *const $t,
