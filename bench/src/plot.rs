@@ -28,7 +28,8 @@ pub fn gflops_vs_n(
     }
     let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
     root.fill(&WHITE)?;
-    let (lo, hi) = (sizes[0] as f64, sizes[sizes.len() - 1] as f64);
+    // x is log2(n), labelled with n: one tick per size.
+    let (lo, hi) = ((sizes[0] as f64).log2(), (sizes[sizes.len() - 1] as f64).log2());
     let caption = format!(
         "{op}, single thread: GFLOP/s vs n (square, row-major) — {} at {:.2} GHz (measured)",
         machine.cpu, machine.ghz
@@ -38,17 +39,23 @@ pub fn gflops_vs_n(
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(56)
-        .build_cartesian_2d((lo * 0.9..hi * 1.1).log_scale(), 0.0..peak * 1.12)?;
+        .build_cartesian_2d(lo - 0.25..hi + 0.25, 0.0..peak * 1.12)?;
     chart
         .configure_mesh()
         .x_desc("n")
         .y_desc("GFLOP/s")
-        .x_labels(sizes.len())
-        .x_label_formatter(&|x| format!("{:.0}", x))
+        .x_labels(4 * sizes.len())
+        .x_label_formatter(&|x| {
+            if (x - x.round()).abs() < 1e-6 {
+                format!("{:.0}", x.round().exp2())
+            } else {
+                String::new()
+            }
+        })
         .draw()?;
     chart
         .draw_series(DashedLineSeries::new(
-            [(lo * 0.9, peak), (hi * 1.1, peak)],
+            [(lo - 0.25, peak), (hi + 0.25, peak)],
             8,
             5,
             BLACK.stroke_width(1),
@@ -59,7 +66,7 @@ pub fn gflops_vs_n(
         let color = COLORS[k % COLORS.len()];
         let points: Vec<(f64, f64)> = sizes
             .iter()
-            .map(|&n| n as f64)
+            .map(|&n| (n as f64).log2())
             .zip(values.iter().copied())
             .collect();
         let width = if k == 0 { 3 } else { 2 };
