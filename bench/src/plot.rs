@@ -29,7 +29,10 @@ pub fn gflops_vs_n(
     let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     // x is log2(n), labelled with n: one tick per size.
-    let (lo, hi) = ((sizes[0] as f64).log2(), (sizes[sizes.len() - 1] as f64).log2());
+    let (lo, hi) = (
+        (sizes[0] as f64).log2(),
+        (sizes[sizes.len() - 1] as f64).log2(),
+    );
     let caption = format!(
         "{op}, single thread: GFLOP/s vs n (square, row-major) — {} at {:.2} GHz (measured)",
         machine.cpu, machine.ghz
