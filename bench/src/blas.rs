@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 use asmforge_kernels::blas;
 
-use crate::probe::{Machine, cpu_seconds};
+use crate::probe::{Machine, cpu_seconds, current_ghz};
 
 macro_rules! intrinsics {
     ($isa:ident, $feat:literal, $ps:ident, $pd:ident, $lps:literal, $lpd:literal,
@@ -349,13 +349,17 @@ pub fn run(machine: &Machine, quick: bool) {
             let mut best_af = f64::INFINITY;
             let mut best_in = vec![f64::INFINITY; k.intrinsics.len()];
             (k.asmforge)(&mut d);
+            let ghz_before = current_ghz();
             for _ in 0..rounds {
                 best_af = best_af.min(time(&k.asmforge, &mut d, calls));
                 for (j, (_, r)) in k.intrinsics.iter().enumerate() {
                     best_in[j] = best_in[j].min(time(r, &mut d, calls));
                 }
             }
-            let bpc = bytes as f64 / machine.cycles(best_af);
+            // Cycles at the best clock seen around these timings.
+            let ghz = ghz_before.max(current_ghz());
+            let cycles = |t: f64| t * ghz * 1e9;
+            let bpc = bytes as f64 / cycles(best_af);
             let best_intr = best_in.iter().copied().fold(f64::INFINITY, f64::min);
             let ratio = if best_intr.is_finite() {
                 format!("{:.2}x", best_intr / best_af)
@@ -374,7 +378,7 @@ pub fn run(machine: &Machine, quick: bool) {
                 .intrinsics
                 .iter()
                 .zip(&best_in)
-                .map(|((name, _), t)| format!("{name} {:.1}", bytes as f64 / machine.cycles(*t)))
+                .map(|((name, _), t)| format!("{name} {:.1}", bytes as f64 / cycles(*t)))
                 .collect();
             println!(
                 "{} {} detail: asmforge {:.1} bytes/cycle, intrinsics {}; L2 limit {:.1}",

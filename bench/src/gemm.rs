@@ -12,7 +12,7 @@ use asmforge_kernels::gemm::{self as af, Blocking, Element, Layout, MR, Trans, u
 
 use crate::openblas;
 use crate::plot;
-use crate::probe::{Machine, cpu_seconds};
+use crate::probe::{Machine, cpu_seconds, current_ghz};
 
 /// asmforge's configuration: the library default, unless `ASMFORGE_GEMM_BLOCKING=kc,mc,nc`
 /// overrides the cache-derived block sizes (for tuning experiments).
@@ -242,11 +242,12 @@ fn sweep<T: Real>(
     machine: &Machine,
     sizes: &[usize],
     quick: bool,
-) -> Vec<(&'static str, Vec<f64>)> {
+) -> (Vec<(&'static str, Vec<f64>)>, f64) {
     let contenders = T::contenders();
-    let peak = machine.peak_f32_flops_per_cycle() * 4.0 / size_of::<T>() as f64 * machine.ghz;
+    let flops_per_cycle = machine.peak_f32_flops_per_cycle() * 4.0 / size_of::<T>() as f64;
     let mut table: Vec<(&'static str, Vec<f64>)> =
         contenders.iter().map(|c| (c.name, Vec::new())).collect();
+    let mut peaks = Vec::new();
     for &n in sizes {
         let a: Vec<T> = random(n * n, 1);
         let b: Vec<T> = random(n * n, 2);
@@ -263,6 +264,7 @@ fn sweep<T: Real>(
         for (k, c) in contenders.iter().enumerate() {
             (c.run)(n, &a, &b, &mut cs[k]); // warm up: buffers, detection, page faults
         }
+        let ghz_before = current_ghz();
         for _ in 0..rounds {
             for (k, c) in contenders.iter().enumerate() {
                 let t = cpu_seconds();
@@ -272,6 +274,9 @@ fn sweep<T: Real>(
                 best[k] = best[k].min((cpu_seconds() - t) / calls as f64);
             }
         }
+        // The peak at the best clock seen around this size's timings.
+        let peak = flops_per_cycle * ghz_before.max(current_ghz());
+        peaks.push(peak);
         check_agreement::<T>(n, &cs);
         let gflops: Vec<f64> = best.iter().map(|t| flop / t / 1e9).collect();
         for (k, g) in gflops.iter().enumerate() {
@@ -296,7 +301,8 @@ fn sweep<T: Real>(
             peak
         );
     }
-    table
+    let peak = peaks.iter().copied().fold(0.0, f64::max);
+    (table, peak)
 }
 
 /// Every contender's C must agree with OpenBLAS's within the f32/f64 GEMM error bound.
@@ -372,13 +378,14 @@ fn microkernel<T: Real + CallUkr>(machine: &Machine, quick: bool) {
             }
         };
         run(calls_per_run / 10);
+        let ghz_before = current_ghz();
         let mut best_t = f64::INFINITY;
         for _ in 0..if quick { 3 } else { 7 } {
             let t = cpu_seconds();
             run(calls_per_run);
             best_t = best_t.min(cpu_seconds() - t);
         }
-        let cycles = machine.cycles(best_t) / calls_per_run as f64;
+        let cycles = best_t * ghz_before.max(current_ghz()) * 1e9 / calls_per_run as f64;
         let peak = machine.peak_f32_flops_per_cycle() * 4.0 / size_of::<T>() as f64;
         let floor = (MR * nr * kc * 2) as f64 / peak;
         if best.is_some_and(|b| b.name == v.name) {
@@ -435,9 +442,8 @@ pub fn run(machine: &Machine, quick: bool) {
 }
 
 fn for_type<T: Real + CallUkr>(machine: &Machine, sizes: &[usize], quick: bool) {
-    let table = sweep::<T>(machine, sizes, quick);
+    let (table, peak) = sweep::<T>(machine, sizes, quick);
     microkernel::<T>(machine, quick);
-    let peak = machine.peak_f32_flops_per_cycle() * 4.0 / size_of::<T>() as f64 * machine.ghz;
     let path = format!("{}/plots/{}.svg", env!("CARGO_MANIFEST_DIR"), T::NAME);
     match plot::gflops_vs_n(&path, T::NAME, machine, sizes, &table, peak) {
         Ok(()) => println!("{} plot: {path}", T::NAME),

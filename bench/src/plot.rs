@@ -35,7 +35,8 @@ pub fn gflops_vs_n(
     );
     let caption = format!(
         "{op}, single thread: GFLOP/s vs n (square, row-major) — {} at {:.2} GHz (measured)",
-        machine.cpu, machine.ghz
+        machine.cpu,
+        peak / (machine.peak_f32_flops_per_cycle() * if op.starts_with('d') { 0.5 } else { 1.0 })
     );
     let mut chart = ChartBuilder::on(&root)
         .caption(caption, ("sans-serif", 17))

@@ -149,11 +149,6 @@ impl Machine {
         .fold(0.0, f64::max)
     }
 
-    /// Seconds to core cycles at the measured clock.
-    pub fn cycles(&self, seconds: f64) -> f64 {
-        seconds * self.ghz * 1e9
-    }
-
     /// Prints the machine lines (`machine: ...`, `clock: ...`, `fma peak: ...`, `load: ...`).
     pub fn print(&self) {
         let fmt = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.1}"));
@@ -266,6 +261,17 @@ fn load_bandwidth(bytes: usize, ghz: f64, runs: usize) -> f64 {
         best = best.max((bytes as u64 * reps) as f64 / (t * ghz * 1e9));
     }
     best
+}
+
+/// The core clock now, in GHz: the best of a few short add-chain runs (about 50 ms). The
+/// clock of this shared VM drifts by 10% or more over a run, so each section measures it
+/// again around its own timings instead of trusting the figure from start-up.
+pub fn current_ghz() -> f64 {
+    let iters = 200_000;
+    let t = best_of(5, || {
+        black_box(add_chain(black_box(iters)));
+    });
+    iters as f64 * 64.0 / (t * 1e9)
 }
 
 /// GHz from the dependent add chain: best of `runs` runs of 128 M adds.
