@@ -4,7 +4,7 @@
 //!
 //! Prints `sdot <size>: B bytes/cycle, P% of L1 limit, Rx best intrinsics` per kernel and
 //! size, where `<size>` is the bytes the kernel loads per call (sizes for L1, L2 and, in the
-//! full run, DRAM), B counts loaded bytes (axpy also stores y, not counted), the L1 limit is
+//! full run, DRAM), on 64-byte-aligned buffers, B counts loaded bytes (axpy also stores y, not counted), the L1 limit is
 //! the probe's measured load bandwidth and R is asmforge's speed over the faster intrinsics.
 
 use std::hint::black_box;
@@ -213,12 +213,51 @@ intrinsics!(
     set1_pd = _mm512_set1_pd
 );
 
+/// A buffer starting on a 64-byte boundary: where malloc puts a `Vec` decides how many of
+/// the intrinsics' unaligned loads split across cache lines (asmforge's AVX-512 variants peel
+/// to alignment), which swung their figures by 1.5× from run to run; aligned inputs make the
+/// comparison reproducible (and the intrinsics' best case).
+struct Aligned<T> {
+    storage: Vec<T>,
+    start: usize,
+    len: usize,
+}
+
+impl<T: Copy + Default> Aligned<T> {
+    fn new(values: impl ExactSizeIterator<Item = T>) -> Self {
+        let len = values.len();
+        let mut storage = vec![T::default(); len + 64];
+        let start = storage.as_ptr().align_offset(64);
+        for (slot, v) in storage[start..start + len].iter_mut().zip(values) {
+            *slot = v;
+        }
+        Aligned {
+            storage,
+            start,
+            len,
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Aligned<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.storage[self.start..self.start + self.len]
+    }
+}
+
+impl<T> std::ops::DerefMut for Aligned<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.storage[self.start..self.start + self.len]
+    }
+}
+
 /// Buffers shared by every contender of one size.
 struct Data {
-    xs: Vec<f32>,
-    ys: Vec<f32>,
-    xd: Vec<f64>,
-    yd: Vec<f64>,
+    xs: Aligned<f32>,
+    ys: Aligned<f32>,
+    xd: Aligned<f64>,
+    yd: Aligned<f64>,
 }
 
 type Run = Box<dyn Fn(&mut Data)>;
@@ -331,18 +370,10 @@ pub fn run(machine: &Machine, quick: bool) {
             let f64_kernel = k.name.starts_with('d');
             let (len_s, len_d) = if f64_kernel { (0, n) } else { (n, 0) };
             let mut d = Data {
-                xs: (0..len_s)
-                    .map(|i| ((i % 97) as f32 - 48.0) * 0.01)
-                    .collect(),
-                ys: (0..len_s)
-                    .map(|i| ((i % 89) as f32 - 44.0) * 0.01)
-                    .collect(),
-                xd: (0..len_d)
-                    .map(|i| ((i % 97) as f64 - 48.0) * 0.01)
-                    .collect(),
-                yd: (0..len_d)
-                    .map(|i| ((i % 89) as f64 - 44.0) * 0.01)
-                    .collect(),
+                xs: Aligned::new((0..len_s).map(|i| ((i % 97) as f32 - 48.0) * 0.01)),
+                ys: Aligned::new((0..len_s).map(|i| ((i % 89) as f32 - 44.0) * 0.01)),
+                xd: Aligned::new((0..len_d).map(|i| ((i % 97) as f64 - 48.0) * 0.01)),
+                yd: Aligned::new((0..len_d).map(|i| ((i % 89) as f64 - 44.0) * 0.01)),
             };
             // About 2 ms per sample at 50 bytes/ns.
             let calls = (100_000_000 / bytes).max(1);
