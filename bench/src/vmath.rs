@@ -1,0 +1,3 @@
+//! vmath benchmarks.
+
+pub fn run(_machine: &crate::probe::Machine, _quick: bool) {}
