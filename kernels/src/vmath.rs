@@ -37,6 +37,8 @@
 //! The measured maxima are printed by the `ulp` example and listed in [`F32_FUNCS`] /
 //! [`F64_FUNCS`] as `bound`.
 
+#[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
+pub mod accuracy;
 mod f32k;
 pub mod scalar;
 

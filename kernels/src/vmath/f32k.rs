@@ -21,21 +21,45 @@ use asmforge::kernel;
 
 /// One f32 kernel `$name(x: &[f32], out: &mut [f32]) -> usize` around `$body`, which sees the
 /// loaded vector `v`, the index `i` and the label `done` (jump there to stop before this
-/// vector), and must store its result at `[out + i * 4]`. `fconsts`/`iconsts` become
-/// full-width pool constants of the variant.
+/// vector), and must store its result at `[out + i * 4]`.
+///
+/// Constants are full-width pool vectors of the variant (`f32x8` / `f32x16`, `i32x8` /
+/// `i32x16`): those under `regf` are loaded into registers before the loop on every variant;
+/// those under `memf` / `memi` stay memory operands for AVX2 (16 registers) and are loaded
+/// into registers for AVX-512 (32). Loads of constants otherwise compete with the data for
+/// the load ports.
 macro_rules! f32_kernel {
     (
         $(#[$meta:meta])*
         $name:ident, fallback = $fallback:path, params($($params:tt)*),
-        fconsts { $($fc:ident = ($($fv:tt)*)),* $(,)? }
-        iconsts { $($ic:ident = ($($iv:tt)*)),* $(,)? }
+        regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
+        memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
+        memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
         $($body:tt)*
     ) => {
         $(#[$meta])*
         #[kernel(targets(avx2 + fma, avx512f), fallback = $fallback, params($($params)*))]
         pub fn $name(x: &[f32], out: &mut [f32]) -> usize {
-            $(let $fc = match vector_bytes() { 32 => f32x8($($fv)*), _ => f32x16($($fv)*) };)*
-            $(let $ic = match vector_bytes() { 32 => i32x8($($iv)*), _ => i32x16($($iv)*) };)*
+            $(
+                let $rf = vreg();
+                vmovaps($rf, match vector_bytes() { 32 => f32x8($($rv)*), _ => f32x16($($rv)*) });
+            )*
+            $(
+                let __mem = match vector_bytes() { 32 => f32x8($($mv)*), _ => f32x16($($mv)*) };
+                let __reg = vreg();
+                if has!(avx512f) {
+                    vmovaps(__reg, __mem);
+                }
+                let $mf = match vector_bytes() { 32 => __mem, _ => __reg };
+            )*
+            $(
+                let __mem = match vector_bytes() { 32 => i32x8($($iv)*), _ => i32x16($($iv)*) };
+                let __reg = vreg();
+                if has!(avx512f) {
+                    vmovaps(__reg, __mem);
+                }
+                let $mi = match vector_bytes() { 32 => __mem, _ => __reg };
+            )*
             let n = gp64();
             let i = gp64();
             let v = vreg();
@@ -62,14 +86,14 @@ macro_rules! f32_kernel {
 f32_kernel! {
     /// e^x on whole vectors while |x| <= 87 (see the module table).
     expf_k, fallback = crate::vmath::expf_rest, params(UNUSED = 0),
-    fconsts {
-        MAXARG = (87.0), SHIFT = (12582912.0), LOG2E = (1.4426950216293335),
+    regf {
+        SHIFT = (12582912.0), LOG2E = (1.4426950216293335),
         LN2HI = (0.693359375), LN2LO = (-0.00021219444170128554), ONE = (1.0),
-        Q0 = (0.00019891969905683136498), Q1 = (0.0013934531655088020325),
-        Q2 = (0.0083333100347068682249), Q3 = (0.041666456904062640998),
-        Q4 = (0.16666666682523656912), Q5 = (0.5),
+        Q1 = (0.0013934531655088020325), Q2 = (0.0083333100347068682249),
+        Q3 = (0.041666456904062640998), Q4 = (0.16666666682523656912), Q5 = (0.5),
     }
-    iconsts { ABS = (0x7fff_ffff) }
+    memf { MAXARG = (87.0), Q0 = (0.00019891969905683136498) }
+    memi { ABS = (0x7fff_ffff) }
     let (a, t, nf, p, r2) = (vreg(), vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
         let k = kreg();
@@ -103,13 +127,14 @@ f32_kernel! {
 f32_kernel! {
     /// 2^x on whole vectors while |x| <= 126 (see the module table).
     exp2f_k, fallback = crate::vmath::exp2f_rest, params(UNUSED = 0),
-    fconsts {
-        MAXARG = (126.0), SHIFT = (12582912.0), ONE = (1.0),
-        P0 = (0.00015453162945120690177), P1 = (0.0013390863364671234381),
-        P2 = (0.0096180825572778514913), P3 = (0.055503571142190778186),
-        P4 = (0.24022650760568126945), P5 = (0.69314718802622878106),
+    regf {
+        SHIFT = (12582912.0), ONE = (1.0),
+        P1 = (0.0013390863364671234381), P2 = (0.0096180825572778514913),
+        P3 = (0.055503571142190778186), P4 = (0.24022650760568126945),
+        P5 = (0.69314718802622878106),
     }
-    iconsts { ABS = (0x7fff_ffff) }
+    memf { MAXARG = (126.0), P0 = (0.00015453162945120690177) }
+    memi { ABS = (0x7fff_ffff) }
     let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
         let k = kreg();
@@ -138,22 +163,19 @@ f32_kernel! {
 
 /// log and log2 share the reduction and log1p's polynomial; `LOG2` picks the ending.
 macro_rules! log_kernel {
-    ($(#[$meta:meta])* $name:ident, $fallback:path, $log2:literal) => {
+    (
+        $(#[$meta:meta])* $name:ident, $fallback:path, $log2:literal,
+        regf { $($rf:tt)* } memf { $($mf:tt)* }
+    ) => {
         f32_kernel! {
             $(#[$meta])*
             $name, fallback = $fallback, params(LOG2 = $log2),
-            fconsts {
+            regf { $($rf)* }
+            memf {
                 FLTMIN = (1.1754943508222875e-38), FLTMAX = (3.4028234663852886e38),
-                ONE = (1.0), MHALF = (-0.5),
-                LN2HI = (0.693359375), LN2LO = (-0.00021219444170128554),
-                L = (1.4426950216293335), LLO = (1.9259629911266175e-08),
-                P0 = (0.069716114714511778317), P1 = (-0.11479733846637635556),
-                P2 = (0.11685419923486739308), P3 = (-0.12425687331451106113),
-                P4 = (0.14249057645697480404), P5 = (-0.16667802319501254074),
-                P6 = (0.20000715748892101743), P7 = (-0.24999996957950882045),
-                P8 = (0.33333331180030048052),
+                P0 = (0.069716114714511778317), $($mf)*
             }
-            iconsts { SQRTHALF = (0x3f35_04f3), EXPMASK = (-0x0080_0000), MINNORM = (0x0080_0000), NORMSPAN = (0x7eff_ffff) }
+            memi { SQRTHALF = (0x3f35_04f3), EXPMASK = (-0x0080_0000), MINNORM = (0x0080_0000), NORMSPAN = (0x7eff_ffff) }
             let (a, t, e, f, p, f2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
             if has!(avx512f) {
                 let k = kreg();
@@ -209,11 +231,30 @@ macro_rules! log_kernel {
 
 log_kernel! {
     /// log x on whole vectors of normal x > 0 (see the module table).
-    logf_k, crate::vmath::logf_rest, false
+    logf_k, crate::vmath::logf_rest, false,
+    regf {
+        ONE = (1.0), MHALF = (-0.5), LN2LO = (-0.00021219444170128554),
+        P1 = (-0.11479733846637635556), P2 = (0.11685419923486739308),
+        P3 = (-0.12425687331451106113), P4 = (0.14249057645697480404),
+        P5 = (-0.16667802319501254074), P6 = (0.20000715748892101743),
+        P7 = (-0.24999996957950882045), P8 = (0.33333331180030048052),
+    }
+    memf { LN2HI = (0.693359375), L = (1.4426950216293335), LLO = (1.9259629911266175e-08) }
 }
 log_kernel! {
     /// log2 x on whole vectors of normal x > 0 (see the module table).
-    log2f_k, crate::vmath::log2f_rest, true
+    log2f_k, crate::vmath::log2f_rest, true,
+    regf {
+        ONE = (1.0), MHALF = (-0.5),
+        P5 = (-0.16667802319501254074), P6 = (0.20000715748892101743),
+        P7 = (-0.24999996957950882045), P8 = (0.33333331180030048052),
+    }
+    memf {
+        P1 = (-0.11479733846637635556), P2 = (0.11685419923486739308),
+        P3 = (-0.12425687331451106113), P4 = (0.14249057645697480404),
+        LN2HI = (0.693359375), LN2LO = (-0.00021219444170128554),
+        L = (1.4426950216293335), LLO = (1.9259629911266175e-08),
+    }
 }
 
 /// sin and cos share everything but the quadrant offset `COS`.
@@ -222,16 +263,18 @@ macro_rules! sincos_kernel {
         f32_kernel! {
             $(#[$meta])*
             $name, fallback = $fallback, params(COS = $cos),
-            fconsts {
-                MAXARG = (131072.0), SHIFT = (12582912.0), TWO_OVER_PI = (0.6366197466850281),
-                A = (1.5707963705062866), B = (-4.371138828673793e-08), C = (-1.7151245100058819e-15),
-                ONE = (1.0), HALF = (0.5),
+            regf {
+                SHIFT = (12582912.0), TWO_OVER_PI = (0.6366197466850281),
+                A = (1.5707963705062866), B = (-4.371138828673793e-08), ONE = (1.0),
+            }
+            memf {
+                MAXARG = (131072.0), C = (-1.7151245100058819e-15), HALF = (0.5),
                 S0 = (0.0000027246868722877944541), S1 = (-0.00019840063040804116852),
                 S2 = (0.0083333318306294283635), S3 = (-0.1666666666374136766),
                 C0 = (-0.00000027298407652795174718), C1 = (0.000024800580601354642352),
                 C2 = (-0.0013888887635227974877), C3 = (0.041666666664226133516),
             }
-            iconsts { ABS = (0x7fff_ffff), SIGN = (-0x8000_0000), IONE = (1) }
+            memi { ABS = (0x7fff_ffff), SIGN = (-0x8000_0000), IONE = (1) }
             let (a, t, nf, rh, rl, z) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
             let (ps, pc, u, w) = (vreg(), vreg(), vreg(), vreg());
             if has!(avx512f) {

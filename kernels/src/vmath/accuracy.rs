@@ -1,11 +1,12 @@
-//! Shared by `tests/vmath.rs` and `examples/ulp.rs`: a PRNG, ulp errors, and the f64 check
-//! against glibc's binary128 functions.
-#![allow(dead_code, reason = "the test and the example each use part of it")]
+//! Measuring accuracy: ulp errors against references at least 20 bits more precise than the
+//! result (f64 libm for f32; glibc's binary128 functions, 113 bits, for f64), the sampled f64
+//! check, and a small PRNG. Shared by `tests/vmath.rs`, `examples/ulp.rs` and the bench.
+//! Linux/glibc on x86-64 only (the binary128 functions are glibc's).
 
 use std::arch::asm;
 use std::arch::x86_64::__m128i;
 
-use asmforge_kernels::vmath::{F64_FUNCS, F64Func};
+use super::{F64_FUNCS, F64Func};
 
 /// SplitMix64.
 pub struct Rng(u64);
