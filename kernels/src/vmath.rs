@@ -40,6 +40,7 @@
 #[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
 pub mod accuracy;
 mod f32k;
+mod f64k;
 pub mod scalar;
 
 use asmforge::{KernelInfo, MissingFeatures, VariantInfo};
@@ -221,8 +222,8 @@ impl F64Func {
     }
 }
 
-macro_rules! f64_scalar_api {
-    ($($(#[$doc:meta])* $name:ident, $bound:expr;)*) => {
+macro_rules! f64_api {
+    ($($(#[$doc:meta])* $name:ident $(, $kernel:ident, $rest:ident)?;)*) => {
         $(
             $(#[$doc])*
             ///
@@ -230,36 +231,64 @@ macro_rules! f64_scalar_api {
             ///
             /// If `x` and `out` differ in length.
             pub fn $name(x: &[f64], out: &mut [f64]) {
-                drive(x, out, |_, _| 0, scalar::$name);
+                drive(x, out, f64_api!(@kernel $($kernel)?), scalar::$name);
             }
+
+            $(
+                /// The fallback of the kernel: every element through the scalar code.
+                fn $rest(x: &[f64], out: &mut [f64]) -> usize {
+                    for (o, &v) in out.iter_mut().zip(x) {
+                        *o = scalar::$name(v);
+                    }
+                    x.len().min(out.len())
+                }
+            )?
         )*
 
         /// Every f64 function, for tests and benchmarks.
         pub static F64_FUNCS: [F64Func; 6] = [$(F64Func {
             name: stringify!($name),
-            info: None,
-            call: |_, x, out| {
-                drive(x, out, |_, _| 0, scalar::$name);
-                Ok(())
+            info: f64_api!(@info $($kernel)?),
+            call: |v, x, out| {
+                let mut err = None;
+                drive(x, out, |a, b| f64_api!(@call v, a, b, err, $($kernel)?), scalar::$name);
+                err.map_or(Ok(()), Err)
             },
             dispatch: $name,
             scalar: scalar::$name,
-            bound: $bound,
+            bound: 1.0,
         }),*];
     };
+    (@kernel $kernel:ident) => { f64k::$kernel };
+    (@kernel) => { |_: &[f64], _: &mut [f64]| 0 };
+    (@info $kernel:ident) => { Some(&f64k::$kernel::INFO) };
+    (@info) => { None };
+    (@call $v:ident, $a:ident, $b:ident, $err:ident, $kernel:ident) => {
+        match f64k::$kernel::call($v, $a, $b) {
+            Ok(done) => done,
+            Err(e) => {
+                $err = Some(e);
+                0
+            }
+        }
+    };
+    (@call $v:ident, $a:ident, $b:ident, $err:ident,) => {{
+        let _ = (&$v, &$a, &$b, &mut $err);
+        0
+    }};
 }
 
-f64_scalar_api! {
+f64_api! {
     /// `out[i] = e^x[i]`, within 1 ulp.
-    exp, 1.0;
+    exp, exp_k, exp_rest;
     /// `out[i] = 2^x[i]`, within 1 ulp.
-    exp2, 1.0;
+    exp2;
     /// `out[i] = log x[i]`, within 1 ulp.
-    log, 1.0;
+    log, log_k, log_rest;
     /// `out[i] = log2 x[i]`, within 1 ulp.
-    log2, 1.0;
+    log2;
     /// `out[i] = sin x[i]`, within 1 ulp.
-    sin, 1.0;
+    sin;
     /// `out[i] = cos x[i]`, within 1 ulp.
-    cos, 1.0;
+    cos;
 }

@@ -171,11 +171,11 @@ macro_rules! log_kernel {
             $(#[$meta])*
             $name, fallback = $fallback, params(LOG2 = $log2),
             regf { $($rf)* }
-            memf {
-                FLTMIN = (1.1754943508222875e-38), FLTMAX = (3.4028234663852886e38),
-                P0 = (0.069716114714511778317), $($mf)*
+            memf { P0 = (0.069716114714511778317), $($mf)* }
+            memi {
+                SQRTHALF = (0x3f35_04f3), EXPMASK = (-0x0080_0000), MINNORM = (0x0080_0000),
+                NORMSPAN = (0x7eff_ffff), BIAS = (0x7f80_0000), BOUND = (-0x0100_0001),
             }
-            memi { SQRTHALF = (0x3f35_04f3), EXPMASK = (-0x0080_0000), MINNORM = (0x0080_0000), NORMSPAN = (0x7eff_ffff) }
             let (a, t, e, f, p, f2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
             if has!(avx512f) {
                 let k = kreg();
@@ -184,9 +184,9 @@ macro_rules! log_kernel {
                 kortestw(k, k);
                 jnz(done);
             } else {
-                vcmpps(a, v, FLTMIN, 0x19); // NGE_UQ: x < MIN_POSITIVE or NaN
-                vcmpps(t, v, FLTMAX, 0x1e); // GT_OQ: +inf
-                vorps(a, a, t);
+                // bits - MIN_POSITIVE >u span, as a signed compare: flip the sign bit of both
+                vpaddd(a, v, BIAS);
+                vpcmpgtd(a, a, BOUND);
                 vtestps(a, a);
                 jnz(done);
             }
@@ -200,12 +200,24 @@ macro_rules! log_kernel {
             vpsubd(v, v, t); // m
             vcvtdq2ps(e, e);
             vsubps(f, v, ONE); // f = m - 1, exact
-            vmovaps(p, P0);
-            for c in [P1, P2, P3, P4, P5, P6, P7, P8] {
-                vfmadd213ps(p, f, c);
-            }
-            vfmadd213ps(p, f, MHALF); // -1/2 + f P(f)
+            // P(f) by Estrin's scheme: half the latency of Horner's, for one more operation.
+            let (q0, q1, q2, q3, f4) = (vreg(), vreg(), vreg(), vreg(), vreg());
             vmulps(f2, f, f);
+            vmulps(f4, f2, f2);
+            vmovaps(q0, P7);
+            vfmadd213ps(q0, f, P8);
+            vmovaps(q1, P5);
+            vfmadd213ps(q1, f, P6);
+            vmovaps(q2, P3);
+            vfmadd213ps(q2, f, P4);
+            vmovaps(q3, P1);
+            vfmadd213ps(q3, f, P2);
+            vfmadd231ps(q0, q1, f2); // P8 + P7 f + f² (P6 + P5 f)
+            vfmadd231ps(q2, q3, f2); // P4 + P3 f + f² (P2 + P1 f)
+            vmovaps(p, P0);
+            vfmadd213ps(p, f4, q2);
+            vfmadd213ps(p, f4, q0);
+            vfmadd213ps(p, f, MHALF); // -1/2 + f P(f)
             if LOG2 {
                 let (ph, pl, w) = (vreg(), vreg(), vreg());
                 vmulps(f2, f2, p); // c: log1p(f) = f + c
@@ -233,13 +245,15 @@ log_kernel! {
     /// log x on whole vectors of normal x > 0 (see the module table).
     logf_k, crate::vmath::logf_rest, false,
     regf {
-        ONE = (1.0), MHALF = (-0.5), LN2LO = (-0.00021219444170128554),
-        P1 = (-0.11479733846637635556), P2 = (0.11685419923486739308),
-        P3 = (-0.12425687331451106113), P4 = (0.14249057645697480404),
+        ONE = (1.0), MHALF = (-0.5), LN2LO = (-0.00021219444170128554), LN2HI = (0.693359375),
         P5 = (-0.16667802319501254074), P6 = (0.20000715748892101743),
         P7 = (-0.24999996957950882045), P8 = (0.33333331180030048052),
     }
-    memf { LN2HI = (0.693359375), L = (1.4426950216293335), LLO = (1.9259629911266175e-08) }
+    memf {
+        P1 = (-0.11479733846637635556), P2 = (0.11685419923486739308),
+        P3 = (-0.12425687331451106113), P4 = (0.14249057645697480404),
+        L = (1.4426950216293335), LLO = (1.9259629911266175e-08),
+    }
 }
 log_kernel! {
     /// log2 x on whole vectors of normal x > 0 (see the module table).

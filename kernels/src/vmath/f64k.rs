@@ -1,0 +1,181 @@
+//! The f64 vector kernels, AVX2+FMA (4 lanes) and AVX-512F (8 lanes): `exp` and `log`. Same
+//! contract as `f32k`: whole vectors from the start while every lane is in the fast domain,
+//! returning how many elements were written. The fast domains and methods:
+//!
+//! | kernel | lanes it runs | method |
+//! |---|---|---|
+//! | `exp` | \|x\| <= 708 | n = rint(x log2 e) by the 1.5·2^52 shifter; hi = x - n ln2_hi (exact: ln2_hi has 32 bits), lo = n ln2_lo; e^r = 1 + hi + (r² q(r) - lo), q of degree 10; 2^n added to the exponent bits |
+//! | `log` | normal x > 0 | x = 2^k m, m in [sqrt(1/2), sqrt 2) by integer ops (k through the 2^52 magic number: AVX2 has no `vcvtqq2pd`); fdlibm's `s = f/(2+f)` form with R of degree 6 in s² |
+
+use asmforge::kernel;
+
+/// One f64 kernel around `$body`; see `f32k`'s `f32_kernel!` for the conventions.
+macro_rules! f64_kernel {
+    (
+        $(#[$meta:meta])*
+        $name:ident, fallback = $fallback:path,
+        regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
+        memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
+        memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
+        $($body:tt)*
+    ) => {
+        $(#[$meta])*
+        #[kernel(targets(avx2 + fma, avx512f), fallback = $fallback)]
+        pub fn $name(x: &[f64], out: &mut [f64]) -> usize {
+            $(
+                let $rf = vreg();
+                vmovapd($rf, match vector_bytes() { 32 => f64x4($($rv)*), _ => f64x8($($rv)*) });
+            )*
+            $(
+                let __mem = match vector_bytes() { 32 => f64x4($($mv)*), _ => f64x8($($mv)*) };
+                let __reg = vreg();
+                if has!(avx512f) {
+                    vmovapd(__reg, __mem);
+                }
+                let $mf = match vector_bytes() { 32 => __mem, _ => __reg };
+            )*
+            $(
+                let __mem = match vector_bytes() { 32 => i64x4($($iv)*), _ => i64x8($($iv)*) };
+                let __reg = vreg();
+                if has!(avx512f) {
+                    vmovapd(__reg, __mem);
+                }
+                let $mi = match vector_bytes() { 32 => __mem, _ => __reg };
+            )*
+            let n = gp64();
+            let i = gp64();
+            let v = vreg();
+            mov(n, x.len());
+            cmp(n, out.len());
+            cmova(n, out.len());
+            and(n, -lanes(8));
+            xor(i.r32(), i.r32());
+            test(n, n);
+            jz(done);
+            align!(16);
+            label!(top);
+            vmovupd(v, [x + i * 8]);
+            $($body)*
+            add(i, lanes(8));
+            cmp(i, n);
+            jb(top);
+            label!(done);
+            return i;
+        }
+    };
+}
+
+f64_kernel! {
+    /// e^x on whole vectors while |x| <= 708 (see the module table).
+    exp_k, fallback = crate::vmath::exp_rest,
+    regf {
+        SHIFT = (6755399441055744.0), LOG2E = (1.4426950408889634),
+        LN2HI = (6.93147180369123816490e-01), LN2LO = (1.90821492927058770002e-10), ONE = (1.0),
+        Q6 = (0.0013888888888883331673), Q7 = (0.0083333333333255516999),
+        Q8 = (0.041666666666666670071), Q9 = (0.16666666666666671433), Q10 = (0.5),
+    }
+    memf {
+        MAXARG = (708.0),
+        Q0 = (0.0000000020915433598076004511), Q1 = (0.000000025106262550879078665),
+        Q2 = (0.00000027557271831536129671), Q3 = (0.000002755725286336732037),
+        Q4 = (0.000024801587326990048826), Q5 = (0.00019841269876840355864),
+    }
+    memi { ABS = (0x7fff_ffff_ffff_ffff) }
+    let (a, t, nf, lo, q, r2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+    if has!(avx512f) {
+        let k = kreg();
+        vpandq(a, v, ABS);
+        vcmppd(k, a, MAXARG, 0x16); // NLE_UQ: |x| > 708 or NaN
+        kortestw(k, k);
+        jnz(done);
+    } else {
+        vandpd(a, v, ABS);
+        vcmppd(a, a, MAXARG, 0x16);
+        vtestpd(a, a);
+        jnz(done);
+    }
+    vmovapd(t, SHIFT);
+    vfmadd231pd(t, v, LOG2E); // 1.5·2^52 + n
+    vsubpd(nf, t, SHIFT);
+    vfnmadd231pd(v, nf, LN2HI); // hi, exact
+    vmulpd(lo, nf, LN2LO);
+    vsubpd(r2, v, lo); // r
+    vmovapd(q, Q0);
+    for c in [Q1, Q2, Q3, Q4, Q5, Q6, Q7, Q8, Q9, Q10] {
+        vfmadd213pd(q, r2, c);
+    }
+    vmulpd(r2, r2, r2);
+    vfmsub213pd(q, r2, lo); // r² q - lo
+    vaddpd(q, q, v); // hi + (r² q - lo) = r + r² q
+    vaddpd(q, q, ONE);
+    vpsllq(t, t, 52);
+    vpaddq(q, q, t);
+    vmovupd([out + i * 8], q);
+}
+
+f64_kernel! {
+    /// log x on whole vectors of normal x > 0 (see the module table).
+    log_k, fallback = crate::vmath::log_rest,
+    regf {
+        ONE = (1.0), TWO = (2.0), HALF = (0.5), MAGIC = (4503599627372544.0),
+        LN2HI = (6.93147180369123816490e-01), LN2LO = (1.90821492927058770002e-10),
+        R3 = (0.22222210674238515246), R4 = (0.28571428628810995598),
+        R5 = (0.39999999999893221763), R6 = (0.6666666666666669907),
+    }
+    memf {
+        R0 = (0.1463003136412286048), R1 = (0.15330617306743304884),
+        R2 = (0.18182922513515941633),
+    }
+    memi {
+        BIAS = (0x7ff0_0000_0000_0000), BOUND = (-0x0020_0000_0000_0001),
+        SQRTHALF = (0x3fe6_a09e_667f_3bcd), EXPMASK = (-0x0010_0000_0000_0000),
+        SIGN = (-0x8000_0000_0000_0000), EXP52 = (0x4330_0000_0000_0000),
+    }
+    let (a, t, dk, f, s, z, p, h) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+    // bits - MIN_POSITIVE >u span, as a signed compare: flip the sign bit of both sides
+    vpaddq(a, v, BIAS);
+    if has!(avx512f) {
+        let k = kreg();
+        vpcmpgtq(k, a, BOUND);
+        kortestw(k, k);
+        jnz(done);
+    } else {
+        vpcmpgtq(a, a, BOUND);
+        vtestpd(a, a);
+        jnz(done);
+    }
+    vpsubq(t, v, SQRTHALF);
+    if has!(avx512f) {
+        vpandq(a, t, EXPMASK);
+        vpxorq(t, t, SIGN);
+    } else {
+        vpand(a, t, EXPMASK);
+        vpxor(t, t, SIGN);
+    }
+    vpsubq(v, v, a); // m in [sqrt(1/2), sqrt 2)
+    vpsrlq(t, t, 52); // k + 2048
+    if has!(avx512f) {
+        vporq(t, t, EXP52);
+    } else {
+        vpor(t, t, EXP52);
+    }
+    vsubpd(dk, t, MAGIC); // k, exactly
+    vsubpd(f, v, ONE);
+    vaddpd(s, f, TWO);
+    vdivpd(s, f, s); // s = f / (2 + f)
+    vmulpd(z, s, s);
+    vmovapd(p, R0);
+    for c in [R1, R2, R3, R4, R5, R6] {
+        vfmadd213pd(p, z, c);
+    }
+    vmulpd(p, p, z); // R
+    vmulpd(h, f, f);
+    vmulpd(h, h, HALF); // hfsq
+    vaddpd(p, p, h); // hfsq + R
+    vmulpd(z, dk, LN2LO);
+    vfmadd231pd(z, s, p); // s (hfsq + R) + k ln2_lo
+    vsubpd(z, h, z);
+    vsubpd(z, z, f);
+    vfmsub231pd(z, dk, LN2HI); // k ln2_hi - ((hfsq - (s (hfsq + R) + k ln2_lo)) - f)
+    vmovupd([out + i * 8], z);
+}
