@@ -44,7 +44,10 @@ fn vmath_links() {
     for (file, flags) in [
         ("shim/vmath_avx2.c", &["-mavx2", "-mfma"][..]),
         ("shim/vmath_avx512.c", &["-mavx512f"][..]),
-        ("shim/vmath_scalar.c", &["-fno-tree-vectorize", "-fno-builtin"][..]),
+        (
+            "shim/vmath_scalar.c",
+            &["-fno-tree-vectorize", "-fno-builtin"][..],
+        ),
     ] {
         println!("cargo:rerun-if-changed={file}");
         let mut b = cc::Build::new();

@@ -20,7 +20,7 @@ use std::time::Instant;
 use asmforge::kernel;
 use asmforge_kernels::vmath::{F32_FUNCS, F64_FUNCS, accuracy};
 
-use peers::{Peers, PeerFn};
+use peers::{PeerFn, Peers};
 
 /// `rax += 1` `ADDS` times per iteration, each add waiting for the previous: one add per cycle
 /// on every x86 core since the P6, so `n * ADDS` adds take that many core cycles.
@@ -37,15 +37,16 @@ fn add_chain(n: u64) -> u64 {
     return rax;
 }
 
-/// The core clock in GHz: the fastest of several dependent-add chains.
+/// The core clock in GHz: the fastest of many short dependent-add chains (about 0.3 ms each,
+/// so that some run between the scheduler's preemptions on a shared machine).
 fn clock_ghz(quick: bool) -> f64 {
-    let iters = if quick { 100_000 } else { 500_000 };
+    const ITERS: u64 = 5_000;
     let mut best = f64::MAX;
-    for _ in 0..if quick { 5 } else { 15 } {
+    for _ in 0..if quick { 100 } else { 400 } {
         let t = Instant::now();
-        let adds = add_chain(iters);
+        let adds = add_chain(ITERS);
         let ns = t.elapsed().as_nanos() as f64;
-        assert_eq!(adds, iters * 200);
+        assert_eq!(adds, ITERS * 200);
         best = best.min(ns / adds as f64);
     }
     1.0 / best
@@ -71,10 +72,13 @@ pub fn cpu_name() -> String {
     format!("{brand} (family {family:#x}, model {model:#x})")
 }
 
+/// A function over the arrays.
+type SliceFn<'a, T> = Box<dyn Fn(&[T], &mut [T]) + 'a>;
+
 /// A contender: a name and a function over the arrays.
 struct Contender<'a, T> {
     name: String,
-    run: Box<dyn Fn(&[T], &mut [T]) + 'a>,
+    run: SliceFn<'a, T>,
     best_ns: f64,
 }
 
@@ -128,7 +132,7 @@ pub struct Bar {
 
 /// Contenders for one function: our variants (`ours`), then the peers this CPU runs.
 fn contenders<'a, T: Copy + 'static>(
-    ours: Vec<(&'static str, Box<dyn Fn(&[T], &mut [T]) + 'a>)>,
+    ours: Vec<(&'static str, SliceFn<'a, T>)>,
     peers: &Peers<T>,
 ) -> Vec<Contender<'a, T>> {
     let mut v: Vec<Contender<'a, T>> = ours
@@ -143,7 +147,9 @@ fn contenders<'a, T: Copy + 'static>(
         name,
         // SAFETY: the shim reads and writes `n` elements of the slices (n is a multiple of
         // every width: the arrays are 4,096 long).
-        run: Box::new(move |x: &[T], y: &mut [T]| unsafe { f(x.as_ptr(), y.as_mut_ptr(), x.len()) }),
+        run: Box::new(move |x: &[T], y: &mut [T]| unsafe {
+            f(x.as_ptr(), y.as_mut_ptr(), x.len())
+        }),
         best_ns: f64::MAX,
     };
     for (k, on) in widths().into_iter().enumerate() {
@@ -199,7 +205,11 @@ fn report<T>(
 }
 
 /// Our maximum f32 error over a sample of random bit patterns and values in range.
-fn f32_error(f: &asmforge_kernels::vmath::F32Func, run: &dyn Fn(&[f32], &mut [f32]), samples: usize) -> f64 {
+fn f32_error(
+    f: &asmforge_kernels::vmath::F32Func,
+    run: &dyn Fn(&[f32], &mut [f32]),
+    samples: usize,
+) -> f64 {
     let mut rng = accuracy::Rng::new(99);
     let (lo, hi) = accuracy::interesting_range(f.name);
     let x: Vec<f32> = (0..samples)
@@ -237,13 +247,23 @@ pub fn run(_machine: &crate::probe::Machine, quick: bool) {
     let cpu = cpu_name();
     let rounds = if quick { 15 } else { 80 };
     let samples = if quick { 1 << 16 } else { 1 << 20 };
-    println!("vmath: {cpu}, core clock {ghz:.3} GHz (dependent adds), {N} elements, best of {rounds} interleaved rounds");
+    println!(
+        "vmath: {cpu}, core clock {ghz:.3} GHz (dependent adds), {N} elements, best of {rounds} interleaved rounds"
+    );
     let mut bars = Vec::new();
     for f in &F32_FUNCS {
         let x: Vec<f32> = input(f.name, N, 1).into_iter().map(|v| v as f32).collect();
-        let mut ours: Vec<(&'static str, Box<dyn Fn(&[f32], &mut [f32])>)> = Vec::new();
-        for v in f.info.variants.iter().filter(|v| v.missing_features().is_empty()) {
-            ours.push((v.name, Box::new(move |x, y| (f.call)(v, x, y).expect("runnable"))));
+        let mut ours: Vec<(&'static str, SliceFn<'_, f32>)> = Vec::new();
+        for v in f
+            .info
+            .variants
+            .iter()
+            .filter(|v| v.missing_features().is_empty())
+        {
+            ours.push((
+                v.name,
+                Box::new(move |x, y| (f.call)(v, x, y).expect("runnable")),
+            ));
         }
         let errors: Vec<(String, f64)> = ours
             .iter()
@@ -255,14 +275,19 @@ pub fn run(_machine: &crate::probe::Machine, quick: bool) {
     }
     for f in &F64_FUNCS {
         let x = input(f.name, N, 2);
-        let ours: Vec<(&'static str, Box<dyn Fn(&[f64], &mut [f64])>)> = f
+        let ours: Vec<(&'static str, SliceFn<'_, f64>)> = f
             .entries()
             .into_iter()
-            .map(|(name, run)| (name, run as Box<dyn Fn(&[f64], &mut [f64])>))
+            .map(|(name, run)| (name, run as SliceFn<'_, f64>))
             .collect();
         let errors: Vec<(String, f64)> = ours
             .iter()
-            .map(|(name, run)| ((*name).to_owned(), f64_error(f.name, run.as_ref(), samples / 16)))
+            .map(|(name, run)| {
+                (
+                    (*name).to_owned(),
+                    f64_error(f.name, run.as_ref(), samples / 16),
+                )
+            })
             .collect();
         let mut cs = contenders(ours, &peers::f64_peers(f.name));
         race(&mut cs, &x, rounds);

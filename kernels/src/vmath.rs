@@ -140,6 +140,9 @@ macro_rules! f32_api {
     };
 }
 
+/// A slice function through one kernel variant; `Err` names what the CPU lacks for it.
+pub type VariantCall<T> = fn(&'static VariantInfo, &[T], &mut [T]) -> Result<(), MissingFeatures>;
+
 /// One f32 function: its kernel, per-variant and dispatching entry points, the scalar code,
 /// an f64 reference and the documented error bound in ulp.
 pub struct F32Func {
@@ -148,7 +151,7 @@ pub struct F32Func {
     /// The kernel's variants.
     pub info: &'static KernelInfo,
     /// The slice function through one variant (with the scalar code for what it leaves).
-    pub call: fn(&'static VariantInfo, &[f32], &mut [f32]) -> Result<(), MissingFeatures>,
+    pub call: VariantCall<f32>,
     /// The slice function as users call it.
     pub dispatch: fn(&[f32], &mut [f32]),
     /// The scalar function.
@@ -182,7 +185,7 @@ pub struct F64Func {
     /// The kernel's variants, if the function has a kernel.
     pub info: Option<&'static KernelInfo>,
     /// The slice function through one variant (with the scalar code for what it leaves).
-    pub call: fn(&'static VariantInfo, &[f64], &mut [f64]) -> Result<(), MissingFeatures>,
+    pub call: VariantCall<f64>,
     /// The slice function as users call it.
     pub dispatch: fn(&[f64], &mut [f64]),
     /// The scalar function.
@@ -192,10 +195,7 @@ pub struct F64Func {
 }
 
 /// A slice function under a name, for checks that run every path.
-pub type Entry = (
-    &'static str,
-    Box<dyn Fn(&[f64], &mut [f64]) + Send + Sync>,
-);
+pub type Entry = (&'static str, Box<dyn Fn(&[f64], &mut [f64]) + Send + Sync>);
 
 impl F64Func {
     /// Every path this CPU runs: each kernel variant, then the scalar code.

@@ -79,32 +79,50 @@ unsafe extern "C" {
 pub fn f32_peers(name: &str) -> Peers<f32> {
     match name {
         "expf" => Peers {
-            libmvec: [asmforge_vm_libmvec_expf_avx2, asmforge_vm_libmvec_expf_avx512],
+            libmvec: [
+                asmforge_vm_libmvec_expf_avx2,
+                asmforge_vm_libmvec_expf_avx512,
+            ],
             sleef: [asmforge_vm_sleef_expf_avx2, asmforge_vm_sleef_expf_avx512],
             glibc: asmforge_vm_glibc_expf,
         },
         "exp2f" => Peers {
-            libmvec: [asmforge_vm_libmvec_exp2f_avx2, asmforge_vm_libmvec_exp2f_avx512],
+            libmvec: [
+                asmforge_vm_libmvec_exp2f_avx2,
+                asmforge_vm_libmvec_exp2f_avx512,
+            ],
             sleef: [asmforge_vm_sleef_exp2f_avx2, asmforge_vm_sleef_exp2f_avx512],
             glibc: asmforge_vm_glibc_exp2f,
         },
         "logf" => Peers {
-            libmvec: [asmforge_vm_libmvec_logf_avx2, asmforge_vm_libmvec_logf_avx512],
+            libmvec: [
+                asmforge_vm_libmvec_logf_avx2,
+                asmforge_vm_libmvec_logf_avx512,
+            ],
             sleef: [asmforge_vm_sleef_logf_avx2, asmforge_vm_sleef_logf_avx512],
             glibc: asmforge_vm_glibc_logf,
         },
         "log2f" => Peers {
-            libmvec: [asmforge_vm_libmvec_log2f_avx2, asmforge_vm_libmvec_log2f_avx512],
+            libmvec: [
+                asmforge_vm_libmvec_log2f_avx2,
+                asmforge_vm_libmvec_log2f_avx512,
+            ],
             sleef: [asmforge_vm_sleef_log2f_avx2, asmforge_vm_sleef_log2f_avx512],
             glibc: asmforge_vm_glibc_log2f,
         },
         "sinf" => Peers {
-            libmvec: [asmforge_vm_libmvec_sinf_avx2, asmforge_vm_libmvec_sinf_avx512],
+            libmvec: [
+                asmforge_vm_libmvec_sinf_avx2,
+                asmforge_vm_libmvec_sinf_avx512,
+            ],
             sleef: [asmforge_vm_sleef_sinf_avx2, asmforge_vm_sleef_sinf_avx512],
             glibc: asmforge_vm_glibc_sinf,
         },
         "cosf" => Peers {
-            libmvec: [asmforge_vm_libmvec_cosf_avx2, asmforge_vm_libmvec_cosf_avx512],
+            libmvec: [
+                asmforge_vm_libmvec_cosf_avx2,
+                asmforge_vm_libmvec_cosf_avx512,
+            ],
             sleef: [asmforge_vm_sleef_cosf_avx2, asmforge_vm_sleef_cosf_avx512],
             glibc: asmforge_vm_glibc_cosf,
         },
@@ -121,7 +139,10 @@ pub fn f64_peers(name: &str) -> Peers<f64> {
             glibc: asmforge_vm_glibc_exp,
         },
         "exp2" => Peers {
-            libmvec: [asmforge_vm_libmvec_exp2_avx2, asmforge_vm_libmvec_exp2_avx512],
+            libmvec: [
+                asmforge_vm_libmvec_exp2_avx2,
+                asmforge_vm_libmvec_exp2_avx512,
+            ],
             sleef: [asmforge_vm_sleef_exp2_avx2, asmforge_vm_sleef_exp2_avx512],
             glibc: asmforge_vm_glibc_exp2,
         },
@@ -131,7 +152,10 @@ pub fn f64_peers(name: &str) -> Peers<f64> {
             glibc: asmforge_vm_glibc_log,
         },
         "log2" => Peers {
-            libmvec: [asmforge_vm_libmvec_log2_avx2, asmforge_vm_libmvec_log2_avx512],
+            libmvec: [
+                asmforge_vm_libmvec_log2_avx2,
+                asmforge_vm_libmvec_log2_avx512,
+            ],
             sleef: [asmforge_vm_sleef_log2_avx2, asmforge_vm_sleef_log2_avx512],
             glibc: asmforge_vm_glibc_log2,
         },

@@ -64,7 +64,11 @@ pub fn ulp_error_f32(y: f32, reference: f64) -> f64 {
         return f64::INFINITY;
     }
     if reference.is_infinite() {
-        return if f64::from(y) == reference { 0.0 } else { f64::INFINITY };
+        return if f64::from(y) == reference {
+            0.0
+        } else {
+            f64::INFINITY
+        };
     }
     if reference == 0.0 {
         return if y == 0.0 && y.is_sign_negative() == reference.is_sign_negative() {
@@ -329,7 +333,11 @@ fn check_one_f64(
                 } else {
                     x
                 };
-                inputs.push(if signed && rng.next_u64() & 1 == 1 { -x } else { x });
+                inputs.push(if signed && rng.next_u64() & 1 == 1 {
+                    -x
+                } else {
+                    x
+                });
             }
         }
     }
@@ -356,10 +364,17 @@ fn check_one_f64(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("checker")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("checker"))
+            .collect()
     });
     results.into_iter().fold((0.0, 0.0, 0, 0), |acc, r| {
-        let (max, at) = if r.0 > acc.0 { (r.0, r.1) } else { (acc.0, acc.1) };
+        let (max, at) = if r.0 > acc.0 {
+            (r.0, r.1)
+        } else {
+            (acc.0, acc.1)
+        };
         (max, at, acc.2 + r.2, acc.3 + r.3)
     })
 }

@@ -219,13 +219,21 @@ macro_rules! log_kernel {
             vfmadd213ps(p, f4, q0);
             vfmadd213ps(p, f, MHALF); // -1/2 + f P(f)
             if LOG2 {
-                let (ph, pl, w) = (vreg(), vreg(), vreg());
-                vmulps(f2, f2, p); // c: log1p(f) = f + c
+                // log1p(f) = f + c with c = f² t; c's rounding errors (f², the product) would
+                // cost 0.3 ulp here, so they are kept (FMA splits) and scaled by 1/ln 2 too.
+                let (ph, pl, w, f2l, c, cl) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+                vmovaps(f2l, f2);
+                vfmsub231ps(f2l, f, f); // f f - f2, exact
+                vmulps(c, f2, p);
+                vmovaps(cl, c);
+                vfmsub231ps(cl, f2, p); // f2 t - c, exact
+                vfmadd231ps(cl, f2l, p);
                 vmulps(ph, f, L);
                 vmovaps(pl, ph);
                 vfmsub231ps(pl, f, L); // f L - ph, exact
                 vfmadd231ps(pl, f, LLO);
-                vfmadd231ps(pl, f2, L); // pl: everything small
+                vfmadd231ps(pl, cl, L);
+                vfmadd231ps(pl, c, L); // pl: everything small
                 vaddps(p, e, ph); // s = e + ph
                 vsubps(w, e, p);
                 vaddps(w, w, ph); // (e - s) + ph, exact (|e| >= |ph| or e = 0)
