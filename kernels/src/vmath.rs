@@ -282,11 +282,11 @@ f64_api! {
     /// `out[i] = e^x[i]`, within 1 ulp.
     exp, exp_k, exp_rest;
     /// `out[i] = 2^x[i]`, within 1 ulp.
-    exp2;
+    exp2, exp2_k, exp2_rest;
     /// `out[i] = log x[i]`, within 1 ulp.
     log, log_k, log_rest;
     /// `out[i] = log2 x[i]`, within 1 ulp.
-    log2;
+    log2, log2_k, log2_rest;
     /// `out[i] = sin x[i]`, within 1 ulp.
     sin;
     /// `out[i] = cos x[i]`, within 1 ulp.

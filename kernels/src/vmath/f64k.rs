@@ -1,11 +1,13 @@
-//! The f64 vector kernels, AVX2+FMA (4 lanes) and AVX-512F (8 lanes): `exp` and `log`. Same
+//! The f64 vector kernels, AVX2+FMA (4 lanes) and AVX-512F (8 lanes): `exp`, `exp2`, `log`,
+//! `log2`. Same
 //! contract as `f32k`: whole vectors from the start while every lane is in the fast domain,
 //! returning how many elements were written. The fast domains and methods:
 //!
 //! | kernel | lanes it runs | method |
 //! |---|---|---|
 //! | `exp` | \|x\| <= 708 | n = rint(x log2 e) by the 1.5·2^52 shifter; hi = x - n ln2_hi (exact: ln2_hi has 32 bits), lo = n ln2_lo; e^r = 1 + hi + (r² q(r) - lo), q of degree 10; 2^n added to the exponent bits |
-//! | `log` | normal x > 0 | x = 2^k m, m in [sqrt(1/2), sqrt 2) by integer ops (k through the 2^52 magic number: AVX2 has no `vcvtqq2pd`); fdlibm's `s = f/(2+f)` form with R of degree 6 in s² |
+//! | `exp2` | \|x\| <= 1022 | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 12) in one FMA |
+//! | `log`, `log2` | normal x > 0 | x = 2^k m, m in [sqrt(1/2), sqrt 2) by integer ops (k through the 2^52 magic number: AVX2 has no `vcvtqq2pd`); fdlibm's `s = f/(2+f)` form with R of degree 6 in s²; log2 splits `f - hfsq` as fdlibm's e_log2.c does |
 
 use asmforge::kernel;
 
@@ -13,14 +15,14 @@ use asmforge::kernel;
 macro_rules! f64_kernel {
     (
         $(#[$meta:meta])*
-        $name:ident, fallback = $fallback:path,
+        $name:ident, fallback = $fallback:path, params($($params:tt)*),
         regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
         memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
         memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
         $($body:tt)*
     ) => {
         $(#[$meta])*
-        #[kernel(targets(avx2 + fma, avx512f), fallback = $fallback)]
+        #[kernel(targets(avx2 + fma, avx512f), fallback = $fallback, params($($params)*))]
         pub fn $name(x: &[f64], out: &mut [f64]) -> usize {
             $(
                 let $rf = vreg();
@@ -67,7 +69,7 @@ macro_rules! f64_kernel {
 
 f64_kernel! {
     /// e^x on whole vectors while |x| <= 708 (see the module table).
-    exp_k, fallback = crate::vmath::exp_rest,
+    exp_k, fallback = crate::vmath::exp_rest, params(UNUSED = 0),
     regf {
         SHIFT = (6755399441055744.0), LOG2E = (1.4426950408889634),
         LN2HI = (6.93147180369123816490e-01), LN2LO = (1.90821492927058770002e-10), ONE = (1.0),
@@ -113,23 +115,28 @@ f64_kernel! {
     vmovupd([out + i * 8], q);
 }
 
+/// log and log2 share the reduction and fdlibm's `R`; `LOG2` picks fdlibm's ending.
+macro_rules! log_kernel {
+    ($(#[$meta:meta])* $name:ident, $fallback:path, $log2:literal) => {
 f64_kernel! {
-    /// log x on whole vectors of normal x > 0 (see the module table).
-    log_k, fallback = crate::vmath::log_rest,
+    $(#[$meta])*
+    $name, fallback = $fallback, params(LOG2 = $log2),
     regf {
         ONE = (1.0), TWO = (2.0), HALF = (0.5), MAGIC = (4503599627372544.0),
-        LN2HI = (6.93147180369123816490e-01), LN2LO = (1.90821492927058770002e-10),
         R3 = (0.22222210674238515246), R4 = (0.28571428628810995598),
         R5 = (0.39999999999893221763), R6 = (0.6666666666666669907),
     }
     memf {
         R0 = (0.1463003136412286048), R1 = (0.15330617306743304884),
         R2 = (0.18182922513515941633),
+        LN2HI = (6.93147180369123816490e-01), LN2LO = (1.90821492927058770002e-10),
+        IVLN2HI = (1.44269504072144627571e+00), IVLN2LO = (1.67517131648865118353e-10),
     }
     memi {
         BIAS = (0x7ff0_0000_0000_0000), BOUND = (-0x0020_0000_0000_0001),
         SQRTHALF = (0x3fe6_a09e_667f_3bcd), EXPMASK = (-0x0010_0000_0000_0000),
         SIGN = (-0x8000_0000_0000_0000), EXP52 = (0x4330_0000_0000_0000),
+        HIMASK = (-0x1_0000_0000),
     }
     let (a, t, dk, f, s, z, p, h) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
     // bits - MIN_POSITIVE >u span, as a signed compare: flip the sign bit of both sides
@@ -172,10 +179,87 @@ f64_kernel! {
     vmulpd(h, f, f);
     vmulpd(h, h, HALF); // hfsq
     vaddpd(p, p, h); // hfsq + R
-    vmulpd(z, dk, LN2LO);
-    vfmadd231pd(z, s, p); // s (hfsq + R) + k ln2_lo
-    vsubpd(z, h, z);
-    vsubpd(z, z, f);
-    vfmsub231pd(z, dk, LN2HI); // k ln2_hi - ((hfsq - (s (hfsq + R) + k ln2_lo)) - f)
+    if LOG2 {
+        // fdlibm's e_log2.c: hi = f - hfsq with its low 32 bits cleared, so hi / ln 2 keeps them
+        let (hi, lo, vh) = (vreg(), vreg(), vreg());
+        vsubpd(hi, f, h);
+        if has!(avx512f) {
+            vpandq(hi, hi, HIMASK);
+        } else {
+            vandpd(hi, hi, HIMASK);
+        }
+        vsubpd(lo, f, hi);
+        vsubpd(lo, lo, h);
+        vfmadd231pd(lo, s, p); // lo = (f - hi) - hfsq + s (hfsq + R)
+        vmulpd(vh, hi, IVLN2HI);
+        vaddpd(z, lo, hi);
+        vmulpd(z, z, IVLN2LO);
+        vfmadd231pd(z, lo, IVLN2HI); // val_lo
+        vaddpd(hi, dk, vh); // w = k + val_hi
+        vsubpd(lo, dk, hi);
+        vaddpd(lo, lo, vh);
+        vaddpd(z, z, lo); // val_lo + (k - w) + val_hi
+        vaddpd(z, z, hi);
+    } else {
+        vmulpd(z, dk, LN2LO);
+        vfmadd231pd(z, s, p); // s (hfsq + R) + k ln2_lo
+        vsubpd(z, h, z);
+        vsubpd(z, z, f);
+        vfmsub231pd(z, dk, LN2HI); // k ln2_hi - ((hfsq - (s (hfsq + R) + k ln2_lo)) - f)
+    }
     vmovupd([out + i * 8], z);
+}
+    };
+}
+
+log_kernel! {
+    /// log x on whole vectors of normal x > 0 (see the module table).
+    log_k, crate::vmath::log_rest, false
+}
+log_kernel! {
+    /// log2 x on whole vectors of normal x > 0 (see the module table).
+    log2_k, crate::vmath::log2_rest, true
+}
+
+f64_kernel! {
+    /// 2^x on whole vectors while |x| <= 1022 (see the module table).
+    exp2_k, fallback = crate::vmath::exp2_rest, params(UNUSED = 0),
+    regf {
+        SHIFT = (6755399441055744.0), ONE = (1.0),
+        P6 = (0.000015252733804051129178), P7 = (0.00015403530393362755291),
+        P8 = (0.0013333558146428446146), P9 = (0.0096181291076284830543),
+        P10 = (0.055504108664821579951), P11 = (0.24022650695910071228),
+        P12 = (0.69314718055994530942),
+    }
+    memf {
+        MAXARG = (1022.0),
+        P0 = (0.0000000000013716962392737587204), P1 = (0.000000000025733568308756891235),
+        P2 = (0.00000000044455303091051065886), P3 = (0.0000000070548943863483480445),
+        P4 = (0.0000001017808602118547427), P5 = (0.0000013215486815999976975),
+    }
+    memi { ABS = (0x7fff_ffff_ffff_ffff) }
+    let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
+    if has!(avx512f) {
+        let k = kreg();
+        vpandq(a, v, ABS);
+        vcmppd(k, a, MAXARG, 0x16);
+        kortestw(k, k);
+        jnz(done);
+    } else {
+        vandpd(a, v, ABS);
+        vcmppd(a, a, MAXARG, 0x16);
+        vtestpd(a, a);
+        jnz(done);
+    }
+    vaddpd(t, v, SHIFT); // 1.5·2^52 + rint(x)
+    vsubpd(nf, t, SHIFT);
+    vsubpd(v, v, nf); // r = x - n, exact
+    vmovapd(p, P0);
+    for c in [P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11, P12] {
+        vfmadd213pd(p, v, c);
+    }
+    vfmadd213pd(p, v, ONE); // 1 + r p(r), one rounding
+    vpsllq(t, t, 52);
+    vpaddq(p, p, t);
+    vmovupd([out + i * 8], p);
 }
