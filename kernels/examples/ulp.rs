@@ -119,7 +119,10 @@ fn main() {
         .position(|a| a == "--f64")
         .and_then(|p| args.get(p + 1))
         .map_or(100_000, |n| n.parse().expect("--f64 takes a count"));
-    let only: Option<&String> = args.iter().position(|a| a == "--only").and_then(|p| args.get(p + 1));
+    let only: Option<&String> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|p| args.get(p + 1));
     let mut failed = false;
     let started = std::time::Instant::now();
     println!(
@@ -130,7 +133,10 @@ fn main() {
             "2^24 random bit patterns + 2^22 in range"
         }
     );
-    for f in F32_FUNCS.iter().filter(|f| only.is_none_or(|o| o == f.name)) {
+    for f in F32_FUNCS
+        .iter()
+        .filter(|f| only.is_none_or(|o| o == f.name))
+    {
         let runnable: Vec<_> = f
             .info
             .variants

@@ -288,7 +288,7 @@ f64_api! {
     /// `out[i] = log2 x[i]`, within 1 ulp.
     log2, log2_k, log2_rest;
     /// `out[i] = sin x[i]`, within 1 ulp.
-    sin;
+    sin, sin_k, sin_rest;
     /// `out[i] = cos x[i]`, within 1 ulp.
-    cos;
+    cos, cos_k, cos_rest;
 }

@@ -1,5 +1,5 @@
 //! The f64 vector kernels, AVX2+FMA (4 lanes) and AVX-512F (8 lanes): `exp`, `exp2`, `log`,
-//! `log2`. Same
+//! `log2`, `sin`, `cos`. Same
 //! contract as `f32k`: whole vectors from the start while every lane is in the fast domain,
 //! returning how many elements were written. The fast domains and methods:
 //!
@@ -7,11 +7,14 @@
 //! |---|---|---|
 //! | `exp` | \|x\| <= 708 | n = rint(x log2 e) by the 1.5·2^52 shifter; hi = x - n ln2_hi (exact: ln2_hi has 32 bits), lo = n ln2_lo; e^r = 1 + hi + (r² q(r) - lo), q of degree 10; 2^n added to the exponent bits |
 //! | `exp2` | \|x\| <= 1022 | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 12) in one FMA |
+//! | `sin`, `cos` | \|x\| <= 2^20 | n = rint(\|x\| 2/pi); r = \|x\| - n pi/2 as hi + lo with pi/2 in three parts (the first product exact by FMA, the second by an FMA split and TwoSum); fdlibm's kernels on (hi, lo), both, selected and signed by n mod 4 |
 //! | `log`, `log2` | normal x > 0 | x = 2^k m, m in [sqrt(1/2), sqrt 2) by integer ops (k through the 2^52 magic number: AVX2 has no `vcvtqq2pd`); fdlibm's `s = f/(2+f)` form with R of degree 6 in s²; log2 splits `f - hfsq` as fdlibm's e_log2.c does |
 
 use asmforge::kernel;
 
-/// One f64 kernel around `$body`; see `f32k`'s `f32_kernel!` for the conventions.
+/// One f64 kernel around `$body`; see `f32k`'s `f32_kernel!` for the conventions. `keepf`
+/// constants stay memory operands on every variant (for kernels with more constants than
+/// even AVX-512's 32 registers hold next to the working set).
 macro_rules! f64_kernel {
     (
         $(#[$meta:meta])*
@@ -19,6 +22,7 @@ macro_rules! f64_kernel {
         regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
         memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
         memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
+        keepf { $($kf:ident = ($($kv:tt)*)),* $(,)? }
         $($body:tt)*
     ) => {
         $(#[$meta])*
@@ -43,6 +47,9 @@ macro_rules! f64_kernel {
                     vmovapd(__reg, __mem);
                 }
                 let $mi = match vector_bytes() { 32 => __mem, _ => __reg };
+            )*
+            $(
+                let $kf = match vector_bytes() { 32 => f64x4($($kv)*), _ => f64x8($($kv)*) };
             )*
             let n = gp64();
             let i = gp64();
@@ -83,6 +90,7 @@ f64_kernel! {
         Q4 = (0.000024801587326990048826), Q5 = (0.00019841269876840355864),
     }
     memi { ABS = (0x7fff_ffff_ffff_ffff) }
+    keepf {}
     let (a, t, nf, lo, q, r2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
         let k = kreg();
@@ -138,6 +146,7 @@ f64_kernel! {
         SIGN = (-0x8000_0000_0000_0000), EXP52 = (0x4330_0000_0000_0000),
         HIMASK = (-0x1_0000_0000),
     }
+    keepf {}
     let (a, t, dk, f, s, z, p, h) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
     // bits - MIN_POSITIVE >u span, as a signed compare: flip the sign bit of both sides
     vpaddq(a, v, BIAS);
@@ -238,6 +247,7 @@ f64_kernel! {
         P4 = (0.0000001017808602118547427), P5 = (0.0000013215486815999976975),
     }
     memi { ABS = (0x7fff_ffff_ffff_ffff) }
+    keepf {}
     let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
         let k = kreg();
@@ -262,4 +272,123 @@ f64_kernel! {
     vpsllq(t, t, 52);
     vpaddq(p, p, t);
     vmovupd([out + i * 8], p);
+}
+
+/// sin and cos share everything but the quadrant offset `COS`.
+macro_rules! sincos_kernel {
+    ($(#[$meta:meta])* $name:ident, $fallback:path, $cos:literal) => {
+f64_kernel! {
+    $(#[$meta])*
+    $name, fallback = $fallback, params(COS = $cos),
+    regf {
+        SHIFT = (6755399441055744.0), TWO_OVER_PI = (0.6366197723675814),
+        A = (1.5707963267948966), ONE = (1.0), HALF = (0.5),
+    }
+    memf { MAXARG = (1048576.0), B = (6.123233995736766e-17), C = (-1.4973849048591698e-33) }
+    memi { ABS = (0x7fff_ffff_ffff_ffff), SIGN = (-0x8000_0000_0000_0000), IONE = (1) }
+    keepf {
+        S7 = (-0.0000000000007586094789672620073), S6 = (0.00000000016058521349954986332),
+        S5 = (-0.000000025052106167335706388), S4 = (0.0000027557319219150781578),
+        S3 = (-0.00019841269841264821617), S2 = (0.0083333333333333313789),
+        S1 = (-0.16666666666666666665),
+        C7 = (0.000000000000047455370173192583658), C6 = (-0.000000000011470455178216906579),
+        C5 = (0.0000000020876755754879596407), C4 = (-0.00000027557319221298086973),
+        C3 = (0.000024801587301584511144), C2 = (-0.0013888888888888887802),
+        C1 = (0.041666666666666666666),
+    }
+    let (a, t, nf, rh, rl, z) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+    let (ps, pc, u, w, e) = (vreg(), vreg(), vreg(), vreg(), vreg());
+    if has!(avx512f) {
+        let k = kreg();
+        vpandq(a, v, ABS);
+        vcmppd(k, a, MAXARG, 0x16);
+        kortestw(k, k);
+        jnz(done);
+    } else {
+        vandpd(a, v, ABS);
+        vcmppd(t, a, MAXARG, 0x16);
+        vtestpd(t, t);
+        jnz(done);
+    }
+    // Reduce |x| (sin is odd: its sign goes back at the end).
+    vmovapd(t, SHIFT);
+    vfmadd231pd(t, a, TWO_OVER_PI); // 1.5·2^52 + n
+    vsubpd(nf, t, SHIFT);
+    vfnmadd231pd(a, nf, A); // r1 = |x| - n A, exact
+    vmulpd(w, nf, B); // nb
+    vmovapd(u, w);
+    vfmsub231pd(u, nf, B); // nbl = n B - nb, exact
+    vsubpd(rh, a, w); // TwoSum(r1, -nb)
+    vsubpd(z, rh, a);
+    vsubpd(pc, rh, z);
+    vsubpd(pc, a, pc);
+    vaddpd(z, z, w);
+    vsubpd(rl, pc, z);
+    vsubpd(rl, rl, u);
+    vfnmadd231pd(rl, nf, C); // r = rh + rl
+    // sin(rh + rl), fdlibm's __kernel_sin
+    vmulpd(z, rh, rh);
+    vmulpd(w, z, rh);
+    vmovapd(ps, S7);
+    for c in [S6, S5, S4, S3, S2] {
+        vfmadd213pd(ps, z, c);
+    }
+    vmulpd(u, rl, HALF);
+    vfnmadd231pd(u, w, ps); // y/2 - v r
+    vfmsub213pd(u, z, rl); // z (y/2 - v r) - y
+    vfnmadd231pd(u, w, S1);
+    vsubpd(ps, rh, u);
+    // cos(rh + rl), fdlibm's __kernel_cos
+    vmovapd(pc, C7);
+    for c in [C6, C5, C4, C3, C2, C1] {
+        vfmadd213pd(pc, z, c);
+    }
+    vmulpd(pc, pc, z); // r = z C(z)
+    vmulpd(u, rh, rl);
+    vfmsub213pd(pc, z, u); // z r - x y
+    vmulpd(w, z, HALF);
+    vmovapd(e, ONE);
+    vsubpd(e, e, w); // w = 1 - z/2
+    vmovapd(u, ONE);
+    vsubpd(u, u, e);
+    vsubpd(u, u, w);
+    vaddpd(u, u, pc);
+    vaddpd(pc, e, u);
+    if COS {
+        vpaddq(t, t, IONE); // cos x = sin(x + pi/2)
+    }
+    if has!(avx512f) {
+        let k = kreg();
+        vptestmq(k, t, IONE);
+        vblendmpd(ps.k(k), ps, pc); // odd quadrant: the cosine kernel
+        vpsllq(t, t, 62);
+        vpandq(t, t, SIGN);
+        vpxorq(ps, ps, t); // quadrants 2 and 3: negate
+        if !COS {
+            vpandq(v, v, SIGN);
+            vpxorq(ps, ps, v);
+        }
+    } else {
+        vpsllq(u, t, 63);
+        vblendvpd(ps, ps, pc, u);
+        vpsllq(t, t, 62);
+        vpand(t, t, SIGN);
+        vxorpd(ps, ps, t);
+        if !COS {
+            vpand(v, v, SIGN);
+            vxorpd(ps, ps, v);
+        }
+    }
+    vmovupd([out + i * 8], ps);
+}
+    };
+}
+
+sincos_kernel! {
+    /// sin x on whole vectors while |x| <= 2^20 (see the module table).
+    sin_k, crate::vmath::sin_rest, false
+}
+sincos_kernel! {
+    /// cos x on whole vectors while |x| <= 2^20 (see the module table).
+    cos_k, crate::vmath::cos_rest, true
 }

@@ -88,6 +88,14 @@ const LOG2E: f64 = core::f64::consts::LOG2_E;
 const IVLN2_HI: f64 = 1.442_695_040_721_446_275_71e+00;
 const IVLN2_LO: f64 = 1.675_171_316_488_651_183_53e-10;
 
+/// 1.5·2^52: `(v + SHIFT) - SHIFT` rounds |v| < 2^51 to an integer (to nearest) in two adds,
+/// where `f64::round` is a libm call on targets without SSE4.1.
+const SHIFT: f64 = 6_755_399_441_055_744.0;
+
+fn rint(v: f64) -> f64 {
+    (v + SHIFT) - SHIFT
+}
+
 fn horner(c: &[f64], x: f64) -> f64 {
     c.iter().fold(0.0, |acc, &k| acc * x + k)
 }
@@ -121,7 +129,7 @@ pub fn exp(x: f64) -> f64 {
     if x < -745.133_219_101_941_2 {
         return 0.0;
     }
-    let n = (x * LOG2E).round();
+    let n = rint(x * LOG2E);
     let hi = x - n * LN2_HI; // exact: LN2_HI has 32 bits, |n| <= 1075
     let lo = n * LN2_LO;
     let r = hi - lo;
@@ -141,7 +149,7 @@ pub fn exp2(x: f64) -> f64 {
     if x <= -1076.0 {
         return 0.0;
     }
-    let n = x.round();
+    let n = rint(x);
     let r = x - n; // exact
     let p = horner(&EXP2_P, r);
     scale(r.mul_add(p, 1.0), n as i32) // one rounding: p's error is scaled by |r p| < 0.35
@@ -270,7 +278,7 @@ pub(super) fn rem_pio2(x: f64) -> (i32, f64, f64) {
     // many bits (then the subtraction is exact and its error term is zero). Each part has
     // 33 bits, so `fn * part` is exact.
     let expo = |v: f64| ((v.to_bits() >> 52) & 0x7ff) as i32;
-    let fnn = (x * INVPIO2).round();
+    let fnn = rint(x * INVPIO2);
     let mut r = x - fnn * pio2(0x3FF9_21FB_5440_0000);
     let mut w = fnn * pio2(0x3DD0_B461_1A62_6331);
     for (part, tail, cancelled) in [
