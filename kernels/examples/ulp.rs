@@ -4,7 +4,9 @@
 //! cargo run --release -p asmforge-kernels --example ulp -- [--exhaustive] [--all-variants] [--f64 N] [--only expf]
 //! ```
 //!
-//! f32 functions: against f64 std (the platform libm, 53 bits: 29 more than f32) on every
+//! f32 functions: against f64 std (the platform libm, 53 bits: 29 more than f32; for sin/cos
+//! of |x| >= 2^17 an exact integer reduction finished by libm, see
+//! `accuracy::sincos_f32_reference`) on every
 //! input — all 2^32 with `--exhaustive`, else 2^24 random bit patterns plus 2^22 random values
 //! of the range where the function's result is finite and nonzero. The best variant the CPU
 //! runs, or each with `--all-variants`. f64 functions: `N` random inputs per binade range
@@ -48,8 +50,13 @@ fn check_f32(
     let x: Vec<f32> = bits.iter().map(|&b| f32::from_bits(b)).collect();
     let mut y = vec![0.0f32; x.len()];
     (f.call)(variant, &x, &mut y).expect("variant runs on this CPU");
+    let reference = |v: f32| match f.name {
+        "sinf" => support::sincos_f32_reference(v, false),
+        "cosf" => support::sincos_f32_reference(v, true),
+        _ => (f.reference)(f64::from(v)),
+    };
     for (&xi, &yi) in x.iter().zip(&y) {
-        let e = ulp_error_f32(yi, (f.reference)(f64::from(xi)));
+        let e = ulp_error_f32(yi, reference(xi));
         tally.checked += 1;
         if e > tally.max {
             tally.max = e;

@@ -259,3 +259,26 @@ fn f64_special_values_exact() {
     }
     let _ = ulp_error_f64;
 }
+
+#[test]
+fn fast_sincos_reference_agrees_with_libm() {
+    let mut rng = Rng::new(3);
+    for _ in 0..20_000 {
+        let x = f32::from_bits(rng.next_u64() as u32);
+        if !x.is_finite() {
+            continue;
+        }
+        for cos in [false, true] {
+            let fast = accuracy::sincos_f32_reference(x, cos);
+            let libm = if cos {
+                f64::from(x).cos()
+            } else {
+                f64::from(x).sin()
+            };
+            assert!(
+                (fast - libm).abs() <= 1e-15,
+                "{x:e} cos={cos}: {fast} vs libm {libm}"
+            );
+        }
+    }
+}

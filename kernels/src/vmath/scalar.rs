@@ -299,7 +299,7 @@ pub(super) fn rem_pio2(x: f64) -> (i32, f64, f64) {
 }
 
 /// 64 bits of 2/pi starting at bit `start` (bit 1 is the first after the binary point).
-fn two_over_pi_bits(start: usize) -> u64 {
+pub(super) fn two_over_pi_bits(start: usize) -> u64 {
     let (w, o) = ((start - 1) / 24, (start - 1) % 24);
     let word = |i: usize| u128::from(TWO_OVER_PI_24[i]);
     let acc = (word(w) << 72) | (word(w + 1) << 48) | (word(w + 2) << 24) | word(w + 3);
