@@ -12,12 +12,13 @@
 //!
 //! # How
 //!
-//! Each f32 function is an asmforge kernel with AVX2+FMA and AVX-512F variants (`f32k`), run
-//! on whole vectors whose lanes are all in the kernel's fast domain; the vectors it leaves
-//! (a lane with a special value, a subnormal or overflowing result, a huge sin/cos argument)
-//! and the tail go to the scalar code (`scalar`), which also serves CPUs without AVX2+FMA (an
-//! SSE2 variant would lack FMA, on which the reductions' exactness arguments rest, so SSE2-only
-//! machines get the scalar code). The f64 functions are the scalar code for now.
+//! Each function is an asmforge kernel with AVX2+FMA and AVX-512F variants (`f32k`: 8 and 16
+//! lanes, `f64k`: 4 and 8), run on whole vectors whose lanes are all in the kernel's fast
+//! domain (tables in those modules); the vectors it leaves (a lane with a special value, a
+//! subnormal or overflowing result, a huge sin/cos argument) and the tail go to the scalar
+//! code (`scalar`), which is also the fallback on CPUs without AVX2+FMA. There is no SSE2
+//! variant: without FMA the reductions lose the exact products their error bounds rest on, and
+//! the scalar code is what an SSE2 kernel would have to match.
 //!
 //! # Numerics
 //!
