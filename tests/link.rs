@@ -3,9 +3,6 @@
 //! that case instead of this test binary).
 
 #[test]
-#[ignore = "known bug: a macro_rules! that defines one kernel in two modules gives both \
-            copies the same symbol (duplicate symbol at link time); see \
-            tests/link/same_kernel_in_two_modules.rs"]
 fn kernels_stamped_out_twice_link() {
     trybuild::TestCases::new().pass("tests/link/*.rs");
 }
