@@ -6,3 +6,141 @@
 fn kernels_stamped_out_twice_link() {
     trybuild::TestCases::new().pass("tests/link/*.rs");
 }
+
+/// A crate whose kernel lives in a path dependency, copied to two directories and built in
+/// each (two separate builds, each with its own target directory): the kernel's mangled
+/// symbols and the bytes at them are the same. rustc gives a dependency's source path to the
+/// macro as an absolute path, so anything that depended on it (the old symbols hashed it)
+/// would differ; the mangling hash covers cargo's `-C metadata`, which cargo computes from
+/// the package's path relative to the workspace root.
+///
+/// Two clean builds of asmforge take minutes on a busy 2-core machine, so the test is
+/// `#[ignore]`d for plain `cargo test`; `.ci/run` runs it by name with `--ignored`.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "two clean builds (minutes); .ci/run runs it with --ignored"]
+fn kernel_symbols_do_not_depend_on_where_the_source_lives() {
+    let root = std::env::temp_dir().join(format!("asmforge-repro-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let first = build_copy(&root.join("a"));
+    let second = build_copy(&root.join("somewhere").join("else"));
+    assert_eq!(
+        first.symbols, second.symbols,
+        "symbols differ between the two copies"
+    );
+    assert_eq!(
+        first.placed, second.placed,
+        "bytes differ between the two copies"
+    );
+    // Two variants of the one kernel, each a sized function named by its path.
+    assert_eq!(first.symbols.len(), 2, "{:?}", first.symbols);
+    assert_eq!(first.placed.lines().count(), 2, "{}", first.placed);
+    assert!(
+        first.placed.contains("dep::add2::__asmforge_sse2 ["),
+        "{}",
+        first.placed
+    );
+    for (name, _) in &first.symbols {
+        assert!(
+            name.starts_with("_ZN3dep4add2") && name.contains("__asmforge_"),
+            "{name}"
+        );
+    }
+    std::fs::remove_dir_all(&root).expect("remove the copies");
+}
+
+/// What a build of the copy produced: `(mangled name, size)` of each kernel symbol, from
+/// `nm`, and the program's own report of each variant's symbol and the bytes at its entry.
+struct Built {
+    symbols: Vec<(String, u64)>,
+    placed: String,
+}
+
+fn build_copy(dir: &std::path::Path) -> Built {
+    use std::fs;
+    use std::process::Command;
+    let asmforge = env!("CARGO_MANIFEST_DIR");
+    let files: [(&str, String); 5] = [
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"app\", \"dep\"]\nresolver = \"3\"\n".to_owned(),
+        ),
+        (
+            "dep/Cargo.toml",
+            format!(
+                "[package]\nname = \"dep\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+                 [dependencies]\nasmforge = {{ path = {asmforge:?}, default-features = false, features = [\"std\"] }}\n"
+            ),
+        ),
+        (
+            "dep/src/lib.rs",
+            "/// Adds two: one kernel, two variants.\n\
+             #[asmforge::kernel(targets(sse2, avx2))]\n\
+             pub fn add2(x: u64) -> u64 {\n    lea(rax, [x + 2]);\n    return rax;\n}\n"
+                .to_owned(),
+        ),
+        (
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+             [dependencies]\ndep = { path = \"../dep\" }\n"
+                .to_owned(),
+        ),
+        (
+            "app/src/main.rs",
+            "fn main() {\n    assert_eq!(dep::add2(40), 42);\n\
+             for v in dep::add2::INFO.variants {\n\
+             // SAFETY: the entry points at the variant's bytes.\n\
+             let placed = unsafe { std::slice::from_raw_parts(v.entry.0.cast::<u8>(), v.bytes.len()) };\n\
+             println!(\"{} {:02x?}\", v.symbol, placed);\n    }\n}\n"
+                .to_owned(),
+        ),
+    ];
+    for (path, text) in &files {
+        let path = dir.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+    }
+    // The workspace's lock file: the same dependency versions, resolved offline.
+    fs::copy(
+        std::path::Path::new(asmforge).join("Cargo.lock"),
+        dir.join("Cargo.lock"),
+    )
+    .expect("copy Cargo.lock");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(&cargo)
+        .args(["build", "--offline", "--quiet", "-p", "app"])
+        .current_dir(dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "cargo build in {}", dir.display());
+    let exe = dir.join("target/debug/app");
+    let run = Command::new(&exe).output().expect("run the program");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let nm = Command::new("nm")
+        .arg("-S")
+        .arg(&exe)
+        .output()
+        .expect("run nm");
+    assert!(nm.status.success());
+    let symbols = String::from_utf8_lossy(&nm.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 4 && f[3].contains("__asmforge_"))
+                .then(|| (f[3].to_owned(), u64::from_str_radix(f[1], 16).unwrap()))
+        })
+        .collect::<Vec<_>>();
+    let mut symbols = symbols;
+    symbols.sort();
+    eprintln!("{}: {symbols:?}", dir.display());
+    Built {
+        symbols,
+        placed: String::from_utf8_lossy(&run.stdout).into_owned(),
+    }
+}

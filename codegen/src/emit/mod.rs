@@ -470,7 +470,8 @@ fn naked_fn(
         let p = format_ident!("_{}", k);
         quote!(#p: #t)
     });
-    let asm = |unwind| byte_lines(bytes, code_size, ops, unwind).map(|b| format!(".p2align 6\n{b}"));
+    let asm =
+        |unwind| byte_lines(bytes, code_size, ops, unwind).map(|b| format!(".p2align 6\n{b}"));
     // Same directives on ELF and Mach-O; the Windows unwind codes name the function itself.
     let dwarf = asm(Unwind::Dwarf).unwrap_or_default();
     let coff = match asm(Unwind::Seh("{f}")) {

@@ -326,9 +326,18 @@ mod tests {
         let want: Vec<(usize, String)> = want.iter().map(|(a, d)| (*a, d.to_string())).collect();
         assert_eq!(got, want);
         // No ops: an empty prologue, still a procedure the unwinder knows.
-        assert_eq!(seh_directives(&[]).unwrap(), [(0, ".seh_endprologue".to_owned())]);
+        assert_eq!(
+            seh_directives(&[]).unwrap(),
+            [(0, ".seh_endprologue".to_owned())]
+        );
         // What UNWIND_INFO cannot hold.
         assert!(seh_directives(&[(256, CfiOp::DefCfaOffset(4104))]).is_none());
-        assert!(seh_directives(&[(4, CfiOp::DefCfaOffset(32)), (9, CfiOp::Offset(Register::XMM6, -24))]).is_none());
+        assert!(
+            seh_directives(&[
+                (4, CfiOp::DefCfaOffset(32)),
+                (9, CfiOp::Offset(Register::XMM6, -24))
+            ])
+            .is_none()
+        );
     }
 }

@@ -99,10 +99,18 @@ fn every_variant_has_its_own_naked_function() {
         assert_eq!(distinct.len(), fns.len(), "two variants share a function");
         // Each is naked and its symbol is its path: `INFO` records `module_path!()` + name.
         let text = out.to_string();
-        assert_eq!(text.matches("# [unsafe (naked)]").count(), fns.len(), "{text}");
+        assert_eq!(
+            text.matches("# [unsafe (naked)]").count(),
+            fns.len(),
+            "{text}"
+        );
         for f in &fns {
             let tail = format!("concat ! (:: core :: module_path ! () , \"::{f}\")");
-            assert!(text.contains(&tail), "{}: no symbol {tail} in {text}", s.name);
+            assert!(
+                text.contains(&tail),
+                "{}: no symbol {tail} in {text}",
+                s.name
+            );
         }
         n += fns.len();
     }
