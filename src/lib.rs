@@ -154,7 +154,8 @@
 
 pub use asmforge_macros::{dispatch, kernel};
 pub use asmforge_runtime::{
-    Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo, detect,
+    CallingConvention, Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo,
+    detect,
 };
 
 pub use asmforge_runtime::isa;

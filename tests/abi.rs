@@ -598,6 +598,14 @@ fn win64_kernels_keep_the_win64_contract() {
         assert_eq!(sum_squares_win64(&x), want);
     }
     assert_eq!(add_i32_win64(i32::MAX, 1), i32::MIN);
+    // The metadata records the convention each entry point is called with.
+    for v in sum_squares_win64::INFO.variants {
+        assert_eq!(v.convention, asmforge::CallingConvention::Win64);
+    }
+    assert_eq!(
+        add_f32::add_f32::INFO.variants[0].convention,
+        asmforge::CallingConvention::SysV
+    );
     let saved = sum_squares_win64::INFO.variants[0].saved;
     for r in ["rsi", "rdi", "xmm6", "xmm7", "xmm8", "xmm9"] {
         assert!(saved.contains(&r), "{r} not saved: {saved:?}");

@@ -1,6 +1,9 @@
 //! Programs that must build, link and run: generated symbols that could collide at link time.
 //! Each file in `tests/link/` is its own program (built by trybuild, so a link error fails
-//! that case instead of this test binary).
+//! that case instead of this test binary). Host only: trybuild and the reproducibility test
+//! run cargo, which the Windows suite under wine (`.ci/windows`) cannot.
+
+#![cfg(not(windows))]
 
 #[test]
 fn kernels_stamped_out_twice_link() {

@@ -29,5 +29,6 @@ pub mod listing;
 
 pub use feature::Feature;
 pub use kernel::{
-    Dispatch, EntryPoint, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo,
+    CallingConvention, Dispatch, EntryPoint, KernelInfo, LineTable, MissingFeatures, SourceLine,
+    VariantInfo,
 };

@@ -50,6 +50,7 @@ pub fn instructions(v: &VariantInfo) -> Vec<Instruction> {
 /// static V: VariantInfo = VariantInfo {
 ///     name: "baseline",
 ///     symbol: "example",
+///     convention: asmforge_runtime::CallingConvention::SysV,
 ///     entry: EntryPoint(core::ptr::null()),
 ///     declared: &[],
 ///     used: &[],

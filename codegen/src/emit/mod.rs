@@ -63,7 +63,7 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
     let mut infos = Vec::new();
     for (v, ident) in best_first.iter().zip(&idents) {
         naked.push(naked_fn(kernel, ident, &abi_tys, &v.encoded));
-        infos.push(variant_info(v, ident));
+        infos.push(variant_info(v, ident, kernel.options.abi));
     }
     let (fallback_items, fallback_entry) = fallback(kernel, &abi_tys);
     let checked_call = checked_call(kernel, &call_args);
@@ -382,7 +382,11 @@ pub(crate) fn wrapper(
     }
 }
 
-fn variant_info(v: &Variant, local: &syn::Ident) -> TokenStream {
+fn variant_info(v: &Variant, local: &syn::Ident, abi: crate::isa::abi::Abi) -> TokenStream {
+    let convention = match abi {
+        crate::isa::abi::Abi::SysV => format_ident!("SysV"),
+        crate::isa::abi::Abi::Win64 => format_ident!("Win64"),
+    };
     let symbol_tail = format!("::{local}");
     let enc = &v.encoded;
     let name = &v.variant.name;
@@ -415,6 +419,7 @@ fn variant_info(v: &Variant, local: &syn::Ident) -> TokenStream {
         ::asmforge::__private::VariantInfo {
             name: #name,
             symbol: ::core::concat!(::core::module_path!(), #symbol_tail),
+            convention: ::asmforge::CallingConvention::#convention,
             #[cfg(target_arch = "x86_64")]
             entry: ::asmforge::__private::EntryPoint(#local as *const ()),
             #[cfg(not(target_arch = "x86_64"))]
