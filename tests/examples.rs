@@ -595,7 +595,8 @@ fn every_kernel_is_a_sized_function_symbol_in_this_binary() {
 #[test]
 fn every_kernel_is_a_sized_function_symbol_in_this_binary() {
     let exe = std::env::current_exe().expect("path of the test binary");
-    let image = pe::Image::read(&std::fs::read(&exe).expect("read the test binary"));
+    let data = std::fs::read(&exe).expect("read the test binary");
+    let image = pe::Image::read(&data);
     let base = pe::base_address();
     let symbols = image.symbols();
     let functions = image.runtime_functions();

@@ -147,3 +147,131 @@ fn build_copy(dir: &std::path::Path) -> Built {
         placed: String::from_utf8_lossy(&run.stdout).into_owned(),
     }
 }
+
+/// The Mach-O side, inspected in the object of an example built for `x86_64-apple-darwin`
+/// (`cargo rustc --example frames -- --emit=obj`, read with LLVM's tools): every variant of
+/// every kernel is a global function symbol in `__TEXT,__text`, its code starts 64-aligned
+/// (Mach-O has no function sections: the assembler pads between the label and the code with
+/// NOPs, which is what `.p2align 6` after rustc's label does without function sections), and
+/// an unwind entry begins exactly there — a compact unwind entry, or a DWARF FDE in
+/// `__eh_frame` for the frames compact unwind cannot encode.
+///
+/// Builds the example's dependencies for macOS once (in `target/macho`); `.ci/run` runs it
+/// with `--ignored`.
+#[test]
+#[ignore = "builds the example for x86_64-apple-darwin (minutes the first time); .ci/run runs it with --ignored"]
+fn kernels_in_a_macho_object_are_global_functions_with_unwind_info() {
+    use std::process::Command;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target_dir = root.join("target").join("macho");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args([
+            "rustc",
+            "--offline",
+            "--quiet",
+            "--target",
+            "x86_64-apple-darwin",
+        ])
+        .args(["--example", "frames", "--", "--emit=obj"])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .status()
+        .expect("run cargo");
+    assert!(
+        status.success(),
+        "cargo rustc --emit=obj for x86_64-apple-darwin"
+    );
+    let examples = target_dir.join("x86_64-apple-darwin/debug/examples");
+    let obj = std::fs::read_dir(&examples)
+        .expect("the examples directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "o")
+                && p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("frames-")
+        })
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .expect("frames-*.o");
+    let tool = |args: &[&str]| -> String {
+        let out = Command::new(args[0])
+            .args(&args[1..])
+            .arg(&obj)
+            .output()
+            .unwrap_or_else(|e| panic!("run {} (LLVM): {e}", args[0]));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let header = tool(&["llvm-objdump", "--macho", "--private-header"]);
+    assert!(
+        header.contains("X86_64") && header.contains("OBJECT"),
+        "{header}"
+    );
+
+    // `llvm-objdump -t -C` rows: address, flags (`g     F`), section, demangled name.
+    let table = tool(&["llvm-objdump", "-t", "-C"]);
+    let kernels: Vec<(u64, String)> = table
+        .lines()
+        .filter(|l| l.contains("::__asmforge_") && !l.contains(".Lfunc_end"))
+        .map(|l| {
+            assert!(
+                l.contains(" g     F __TEXT,__text frames::"),
+                "not a global function in __TEXT,__text: {l}"
+            );
+            let address = u64::from_str_radix(&l[..16], 16).unwrap();
+            (address, l.rsplit(' ').next().unwrap().to_owned())
+        })
+        .collect();
+    for k in ["sum10", "sum10_win64", "mode"] {
+        let prefix = format!("frames::{k}::__asmforge_");
+        assert!(
+            kernels.iter().any(|(_, n)| n.starts_with(&prefix)),
+            "no variant of `{k}` in\n{table}"
+        );
+    }
+
+    // Where each kernel's code starts: its label, then NOPs up to the next 64-byte boundary.
+    let disasm = tool(&["llvm-objdump", "-d", "--no-show-raw-insn"]);
+    let unwind = tool(&["llvm-objdump", "--unwind-info"]);
+    let fdes = Command::new("llvm-dwarfdump")
+        .arg("--eh-frame")
+        .arg(&obj)
+        .output()
+        .expect("run llvm-dwarfdump");
+    let fdes = String::from_utf8_lossy(&fdes.stdout).into_owned();
+    for (address, name) in &kernels {
+        let code = code_start(&disasm, *address)
+            .unwrap_or_else(|| panic!("no code after `{name}` at {address:#x}"));
+        assert_eq!(
+            code % 64,
+            0,
+            "`{name}`'s code at {code:#x} is not 64-aligned"
+        );
+        let compact = format!("start:                {code:#x} ");
+        let dwarf = format!(" pc={code:08x}...");
+        assert!(
+            unwind.contains(&compact) || fdes.contains(&dwarf),
+            "no unwind entry starts at `{name}`'s code ({code:#x})"
+        );
+    }
+}
+
+/// The address of the first instruction at or after `address` that is not a NOP, in
+/// `llvm-objdump -d --no-show-raw-insn` output.
+fn code_start(disasm: &str, address: u64) -> Option<u64> {
+    disasm
+        .lines()
+        .filter_map(|l| {
+            let (at, insn) = l.trim_start().split_once(':')?;
+            Some((u64::from_str_radix(at, 16).ok()?, insn.trim()))
+        })
+        .filter(|(at, _)| *at >= address)
+        .find(|(_, insn)| !insn.starts_with("nop"))
+        .map(|(at, _)| at)
+}
