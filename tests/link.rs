@@ -149,7 +149,7 @@ fn build_copy(dir: &std::path::Path) -> Built {
 }
 
 /// The Mach-O side, inspected in the object of an example built for `x86_64-apple-darwin`
-/// (`cargo rustc --example frames -- --emit=obj`, read with LLVM's tools): every variant of
+/// (`cargo rustc --example frames -- --emit=obj`, read with LLVM's tools; no macOS linker): every variant of
 /// every kernel is a global function symbol in `__TEXT,__text`, its code starts 64-aligned
 /// (Mach-O has no function sections: the assembler pads between the label and the code with
 /// NOPs, which is what `.p2align 6` after rustc's label does without function sections), and
@@ -173,7 +173,15 @@ fn kernels_in_a_macho_object_are_global_functions_with_unwind_info() {
             "--target",
             "x86_64-apple-darwin",
         ])
-        .args(["--example", "frames", "--", "--emit=obj"])
+        // No macOS linker here: the object is what the test reads, `true` "links" it.
+        .args([
+            "--example",
+            "frames",
+            "--",
+            "--emit=obj",
+            "-C",
+            "linker=true",
+        ])
         .current_dir(root)
         .env("CARGO_TARGET_DIR", &target_dir)
         .status()

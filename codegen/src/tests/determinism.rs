@@ -118,7 +118,7 @@ fn every_variant_has_its_own_naked_function() {
 }
 
 /// Nothing in the expansion depends on where the kernel is written: the same function at two
-/// places in the source expands to the same tokens (but for its line numbers) (the old `global_asm!` symbols hashed the
+/// places in the source expands to the same tokens but for its line numbers (the old `global_asm!` symbols hashed the
 /// file and position, which made them differ — and the file's path made builds of a crate
 /// from crates.io differ between machines). Uniqueness and reproducibility of the symbol are
 /// rustc's now: tests/link.rs checks both.
