@@ -35,7 +35,7 @@
 //! let (a, b, mut out) = ([1.0f32, 2.0], [10.0f32, 20.0], [0.0f32; 2]);
 //! add_f32(&a, &b, &mut out);
 //! assert_eq!(out, [11.0, 22.0]);
-//! assert_eq!(add_f32::INFO.variants[0].name, "baseline");
+//! assert!(add_f32::INFO.variants[0].symbol.ends_with("::add_f32::__asmforge_baseline"));
 //! ```
 //!
 //! # The reference
@@ -73,7 +73,8 @@ pub use asmforge_macros::kernel;
 /// [`runtime_api`](crate::runtime_api#asmforgedispatch).
 pub use asmforge_macros::dispatch;
 pub use asmforge_runtime::{
-    Dispatch, EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo,
+    CallingConvention, Dispatch, EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures,
+    SourceLine, VariantInfo,
     detect,
 };
 

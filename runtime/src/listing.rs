@@ -117,6 +117,7 @@ pub fn lines(v: &VariantInfo) -> Vec<ListingLine> {
 /// static V: VariantInfo = VariantInfo {
 ///     name: "baseline",
 ///     symbol: "example",
+///     convention: asmforge_runtime::CallingConvention::SysV,
 ///     entry: EntryPoint(core::ptr::null()),
 ///     declared: &[],
 ///     used: &[],
