@@ -507,7 +507,7 @@ fn naked_fn(
 }
 
 #[cfg(test)]
-mod stub_tests {
+mod tests {
     use super::*;
 
     #[test]
@@ -549,14 +549,22 @@ mod stub_tests {
     /// probed page by page) is an error on Windows only: the COFF copy is a `compile_error!`.
     #[test]
     fn a_prologue_too_long_for_windows_is_an_error_there_only() {
+        // Win64: pushes, ten xmm saves and sixteen probed pages of locals.
         let item = quote::quote!(
             fn big() {
                 let a = local(60000);
                 mov(qword[a], 0);
                 mov(rbx, 1);
+                mov(rdi, 1);
+                mov(rsi, 1);
+                for r in [
+                    xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14, xmm15,
+                ] {
+                    xorps(r, r);
+                }
             }
         );
-        let out = crate::expand::expand(quote::quote!(), item).to_string();
+        let out = crate::expand::expand(quote::quote!(abi = "win64"), item).to_string();
         let (before, coff) = out.split_once("# [cfg (windows)]").expect("a COFF copy");
         assert!(coff.contains("compile_error"), "{coff}");
         assert!(coff.contains("at most 255 bytes"), "{coff}");
