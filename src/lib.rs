@@ -35,7 +35,7 @@
 //! let (a, b, mut out) = ([1.0f32, 2.0], [10.0f32, 20.0], [0.0f32; 2]);
 //! add_f32(&a, &b, &mut out);
 //! assert_eq!(out, [11.0, 22.0]);
-//! assert_eq!(add_f32::INFO.variants[0].name, "baseline");
+//! assert!(add_f32::INFO.variants[0].symbol.ends_with("::add_f32::__asmforge_baseline"));
 //! ```
 //!
 //! # The reference
@@ -60,8 +60,9 @@
 //!
 //! * `std` (default): reads `ASMFORGE_ISA` and provides [`for_each_variant`]. Without it the
 //!   crate is `no_std` and kernels still dispatch.
-//! * `listing`: disassembly listings of each variant, annotated with source lines (for
-//!   debugging and golden tests).
+//! * `listing` (off by default): `asmforge::listing`, disassembly listings of each variant
+//!   annotated with source lines, for debugging and golden tests; it compiles a disassembler
+//!   into the program.
 #![no_std]
 
 /// The language of the body and the options of the attribute: [`dsl`]; what the kernel gives
@@ -73,7 +74,8 @@ pub use asmforge_macros::kernel;
 /// [`runtime_api`](crate::runtime_api#asmforgedispatch).
 pub use asmforge_macros::dispatch;
 pub use asmforge_runtime::{
-    EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo, detect,
+    CallingConvention, Dispatch, EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures,
+    SourceLine, VariantInfo, detect,
 };
 
 #[doc = include_str!("docs/dsl.md")]

@@ -14,9 +14,22 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use crate::Feature;
 use crate::detect;
 
-/// A kernel variant's entry point, type-erased (the generated wrapper knows its real type).
-#[derive(Clone, Copy, Debug)]
-pub struct EntryPoint(pub *const ());
+/// A kernel variant's entry point ([`VariantInfo::entry`]), type-erased: the kernel's generated
+/// module knows its real type and calls it (`k::call(variant, args...)`); here it is an
+/// address to compare, print or hand to a profiler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryPoint(
+    /// The address of the variant's first instruction (null on targets that are not x86-64,
+    /// where no kernel code is emitted).
+    pub *const (),
+);
+
+impl EntryPoint {
+    /// The address of the variant's first instruction.
+    pub const fn as_ptr(self) -> *const () {
+        self.0
+    }
+}
 
 // SAFETY: an entry point is the address of immutable machine code in the binary's text.
 unsafe impl Sync for EntryPoint {}
@@ -56,13 +69,36 @@ impl LineTable {
     }
 }
 
+/// The calling convention of a variant's entry point (`#[kernel(abi = "...")]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallingConvention {
+    /// System V AMD64 (`extern "sysv64"`), the default on every OS.
+    SysV,
+    /// Windows x64 (`extern "win64"`), from `abi = "win64"`.
+    Win64,
+}
+
+impl fmt::Display for CallingConvention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CallingConvention::SysV => "System V (extern \"sysv64\")",
+            CallingConvention::Win64 => "Win64 (extern \"win64\")",
+        })
+    }
+}
+
 /// One compiled variant of a kernel.
 #[derive(Debug)]
 pub struct VariantInfo {
     /// Variant name, e.g. `"baseline"` or `"avx2+fma"`.
     pub name: &'static str,
-    /// The function symbol in the binary's text (what `nm`, `perf` and `gdb` show).
+    /// The function symbol in the binary's text, demangled: the path of the naked function
+    /// that holds the code, `crate::module::kernel::__asmforge_<variant>` (what `nm -C`,
+    /// `perf` and `gdb` show; for a kernel inside a function body the symbol also names that
+    /// function, which `module_path!()` does not).
     pub symbol: &'static str,
+    /// The calling convention of `entry`.
+    pub convention: CallingConvention,
     /// The address of the code.
     pub entry: EntryPoint,
     /// Features the variant was declared for.
@@ -216,7 +252,8 @@ pub struct Dispatch {
 }
 
 impl Dispatch {
-    /// A dispatcher that resolves `kernel` on first use.
+    /// A dispatcher that resolves `kernel` on first use. For generated code (`k::DISPATCH`).
+    #[doc(hidden)]
     pub const fn new(kernel: &'static KernelInfo) -> Self {
         Dispatch {
             ptr: AtomicPtr::new(core::ptr::null_mut()),
@@ -226,7 +263,8 @@ impl Dispatch {
     }
 
     /// A dispatcher over separately written kernels with one signature: the first variant, in
-    /// `members` order (best first), that the CPU supports.
+    /// `members` order (best first), that the CPU supports. For generated code.
+    #[doc(hidden)]
     pub const fn group(
         group: &'static KernelInfo,
         members: &'static [&'static KernelInfo],
