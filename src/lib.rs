@@ -74,8 +74,7 @@ pub use asmforge_macros::kernel;
 pub use asmforge_macros::dispatch;
 pub use asmforge_runtime::{
     CallingConvention, Dispatch, EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures,
-    SourceLine, VariantInfo,
-    detect,
+    SourceLine, VariantInfo, detect,
 };
 
 #[doc = include_str!("docs/dsl.md")]
