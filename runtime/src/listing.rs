@@ -55,12 +55,12 @@ pub struct ListingLine {
 /// # Examples
 ///
 /// ```
-/// use asmforge_runtime::{CallingConvention, EntryPoint, LineTable, VariantInfo};
+/// use asmforge_runtime::{EntryPoint, LineTable, VariantInfo};
 ///
 /// static V: VariantInfo = VariantInfo {
 ///     name: "baseline",
 ///     symbol: "example",
-///     convention: CallingConvention::SysV,
+///     convention: asmforge_runtime::CallingConvention::SysV,
 ///     entry: EntryPoint(core::ptr::null()),
 ///     declared: &[],
 ///     used: &[],
