@@ -219,20 +219,20 @@ macro_rules! dot {
 }
 
 dot! {
-    /// Σ x[i]·y[i] in f32 over the common length (see [`super::sdot`]).
+    /// Σ x\[i\]·y\[i\] in f32 over the common length (see [`super::sdot`]).
     sdot_kernel: f32, fallback = crate::blas::sdot_rust, E = 4, FMA = vfmadd231ps, MOVU = vmovups,
     SMOVU = movups, MULP = mulps, ADDP = addps, VADD = vaddps, MOVS = movss, MULS = mulss,
     ADDS = addss, VMOVS = vmovss, VFMAS = vfmadd231ss
 }
 dot! {
-    /// Σ x[i]·y[i] in f64 over the common length (see [`super::ddot`]).
+    /// Σ x\[i\]·y\[i\] in f64 over the common length (see [`super::ddot`]).
     ddot_kernel: f64, fallback = crate::blas::ddot_rust, E = 8, FMA = vfmadd231pd, MOVU = vmovupd,
     SMOVU = movupd, MULP = mulpd, ADDP = addpd, VADD = vaddpd, MOVS = movsd, MULS = mulsd,
     ADDS = addsd, VMOVS = vmovsd, VFMAS = vfmadd231sd
 }
 
 reduction! {
-    /// Σ x[i] in f32 (see [`super::ssum`]).
+    /// Σ x\[i\] in f32 (see [`super::ssum`]).
     ssum_kernel(x: &[f32]) -> f32, fallback = crate::blas::ssum_rust,
     params(E = 4, VADD = vaddps, ADDP = addps),
     n = {
@@ -261,7 +261,7 @@ reduction! {
 }
 
 reduction! {
-    /// Σ x[i]² in f32 (the fast pass of [`super::snrm2`]).
+    /// Σ x\[i\]² in f32 (the fast pass of [`super::snrm2`]).
     ssumsq_kernel(x: &[f32]) -> f32, fallback = crate::blas::ssumsq_rust,
     params(E = 4, VADD = vaddps, ADDP = addps),
     n = {
@@ -294,7 +294,7 @@ reduction! {
     }
 }
 
-/// Σ x[i]² of f32 values, each widened to f64 and accumulated in f64: the square of any
+/// Σ x\[i\]² of f32 values, each widened to f64 and accumulated in f64: the square of any
 /// f32 (up to 2²⁵⁶ ≈ 1.2·10⁷⁷, down to 2⁻²⁹⁸) is a normal f64, so this cannot overflow or
 /// lose subnormal inputs — the safe pass of [`super::snrm2`].
 #[kernel(targets(sse2, avx2 + fma, avx512f), params(ACC = 4), fallback = crate::blas::ssumsq_f64_rust)]
@@ -513,13 +513,13 @@ macro_rules! axpy {
 }
 
 axpy! {
-    /// y[i] += alpha·x[i] in f32 over the common length (see [`super::saxpy`]).
+    /// y\[i\] += alpha·x\[i\] in f32 over the common length (see [`super::saxpy`]).
     saxpy_kernel: f32, fallback = crate::blas::saxpy_rust, E = 4, FMA = vfmadd213ps, MOVU = vmovups,
     SMOVU = movups, MULP = mulps, ADDP = addps, BC = vbroadcastss, SPLAT = shufps,
     MOVS = movss, MULS = mulss, ADDS = addss, VMOVS = vmovss, VFMAS = vfmadd213ss
 }
 axpy! {
-    /// y[i] += alpha·x[i] in f64 over the common length (see [`super::daxpy`]).
+    /// y\[i\] += alpha·x\[i\] in f64 over the common length (see [`super::daxpy`]).
     daxpy_kernel: f64, fallback = crate::blas::daxpy_rust, E = 8, FMA = vfmadd213pd, MOVU = vmovupd,
     SMOVU = movupd, MULP = mulpd, ADDP = addpd, BC = vbroadcastsd, SPLAT = shufpd,
     MOVS = movsd, MULS = mulsd, ADDS = addsd, VMOVS = vmovsd, VFMAS = vfmadd213sd

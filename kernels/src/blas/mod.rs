@@ -75,11 +75,11 @@ const FAST_PASS_MIN: f32 = 8.673_617e-19; // 2^-60
 
 /// The Euclidean norm `sqrt(Σ x[i]²)`, overflow- and underflow-safe.
 ///
-/// A fast pass sums the squares in f32 ([`ssumsq_kernel`], bound by loads). Its result is
+/// A fast pass sums the squares in f32 ([`ssumsq_kernel`](fn@ssumsq_kernel), bound by loads). Its result is
 /// used when it is finite and at least 2⁻⁶⁰: the partial sums are non-negative, so an
 /// overflow anywhere shows as `inf`, and squares that underflowed (|x| < 2⁻⁶³) then contribute
 /// less than `n · 2⁻¹²⁶`, a relative `n · 2⁻⁶⁶` of the sum. Otherwise (overflow, NaN, tiny
-/// or zero norm) a second pass ([`ssumsq_f64_kernel`]) widens each element to f64, where no
+/// or zero norm) a second pass ([`ssumsq_f64_kernel`](fn@ssumsq_f64_kernel)) widens each element to f64, where no
 /// f32 square can overflow or underflow, and the norm is rounded once to f32. So the result
 /// is `inf` only when the true norm exceeds `f32::MAX`, `NaN` when an element is NaN (and none
 /// is infinite: then `inf`, as `hypot` does), and otherwise within `(n/2 + 2) · 2⁻²⁴` relative
@@ -95,41 +95,41 @@ pub fn snrm2(x: &[f32]) -> f32 {
     ssumsq_f64_kernel(x).sqrt() as f32
 }
 
-/// Rust fallback of [`sdot_kernel`]: the common length, same accumulation semantics.
+/// Rust fallback of [`sdot_kernel`](fn@sdot_kernel): the common length, same accumulation semantics.
 pub fn sdot_rust(x: &[f32], y: &[f32]) -> f32 {
     x.iter().zip(y).map(|(a, b)| a * b).sum()
 }
 
-/// Rust fallback of [`ddot_kernel`].
+/// Rust fallback of [`ddot_kernel`](fn@ddot_kernel).
 pub fn ddot_rust(x: &[f64], y: &[f64]) -> f64 {
     x.iter().zip(y).map(|(a, b)| a * b).sum()
 }
 
-/// Rust fallback of [`saxpy_kernel`].
+/// Rust fallback of [`saxpy_kernel`](fn@saxpy_kernel).
 pub fn saxpy_rust(alpha: f32, x: &[f32], y: &mut [f32]) {
     for (y, x) in y.iter_mut().zip(x) {
         *y = x.mul_add(alpha, *y);
     }
 }
 
-/// Rust fallback of [`daxpy_kernel`].
+/// Rust fallback of [`daxpy_kernel`](fn@daxpy_kernel).
 pub fn daxpy_rust(alpha: f64, x: &[f64], y: &mut [f64]) {
     for (y, x) in y.iter_mut().zip(x) {
         *y = x.mul_add(alpha, *y);
     }
 }
 
-/// Rust fallback of [`ssum_kernel`].
+/// Rust fallback of [`ssum_kernel`](fn@ssum_kernel).
 pub fn ssum_rust(x: &[f32]) -> f32 {
     x.iter().sum()
 }
 
-/// Rust fallback of [`ssumsq_kernel`].
+/// Rust fallback of [`ssumsq_kernel`](fn@ssumsq_kernel).
 pub fn ssumsq_rust(x: &[f32]) -> f32 {
     x.iter().map(|v| v * v).sum()
 }
 
-/// Rust fallback of [`ssumsq_f64_kernel`].
+/// Rust fallback of [`ssumsq_f64_kernel`](fn@ssumsq_f64_kernel).
 pub fn ssumsq_f64_rust(x: &[f32]) -> f64 {
     x.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
 }

@@ -3,8 +3,8 @@
 //! Intel: deterministic cache parameters, leaf 4 (Intel SDM vol. 2A, CPUID, "Deterministic
 //! Cache Parameters Leaf"). AMD: the same layout in leaf 0x8000_001D when TOPOEXT
 //! (0x8000_0001 ECX bit 22) is set (AMD APM vol. 3, appendix E.4.15). Each subleaf describes
-//! one cache: type in EAX[4:0] (0 = no more caches, 1 = data, 3 = unified), level in EAX[7:5],
-//! and size = ways (EBX[31:22] + 1) · partitions (EBX[21:12] + 1) · line (EBX[11:0] + 1) ·
+//! one cache: type in EAX\[4:0\] (0 = no more caches, 1 = data, 3 = unified), level in EAX\[7:5\],
+//! and size = ways (EBX\[31:22\] + 1) · partitions (EBX\[21:12\] + 1) · line (EBX\[11:0\] + 1) ·
 //! sets (ECX + 1). Where neither leaf exists (or on hypervisors that hide them), the defaults
 //! are 32 KiB / 512 KiB / 8 MiB, small enough for any x86-64 core of the last decade.
 

@@ -283,7 +283,7 @@ pub unsafe fn spack_a6_rows(kc: usize, src: *const f32, rs: usize, dst: *mut f32
 ///
 /// # Safety
 ///
-/// As [`spack_a6_rows`], for f64.
+/// As [`spack_a6_rows()`], for f64.
 #[kernel(targets(avx))]
 pub unsafe fn dpack_a6_rows(kc: usize, src: *const f64, rs: usize, dst: *mut f64) {
     let r = [gp64(), gp64(), gp64(), gp64(), gp64(), gp64()];
