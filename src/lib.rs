@@ -60,9 +60,9 @@
 //!
 //! * `std` (default): reads `ASMFORGE_ISA` and provides [`for_each_variant`]. Without it the
 //!   crate is `no_std` and kernels still dispatch.
-//! * `listing` (off by default): `asmforge::listing`, disassembly listings of each variant
-//!   annotated with source lines, for debugging and golden tests; it compiles a disassembler
-//!   into the program.
+//! * `listing` (off by default: it links iced-x86's decoder and formatter into the program):
+//!   disassembly listings of each variant, annotated with source lines (for debugging and
+//!   golden tests), as text or as the crate's own `ListingLine`s.
 #![no_std]
 
 /// The language of the body and the options of the attribute: [`dsl`]; what the kernel gives

@@ -54,11 +54,13 @@ fn kernel_symbols_do_not_depend_on_where_the_source_lives() {
 
 /// What a build of the copy produced: `(mangled name, size)` of each kernel symbol, from
 /// `nm`, and the program's own report of each variant's symbol and the bytes at its entry.
+#[cfg(target_os = "linux")]
 struct Built {
     symbols: Vec<(String, u64)>,
     placed: String,
 }
 
+#[cfg(target_os = "linux")]
 fn build_copy(dir: &std::path::Path) -> Built {
     use std::fs;
     use std::process::Command;

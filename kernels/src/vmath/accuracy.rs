@@ -397,7 +397,7 @@ pub fn sincos_f32_reference(x: f32, cos: bool) -> f64 {
         (u128::from(super::scalar::two_over_pi_bits(start)) << 64)
             | u128::from(super::scalar::two_over_pi_bits(start + 64))
     };
-    let k = if s - 1 >= 1 {
+    let k = if s > 1 {
         window((s - 1) as usize)
     } else {
         window(1) >> (2 - s)
