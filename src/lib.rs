@@ -152,7 +152,7 @@
 //! the kernel and the features, instead of faulting on an illegal instruction.
 #![no_std]
 
-pub use asmforge_macros::{dispatch, kernel};
+pub use asmforge_macros::{dispatch, instruction, kernel};
 pub use asmforge_runtime::{
     Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo, detect,
 };
@@ -163,6 +163,8 @@ pub use asmforge_runtime::listing;
 
 #[cfg(feature = "std")]
 extern crate std;
+
+pub mod helpers;
 
 /// What [`for_each_variant`] did: the variants it ran and those it skipped, with the features
 /// this CPU (or an ISA cap) lacks for each.
@@ -220,6 +222,7 @@ pub fn for_each_variant(
 
 #[doc(hidden)]
 pub mod __private {
+    pub use asmforge_macros::kernel_continue;
     pub use asmforge_runtime::{
         Dispatch, EntryPoint, Feature, KernelInfo, LineTable, SourceLine, VariantInfo,
     };

@@ -31,9 +31,37 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#err #item);
         }
     };
-    // On error only the head is needed (the stub keeps the signature); cloning it instead of
-    // the whole body keeps expansion linear and cheap for large kernels.
-    let head = syn::ItemFn {
+    // Custom instructions are fetched first, through a chain of macro calls (`chain.rs`).
+    match parse::chain::imports(&func) {
+        Ok(imports) if !imports.is_empty() => return parse::chain::start(attr, item, imports),
+        Ok(_) => {}
+        Err(e) => return emit::stub(&stub_head(&func), e),
+    }
+    expand_with(attr, func, Vec::new())
+}
+
+/// One link of the chain that fetches a kernel's custom instructions; the last one compiles it.
+pub fn expand_continue(input: TokenStream) -> TokenStream {
+    match parse::chain::step(input) {
+        Ok(parse::chain::Step::Next(tokens)) => tokens,
+        Ok(parse::chain::Step::Done {
+            attr,
+            item,
+            helpers,
+        }) => match syn::parse2::<syn::ItemFn>(item.clone()) {
+            Ok(func) => expand_with(attr, func, helpers),
+            Err(e) => {
+                let err = e.to_compile_error();
+                quote!(#err #item)
+            }
+        },
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+/// The function's head with an empty body: what the stub keeps on error.
+fn stub_head(func: &syn::ItemFn) -> syn::ItemFn {
+    syn::ItemFn {
         attrs: func.attrs.clone(),
         vis: func.vis.clone(),
         sig: func.sig.clone(),
@@ -42,15 +70,29 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             stmts: Vec::new(),
         }),
         modifiers: func.modifiers.clone(),
-    };
-    match compile_tokens(attr, func) {
+    }
+}
+
+fn expand_with(
+    attr: TokenStream,
+    func: syn::ItemFn,
+    helpers: Vec<parse::helper::Helper>,
+) -> TokenStream {
+    // On error only the head is needed (the stub keeps the signature); cloning it instead of
+    // the whole body keeps expansion linear and cheap for large kernels.
+    let head = stub_head(&func);
+    match compile_tokens(attr, func, helpers) {
         Ok(tokens) => tokens,
         Err(e) => emit::stub(&head, e),
     }
 }
 
-fn compile_tokens(attr: TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
-    let (kernel, compiled) = compile_all(attr, func)?;
+fn compile_tokens(
+    attr: TokenStream,
+    func: syn::ItemFn,
+    helpers: Vec<parse::helper::Helper>,
+) -> syn::Result<TokenStream> {
+    let (kernel, compiled) = compile_all(attr, func, helpers)?;
     Ok(emit::emit(&kernel, &compiled))
 }
 
@@ -58,8 +100,10 @@ fn compile_tokens(attr: TokenStream, func: syn::ItemFn) -> syn::Result<TokenStre
 fn compile_all(
     attr: TokenStream,
     func: syn::ItemFn,
+    helpers: Vec<parse::helper::Helper>,
 ) -> syn::Result<(parse::Kernel, Vec<emit::Variant>)> {
-    let kernel = parse::parse_fn(attr, func)?;
+    let mut kernel = parse::parse_fn(attr, func)?;
+    kernel.helpers = helpers;
     let targets = kernel
         .options
         .targets
@@ -130,7 +174,7 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> Result<Compiled, Vec<Dia
             .collect::<Vec<_>>()
     };
     let func: syn::ItemFn = syn::parse2(item).map_err(to_diags)?;
-    let (kernel, compiled) = compile_all(attr, func).map_err(to_diags)?;
+    let (kernel, compiled) = compile_all(attr, func, Vec::new()).map_err(to_diags)?;
     Ok(Compiled {
         name: kernel.func.sig.ident.to_string(),
         variants: compiled

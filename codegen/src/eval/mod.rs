@@ -13,6 +13,7 @@
 //!   runaway loop is an error, not a hang;
 //! * Rust constructs outside the DSL (`while`, `loop`, closures, ...) are spanned errors.
 
+mod call;
 mod expr;
 mod operand;
 mod slots;
@@ -66,7 +67,7 @@ struct Scope {
 }
 
 /// Control-flow outcome of a statement.
-#[derive(PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Flow {
     Normal,
     /// A runaway limit was hit: stop evaluating.
@@ -92,6 +93,8 @@ struct Evaluator<'k> {
     vregs: Vec<crate::ir::VRegInfo>,
     /// The `local(..)` stack slots declared so far.
     locals: slots::Locals,
+    /// The custom instructions being evaluated, outermost first.
+    calls: Vec<call::Frame>,
 }
 
 impl<'k> Evaluator<'k> {
@@ -111,6 +114,7 @@ impl<'k> Evaluator<'k> {
             seen: Vec::new(),
             vregs: Vec::new(),
             locals: slots::Locals::default(),
+            calls: Vec::new(),
         }
     }
 
@@ -166,15 +170,20 @@ impl<'k> Evaluator<'k> {
     }
 
     fn note(&self) -> Option<Rc<str>> {
+        let calls = self.call_note();
         if self.iterations.is_empty() {
-            return None;
+            return calls.map(Into::into);
         }
         let parts: Vec<String> = self
             .iterations
             .iter()
             .map(|(n, v)| format!("`{n} = {v}`"))
             .collect();
-        Some(format!("in unrolled iteration {}", parts.join(", ")).into())
+        let iterations = format!("in unrolled iteration {}", parts.join(", "));
+        Some(match calls {
+            Some(c) => format!("{iterations}, {c}").into(),
+            None => iterations.into(),
+        })
     }
 
     /// Counts one evaluation step; `span` is computed only when the limit is hit, because
@@ -211,6 +220,8 @@ impl<'k> Evaluator<'k> {
                 if let Some(parent) = self.scopes.last_mut() {
                     parent.pending.push((name, span, id));
                 }
+            } else if self.aborted {
+                // Evaluation stopped early: the definitions it never reached are not errors.
             } else if self.all_label_names.contains(&name) {
                 self.error(span, format!("label `{name}` is not visible here: it is defined in another block, and a label is scoped to the block that defines it (in a loop body, a new one every iteration)"));
             } else {
@@ -245,7 +256,13 @@ impl<'k> Evaluator<'k> {
     }
 
     fn bind(&mut self, name: String, value: Value, mutable: bool) {
-        self.name_vregs(&name, &value);
+        match self.calls.last() {
+            Some(f) => {
+                let qualified = format!("{}::{name}", f.name);
+                self.name_vregs(&qualified, &value);
+            }
+            None => self.name_vregs(&name, &value),
+        }
         if let Some(scope) = self.scopes.last_mut() {
             scope.vars.insert(name, Binding { value, mutable });
         }
@@ -339,6 +356,7 @@ impl<'k> Evaluator<'k> {
                     self.bind(c.ident.to_string(), v, false);
                 }
             }
+            syn::Stmt::Item(syn::Item::Use(u)) => self.use_item(u),
             syn::Stmt::Item(item) => {
                 self.error(
                     item.span(),
@@ -482,6 +500,10 @@ impl<'k> Evaluator<'k> {
 
     fn ret(&mut self, r: &syn::ExprReturn) {
         let span = r.return_token.span;
+        if !self.calls.is_empty() {
+            self.error(span, "`return` ends the kernel, and a custom instruction cannot end its caller: write the result to a register parameter");
+            return;
+        }
         let value = match (&self.kernel.ret, &r.expr) {
             (None, None) => RetValue::None,
             (None, Some(e)) => {

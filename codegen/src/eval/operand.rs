@@ -335,6 +335,14 @@ impl Evaluator<'_> {
 
     /// An instruction call: evaluate the operands, append the instruction.
     pub(super) fn instruction(&mut self, mnemonic: String, c: &syn::ExprCall) {
+        // Inside a custom instruction named like an instruction (PeachPy's `HADDPD` emulation),
+        // its own name is the instruction it stands in for.
+        let shadowed = self.calls.last().is_some_and(|f| f.name == mnemonic)
+            && super::call::is_mnemonic(&mnemonic);
+        if self.is_helper(&mnemonic) && !shadowed {
+            self.call_helper(&mnemonic, c);
+            return;
+        }
         let mut operands = Vec::with_capacity(c.args.len());
         let mut ok = true;
         for arg in &c.args {
@@ -360,7 +368,7 @@ impl Evaluator<'_> {
             prefix: None,
             operands,
             span,
-            line: span.start().line as u32,
+            line: self.line_of(span),
             note: self.note(),
         };
         self.push_inst(inst);

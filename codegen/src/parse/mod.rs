@@ -16,6 +16,9 @@ use syn::{Ident, Token};
 use crate::diag::Errors;
 use crate::isa::abi::{Abi, ArgAssigner, ArgClass, ArgLoc};
 
+pub mod chain;
+pub mod helper;
+
 mod kw {
     syn::custom_keyword!(params);
     syn::custom_keyword!(abi);
@@ -81,6 +84,9 @@ pub struct Kernel {
     pub args: Vec<Arg>,
     /// `None` for `()`.
     pub ret: Option<(ValType, Span)>,
+    /// The custom instructions the body imports (`use helpers::muladd;`), fetched by the
+    /// expansion chain (`chain.rs`).
+    pub helpers: Vec<helper::Helper>,
 }
 
 impl Parse for Options {
@@ -222,6 +228,7 @@ pub fn parse_fn(attr: TokenStream, func: syn::ItemFn) -> syn::Result<Kernel> {
         options,
         args,
         ret,
+        helpers: Vec::new(),
     })
 }
 
