@@ -1,22 +1,24 @@
-//! The PeachPy paper's examples in asmforge (`examples/kernels/peachpy_*.rs`), run on every
+//! The PeachPy paper's examples in asmforge (`examples/peachpy/*.rs`), run on every
 //! variant this CPU supports against plain Rust references. Inputs are small integers, so
 //! every sum is exact in any order and with or without FMA: a result differs only if a kernel
 //! is wrong.
 
-#[path = "../examples/kernels/peachpy_helpers.rs"]
-mod peachpy_helpers;
-#[path = "../examples/kernels/peachpy_reduce.rs"]
-mod peachpy_reduce;
+#[path = "../examples/peachpy/helpers.rs"]
+mod helpers;
+#[path = "../examples/peachpy/reduce.rs"]
+mod reduce;
 
 use asmforge::{Feature, for_each_variant};
-use peachpy_reduce::{dot_f32, hadd_pd, sum_f32, sum_f64};
+use reduce::{dot_f32, hadd_pd, sum_f32, sum_f64};
 
 /// Deterministic small integers in -8..8.
 fn ints(n: usize, seed: u64) -> Vec<i32> {
     let mut s = seed;
     (0..n)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 33) % 16) as i32 - 8
         })
         .collect()
@@ -30,7 +32,13 @@ fn haddpd_custom_instruction_emulates_sse3_on_sse2() {
         assert_eq!(out, [3.75, 6.0], "variant {}", v.name);
     });
     assert!(report.ran.contains(&"sse2"));
-    let variant = |name| hadd_pd::INFO.variants.iter().find(|v| v.name == name).unwrap();
+    let variant = |name| {
+        hadd_pd::INFO
+            .variants
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap()
+    };
     // The emulation uses no SSE3; the sse3 variant is the one instruction.
     assert!(!variant("sse2").used.contains(&Feature::SSE3));
     assert!(variant("sse3").used.contains(&Feature::SSE3));
@@ -55,14 +63,27 @@ fn dot_f32_with_muladd_and_reduce_sum_on_every_variant() {
             let x: Vec<f32> = ints(n, 1 + n as u64).iter().map(|&i| i as f32).collect();
             let y: Vec<f32> = ints(n, 1000 + n as u64).iter().map(|&i| i as f32).collect();
             let want: f32 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
-            assert_eq!(dot_f32::call(v, &x, &y).unwrap(), want, "n = {n}, {}", v.name);
+            assert_eq!(
+                dot_f32::call(v, &x, &y).unwrap(),
+                want,
+                "n = {n}, {}",
+                v.name
+            );
         }
     });
     assert!(report.ran.contains(&"sse2"));
     // `muladd` is one FMA where the variant has it, a multiply and an add elsewhere.
-    let fma = dot_f32::INFO.variants.iter().find(|v| v.name == "avx2+fma").unwrap();
+    let fma = dot_f32::INFO
+        .variants
+        .iter()
+        .find(|v| v.name == "avx2+fma")
+        .unwrap();
     assert!(fma.used.contains(&Feature::FMA));
-    let sse2 = dot_f32::INFO.variants.iter().find(|v| v.name == "sse2").unwrap();
+    let sse2 = dot_f32::INFO
+        .variants
+        .iter()
+        .find(|v| v.name == "sse2")
+        .unwrap();
     assert!(!sse2.used.contains(&Feature::FMA) && !sse2.used.contains(&Feature::AVX));
 }
 

@@ -241,8 +241,19 @@ pub(crate) fn compile_variant(
     kernel: &parse::Kernel,
     variant: &Variant,
 ) -> syn::Result<encode::Encoded> {
-    let program = eval::eval(kernel, variant)?;
-    let selected = select::select(program, variant)?;
+    // Selection errors are independent per instruction: report them with the evaluation
+    // errors of other statements. Allocation runs only on a complete program (a statement that
+    // failed to evaluate is missing from it, and its absence could look like an error).
+    let (program, eval_errors) = eval::eval_partial(kernel, variant);
+    let selected = select::select(program, variant);
+    let selected = match (eval_errors, selected) {
+        (None, selected) => selected?,
+        (Some(e), Ok(_)) => return Err(e),
+        (Some(mut e), Err(s)) => {
+            e.combine(s);
+            return Err(e);
+        }
+    };
     let abi = kernel.options.abi;
     let allocated = regalloc::allocate(selected, &regalloc::MachineEnv::for_abi(abi))?;
     transitions::check_sse_avx(&allocated)?;

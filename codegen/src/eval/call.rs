@@ -56,14 +56,14 @@ impl Evaluator<'_> {
             return;
         }
         if self.calls.len() >= MAX_CALL_DEPTH {
-            let chain: Vec<&str> = self.calls.iter().map(|f| f.name.as_str()).collect();
+            let outer = self.calls.first().map_or(0, |f| f.line);
             self.error(
                 call_span,
                 format!(
-                    "custom instructions nest more than {MAX_CALL_DEPTH} deep ({} → {name}); does `{name}` call itself without end?",
-                    chain.join(" → ")
+                    "custom instructions nest more than {MAX_CALL_DEPTH} deep; does `{name}` call itself without end? (the outermost call is at line {outer})"
                 ),
             );
+            self.aborted_calls = true;
             return;
         }
         let mut bound = Vec::with_capacity(c.args.len());
@@ -150,15 +150,18 @@ impl Evaluator<'_> {
         (is_mnemonic(name) || self.is_helper(name)).then(|| Value::Symbol(name.to_owned()))
     }
 
-    /// "in `muladd` called at line 12" for every active call, innermost first.
+    /// "in `muladd` called at line 12" for the innermost call, and the kernel's line of the
+    /// outermost one when they differ.
     pub(super) fn call_note(&self) -> Option<String> {
-        let parts: Vec<String> = self
-            .calls
-            .iter()
-            .rev()
-            .map(|f| format!("in `{}` called at line {}", f.name, f.line))
-            .collect();
-        (!parts.is_empty()).then(|| parts.join(", "))
+        if self.aborted_calls {
+            return None;
+        }
+        let inner = self.calls.last()?;
+        let mut note = format!("in `{}` called at line {}", inner.name, inner.line);
+        if let Some(outer) = self.calls.first().filter(|_| self.calls.len() > 1) {
+            note.push_str(&format!(", from `{}` at line {}", outer.name, outer.line));
+        }
+        Some(note)
     }
 
     /// The source line an instruction is attributed to: the kernel's, so the line map stays

@@ -521,7 +521,17 @@ impl Evaluator<'_> {
     }
 
     fn cast(&mut self, c: &syn::ExprCast) -> Option<Value> {
-        let v = self.int(&c.expr)?;
+        let v = match self.value_expr(&c.expr)? {
+            Value::Int(v) => v,
+            Value::Bool(b) => i128::from(b),
+            other => {
+                self.error(
+                    c.expr.span(),
+                    format!("expected a compile-time integer, found {}", other.kind()),
+                );
+                return None;
+            }
+        };
         let ty = match &*c.ty {
             syn::Type::Path(p) => p
                 .path

@@ -41,7 +41,23 @@ pub const MAX_STEPS: u64 = 2_000_000;
 pub const MAX_INSTS: usize = 100_000;
 
 /// Runs the body of `kernel`.
+#[cfg_attr(
+    not(test),
+    allow(dead_code, reason = "the pipeline uses `eval_partial`")
+)]
 pub fn eval(kernel: &Kernel, variant: &Variant) -> syn::Result<Program> {
+    let (program, errors) = eval_partial(kernel, variant);
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(program),
+    }
+}
+
+/// Runs the body of `kernel`, returning the program of every statement that evaluated even
+/// when others failed, so that later stages can report their own errors in the same compile.
+/// A failed statement contributes nothing; the statements after it still run (a failed `let`
+/// poisons its names, so their uses add no errors).
+pub fn eval_partial(kernel: &Kernel, variant: &Variant) -> (Program, Option<syn::Error>) {
     let mut ev = Evaluator::new(kernel, variant);
     ev.bind_arguments();
     ev.push_scope();
@@ -95,6 +111,8 @@ struct Evaluator<'k> {
     locals: slots::Locals,
     /// The custom instructions being evaluated, outermost first.
     calls: Vec<call::Frame>,
+    /// Set when calls nested too deep: the error says so, without a note per level.
+    aborted_calls: bool,
 }
 
 impl<'k> Evaluator<'k> {
@@ -115,10 +133,11 @@ impl<'k> Evaluator<'k> {
             vregs: Vec::new(),
             locals: slots::Locals::default(),
             calls: Vec::new(),
+            aborted_calls: false,
         }
     }
 
-    fn finish(mut self) -> syn::Result<Program> {
+    fn finish(mut self) -> (Program, Option<syn::Error>) {
         // Rewrite references to the labels they resolved to.
         let target = |id: LabelId, t: &[Option<LabelId>]| {
             t.get(id.0 as usize).copied().flatten().unwrap_or(id)
@@ -138,13 +157,13 @@ impl<'k> Evaluator<'k> {
                 }
             }
         }
-        self.errors.finish()?;
-        Ok(Program {
+        let program = Program {
             items: self.items,
             consts: self.consts,
             label_count: self.label_target.len() as u32,
             vregs: self.vregs,
-        })
+        };
+        (program, self.errors.finish().err())
     }
 
     /// Reports an error once per token, with the unrolling context.
@@ -606,14 +625,22 @@ impl<'k> Evaluator<'k> {
             self.error(f.expr.span(), format!("cannot unroll over {what}"));
             return;
         };
+        // A name, `_`, or a tuple / slice pattern (`for (i, op) in [(0, add), (1, sub)]`).
         let var = match &*f.pat {
             syn::Pat::Ident(pi) => Some(pi.ident.to_string()),
             syn::Pat::Wild(_) => None,
+            syn::Pat::Tuple(_) | syn::Pat::Slice(_) => {
+                Some(quote::ToTokens::to_token_stream(&*f.pat).to_string())
+            }
             other => {
-                self.error(other.span(), "a `for` loop variable must be a name or `_`");
+                self.error(
+                    other.span(),
+                    "a `for` loop variable is a name, `_` or a tuple of names",
+                );
                 return;
             }
         };
+        let destructure = matches!(&*f.pat, syn::Pat::Tuple(_) | syn::Pat::Slice(_));
         for v in elements {
             if !self.step(|| f.for_token.span) {
                 return;
@@ -621,7 +648,11 @@ impl<'k> Evaluator<'k> {
             self.push_scope();
             if let Some(name) = &var {
                 self.iterations.push((name.clone(), v.show()));
-                self.bind(name.clone(), v, false);
+                if destructure {
+                    self.bind_pattern(&f.pat, v);
+                } else {
+                    self.bind(name.clone(), v, false);
+                }
             }
             let flow = self.block_stmts(&f.body.stmts);
             self.pop_scope();
@@ -716,5 +747,84 @@ mod tests {
         );
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(errs[0].contains("`step_by` step overflows"), "{errs:?}");
+    }
+
+    /// Bytes of `body` (no prologue), or its errors.
+    fn bytes(body: &str) -> Result<Vec<u8>, String> {
+        crate::tests::encode_body(body.parse().unwrap())
+    }
+
+    #[test]
+    fn mnemonics_are_values_in_lets_arrays_matches_and_ifs() {
+        let want = bytes("add(rax, 1); sub(rax, 2); add(rcx, 3);").unwrap();
+        let arrays = "let ops = [add, sub]; for (i, op) in [(1, ops[0]), (2, ops[1])] { op(rax, i); } \
+                      let again = ops[0]; again(rcx, 3);";
+        assert_eq!(bytes(arrays).unwrap(), want);
+        let matched = "for k in 0..2 { let op = match (k, k == 0) { (0, true) => add, (_, _) => sub }; op(rax, k + 1); } \
+                       let (a, r) = if true { (add, rcx) } else { (sub, rdx) }; a(r, 3);";
+        assert_eq!(bytes(matched).unwrap(), want);
+    }
+
+    #[test]
+    fn integer_methods() {
+        let want =
+            bytes("add(rax, 3); add(rax, 1); add(rax, 8); add(rax, 2); add(rax, 16);").unwrap();
+        let got = bytes(
+            "const N: usize = 8; add(rax, N.ilog2()); add(rax, N.is_power_of_two() as u8); \
+             add(rax, N.max(3)); add(rax, N.min(2)); add(rax, 9.next_power_of_two());",
+        );
+        assert_eq!(got.unwrap(), want);
+        let errs = errors_of("add(rax, 0.ilog2());");
+        assert!(errs[0].contains("must be positive"), "{errs:?}");
+    }
+
+    /// Compiles `body` with custom instructions defined by `helpers` (function items).
+    fn with_helpers(helpers: &[&str], body: &str) -> Result<Vec<u8>, Vec<String>> {
+        let item: TokenStream = format!("fn k() {{ {body} }}").parse().unwrap();
+        let mut kernel = crate::parse::parse(TokenStream::new(), item).unwrap();
+        for h in helpers {
+            let f: syn::ItemFn = syn::parse_str(h).unwrap();
+            let name = f.sig.ident.to_string();
+            kernel
+                .helpers
+                .push(crate::parse::helper::parse_helper(name, &f).unwrap());
+        }
+        let variant = crate::isa::variant::Variant::baseline();
+        crate::expand::compile_variant(&kernel, &variant)
+            .map(|e| e.bytes)
+            .map_err(|e| e.into_iter().map(|e| e.to_string()).collect())
+    }
+
+    #[test]
+    fn custom_instructions_expand_in_their_own_scope() {
+        let twice = "fn twice(op: Mnemonic, r: Gp, n: Imm) { op(r, n); op(r, n); }";
+        let got = with_helpers(
+            &[twice],
+            "let n = 5; twice(add, rax, 1); twice(sub, rcx, n);",
+        );
+        let want = with_helpers(&[], "add(rax, 1); add(rax, 1); sub(rcx, 5); sub(rcx, 5);");
+        assert_eq!(got, want);
+        // The body does not see the caller's names.
+        let peek = "fn peek(r: Gp) { add(r, secret); }";
+        let errs = with_helpers(&[peek], "let secret = 1; peek(rax);").unwrap_err();
+        assert!(errs[0].contains("`secret`"), "{errs:?}");
+        assert!(errs[0].contains("in `peek` called at line 1"), "{errs:?}");
+    }
+
+    #[test]
+    fn selection_errors_are_reported_with_evaluation_errors() {
+        let errs = errors_of("mov(eax, 1 / 0); addps(xmm0, 5); mov(ecx, 1 << 70);");
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs.iter().any(|e| e.contains("addps")), "{errs:?}");
+    }
+
+    #[test]
+    fn no_label_errors_after_the_instruction_limit() {
+        let errs = errors_of("for _ in 0..200000 { nop(); } jmp(later); label!(later);");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("more than 100000 instructions"),
+            "{errs:?}"
+        );
     }
 }

@@ -116,6 +116,10 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Reg(Reg::Phys(r), _) => crate::isa::regs::name(*r),
             Value::Symbol(s) => s.clone(),
+            Value::Array(items) if items.len() <= 4 => {
+                let parts: Vec<String> = items.iter().map(Value::show).collect();
+                format!("({})", parts.join(", "))
+            }
             other => other.kind().to_owned(),
         }
     }

@@ -258,9 +258,19 @@ mod tests {
             fn h(a: Reg, b: Vec, c: Operand, n: usize, op: Mnemonic, xs: [Vec], l: Label, v: _) {}
         ))
         .unwrap();
-        let kinds: Vec<_> = h.params.iter().map(|p| p.kind).collect();
-        use ParamKind::*;
-        assert_eq!(kinds, [Reg, Vec, Operand, Int, Mnemonic, Array, Label, Any]);
+        let kinds: std::vec::Vec<_> = h.params.iter().map(|p| p.kind).collect();
+        use ParamKind as K;
+        let want = [
+            K::Reg,
+            K::Vec,
+            K::Operand,
+            K::Int,
+            K::Mnemonic,
+            K::Array,
+            K::Label,
+            K::Any,
+        ];
+        assert_eq!(kinds, want);
     }
 
     #[test]

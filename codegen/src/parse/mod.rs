@@ -115,7 +115,9 @@ impl Parse for Options {
                 if options.targets.is_some() {
                     return Err(syn::Error::new(kw.span, "`targets(...)` is given twice"));
                 }
-                options.targets = Some(content.parse::<crate::isa::variant::Targets>()?.0);
+                let targets = content.parse::<crate::isa::variant::Targets>()?.0;
+                check_target_order(&targets)?;
+                options.targets = Some(targets);
             } else if look.peek(kw::abi) {
                 input.parse::<kw::abi>()?;
                 input.parse::<Token![=]>()?;
@@ -155,6 +157,45 @@ impl Parse for Options {
         }
         Ok(options)
     }
+}
+
+/// Targets are written least to most capable and dispatch tries them from the last, so a
+/// target whose features are a strict subset of an earlier one's would never run where the
+/// earlier one can: an error, not a silent reordering, so the source reads as dispatch works.
+/// Targets neither of which implies the other (`avx2`, `avx512f + avx512vl` vs `avx2 + vaes`)
+/// keep the written order.
+fn check_target_order(targets: &[crate::isa::variant::Variant]) -> syn::Result<()> {
+    for (j, later) in targets.iter().enumerate() {
+        let Some(l) = &later.allowed else { continue };
+        for earlier in &targets[..j] {
+            let Some(e) = &earlier.allowed else { continue };
+            if l.is_subset(e) {
+                let what = if l == e {
+                    format!(
+                        "`{}` has the same features as `{}` listed before it; list one of them",
+                        later.name, earlier.name
+                    )
+                } else {
+                    let mut fixed: Vec<&str> = targets.iter().map(|v| v.name.as_str()).collect();
+                    fixed.swap(
+                        j,
+                        targets
+                            .iter()
+                            .position(|v| v.name == earlier.name)
+                            .unwrap_or(j),
+                    );
+                    format!(
+                        "targets are listed least to most capable (dispatch tries the last first), but `{}` is less capable than `{}` listed before it; write `targets({})`",
+                        later.name,
+                        earlier.name,
+                        fixed.join(", ")
+                    )
+                };
+                return Err(syn::Error::new(later.span, what));
+            }
+        }
+    }
+    Ok(())
 }
 
 struct ParamSyntax(Param);
@@ -525,5 +566,31 @@ mod tests {
         assert!(error("", "fn f() -> bool {}").contains("use `u8`"));
         let err = error("unroll = 4", "fn f() {}");
         assert!(err.contains("`params(unroll = ...)`"), "{err}");
+    }
+
+    #[test]
+    fn targets_are_least_to_most_capable() {
+        let parse_targets = |t: &str| {
+            let attr: TokenStream = format!("targets({t})").parse().unwrap();
+            parse(
+                attr,
+                quote!(
+                    fn f() {}
+                ),
+            )
+            .err()
+            .map(|e| e.to_string())
+        };
+        assert_eq!(parse_targets("sse2, avx2, avx512f"), None);
+        // Neither implies the other: the written order stands.
+        assert_eq!(parse_targets("avx2 + fma, avx512f, avx2 + vaes"), None);
+        let err = parse_targets("avx2, sse2").unwrap();
+        assert!(err.contains("`sse2` is less capable than `avx2`"), "{err}");
+        assert!(err.contains("write `targets(sse2, avx2)`"), "{err}");
+        let err = parse_targets("x86-64-v3, avx512f, avx2").unwrap();
+        assert!(
+            err.contains("`avx2` is less capable than `x86-64-v3`"),
+            "{err}"
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! The PeachPy paper's custom instruction, shared by the kernels of `peachpy_reduce.rs` (in
-//! another module: they import it with `use crate::peachpy_helpers::haddpd;`).
+//! The PeachPy paper's custom instruction, shared by the kernels of `reduce.rs` (in
+//! another module: they import it with `use crate::helpers::haddpd;`).
 
 use asmforge::instruction;
 

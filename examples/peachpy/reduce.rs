@@ -1,5 +1,5 @@
 //! Kernels built from custom instructions: the paper's `HADDPD` emulation
-//! (`peachpy_helpers.rs`, another module of this crate) and `muladd` / `reduce_sum` from
+//! (`helpers.rs`, another module of this crate) and `muladd` / `reduce_sum` from
 //! `asmforge::helpers` (another crate). One body per kernel serves every target.
 
 use asmforge::kernel;
@@ -11,7 +11,7 @@ use asmforge::kernel;
 /// `a` and `b` must be valid for reading 2 `f64`s, `out` for writing 2.
 #[kernel(targets(sse2, sse3))]
 pub unsafe fn hadd_pd(a: *const f64, b: *const f64, out: *mut f64) {
-    use crate::peachpy_helpers::haddpd;
+    use crate::helpers::haddpd;
     let (x, y) = (xmm(), xmm());
     movupd(x, [a]);
     movupd(y, [b]);
@@ -22,7 +22,7 @@ pub unsafe fn hadd_pd(a: *const f64, b: *const f64, out: *mut f64) {
 /// The sum of `x`, two lanes at a time, folded with `HADDPD`.
 #[kernel(targets(sse2, sse3))]
 pub fn sum_f64(x: &[f64]) -> f64 {
-    use crate::peachpy_helpers::haddpd;
+    use crate::helpers::haddpd;
     let (acc, v, i, n) = (xmm(), xmm(), gp64(), gp64());
     xorpd(acc, acc);
     xor(i.r32(), i.r32());
@@ -52,10 +52,18 @@ pub fn dot_f32(x: &[f32], y: &[f32]) -> f32 {
     use asmforge::helpers::{muladd, reduce_sum};
     let (acc, vx, vy) = (vregs(UNROLL), vregs(UNROLL), vregs(UNROLL));
     let (i, n) = (gp64(), gp64());
-    let (movu, movs) = if has!(avx) { (vmovups, vmovss) } else { (movups, movss) };
+    let (movu, movs) = if has!(avx) {
+        (vmovups, vmovss)
+    } else {
+        (movups, movss)
+    };
     let step = UNROLL * lanes(4);
     for a in acc {
-        if has!(avx) { vxorps(a.xmm(), a.xmm(), a.xmm()); } else { xorps(a, a); }
+        if has!(avx) {
+            vxorps(a.xmm(), a.xmm(), a.xmm());
+        } else {
+            xorps(a, a);
+        }
     }
     xor(i.r32(), i.r32());
     mov(n, x.len());
@@ -89,10 +97,18 @@ pub fn dot_f32(x: &[f32], y: &[f32]) -> f32 {
 pub fn sum_f32(x: &[f32]) -> f32 {
     use asmforge::helpers::reduce_sum;
     let (acc, v, i, n) = (vregs(2), vregs(2), gp64(), gp64());
-    let (movu, movs) = if has!(avx) { (vmovups, vmovss) } else { (movups, movss) };
+    let (movu, movs) = if has!(avx) {
+        (vmovups, vmovss)
+    } else {
+        (movups, movss)
+    };
     let step = 2 * lanes(4);
     for a in acc {
-        if has!(avx) { vxorps(a.xmm(), a.xmm(), a.xmm()); } else { xorps(a, a); }
+        if has!(avx) {
+            vxorps(a.xmm(), a.xmm(), a.xmm());
+        } else {
+            xorps(a, a);
+        }
     }
     xor(i.r32(), i.r32());
     mov(n, x.len());
@@ -101,7 +117,11 @@ pub fn sum_f32(x: &[f32]) -> f32 {
     label!(main);
     for k in 0..2 {
         movu(v[k], [x + i * 4 + k * vector_bytes()]);
-        if has!(avx) { vaddps(acc[k], acc[k], v[k]); } else { addps(acc[k], v[k]); }
+        if has!(avx) {
+            vaddps(acc[k], acc[k], v[k]);
+        } else {
+            addps(acc[k], v[k]);
+        }
     }
     add(i, step);
     cmp(i, n);
@@ -112,7 +132,11 @@ pub fn sum_f32(x: &[f32]) -> f32 {
     cmp(i, x.len());
     jae(done);
     movs(v[0].xmm(), [x + i * 4]);
-    if has!(avx) { vaddss(acc[0].xmm(), acc[0].xmm(), v[0].xmm()); } else { addss(acc[0].xmm(), v[0].xmm()); }
+    if has!(avx) {
+        vaddss(acc[0].xmm(), acc[0].xmm(), v[0].xmm());
+    } else {
+        addss(acc[0].xmm(), v[0].xmm());
+    }
     inc(i);
     jmp(tail);
     label!(done);
