@@ -97,3 +97,24 @@ fn sum_f32_with_reduce_sum_on_every_variant() {
         }
     });
 }
+
+/// PeachPy's `LOAD.ARGUMENT`: `param(x)` copies a parameter into a virtual register, so the
+/// register it arrived in can be reused while the value lives on.
+#[asmforge::kernel(targets(sse2, avx))]
+fn load_parameter(a: u64, s: f32) -> u64 {
+    let (a2, s2) = (param(a), param(s));
+    mov(rdi, 1000); // `a` arrived in rdi
+    xorps(xmm0, xmm0); // `s` arrived in xmm0
+    cvttss2si(rax, s2);
+    add(rax, a2);
+    add(rax, rdi);
+    return rax;
+}
+
+#[test]
+fn load_parameter_copies_into_a_virtual_register() {
+    for_each_variant(&load_parameter::INFO, |v| {
+        let got = load_parameter::call(v, 5, 3.0).unwrap();
+        assert_eq!(got, 5 + 3 + 1000, "{}", v.name);
+    });
+}

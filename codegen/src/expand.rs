@@ -254,6 +254,7 @@ pub(crate) fn compile_variant(
             return Err(e);
         }
     };
+    eval::provenance::check_stores(&selected)?;
     let abi = kernel.options.abi;
     let allocated = regalloc::allocate(selected, &regalloc::MachineEnv::for_abi(abi))?;
     transitions::check_sse_avx(&allocated)?;

@@ -104,6 +104,9 @@ pub struct Mem {
     /// A stack slot (`local(..)` or a stack argument): `base` is rsp and `disp` the offset
     /// within the slot until the frame stage resolves it.
     pub frame: Option<crate::frame::stack::FrameRef>,
+    /// Addressed through a read-only parameter (`&[T]`, `*const T`), named here: writing
+    /// this memory is an error (`eval/provenance.rs`).
+    pub read_only: Option<std::rc::Rc<str>>,
 }
 
 impl Mem {
@@ -118,6 +121,7 @@ impl Mem {
             segment: None,
             rip: None,
             frame: None,
+            read_only: None,
         }
     }
 }

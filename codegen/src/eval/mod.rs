@@ -16,6 +16,8 @@
 mod call;
 mod expr;
 mod operand;
+mod params;
+pub mod provenance;
 mod slots;
 mod value;
 mod vregs;

@@ -45,6 +45,7 @@ pub(super) fn is_builtin(name: &str) -> bool {
     constructor(name).is_some()
         || super::vregs::is_vreg_builtin(name)
         || super::slots::is_slot_builtin(name)
+        || super::params::is_param_builtin(name)
 }
 
 /// Accumulates `[base + index * scale + disp]`.
@@ -169,6 +170,9 @@ impl Evaluator<'_> {
             }
             _ => {}
         }
+        if let Some(name) = self.read_only_param(e) {
+            addr.mem.read_only = Some(name);
+        }
         match self.operand_value(e)? {
             Value::Int(v) => self.add_disp(e, sign, Some(v), addr),
             Value::Reg(r, d) if d == Decor::default() => self.add_reg(e, sign, r, addr),
@@ -289,6 +293,9 @@ impl Evaluator<'_> {
         }
         if super::slots::is_slot_builtin(&name) {
             return self.local_builtin(c);
+        }
+        if super::params::is_param_builtin(&name) {
+            return self.param_builtin(c);
         }
         let Some((bytes, kind, lanes)) = constructor(&name) else {
             // A binding whose initializer failed: that error is already reported.

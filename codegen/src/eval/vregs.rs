@@ -169,7 +169,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn new_vreg(&mut self, class: RegClass, size: u8, span: Span) -> Option<VReg> {
+    pub(super) fn new_vreg(&mut self, class: RegClass, size: u8, span: Span) -> Option<VReg> {
         if self.vregs.len() >= MAX_VREGS {
             self.error(
                 span,

@@ -76,6 +76,8 @@ pub struct Arg {
     pub loc: ArgLoc,
     /// For slices, where the length arrives.
     pub len: Option<ArgLoc>,
+    /// `&[T]` or `*const T`: memory the kernel may read through this argument but not write.
+    pub read_only: bool,
 }
 
 pub struct Kernel {
@@ -242,6 +244,7 @@ pub fn parse_fn(attr: TokenStream, func: syn::ItemFn) -> syn::Result<Kernel> {
     let mut errors = Errors::new();
     check_signature(&func.sig, &mut errors);
     let args = bind_args(&func.sig, options.abi, &mut errors);
+    check_safety(&func.sig, &mut errors);
     let ret = match &func.sig.output {
         syn::ReturnType::Default => None,
         syn::ReturnType::Type(_, ty) => match val_type(ty, false) {
@@ -304,6 +307,37 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     }
 }
 
+/// A kernel dereferences its raw pointers without Rust's checks, so only its caller can
+/// promise they are valid: such a kernel must be `unsafe fn`. (Slices are checked by Rust;
+/// a safe kernel's author vouches that it touches only `x[..x.len()]`, writes only through
+/// `&mut [T]`, and leaves the caller's registers and stack as the ABI requires.)
+fn check_safety(sig: &syn::Signature, errors: &mut Errors) {
+    if matches!(sig.safety, syn::Safety::Unsafe(_)) {
+        return;
+    }
+    let raw = |ty: &syn::Type| match ty {
+        syn::Type::Ptr(_) => true,
+        syn::Type::Reference(r) => {
+            matches!(&*r.elem, syn::Type::Slice(s) if matches!(&*s.elem, syn::Type::Ptr(_)))
+        }
+        _ => false,
+    };
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(pt) = input
+            && raw(&pt.ty)
+        {
+            let name = quote::ToTokens::to_token_stream(&pt.pat).to_string();
+            errors.push_err(syn::Error::new_spanned(
+                &pt.ty,
+                format!(
+                    "a kernel that takes a raw pointer must be an `unsafe fn`: it reads or writes through `{name}` without Rust's checks, so its callers must promise the pointer is valid; write `unsafe fn {}(...)` and state the contract in a `# Safety` section (or take a slice `&[T]` / `&mut [T]`)",
+                    sig.ident
+                ),
+            ));
+        }
+    }
+}
+
 fn bind_args(sig: &syn::Signature, abi: Abi, errors: &mut Errors) -> Vec<Arg> {
     let mut assigner = ArgAssigner::new(abi);
     let mut args = Vec::new();
@@ -344,7 +378,18 @@ fn bind_args(sig: &syn::Signature, abi: Abi, errors: &mut Errors) -> Vec<Arg> {
             ),
             ValType::Int { .. } | ValType::Ptr => (assigner.next(ArgClass::Int), None),
         };
-        args.push(Arg { name, ty, loc, len });
+        let read_only = match &*pt.ty {
+            syn::Type::Ptr(p) => matches!(p.mutability, syn::PointerMutability::Const(_)),
+            syn::Type::Reference(r) => r.mutability.is_none(),
+            _ => false,
+        };
+        args.push(Arg {
+            name,
+            ty,
+            loc,
+            len,
+            read_only,
+        });
     }
     args
 }

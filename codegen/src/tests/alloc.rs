@@ -251,7 +251,7 @@ fn views_share_one_register() {
     let enc = compile(
         quote!(),
         quote!(
-            fn k(p: *const u8) -> u32 {
+            unsafe fn k(p: *const u8) -> u32 {
                 let v = gp64();
                 movzx(v.r32(), byte[p]);
                 add(v.r8(), 1);
