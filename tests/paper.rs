@@ -3,6 +3,8 @@
 //! every sum is exact in any order and with or without FMA: a result differs only if a kernel
 //! is wrong.
 
+#[path = "../examples/peachpy/generalized.rs"]
+mod generalized;
 #[path = "../examples/peachpy/helpers.rs"]
 mod helpers;
 #[path = "../examples/peachpy/reduce.rs"]
@@ -117,4 +119,66 @@ fn load_parameter_copies_into_a_virtual_register() {
         let got = load_parameter::call(v, 5, 3.0).unwrap();
         assert_eq!(got, 5 + 3 + 1000, "{}", v.name);
     });
+}
+
+/// Runs one instance of listing 4 on every variant against `op`, lengths 0..40.
+fn check_vector_op<T: Copy + PartialEq + std::fmt::Debug + From<i32>>(
+    info: &'static asmforge::KernelInfo,
+    call: impl Fn(&'static asmforge::VariantInfo, *const T, *const T, *mut T, usize),
+    op: impl Fn(T, T) -> T,
+) {
+    for_each_variant(info, |v| {
+        for n in 0..40 {
+            let x: Vec<T> = ints(n, 3 + n as u64)
+                .into_iter()
+                .map(|i| T::from(i * 1000))
+                .collect();
+            let y: Vec<T> = ints(n, 5 + n as u64).into_iter().map(T::from).collect();
+            let mut z = vec![T::from(77); n + 1];
+            call(v, x.as_ptr(), y.as_ptr(), z.as_mut_ptr(), n);
+            let want: Vec<T> = x.iter().zip(&y).map(|(a, b)| op(*a, *b)).collect();
+            assert_eq!(&z[..n], &want[..], "n = {n}, {}", v.name);
+            assert_eq!(z[n], T::from(77), "wrote past the end, n = {n}");
+        }
+    });
+}
+
+#[test]
+fn listing4_generalized_kernel_instances() {
+    use generalized::{add_i32, add_i64, sub_i32, sub_i64, sub_i64_win64};
+    check_vector_op::<i32>(
+        &add_i32::INFO,
+        |v, x, y, z, n| unsafe { add_i32::call(v, x, y, z, n) }.unwrap(),
+        |a, b| a + b,
+    );
+    check_vector_op::<i32>(
+        &sub_i32::INFO,
+        |v, x, y, z, n| unsafe { sub_i32::call(v, x, y, z, n) }.unwrap(),
+        |a, b| a - b,
+    );
+    check_vector_op::<i64>(
+        &add_i64::INFO,
+        |v, x, y, z, n| unsafe { add_i64::call(v, x, y, z, n) }.unwrap(),
+        |a, b| a + b,
+    );
+    check_vector_op::<i64>(
+        &sub_i64::INFO,
+        |v, x, y, z, n| unsafe { sub_i64::call(v, x, y, z, n) }.unwrap(),
+        |a, b| a - b,
+    );
+    check_vector_op::<i64>(
+        &sub_i64_win64::INFO,
+        |v, x, y, z, n| unsafe { sub_i64_win64::call(v, x, y, z, n) }.unwrap(),
+        |a, b| a - b,
+    );
+    // One source, five functions with their own code: the i64 instances scale by 8.
+    assert_ne!(
+        add_i32::INFO.variants[0].bytes,
+        add_i64::INFO.variants[0].bytes
+    );
+    // The Windows x64 instance takes its arguments in rcx, rdx, r8, r9.
+    assert_ne!(
+        sub_i64::INFO.variants[0].bytes,
+        sub_i64_win64::INFO.variants[0].bytes
+    );
 }

@@ -81,29 +81,47 @@ fn expand_with(
     // On error only the head is needed (the stub keeps the signature); cloning it instead of
     // the whole body keeps expansion linear and cheap for large kernels.
     let head = stub_head(&func);
-    match compile_tokens(attr, func, helpers) {
-        Ok(tokens) => tokens,
-        Err(e) => emit::stub(&head, e),
+    let options: parse::Options = match syn::parse2(attr) {
+        Ok(o) => o,
+        Err(e) => return emit::stub(&head, e),
+    };
+    if options.instances.is_empty() {
+        let mut head = head;
+        parse::instances::substitute_types(&mut head.sig, &options.params);
+        return match compile_tokens(options, func, helpers) {
+            Ok(tokens) => tokens,
+            Err(e) => emit::stub(&head, e),
+        };
     }
+    // A generalized kernel: one function per instance, from one expansion.
+    let mut out = TokenStream::new();
+    for inst in &options.instances {
+        let opts = parse::instances::options_of(&options, inst);
+        let mut f = func.clone();
+        f.sig.ident = inst.name.clone();
+        let mut head = stub_head(&f);
+        parse::instances::substitute_types(&mut head.sig, &opts.params);
+        out.extend(match compile_tokens(opts, f, helpers.clone()) {
+            Ok(tokens) => tokens,
+            Err(e) => emit::stub(&head, e),
+        });
+    }
+    out
 }
 
 fn compile_tokens(
-    attr: TokenStream,
+    options: parse::Options,
     func: syn::ItemFn,
     helpers: Vec<parse::helper::Helper>,
 ) -> syn::Result<TokenStream> {
-    let (kernel, compiled) = compile_all(attr, func, helpers)?;
+    let mut kernel = parse::from_options(options, func)?;
+    kernel.helpers = helpers;
+    let compiled = compile_all(&kernel)?;
     Ok(emit::emit(&kernel, &compiled))
 }
 
-/// Parses the kernel and compiles every variant, least to most capable.
-fn compile_all(
-    attr: TokenStream,
-    func: syn::ItemFn,
-    helpers: Vec<parse::helper::Helper>,
-) -> syn::Result<(parse::Kernel, Vec<emit::Variant>)> {
-    let mut kernel = parse::parse_fn(attr, func)?;
-    kernel.helpers = helpers;
+/// Compiles every variant of a parsed kernel, least to most capable.
+fn compile_all(kernel: &parse::Kernel) -> syn::Result<Vec<emit::Variant>> {
     let targets = kernel
         .options
         .targets
@@ -112,7 +130,7 @@ fn compile_all(
     let mut failures: Vec<(String, syn::Error)> = Vec::new();
     let mut compiled = Vec::with_capacity(targets.len());
     for variant in targets.iter() {
-        match compile_variant(&kernel, variant) {
+        match compile_variant(kernel, variant) {
             Ok(encoded) => compiled.push(emit::Variant {
                 variant: variant.clone(),
                 encoded,
@@ -121,7 +139,7 @@ fn compile_all(
         }
     }
     report(failures, targets.len())?;
-    Ok((kernel, compiled))
+    Ok(compiled)
 }
 
 /// One compiled kernel, as [`compile`] returns it.
@@ -174,7 +192,8 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> Result<Compiled, Vec<Dia
             .collect::<Vec<_>>()
     };
     let func: syn::ItemFn = syn::parse2(item).map_err(to_diags)?;
-    let (kernel, compiled) = compile_all(attr, func, Vec::new()).map_err(to_diags)?;
+    let kernel = parse::parse_fn(attr, func).map_err(to_diags)?;
+    let compiled = compile_all(&kernel).map_err(to_diags)?;
     Ok(Compiled {
         name: kernel.func.sig.ident.to_string(),
         variants: compiled
@@ -250,7 +269,13 @@ pub(crate) fn compile_variant(
         (None, selected) => selected?,
         (Some(e), Ok(_)) => return Err(e),
         (Some(mut e), Err(s)) => {
-            e.combine(s);
+            // A token evaluation already reported (an unknown name taken for a label) is not
+            // reported again by selection.
+            let at = |e: &syn::Error| (e.span().start().line, e.span().start().column);
+            let reported: Vec<_> = e.clone().into_iter().map(|e| at(&e)).collect();
+            for s in s.into_iter().filter(|s| !reported.contains(&at(s))) {
+                e.combine(s);
+            }
             return Err(e);
         }
     };

@@ -829,4 +829,23 @@ mod tests {
             "{errs:?}"
         );
     }
+
+    #[test]
+    fn a_misspelt_operand_is_one_error() {
+        let errs = errors_of("mov(rax, rbxx); addps(xmm0, 1);");
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].contains("did you mean `rbx`"), "{errs:?}");
+        assert!(errs[1].contains("addps"), "{errs:?}");
+    }
+
+    #[test]
+    fn ambiguous_sizes_through_pointers_are_errors() {
+        let item: TokenStream = "unsafe fn k(p: *mut u32) { inc([p]); }".parse().unwrap();
+        let errs = errors(TokenStream::new(), item);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("ambiguous memory operand size"),
+            "{errs:?}"
+        );
+    }
 }

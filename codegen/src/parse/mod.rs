@@ -18,12 +18,14 @@ use crate::isa::abi::{Abi, ArgAssigner, ArgClass, ArgLoc};
 
 pub mod chain;
 pub mod helper;
+pub mod instances;
 
 mod kw {
     syn::custom_keyword!(params);
     syn::custom_keyword!(abi);
     syn::custom_keyword!(targets);
     syn::custom_keyword!(fallback);
+    syn::custom_keyword!(instances);
 }
 
 /// A compile-time parameter's value.
@@ -52,6 +54,8 @@ pub struct Options {
     pub fallback: Option<syn::Path>,
     /// `abi = "win64"`: the calling convention of the entry point (default `"sysv64"`).
     pub abi: Abi,
+    /// `instances(name = (P = v, ...), ...)`: one function per instance (`instances.rs`).
+    pub instances: Vec<instances::Instance>,
 }
 
 /// How an argument or return value travels.
@@ -133,6 +137,14 @@ impl Parse for Options {
                         ),
                     )
                 })?;
+            } else if look.peek(kw::instances) {
+                let kw: kw::instances = input.parse()?;
+                let content;
+                syn::parenthesized!(content in input);
+                if !options.instances.is_empty() {
+                    return Err(syn::Error::new(kw.span, "`instances(...)` is given twice"));
+                }
+                options.instances = instances::parse_list(&content)?;
             } else if look.peek(kw::fallback) {
                 let kw: kw::fallback = input.parse()?;
                 input.parse::<Token![=]>()?;
@@ -147,9 +159,9 @@ impl Parse for Options {
                         "unknown kernel option `{id}`; compile-time parameters go inside `params(...)`: `params({id} = ...)`"
                     ),
                     Ok(id) => format!(
-                        "unknown kernel option `{id}`; expected `params(NAME = value, ...)`, `targets(...)`, `fallback = path` or `abi = \"win64\"`"
+                        "unknown kernel option `{id}`; expected `params(NAME = value, ...)`, `targets(...)`, `instances(...)`, `fallback = path` or `abi = \"win64\"`"
                     ),
-                    Err(_) => "unknown kernel option; expected `params(NAME = value, ...)`, `targets(...)`, `fallback = path` or `abi = \"win64\"`".into(),
+                    Err(_) => "unknown kernel option; expected `params(NAME = value, ...)`, `targets(...)`, `instances(...)`, `fallback = path` or `abi = \"win64\"`".into(),
                 };
                 return Err(syn::Error::new(input.span(), msg));
             }
@@ -200,7 +212,7 @@ fn check_target_order(targets: &[crate::isa::variant::Variant]) -> syn::Result<(
     Ok(())
 }
 
-struct ParamSyntax(Param);
+pub struct ParamSyntax(pub Param);
 
 impl Parse for ParamSyntax {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -241,6 +253,12 @@ pub fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Kernel> {
 /// Like [`parse`], for a function that is already parsed.
 pub fn parse_fn(attr: TokenStream, func: syn::ItemFn) -> syn::Result<Kernel> {
     let options: Options = syn::parse2(attr)?;
+    from_options(options, func)
+}
+
+/// The kernel of `func` under `options` (for one instance, the instance's options).
+pub fn from_options(options: Options, mut func: syn::ItemFn) -> syn::Result<Kernel> {
+    instances::substitute_types(&mut func.sig, &options.params);
     let mut errors = Errors::new();
     check_signature(&func.sig, &mut errors);
     let args = bind_args(&func.sig, options.abi, &mut errors);
