@@ -9,6 +9,8 @@ mod generalized;
 mod helpers;
 #[path = "../examples/peachpy/reduce.rs"]
 mod reduce;
+#[path = "../examples/peachpy/streams.rs"]
+mod streams;
 
 use asmforge::{Feature, for_each_variant};
 use reduce::{dot_f32, hadd_pd, sum_f32, sum_f64};
@@ -181,4 +183,65 @@ fn listing4_generalized_kernel_instances() {
         sub_i64::INFO.variants[0].bytes,
         sub_i64_win64::INFO.variants[0].bytes
     );
+}
+
+#[test]
+fn listing6_interleaves_two_streams() {
+    #[repr(align(16))]
+    struct Floats([f32; 32]);
+    let ints: Vec<u64> = (1..=8).map(|i| i * 1000).collect();
+    let floats = Floats(core::array::from_fn(|i| i as f32));
+    let (mut out_int, mut out_floats) = (0u64, [0f32; 4]);
+    for_each_variant(&streams::listing6::INFO, |v| unsafe {
+        streams::listing6::call(
+            v,
+            ints.as_ptr(),
+            floats.0.as_ptr(),
+            &mut out_int,
+            out_floats.as_mut_ptr(),
+        )
+        .unwrap();
+    });
+    assert_eq!(out_int, 36_000);
+    let want: [f32; 4] = core::array::from_fn(|lane| (0..8).map(|i| (i * 4 + lane) as f32).sum());
+    assert_eq!(out_floats, want);
+    // Interleaved: the scalar adds and the vector adds alternate in the code.
+    let bytes = streams::listing6::INFO.variants[0].bytes;
+    let code = &bytes[..streams::listing6::INFO.variants[0].code_size as usize];
+    let mut decoder = iced_x86::Decoder::new(64, code, 0);
+    let kinds: Vec<char> = decoder
+        .iter()
+        .filter_map(|i| match i.mnemonic() {
+            iced_x86::Mnemonic::Add => Some('s'),
+            iced_x86::Mnemonic::Addps => Some('v'),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds.iter().collect::<String>(), "svsvsvsvsvsvsvsv");
+}
+
+#[test]
+fn listing7_pipelines_columns() {
+    let x: Vec<f32> = (0..32).map(|i| i as f32 - 7.0).collect();
+    for_each_variant(&streams::listing7::INFO, |v| {
+        let mut y = vec![0f32; 33];
+        unsafe { streams::listing7::call(v, x.as_ptr(), y.as_mut_ptr()) }.unwrap();
+        let want: Vec<f32> = x.iter().map(|a| a * a).collect();
+        assert_eq!(&y[..32], &want[..]);
+        assert_eq!(y[32], 0.0, "wrote past the end");
+    });
+    // Shifted columns: the third load comes before the first store.
+    let info = &streams::listing7::INFO.variants[0];
+    let mut decoder = iced_x86::Decoder::new(64, &info.bytes[..info.code_size as usize], 0);
+    let order: String = decoder
+        .iter()
+        .filter_map(|i| match (i.mnemonic(), i.op0_kind()) {
+            (iced_x86::Mnemonic::Movups, iced_x86::OpKind::Register) => Some('l'),
+            (iced_x86::Mnemonic::Mulps, _) => Some('m'),
+            (iced_x86::Mnemonic::Movups, _) => Some('s'),
+            _ => None,
+        })
+        .collect();
+    // Rows: l, lm, then lms while all three columns have rows, then ms, s.
+    assert_eq!(order, format!("llm{}mss", "lms".repeat(6)));
 }

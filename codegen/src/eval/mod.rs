@@ -19,6 +19,7 @@ mod operand;
 mod params;
 pub mod provenance;
 mod slots;
+mod streams;
 mod value;
 mod vregs;
 
@@ -460,6 +461,7 @@ impl<'k> Evaluator<'k> {
             .map(ToString::to_string)
             .unwrap_or_default();
         match name.as_str() {
+            n if streams::MACROS.contains(&n) => self.stream_macro(n, mac),
             "label" => match mac.parse_body::<syn::Ident>() {
                 Ok(ident) => self.define_label(&ident),
                 Err(_) => self.error(body_span(mac), "write `label!(name);` with a single identifier"),
@@ -478,7 +480,7 @@ impl<'k> Evaluator<'k> {
                 }
                 Err(_) => self.error(body_span(mac), "write `align!(16);`"),
             },
-            _ => self.error(mac.path.span(), format!("unknown macro `{name}!` in a kernel body; the DSL has `label!(name)` and `align!(bytes)`")),
+            _ => self.error(mac.path.span(), format!("unknown macro `{name}!` in a kernel body; the DSL has `label!(name)`, `align!(bytes)`, `stream!(s => {{..}})`, `interleave!(..)` and `pipeline!(..)`")),
         }
     }
 
