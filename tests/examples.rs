@@ -13,8 +13,19 @@ mod kernels;
 use std::process::Command;
 
 use asmforge::{Feature, KernelInfo, MissingFeatures, VariantInfo};
-use iced_x86::{Code, Instruction, Mnemonic, Register};
+use iced_x86::{Code, Decoder, DecoderOptions, Instruction, Mnemonic, Register};
 use kernels::{add_f32, mul_const, mxcsr, peachpy, rdtsc, sdot, vector_op, vector_sum};
+
+/// The variant's code (its constant pool excluded) decoded with iced, as at address 0.
+fn decode(v: &VariantInfo) -> Vec<Instruction> {
+    let code = &v.bytes[..v.code_size as usize];
+    let mut decoder = Decoder::with_ip(64, code, 0, DecoderOptions::NONE);
+    let mut out = Vec::new();
+    while decoder.can_decode() {
+        out.push(decoder.decode());
+    }
+    out
+}
 
 /// SplitMix64: small, deterministic, and good enough to spread test inputs.
 struct Rng(u64);
@@ -359,7 +370,7 @@ fn vector_sum_unroll2_no_prefetch_matches_reference() {
 
 #[test]
 fn vector_sum_parameters_shape_the_code() {
-    let code = |info: &KernelInfo| asmforge::listing::instructions(&info.variants[0]);
+    let code = |info: &KernelInfo| decode(&info.variants[0]);
     let (u4, u2) = (
         code(&vector_sum::vector_sum_u4_p256::INFO),
         code(&vector_sum::vector_sum_u2::INFO),
@@ -483,7 +494,7 @@ fn vector_op_kernels_use_avx2_and_their_own_instruction() {
     ];
     for (info, vector, scalar, width) in cases {
         let v = &info.variants[0];
-        let code = asmforge::listing::instructions(v);
+        let code = decode(v);
         let has = |m: Mnemonic, ok: &dyn Fn(Register) -> bool| {
             code.iter()
                 .any(|i| i.mnemonic() == m && ok(i.op0_register()))

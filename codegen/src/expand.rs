@@ -3,14 +3,27 @@
 //! ```text
 //! tokens --parse--> Kernel (signature, ABI registers, params, targets)
 //!   for each variant (targets(...), or one baseline variant):
-//!        --eval---> Program (instructions after unrolling; labels; constants)
-//!        --select-> Selected (each instruction bound to one iced Code, validated)
-//!        --regalloc> Selected (virtual registers bound to physical ones; checked)
-//!        (transitions: no legacy SSE while ymm/zmm upper halves may be dirty)
-//!        --frame--> Framed (prologue/epilogue, returns lowered)
-//!        --encode-> Encoded (bytes, offsets, pool, used CPU features)
-//!        --emit---> tokens (global_asm!, extern decl, KernelInfo, dispatching wrapper)
+//!        --eval-----> Program   Item<Reg>: instructions after unrolling; labels; constants;
+//!                               registers physical or virtual (`ir::Reg`)
+//!        (frame::FramePointer::of(&Program): rbp is the frame pointer or not — decided
+//!         once, by the frame stage, from the locals the body uses)
+//!        --select---> Selected  SItem<Reg>: each instruction bound to one iced `Code`
+//!                               (`isa::choose`), validated
+//!        --regalloc-> Allocated SItem<Register>: iced physical registers only, by type;
+//!                               forms re-bound (`isa::choose`); rbp reserved if the frame
+//!                               pointer lives there (MachineEnv::reserving)
+//!        (transitions: no legacy SSE while ymm/zmm upper halves may be dirty; reads
+//!         Allocated over the same `cfg::Cfg` allocation's liveness uses)
+//!        --frame----> Framed    FItem: prologue/epilogue (bound by `isa::choose`), stack
+//!                               slots resolved, returns lowered, CFI directives
+//!        --encode---> Encoded   bytes, offsets, pool, used CPU features, unwind offsets
+//!        --emit-----> tokens    global_asm!, extern decl, KernelInfo, dispatching wrapper
 //! ```
+//!
+//! Every arrow is a function of the stage named on it; no stage calls another. What two
+//! stages both need is a query below them: `isa` (forms, `choose`, instruction building,
+//! registers, variants, ABIs), `ir` (the values above), `cfg` (the control-flow graph),
+//! `diag` (errors). `tests/modules.rs` fails on an import cycle between these modules.
 //!
 //! Errors: a function that does not parse is returned as written plus the error; any later
 //! error yields the function with its signature and an unreachable body, plus every error
@@ -260,10 +273,14 @@ pub(crate) fn compile_variant(
     kernel: &parse::Kernel,
     variant: &Variant,
 ) -> syn::Result<encode::Encoded> {
+    let abi = kernel.options.abi;
     // Selection errors are independent per instruction: report them with the evaluation
     // errors of other statements. Allocation runs only on a complete program (a statement that
     // failed to evaluate is missing from it, and its absence could look like an error).
     let (program, eval_errors) = eval::eval_partial(kernel, variant);
+    // The frame stage owns the frame-pointer decision and takes it once, here, from the
+    // locals the body uses: allocation reserves rbp by it, the frame lays out by it.
+    let frame_pointer = frame::FramePointer::of(&program);
     let selected = select::select(program, variant);
     let selected = match (eval_errors, selected) {
         (None, selected) => selected?,
@@ -280,9 +297,9 @@ pub(crate) fn compile_variant(
         }
     };
     eval::provenance::check_stores(&selected)?;
-    let abi = kernel.options.abi;
-    let allocated = regalloc::allocate(selected, &regalloc::MachineEnv::for_abi(abi))?;
+    let env = regalloc::MachineEnv::for_abi(abi).reserving(frame_pointer.reserved());
+    let allocated = regalloc::allocate(selected, &env, variant)?;
     transitions::check_sse_avx(&allocated)?;
-    let framed = frame::lay_out_frame(allocated, abi)?;
+    let framed = frame::lay_out_frame(allocated, abi, frame_pointer)?;
     encode::encode(framed)
 }

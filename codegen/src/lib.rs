@@ -11,7 +11,11 @@
 //!
 //! ```text
 //! parse (ast) → eval → select → regalloc → (transitions) → frame → encode → emit
+//!                 Program   Selected   Allocated           Framed   Encoded
 //! ```
+//!
+//! Below the stages, and naming none of them: `isa` (the queries every stage may ask), `ir`
+//! (the values that pass between stages), `cfg` (the control-flow graph), `diag` (errors).
 //!
 //! ```
 //! use quote::quote;
@@ -26,6 +30,7 @@
 //! assert!(compiled.variants.iter().all(|v| v.bytes.ends_with(&[0xc3])));
 //! ```
 
+mod cfg;
 mod diag;
 mod emit;
 mod encode;

@@ -12,9 +12,13 @@
 //!   allocation, no locks, `no_std`.
 //! * On any target but `x86_64` every feature is absent.
 //!
-//! How: cpufeatures for the features it knows (it checks XCR0 itself), raw CPUID and `XGETBV`
-//! for the others. The rule of each feature lives in one table (`rules.rs`); reading the CPU
-//! in `cpuid.rs`.
+//! How: `CPUID` and `XGETBV` read once into one snapshot (`cpuid.rs`: each leaf at most once,
+//! 10 `CPUID`s on a current AMD or Intel CPU), then the rule of each feature, one table
+//! (`rules.rs`), evaluated against that snapshot. No cpufeatures: it would answer 29 of our
+//! ~180 features, each of its `new!` probes executes CPUID 1, 7.0 and 7.1 again on its first
+//! call (87 extra executions, each a VM exit under a hypervisor), and it reads leaf 7 without
+//! checking the maximum leaf; reading the words ourselves gives one snapshot that every rule
+//! reads the same way on every target.
 //!
 //! ```text
 //!   cpuid::read() ──► Snapshot ──► rules::supports(f) for every f ──► CACHE ──► is_detected

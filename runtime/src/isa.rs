@@ -1,6 +1,6 @@
 //! ISA caps: run as if the CPU were older, to test and debug lower variants.
 //!
-//! `ASMFORGE_ISA=<level>` (read once, on first use; needs the `std` feature) or [`set`]
+//! `ASMFORGE_ISA=<level>` (read once, on first use; with the `std` feature) or [`set`]
 //! (before the first kernel call) caps the features dispatch may use to those of a level:
 //!
 //! | level | features allowed (besides those outside the level ladder) |
@@ -8,8 +8,8 @@
 //! | `sse2`, `baseline`, `x86-64-v1` | the x86-64 baseline |
 //! | `sse3`, `ssse3`, `sse4.1`, `sse4.2`, `x86-64-v2` | + the SSE3..SSE4.2 steps, POPCNT, CMPXCHG16B |
 //! | `avx` | + AVX |
-//! | `avx2`, `x86-64-v3` | + AVX2, FMA, F16C, BMI1, BMI2, LZCNT, MOVBE |
-//! | `avx512`, `x86-64-v4` | + every AVX-512 feature |
+//! | `avx2`, `x86-64-v3` | + AVX2, FMA, F16C, BMI1, BMI2, LZCNT, MOVBE, XSAVE |
+//! | `avx512`, `x86-64-v4` | + AVX-512 F/BW/CD/DQ/VL (and a cap here allows every other AVX-512 extension) |
 //!
 //! A feature is usable when the CPU has it and the cap does not mask it; features that are on
 //! no step of the ladder (AES, SHA, RDRAND, ...) are never masked. `force:<level>` caps the
@@ -22,116 +22,10 @@ use core::sync::atomic::{AtomicU8, Ordering};
 use crate::Feature;
 use crate::detect;
 
-/// Steps of the ladder, lowest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// x86-64 baseline (SSE2).
-    Sse2 = 1,
-    /// SSE3.
-    Sse3,
-    /// SSSE3.
-    Ssse3,
-    /// SSE4.1.
-    Sse41,
-    /// SSE4.2, POPCNT, CMPXCHG16B (x86-64-v2).
-    Sse42,
-    /// AVX.
-    Avx,
-    /// AVX2, FMA, F16C, BMI1/2, LZCNT, MOVBE (x86-64-v3).
-    Avx2,
-    /// AVX-512 (x86-64-v4 and every other AVX-512 feature).
-    Avx512,
-}
-
-impl Level {
-    /// The level a name (`avx2`, `x86-64-v3`, `sse4.1`, ...) denotes.
-    pub fn from_name(name: &str) -> Option<Level> {
-        const NAMES: [(&str, Level); 22] = [
-            ("sse2", Level::Sse2),
-            ("baseline", Level::Sse2),
-            ("x86-64-v1", Level::Sse2),
-            ("x86_64_v1", Level::Sse2),
-            ("sse3", Level::Sse3),
-            ("ssse3", Level::Ssse3),
-            ("sse4.1", Level::Sse41),
-            ("sse4_1", Level::Sse41),
-            ("sse41", Level::Sse41),
-            ("sse4.2", Level::Sse42),
-            ("sse4_2", Level::Sse42),
-            ("sse42", Level::Sse42),
-            ("x86-64-v2", Level::Sse42),
-            ("x86_64_v2", Level::Sse42),
-            ("avx", Level::Avx),
-            ("avx2", Level::Avx2),
-            ("x86-64-v3", Level::Avx2),
-            ("x86_64_v3", Level::Avx2),
-            ("avx512", Level::Avx512),
-            ("avx512f", Level::Avx512),
-            ("x86-64-v4", Level::Avx512),
-            ("x86_64_v4", Level::Avx512),
-        ];
-        let name = name.trim();
-        NAMES
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, l)| *l)
-    }
-
-    /// The lowest level whose set contains `f`, or `None` if `f` is not on the ladder.
-    pub fn of(f: Feature) -> Option<Level> {
-        use Feature as F;
-        Some(match f {
-            F::SSE3 => Level::Sse3,
-            F::SSSE3 => Level::Ssse3,
-            F::SSE4_1 => Level::Sse41,
-            F::SSE4_2 | F::POPCNT | F::CMPXCHG16B => Level::Sse42,
-            F::AVX => Level::Avx,
-            F::AVX2 | F::FMA | F::F16C | F::BMI1 | F::BMI2 | F::LZCNT | F::MOVBE => Level::Avx2,
-            F::AVX512F
-            | F::AVX512CD
-            | F::AVX512BW
-            | F::AVX512DQ
-            | F::AVX512VL
-            | F::AVX512_VNNI
-            | F::AVX512_BF16
-            | F::AVX512_FP16
-            | F::AVX512_IFMA
-            | F::AVX512_VBMI
-            | F::AVX512_VBMI2
-            | F::AVX512_BITALG
-            | F::AVX512_VPOPCNTDQ
-            | F::AVX512_VP2INTERSECT
-            | F::AVX512_4FMAPS
-            | F::AVX512_4VNNIW
-            | F::AVX512ER
-            | F::AVX512PF => Level::Avx512,
-            _ => return None,
-        })
-    }
-
-    /// The features that define this level (those whose [`Level::of`] is at most it).
-    pub fn features(self) -> impl Iterator<Item = Feature> {
-        Feature::ALL.iter().copied().filter(move |f| {
-            matches!(Level::of(*f), Some(l) if l <= self)
-                && !matches!(
-                    f,
-                    Feature::AVX512_VP2INTERSECT
-                        | Feature::AVX512_4FMAPS
-                        | Feature::AVX512_4VNNIW
-                        | Feature::AVX512ER
-                        | Feature::AVX512PF
-                        | Feature::AVX512_BF16
-                        | Feature::AVX512_FP16
-                        | Feature::AVX512_IFMA
-                        | Feature::AVX512_VBMI
-                        | Feature::AVX512_VBMI2
-                        | Feature::AVX512_BITALG
-                        | Feature::AVX512_VPOPCNTDQ
-                        | Feature::AVX512_VNNI
-                )
-        })
-    }
-}
+/// The ladder's steps, with the psABI levels among them: defined once in asmforge-features,
+/// which the compiler reads too, so `x86-64-v3` means the same features in `targets(...)` and
+/// in `ASMFORGE_ISA`.
+pub use asmforge_features::Level;
 
 /// The cap in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,24 +104,55 @@ pub fn current() -> Cap {
     }
 }
 
-/// The cap `ASMFORGE_ISA` asks for: `Ok(None)` when unset.
+/// The cap `ASMFORGE_ISA` asks for: `Ok(None)` when unset, and always without the `std`
+/// feature (there is no environment to read; [`set`] still caps).
 ///
 /// # Errors
 ///
-/// The variable's value when it names no level.
-#[cfg(feature = "std")]
-pub fn from_env() -> Result<Option<Cap>, std::string::String> {
-    match std::env::var("ASMFORGE_ISA") {
-        Ok(v) => Cap::parse(&v).map(Some).ok_or(v),
-        Err(_) => Ok(None),
+/// [`InvalidIsa`] when the variable names no level.
+pub fn from_env() -> Result<Option<Cap>, InvalidIsa> {
+    #[cfg(feature = "std")]
+    if let Some(value) = std::env::var_os("ASMFORGE_ISA") {
+        let value = value.to_string_lossy();
+        return match Cap::parse(&value) {
+            Some(cap) => Ok(Some(cap)),
+            None => Err(InvalidIsa {
+                value: value.into_owned(),
+            }),
+        };
+    }
+    Ok(None)
+}
+
+/// `ASMFORGE_ISA` holds something that is not a level (see [`from_env`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvalidIsa {
+    #[cfg(feature = "std")]
+    value: std::string::String,
+}
+
+impl InvalidIsa {
+    /// The variable's value (lossily decoded as UTF-8).
+    pub fn value(&self) -> &str {
+        #[cfg(feature = "std")]
+        return &self.value;
+        #[cfg(not(feature = "std"))]
+        ""
     }
 }
 
-/// Without `std` there is no environment: no cap unless [`set`].
-#[cfg(not(feature = "std"))]
-pub fn from_env() -> Result<Option<Cap>, ()> {
-    Ok(None)
+impl core::fmt::Display for InvalidIsa {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "ASMFORGE_ISA={:?} names no level (try x86-64-v2, avx2, force:x86-64-v3, native)",
+            self.value()
+        )
+    }
 }
+
+impl core::error::Error for InvalidIsa {}
 
 /// Sets the cap. Kernels resolve their variant on first call, so set it before calling any.
 pub fn set(cap: Cap) {
@@ -251,7 +176,7 @@ pub fn forced_but_missing() -> Option<(Level, crate::MissingFeatures)> {
         Cap::Force(level) => {
             let mut required = [Feature::X64; 64];
             let mut n = 0;
-            for f in level.features() {
+            for f in level.features().iter() {
                 if n < required.len() {
                     required[n] = f;
                     n += 1;
@@ -289,7 +214,27 @@ mod tests {
     fn ladder() {
         assert_eq!(Level::of(Feature::FMA), Some(Level::Avx2));
         assert_eq!(Level::of(Feature::AES), None);
-        assert!(Level::Avx2.features().any(|f| f == Feature::AVX));
-        assert!(!Level::Avx.features().any(|f| f == Feature::AVX2));
+        assert!(Level::Avx2.features().contains(Feature::AVX));
+        assert!(!Level::Avx.features().contains(Feature::AVX2));
+    }
+
+    #[test]
+    fn a_cap_masks_what_the_level_lacks() {
+        // x86-64-v3 means the same here as in `targets(x86-64-v3)`: XSAVE is in it.
+        assert_eq!(Cap::parse("x86-64-v3"), Some(Cap::Cap(Level::Avx2)));
+        assert_eq!(Level::of(Feature::XSAVE), Some(Level::Avx2));
+        assert_eq!(Level::of(Feature::AVX512_VNNI), Some(Level::Avx512));
+    }
+
+    #[test]
+    fn invalid_isa_says_what_was_wrong() {
+        let e = InvalidIsa {
+            #[cfg(feature = "std")]
+            value: "avx3".into(),
+        };
+        let text = std::format!("{e}");
+        assert!(text.contains("names no level"), "{text}");
+        #[cfg(feature = "std")]
+        assert!(text.contains("\"avx3\""), "{text}");
     }
 }

@@ -14,9 +14,22 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use crate::Feature;
 use crate::detect;
 
-/// A kernel variant's entry point, type-erased (the generated wrapper knows its real type).
-#[derive(Clone, Copy, Debug)]
-pub struct EntryPoint(pub *const ());
+/// A kernel variant's entry point ([`VariantInfo::entry`]), type-erased: the kernel's generated
+/// module knows its real type and calls it (`k::call(variant, args...)`); here it is an
+/// address to compare, print or hand to a profiler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryPoint(
+    /// The address of the variant's first instruction (null on targets that are not x86-64,
+    /// where no kernel code is emitted).
+    pub *const (),
+);
+
+impl EntryPoint {
+    /// The address of the variant's first instruction.
+    pub const fn as_ptr(self) -> *const () {
+        self.0
+    }
+}
 
 // SAFETY: an entry point is the address of immutable machine code in the binary's text.
 unsafe impl Sync for EntryPoint {}
@@ -216,7 +229,8 @@ pub struct Dispatch {
 }
 
 impl Dispatch {
-    /// A dispatcher that resolves `kernel` on first use.
+    /// A dispatcher that resolves `kernel` on first use. For generated code (`k::DISPATCH`).
+    #[doc(hidden)]
     pub const fn new(kernel: &'static KernelInfo) -> Self {
         Dispatch {
             ptr: AtomicPtr::new(core::ptr::null_mut()),
@@ -226,7 +240,8 @@ impl Dispatch {
     }
 
     /// A dispatcher over separately written kernels with one signature: the first variant, in
-    /// `members` order (best first), that the CPU supports.
+    /// `members` order (best first), that the CPU supports. For generated code.
+    #[doc(hidden)]
     pub const fn group(
         group: &'static KernelInfo,
         members: &'static [&'static KernelInfo],

@@ -3,8 +3,9 @@
 //! The `#[asmforge::kernel]` macro encodes each kernel while the crate compiles and describes
 //! it with a `static` [`KernelInfo`]. This crate holds what has to happen at run time:
 //!
-//! * [`Feature`]: every CPU feature an instruction form can require (mirrors iced-x86's
-//!   `CpuidFeature`), with detection that also checks OS support (XCR0) — see [`detect`].
+//! * [`Feature`]: every CPU feature an instruction form can require (iced-x86's
+//!   `CpuidFeature`, from the asmforge-features tables the compiler reads too), with detection
+//!   that also checks OS support (XCR0) — see [`detect`].
 //! * [`KernelInfo`] / [`VariantInfo`]: per kernel, per variant metadata (symbol, bytes, sizes,
 //!   declared and used features, source-line map).
 //! * [`Dispatch`]: the atomic function pointer each kernel calls through. It starts empty; the
@@ -12,7 +13,8 @@
 //!   A CPU that lacks a variant's features never executes it: the call fails with a message
 //!   naming the kernel and the missing features instead of faulting on an illegal instruction.
 //!
-//! `no_std` unless the `std` feature is on; `listing` adds a disassembler for [`VariantInfo`].
+//! `no_std` unless the `std` feature is on (it only adds reading `ASMFORGE_ISA`; every API is
+//! the same without it); `listing` (off by default) adds a disassembler for [`VariantInfo`].
 #![no_std]
 #![deny(missing_docs)]
 
@@ -21,13 +23,12 @@
 extern crate std;
 
 pub mod detect;
-mod feature;
 pub mod isa;
 mod kernel;
 #[cfg(feature = "listing")]
 pub mod listing;
 
-pub use feature::Feature;
+pub use asmforge_features::{Feature, FeatureSet};
 pub use kernel::{
     Dispatch, EntryPoint, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo,
 };

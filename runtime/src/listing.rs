@@ -1,6 +1,11 @@
-//! Disassembly of a [`VariantInfo`], for humans (feature `listing`).
+//! Disassembly of a [`VariantInfo`], for humans (feature `listing`, off by default: it links
+//! iced-x86's decoder and formatter into the program).
 //!
-//! Takes: a variant's `bytes`, `code_size`, `pool_size` and `lines`. Guarantees: the same
+//! Takes: a variant's `bytes`, `code_size`, `pool_size` and `lines`. Gives the project's own
+//! types — [`ListingLine`]s from [`lines`], or the whole text from [`listing`] — so no type
+//! of the disassembler leaks into the API.
+//!
+//! Guarantees: Guarantees: the same
 //! variant always gives the same text; malformed metadata (sizes beyond `bytes`) shortens the
 //! listing instead of panicking; bytes that do not decode show as `(bad)` and decoding goes on
 //! after them. Code is decoded as 64-bit with the first byte at address 0, so branch targets
@@ -22,19 +27,81 @@ use core::fmt::Write;
 use std::string::String;
 use std::vec::Vec;
 
-use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
+use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 
 use crate::VariantInfo;
 
 /// Bytes per `.byte` row of the constant pool.
 const POOL_ROW: usize = 16;
 
-/// The variant's code decoded into instructions (the constant pool excluded).
-pub fn instructions(v: &VariantInfo) -> Vec<Instruction> {
-    let mut decoder = Decoder::with_ip(64, code(v), 0, DecoderOptions::NONE);
+/// One decoded instruction of a variant's code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListingLine {
+    /// Offset of the instruction's first byte from the start of the variant's code.
+    pub offset: u32,
+    /// The instruction's bytes, a slice of the variant's `bytes`.
+    pub bytes: &'static [u8],
+    /// Intel syntax, lower case, `0x` hex; branch targets and RIP-relative operands as offsets
+    /// into the variant; `(bad)` for bytes that do not decode.
+    pub text: String,
+    /// The DSL source line that produced it, `None` for code the compiler added.
+    pub source_line: Option<u32>,
+}
+
+/// The variant's code (the constant pool excluded), one [`ListingLine`] per instruction, in
+/// offset order; every code byte belongs to exactly one line.
+///
+/// # Examples
+///
+/// ```
+/// use asmforge_runtime::{EntryPoint, LineTable, VariantInfo};
+///
+/// static V: VariantInfo = VariantInfo {
+///     name: "baseline",
+///     symbol: "example",
+///     entry: EntryPoint(core::ptr::null()),
+///     declared: &[],
+///     used: &[],
+///     bytes: &[0x48, 0x01, 0xf8, 0xc3],
+///     code_size: 4,
+///     pool_size: 0,
+///     lines: LineTable::from_packed(&[0, 0, 0, 0, 7, 0, 0, 0]),
+///     saved: &[],
+///     registers: [1, 0, 0],
+/// };
+/// let lines = asmforge_runtime::listing::lines(&V);
+/// assert_eq!(lines[0].text, "add rax, rdi");
+/// assert_eq!((lines[0].offset, lines[0].bytes, lines[0].source_line), (0, &[0x48, 0x01, 0xf8][..], Some(7)));
+/// assert_eq!((lines[1].offset, lines[1].text.as_str(), lines[1].source_line), (3, "ret", None));
+/// ```
+pub fn lines(v: &VariantInfo) -> Vec<ListingLine> {
+    let code = code(v);
+    let mut formatter = IntelFormatter::new();
+    let options = formatter.options_mut();
+    options.set_hex_prefix("0x");
+    options.set_hex_suffix("");
+    options.set_uppercase_hex(false);
+    options.set_space_after_operand_separator(true);
+    options.set_branch_leading_zeros(false);
+
+    let mut decoder = Decoder::with_ip(64, code, 0, DecoderOptions::NONE);
     let mut out = Vec::new();
     while decoder.can_decode() {
-        out.push(decoder.decode());
+        let instruction = decoder.decode();
+        // ip started at 0 and code is far below 4 GiB, so both conversions are exact.
+        let start = instruction.ip() as usize;
+        let bytes = code
+            .get(start..start + instruction.len())
+            .unwrap_or_default();
+        let mut text = String::new();
+        formatter.format(&instruction, &mut text);
+        out.push(ListingLine {
+            offset: start as u32,
+            bytes,
+            text,
+            source_line: line_at(v, start as u32),
+        });
     }
     out
 }
@@ -64,14 +131,15 @@ pub fn instructions(v: &VariantInfo) -> Vec<Instruction> {
 /// assert_eq!(text, "  0000: 48 01 f8  add rax, rdi  ; line 7\n  0003: c3        ret\n");
 /// ```
 pub fn listing(v: &VariantInfo) -> String {
-    let rows = code_rows(v);
-    let bytes_width = rows.iter().map(|r| r.hex.len()).max().unwrap_or(0);
+    let rows = lines(v);
+    let hex: Vec<String> = rows.iter().map(|r| hex(r.bytes)).collect();
+    let bytes_width = hex.iter().map(String::len).max().unwrap_or(0);
     let text_width = rows.iter().map(|r| r.text.len()).max().unwrap_or(0);
     let mut out = String::new();
-    for row in &rows {
+    for (row, hex) in rows.iter().zip(&hex) {
         // Writing to a String cannot fail.
-        let _ = write!(out, "  {:04x}: {:<bytes_width$}  ", row.offset, row.hex);
-        match line_at(v, row.offset) {
+        let _ = write!(out, "  {:04x}: {hex:<bytes_width$}  ", row.offset);
+        match row.source_line {
             Some(line) => {
                 let _ = writeln!(out, "{:<text_width$}  ; line {line}", row.text);
             }
@@ -82,41 +150,6 @@ pub fn listing(v: &VariantInfo) -> String {
     }
     write_pool(&mut out, v);
     out
-}
-
-/// One decoded instruction, formatted.
-struct Row {
-    offset: u32,
-    hex: String,
-    text: String,
-}
-
-fn code_rows(v: &VariantInfo) -> Vec<Row> {
-    let code = code(v);
-    let mut formatter = IntelFormatter::new();
-    let options = formatter.options_mut();
-    options.set_hex_prefix("0x");
-    options.set_hex_suffix("");
-    options.set_uppercase_hex(false);
-    options.set_space_after_operand_separator(true);
-    options.set_branch_leading_zeros(false);
-
-    let mut rows = Vec::new();
-    for instruction in instructions(v) {
-        // ip started at 0 and code is far below 4 GiB, so both conversions are exact.
-        let start = instruction.ip() as usize;
-        let bytes = code
-            .get(start..start + instruction.len())
-            .unwrap_or_default();
-        let mut text = String::new();
-        formatter.format(&instruction, &mut text);
-        rows.push(Row {
-            offset: start as u32,
-            hex: hex(bytes),
-            text,
-        });
-    }
-    rows
 }
 
 fn write_pool(out: &mut String, v: &VariantInfo) {
@@ -135,7 +168,7 @@ fn write_pool(out: &mut String, v: &VariantInfo) {
 }
 
 /// The code part of `bytes` (all of it if `code_size` overstates it).
-fn code(v: &VariantInfo) -> &[u8] {
+fn code(v: &VariantInfo) -> &'static [u8] {
     v.bytes.get(..v.code_size as usize).unwrap_or(v.bytes)
 }
 

@@ -1,6 +1,7 @@
 //! Stage 5, **encode**: machine code, label resolution, alignment and the constant pool.
 //!
-//! Takes the framed instruction list; guarantees a position-independent blob laid out as
+//! Takes the [`Framed`] instruction list (forms bound, registers physical by type, stack slots
+//! resolved); guarantees a position-independent blob laid out as
 //!
 //! ```text
 //!   offset 0            code (branches relaxed by iced's BlockEncoder: rel8 when it reaches)
@@ -19,7 +20,7 @@ use iced_x86::{BlockEncoder, BlockEncoderOptions, CpuidFeature, Instruction, Ins
 use proc_macro2::Span;
 
 use crate::diag;
-use crate::frame::{FItem, Framed};
+use crate::frame::{FItem, Framed, PInst};
 use crate::ir::{Const, ConstId, LabelId};
 use crate::isa::instr::{self, Addresses};
 
@@ -162,8 +163,10 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         }
         let code_end = end;
         let new_pool_at = align_up(code_end, pool_align);
-        if new_starts == starts && new_pool_at == pool_at {
+        // Without constants the pool's place changes nothing: one round suffices.
+        if new_starts == starts && (new_pool_at == pool_at || framed.consts.is_empty()) {
             let mut enc = assemble(&blocks, &results, &starts, code_end, pool, pool_at, &insts);
+            enc.registers = register_use(built.iter().flatten());
             #[cfg(test)]
             {
                 enc.placed = placed(&results, &starts, &built);
@@ -182,7 +185,7 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
     ))
 }
 
-fn encode_error(insts: &[&crate::select::SelInst], msg: &str) -> syn::Error {
+fn encode_error(insts: &[&PInst], msg: &str) -> syn::Error {
     let span = insts.first().map_or(Span::call_site(), |s| s.inst.span);
     syn::Error::new(span, format!("cannot encode this kernel: {msg}"))
 }
@@ -194,7 +197,7 @@ fn assemble(
     code_end: u64,
     pool: Vec<u8>,
     pool_at: u64,
-    insts: &[&crate::select::SelInst],
+    insts: &[&PInst],
 ) -> Encoded {
     let mut bytes = Vec::with_capacity(pool_at as usize + pool.len());
     let mut lines = Vec::with_capacity(insts.len());
@@ -218,10 +221,9 @@ fn assemble(
         .collect();
     features.sort_by_key(|f| *f as u32);
     features.dedup();
-    let registers = register_use(insts);
     Encoded {
         unwind: Vec::new(),
-        registers,
+        registers: [0; 3],
         bytes,
         code_size,
         pool_size: pool.len() as u32,
@@ -235,19 +237,14 @@ fn assemble(
 }
 
 /// How many distinct GPRs (rsp excluded), vector registers and masks the instructions touch,
-/// explicitly or implicitly (iced's `InstructionInfoFactory`).
-fn register_use(insts: &[&crate::select::SelInst]) -> [u8; 3] {
+/// explicitly or implicitly (iced's `InstructionInfoFactory`), read from the instructions as
+/// built for the final layout (addresses do not change which registers are used).
+fn register_use<'a>(built: impl Iterator<Item = &'a Instruction>) -> [u8; 3] {
     let mut factory = iced_x86::InstructionInfoFactory::new();
     let (mut gpr, mut vec, mut mask) = (0u64, 0u64, 0u64);
     // `vzeroupper` formally writes every vector register; it uses none.
-    for s in insts
-        .iter()
-        .filter(|s| s.code != iced_x86::Code::VEX_Vzeroupper)
-    {
-        let Ok(ins) = instr::build(s.code, &s.inst.operands, s.inst.prefix, &instr::Dummy) else {
-            continue;
-        };
-        for used in factory.info(&ins).used_registers() {
+    for ins in built.filter(|i| i.code() != iced_x86::Code::VEX_Vzeroupper) {
+        for used in factory.info(ins).used_registers() {
             let r = used.register();
             if r.is_gpr() && r.full_register() != iced_x86::Register::RSP {
                 gpr |= 1 << r.full_register().number();

@@ -13,8 +13,8 @@ use syn::Expr;
 use super::Evaluator;
 use crate::diag::Errors;
 use crate::ir::OperandKind;
+use crate::ir::{SItem, Selected};
 use crate::isa::instr;
-use crate::select::{SItem, Selected};
 
 impl Evaluator<'_> {
     /// The name of the read-only kernel parameter `e` names, if it does (and is not shadowed).

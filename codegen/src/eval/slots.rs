@@ -16,8 +16,8 @@ use syn::Expr;
 use syn::spanned::Spanned;
 
 use super::{Evaluator, Value};
-use crate::frame::stack::{FrameRef, Local, MAX_LOCAL_ALIGN, MAX_LOCAL_BYTES};
 use crate::ir::{Decor, Mem, MemSize};
+use crate::ir::{FrameRef, Local, MAX_LOCAL_ALIGN, MAX_LOCAL_BYTES};
 use crate::isa::abi::ArgLoc;
 use crate::isa::regs::{self, Reg};
 use crate::parse::{Arg, ValType};

@@ -1,6 +1,10 @@
 //! Stage 5, **frame**: prologue, epilogue, stack slots and returns, for either convention.
 //!
-//! Takes the allocated instructions and the calling convention; guarantees that
+//! Takes the [`Allocated`] program (physical registers only, by type), the calling convention
+//! and the frame-pointer decision this stage took before allocation ([`FramePointer::of`],
+//! `stack.rs`); returns a [`Framed`] list for `encode`. The instructions it adds are bound to
+//! their forms through `isa::choose`, the query selection uses; this stage calls no other
+//! stage. It guarantees that
 //!
 //! * every callee-saved register of the convention that any instruction writes — explicitly
 //!   or implicitly, as iced's `InstructionInfoFactory` reports — is saved in the prologue and
@@ -86,16 +90,18 @@ use proc_macro2::Span;
 
 use crate::diag::{self, Errors};
 use crate::frame::cfi::CfiOp;
-use crate::ir::{Decor, Inst, LabelId, Operand, OperandKind, RetValue};
+use crate::ir::{Allocated, Decor, Inst, LabelId, Operand, OperandKind, RetValue, SItem, SelInst};
 use crate::isa::abi::Abi;
-use crate::isa::instr;
+use crate::isa::{choose, instr, regs};
 
-use crate::frame::stack::{FrameRef, Local, Plan};
-use crate::isa::regs::{self, Reg};
-use crate::select::{self, SItem, SelInst, Selected};
+pub use crate::frame::stack::FramePointer;
+use crate::frame::stack::{FrameRef, Local, Needs, Plan};
+
+/// An instruction after allocation: a form and physical operands.
+pub type PInst = SelInst<Register>;
 
 pub enum FItem {
-    Inst(SelInst),
+    Inst(PInst),
     Label(LabelId),
     Align(u32),
     /// A call-frame directive that holds from the end of the previous instruction on.
@@ -110,16 +116,20 @@ pub struct Framed {
     pub vzeroupper: bool,
 }
 
-/// Adds prologue and epilogue for `abi`, resolves stack slots, and lowers returns.
-pub fn lay_out_frame(sel: Selected, abi: Abi) -> syn::Result<Framed> {
+/// Adds prologue and epilogue for `abi`, resolves stack slots, and lowers returns, with rbp
+/// as the frame pointer when `frame_pointer` says so (the decision allocation reserved rbp by).
+pub fn lay_out_frame(sel: Allocated, abi: Abi, frame_pointer: FramePointer) -> syn::Result<Framed> {
     let facts = analyse(&sel.items, abi);
-    check(&facts, abi)?;
+    check(&facts, abi, frame_pointer)?;
     let plan = stack::plan(
         abi,
-        &facts.saved_gprs,
-        &facts.saved_vecs,
-        &facts.locals,
-        facts.calls,
+        &Needs {
+            gprs: &facts.saved_gprs,
+            vecs: &facts.saved_vecs,
+            locals: &facts.locals,
+            calls: facts.calls,
+            frame_pointer,
+        },
     );
     let exit = LabelId(sel.label_count);
     let site = Span::call_site();
@@ -168,7 +178,7 @@ pub fn lay_out_frame(sel: Selected, abi: Abi) -> syn::Result<Framed> {
     })
 }
 
-fn ret() -> SelInst {
+fn ret() -> PInst {
     SelInst {
         code: Code::Retnq,
         inst: Inst {
@@ -185,7 +195,7 @@ fn ret() -> SelInst {
 /// The selected instructions with no prologue, epilogue or returns: what encoding tests
 /// compare with an assembler.
 #[cfg(test)]
-pub fn bare(sel: Selected) -> Framed {
+pub fn bare(sel: Allocated) -> Framed {
     let items = sel
         .items
         .into_iter()
@@ -228,7 +238,7 @@ struct Facts {
     below_rsp: Vec<Span>,
 }
 
-fn analyse(items: &[SItem], abi: Abi) -> Facts {
+fn analyse(items: &[SItem<Register>], abi: Abi) -> Facts {
     let mut factory = InstructionInfoFactory::new();
     let mut facts = Facts::default();
     for item in items {
@@ -293,7 +303,7 @@ fn analyse(items: &[SItem], abi: Abi) -> Facts {
 }
 
 /// Records the stack slots and the red-zone operands of one instruction.
-fn note_slots(s: &SelInst, facts: &mut Facts) {
+fn note_slots(s: &PInst, facts: &mut Facts) {
     for o in &s.inst.operands {
         let OperandKind::Mem(m, _) = &o.kind else {
             continue;
@@ -308,7 +318,7 @@ fn note_slots(s: &SelInst, facts: &mut Facts) {
                 }
             }
             None => {
-                let on_rsp = m.base == Some(Reg::Phys(Register::RSP));
+                let on_rsp = m.base == Some(Register::RSP);
                 if on_rsp && m.index.is_none() && m.disp < 0 {
                     facts.below_rsp.push(o.span);
                 }
@@ -318,7 +328,7 @@ fn note_slots(s: &SelInst, facts: &mut Facts) {
 }
 
 /// The errors the frame cannot repair.
-fn check(facts: &Facts, abi: Abi) -> syn::Result<()> {
+fn check(facts: &Facts, abi: Abi, frame_pointer: FramePointer) -> syn::Result<()> {
     let mut errors = Errors::new();
     if let (Some(at), Some(_)) = (facts.moves_rsp, facts.slot_use) {
         errors.push(
@@ -326,7 +336,7 @@ fn check(facts: &Facts, abi: Abi) -> syn::Result<()> {
             "this instruction moves rsp, but this kernel addresses stack locals or stack arguments relative to rsp as the prologue leaves it; keep rsp fixed in the body (use a `local(..)` instead of `push`/`pop`)",
         );
     }
-    if stack::needs_frame_pointer(facts.locals.iter().copied())
+    if frame_pointer == FramePointer::Rbp
         && let Some(at) = facts.writes_rbp
     {
         errors.push(
@@ -346,7 +356,7 @@ fn check(facts: &Facts, abi: Abi) -> syn::Result<()> {
 }
 
 /// Replaces each stack-slot operand by its base register and displacement.
-fn resolve_slots(s: &mut SelInst, plan: &Plan) -> syn::Result<()> {
+fn resolve_slots(s: &mut PInst, plan: &Plan) -> syn::Result<()> {
     for o in &mut s.inst.operands {
         let OperandKind::Mem(m, _) = &mut o.kind else {
             continue;
@@ -364,37 +374,44 @@ fn resolve_slots(s: &mut SelInst, plan: &Plan) -> syn::Result<()> {
                 ),
             ));
         }
-        m.base = Some(Reg::Phys(base));
+        m.base = Some(base);
         m.disp = disp;
         m.frame = None;
     }
     Ok(())
 }
 
-pub(crate) fn reg_op(r: Register, span: Span) -> Operand {
+pub(crate) fn reg_op(r: Register, span: Span) -> Operand<Register> {
     Operand {
-        kind: OperandKind::Reg(Reg::Phys(r), Decor::default()),
+        kind: OperandKind::Reg(r, Decor::default()),
         span,
     }
 }
 
-/// An instruction the compiler adds, selected like the author's.
-pub(crate) fn synth(mnemonic: &str, operands: Vec<Operand>, span: Span) -> syn::Result<SelInst> {
-    select::select_inst(Inst {
-        mnemonic: mnemonic.into(),
-        prefix: None,
-        operands,
-        span,
-        line: 0,
-        note: None,
-    })
+/// An instruction the compiler adds, bound to its form by the query selection uses.
+pub(crate) fn synth(
+    mnemonic: &str,
+    operands: Vec<Operand<Register>>,
+    span: Span,
+) -> syn::Result<PInst> {
+    choose::choose(
+        Inst {
+            mnemonic: mnemonic.into(),
+            prefix: None,
+            operands,
+            span,
+            line: 0,
+            note: None,
+        },
+        None,
+    )
 }
 
 /// `mov eax, ecx` / `vmovaps xmm0, xmm3` for `return`, or nothing when already in place.
-fn return_move(value: &RetValue, vex: bool) -> syn::Result<Option<SelInst>> {
+fn return_move(value: &RetValue<Register>, vex: bool) -> syn::Result<Option<PInst>> {
     match value {
         RetValue::None => Ok(None),
-        RetValue::Gpr(Reg::Phys(r), bytes, span) => {
+        RetValue::Gpr(r, bytes, span) => {
             let (Some(src), Some(dst)) = (
                 regs::gpr_of_size(*r, *bytes),
                 regs::gpr_of_size(Register::RAX, *bytes),
@@ -406,7 +423,7 @@ fn return_move(value: &RetValue, vex: bool) -> syn::Result<Option<SelInst>> {
             }
             synth("mov", vec![reg_op(dst, *span), reg_op(src, *span)], *span).map(Some)
         }
-        RetValue::Float(Reg::Phys(r), span) => {
+        RetValue::Float(r, span) => {
             let Some(src) = regs::vec_of_size(*r, 16) else {
                 return Err(crate::diag::internal(*span, "return register view"));
             };
@@ -425,8 +442,5 @@ fn return_move(value: &RetValue, vex: bool) -> syn::Result<Option<SelInst>> {
             )
             .map(Some)
         }
-        RetValue::Gpr(Reg::Virt(_), _, span) | RetValue::Float(Reg::Virt(_), span) => Err(
-            crate::diag::internal(*span, "virtual register reached the frame stage"),
-        ),
     }
 }

@@ -11,8 +11,9 @@ use iced_x86::Register;
 use crate::frame::cfi::CfiOp;
 use crate::frame::stack::{PAGE, Plan};
 use crate::frame::{FItem, reg_op, synth};
-use crate::ir::{Decor, Mem, MemSize, Operand, OperandKind};
-use crate::isa::regs::Reg;
+use crate::ir::{Decor, Mem, MemSize, OperandKind};
+
+type Operand = crate::ir::Operand<Register>;
 
 /// Appends the prologue of `plan`; `vex` picks `vmovaps` over `movaps` for vector saves.
 pub fn prologue(plan: &Plan, vex: bool, items: &mut Vec<FItem>) -> syn::Result<()> {
@@ -123,7 +124,7 @@ fn imm(v: i128) -> Operand {
 
 fn rsp_mem(disp: u32, size: Option<MemSize>) -> Operand {
     let mut m = Mem::empty();
-    m.base = Some(Reg::Phys(Register::RSP));
+    m.base = Some(Register::RSP);
     m.disp = i64::from(disp);
     m.size = size;
     Operand {

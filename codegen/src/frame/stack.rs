@@ -7,6 +7,11 @@
 //! turns each tag into a base register and displacement. The frame stage (`frame.rs`)
 //! documents the resulting layout with a diagram; this module holds the arithmetic.
 //!
+//! One decision is needed before allocation: whether rbp is the frame pointer. The frame
+//! stage owns it and takes it once, with [`FramePointer::of`], from the locals the evaluated
+//! program uses; the pipeline (`expand.rs`) hands it to allocation, which then never gives
+//! out rbp ([`FramePointer::reserved`]), and to [`plan`], which realigns by it.
+//!
 //! Guarantees of a [`Plan`]:
 //!
 //! * a kernel with no locals, no saved vector registers and no `call` gets no `sub rsp` at all
@@ -24,38 +29,54 @@
 
 use iced_x86::Register;
 
-use crate::ir::OperandKind;
+pub use crate::ir::{FrameRef, Local};
+use crate::ir::{Item, OperandKind, Program};
 use crate::isa::abi::Abi;
-use crate::select::SItem;
 
-/// Total bytes of `local(..)` slots one kernel may declare (each rounded up to its alignment).
-pub const MAX_LOCAL_BYTES: u32 = 64 * 1024;
-/// The largest alignment a local may ask for.
-pub const MAX_LOCAL_ALIGN: u32 = 4096;
 /// Frames at least this large are allocated page by page, touching each page.
 pub const PAGE: u32 = 4096;
 
-/// What a stack-slot memory operand refers to, until the frame stage resolves it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FrameRef {
-    /// A `local(bytes, align)`.
-    Local(Local),
-    /// An argument passed on the stack, this many bytes above rsp at entry.
-    Arg { entry_offset: u32 },
+/// Whether the frame keeps the pre-alignment rsp in rbp: it does when a local is aligned to
+/// more than 16 bytes, so that the prologue realigns rsp. Taken once, before allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FramePointer {
+    /// rsp-relative frame; rbp is an ordinary callee-saved register.
+    None,
+    /// rbp holds the frame pointer: pushed, never allocated, never written by the body.
+    Rbp,
 }
 
-/// One `local(bytes, align)`: unique per evaluation of the call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Local {
-    pub id: u32,
-    pub bytes: u32,
-    pub align: u32,
-}
+impl FramePointer {
+    /// The decision for the locals the program's instructions use.
+    pub fn of(program: &Program) -> FramePointer {
+        let locals = program.items.iter().flat_map(|item| match item {
+            Item::Inst(i) => i.operands.as_slice(),
+            _ => &[],
+        });
+        Self::for_locals(locals.filter_map(|o| match &o.kind {
+            OperandKind::Mem(m, _) => match m.frame {
+                Some(FrameRef::Local(l)) => Some(l),
+                _ => None,
+            },
+            _ => None,
+        }))
+    }
 
-impl Local {
-    /// The bytes the local occupies in the frame: its size rounded up to its alignment.
-    pub fn footprint(&self) -> u32 {
-        self.bytes.next_multiple_of(self.align)
+    /// The decision for these locals.
+    pub fn for_locals(locals: impl IntoIterator<Item = Local>) -> FramePointer {
+        if locals.into_iter().any(|l| l.align > 16) {
+            FramePointer::Rbp
+        } else {
+            FramePointer::None
+        }
+    }
+
+    /// The registers allocation must not hand out.
+    pub fn reserved(self) -> &'static [Register] {
+        match self {
+            FramePointer::None => &[],
+            FramePointer::Rbp => &[Register::RBP],
+        }
     }
 }
 
@@ -85,12 +106,31 @@ pub struct Plan {
     pub probe: bool,
 }
 
-/// Lays out the frame: `gprs` are the callee-saved registers the body writes, `vecs` the
-/// callee-saved vector registers it writes (Win64 xmm6–15), `locals` the locals it uses;
-/// `calls` whether it contains a `call`.
-pub fn plan(abi: Abi, gprs: &[Register], vecs: &[Register], locals: &[Local], calls: bool) -> Plan {
+/// What the body asks of the frame.
+pub struct Needs<'a> {
+    /// The callee-saved general-purpose registers the body writes.
+    pub gprs: &'a [Register],
+    /// The callee-saved vector registers it writes (Win64 xmm6–15).
+    pub vecs: &'a [Register],
+    /// The locals it uses.
+    pub locals: &'a [Local],
+    /// Whether it contains a `call`.
+    pub calls: bool,
+    /// The frame-pointer decision taken before allocation ([`FramePointer::of`]).
+    pub frame_pointer: FramePointer,
+}
+
+/// Lays out the frame for `needs`; it realigns rsp exactly when rbp is the frame pointer.
+pub fn plan(abi: Abi, needs: &Needs<'_>) -> Plan {
+    let Needs {
+        gprs,
+        vecs,
+        locals,
+        calls,
+        frame_pointer,
+    } = *needs;
+    let realign = frame_pointer == FramePointer::Rbp;
     let align = locals.iter().map(|l| l.align).max().unwrap_or(1);
-    let realign = align > 16;
     let mut pushes = gprs.to_vec();
     if realign && !pushes.contains(&Register::RBP) {
         pushes.push(Register::RBP);
@@ -176,32 +216,25 @@ impl Plan {
     }
 }
 
-/// Whether a kernel using these locals needs rbp as its frame pointer.
-pub fn needs_frame_pointer(locals: impl IntoIterator<Item = Local>) -> bool {
-    locals.into_iter().any(|l| l.align > 16)
-}
-
-/// Whether the instructions use a local that makes rbp the frame pointer.
-pub fn frame_pointer_needed(items: &[SItem]) -> bool {
-    let locals = items.iter().flat_map(|item| match item {
-        SItem::Inst(s) => s.inst.operands.as_slice(),
-        _ => &[],
-    });
-    needs_frame_pointer(locals.filter_map(|o| match &o.kind {
-        OperandKind::Mem(m, _) => match m.frame {
-            Some(FrameRef::Local(l)) => Some(l),
-            _ => None,
-        },
-        _ => None,
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn local(id: u32, bytes: u32, align: u32) -> Local {
         Local { id, bytes, align }
+    }
+
+    /// `stack::plan` with the frame-pointer decision taken from the locals, as the pipeline
+    /// takes it.
+    fn plan(abi: Abi, gprs: &[Register], vecs: &[Register], locals: &[Local], calls: bool) -> Plan {
+        let needs = Needs {
+            gprs,
+            vecs,
+            locals,
+            calls,
+            frame_pointer: FramePointer::for_locals(locals.iter().copied()),
+        };
+        super::plan(abi, &needs)
     }
 
     #[test]
@@ -283,8 +316,14 @@ mod tests {
             p.resolve(FrameRef::Arg { entry_offset: 8 }),
             Some((Register::RBP, 16))
         );
-        assert!(needs_frame_pointer([local(0, 1, 32)]));
-        assert!(!needs_frame_pointer([local(0, 64, 16)]));
+        assert_eq!(
+            FramePointer::for_locals([local(0, 1, 32)]),
+            FramePointer::Rbp
+        );
+        assert_eq!(
+            FramePointer::for_locals([local(0, 64, 16)]),
+            FramePointer::None
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use iced_x86::{Code, EncodingKind, MemorySize, OpCodeInfo, OpCodeOperandKind as K, Register};
 
 use crate::ir::{Decor, Mem, OperandKind};
-use crate::isa::regs::{Reg, RegClass};
+use crate::isa::regs::{RegClass, RegRef};
 
 /// Mnemonic aliases that iced spells differently (Intel SDM Vol. 2, "Jcc", "SETcc", "CMOVcc"
 /// list the synonyms); `movabs` is GNU as' name for the 64-bit-immediate `mov`.
@@ -56,9 +56,25 @@ pub fn is_commutative(mnemonic: &str) -> bool {
 
 /// Forms by lower-case mnemonic, in iced's `Code` order.
 fn table() -> &'static BTreeMap<String, Vec<Code>> {
-    static TABLE: OnceLock<BTreeMap<String, Vec<Code>>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut map: BTreeMap<String, Vec<Code>> = BTreeMap::new();
+    &tables().by_mnemonic
+}
+
+/// What the form queries read for every expansion, built once per process (a proc macro's
+/// statics live as long as the compiler process that loaded it, so every kernel of a crate
+/// shares them).
+struct Tables {
+    by_mnemonic: BTreeMap<String, Vec<Code>>,
+    /// Explicit slots of every form, indexed by `Code as usize`.
+    slots: Vec<Box<[(u32, K)]>>,
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut by_mnemonic: BTreeMap<String, Vec<Code>> = BTreeMap::new();
+        let slots = Code::values()
+            .map(|c| explicit_slots(c.op_code()).into_boxed_slice())
+            .collect();
         for code in Code::values() {
             let op = code.op_code();
             if !op.is_instruction() || !op.mode64() {
@@ -75,32 +91,42 @@ fn table() -> &'static BTreeMap<String, Vec<Code>> {
                 continue;
             }
             let name = format!("{:?}", code.mnemonic()).to_ascii_lowercase();
-            map.entry(name).or_default().push(code);
+            by_mnemonic.entry(name).or_default().push(code);
         }
-        map
+        Tables { by_mnemonic, slots }
     })
 }
 
+/// The slots of a form that the author writes ([`explicit_slots`]), from the table built once
+/// per process.
+pub fn slots(code: Code) -> &'static [(u32, K)] {
+    // `Code::values()` yields every code in order, so the index exists.
+    tables().slots.get(code as usize).map_or(&[], |s| s)
+}
+
 /// The forms of a mnemonic, after applying aliases. `movabs` keeps only the imm64 form.
-pub fn lookup(mnemonic: &str) -> Option<(String, Vec<Code>)> {
+pub fn lookup(mnemonic: &str) -> Option<(String, &'static [Code])> {
+    const MOVABS: [Code; 1] = [Code::Mov_r64_imm64];
     if mnemonic == "movabs" {
-        return Some(("mov".into(), vec![Code::Mov_r64_imm64]));
+        return Some(("mov".into(), &MOVABS));
     }
     if mnemonic == "sal" {
-        return table().get("shl").map(|f| ("shl".into(), f.clone()));
+        return table().get("shl").map(|f| ("shl".into(), f.as_slice()));
     }
     if let Some((_, iced)) = SIZE_ALIASES.iter().find(|(a, _)| *a == mnemonic) {
-        return table().get(*iced).map(|f| (mnemonic.to_owned(), f.clone()));
+        return table()
+            .get(*iced)
+            .map(|f| (mnemonic.to_owned(), f.as_slice()));
     }
     if let Some(f) = table().get(mnemonic) {
-        return Some((mnemonic.to_owned(), f.clone()));
+        return Some((mnemonic.to_owned(), f.as_slice()));
     }
     for stem in ["j", "set", "cmov"] {
         if let Some(cond) = mnemonic.strip_prefix(stem)
             && let Some((_, canon)) = CONDITION_ALIASES.iter().find(|(a, _)| *a == cond)
         {
             let name = format!("{stem}{canon}");
-            return table().get(&name).map(|f| (name, f.clone()));
+            return table().get(&name).map(|f| (name, f.as_slice()));
         }
     }
     None
@@ -232,7 +258,12 @@ pub fn takes_rounding(op: &OpCodeInfo) -> bool {
 }
 
 /// Whether `operand` fits the slot `kind` of form `op` at explicit position `pos`.
-pub fn fits(op: &OpCodeInfo, kind: K, operand: &OperandKind, strict: Strictness) -> bool {
+pub fn fits<R: RegRef>(
+    op: &OpCodeInfo,
+    kind: K,
+    operand: &OperandKind<R>,
+    strict: Strictness,
+) -> bool {
     let strict = strict == Strictness::Strict;
     match operand {
         OperandKind::Reg(reg, decor) => {
@@ -247,14 +278,15 @@ pub fn fits(op: &OpCodeInfo, kind: K, operand: &OperandKind, strict: Strictness)
     }
 }
 
-fn decor_ok(op: &OpCodeInfo, decor: &Decor) -> bool {
+fn decor_ok<R>(op: &OpCodeInfo, decor: &Decor<R>) -> bool {
     decor.mask.is_none() && !decor.zero || is_evex(op)
 }
 
-fn reg_fits(op: &OpCodeInfo, kind: K, reg: Reg, strict: bool) -> bool {
-    let r = match reg {
-        Reg::Phys(r) => r,
-        Reg::Virt(v) => return virt_fits(kind, v.class, v.size),
+fn reg_fits<R: RegRef>(op: &OpCodeInfo, kind: K, reg: R, strict: bool) -> bool {
+    let r = match (reg.phys(), reg.virt()) {
+        (Some(r), _) => r,
+        (None, Some(v)) => return virt_fits(kind, v.class, v.size),
+        (None, None) => return false,
     };
     let high_ok = !strict || is_evex(op) || !(r.is_vector_register() && r.number() >= 16);
     let class_ok = match kind {
@@ -357,7 +389,7 @@ fn virt_fits(kind: K, class: RegClass, size: u8) -> bool {
     }
 }
 
-fn mem_fits(op: &OpCodeInfo, kind: K, mem: &Mem, strict: bool) -> bool {
+fn mem_fits<R: RegRef>(op: &OpCodeInfo, kind: K, mem: &Mem<R>, strict: bool) -> bool {
     let vsib = match kind {
         K::mem_vsib32x | K::mem_vsib64x => Some(16),
         K::mem_vsib32y | K::mem_vsib64y => Some(32),
@@ -379,15 +411,17 @@ fn mem_fits(op: &OpCodeInfo, kind: K, mem: &Mem, strict: bool) -> bool {
         | K::k_or_mem => None,
         _ => return false,
     };
-    let index_ok = match (vsib, mem.index) {
+    let index = mem.index.map(|i| (i.phys(), i.virt()));
+    let index_ok = match (vsib, index) {
         (None, None) => true,
-        (None, Some(Reg::Phys(r))) => r.is_gpr64(),
-        (None, Some(Reg::Virt(v))) => v.class == RegClass::Gpr,
+        (None, Some((Some(r), _))) => r.is_gpr64(),
+        (None, Some((None, Some(v)))) => v.class == RegClass::Gpr,
         (Some(_), None) => false,
-        (Some(bytes), Some(Reg::Phys(r))) => r.is_vector_register() && r.size() == bytes,
-        (Some(bytes), Some(Reg::Virt(v))) => {
+        (Some(bytes), Some((Some(r), _))) => r.is_vector_register() && r.size() == bytes,
+        (Some(bytes), Some((None, Some(v)))) => {
             v.class == RegClass::Vec && usize::from(v.size) == bytes
         }
+        (_, Some((None, None))) => false,
     };
     if !index_ok {
         return false;
@@ -395,7 +429,7 @@ fn mem_fits(op: &OpCodeInfo, kind: K, mem: &Mem, strict: bool) -> bool {
     if !strict {
         return true;
     }
-    if let Some(Reg::Phys(r)) = mem.index
+    if let Some(r) = mem.index.and_then(RegRef::phys)
         && r.is_vector_register()
         && r.number() >= 16
         && !is_evex(op)
@@ -480,6 +514,7 @@ pub fn tier(op: &OpCodeInfo) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::isa::regs::Reg;
 
     #[test]
     fn looks_up_aliases() {
@@ -487,7 +522,7 @@ mod tests {
         assert_eq!(lookup("cmovnae").map(|f| f.0), Some("cmovb".to_owned()));
         assert_eq!(lookup("setnz").map(|f| f.0), Some("setne".to_owned()));
         assert_eq!(
-            lookup("movabs").map(|f| f.1),
+            lookup("movabs").map(|f| f.1.to_vec()),
             Some(vec![Code::Mov_r64_imm64])
         );
         assert!(lookup("vfmadd231ps").is_some());

@@ -1,15 +1,18 @@
-//! Building an `iced_x86::Instruction` from a selected form and the author's operands.
+//! Building an `iced_x86::Instruction` from a chosen form and the author's operands.
 //!
-//! Takes a `Code` that `select` matched and operands on physical registers; guarantees that
+//! Takes a `Code` that `choose` bound and operands on physical registers — by type:
+//! [`build`] takes `Operand<Register>`, so nothing virtual can reach iced; guarantees that
 //! every operand slot of the form is filled (implicit string operands included), that
 //! immediates take the op-kind the form's slot demands, and that labels and pool constants
-//! become branch targets / RIP-relative displacements that `BlockEncoder` resolves.
+//! become branch targets / RIP-relative displacements that `BlockEncoder` resolves. Before
+//! allocation, [`with_standins`] gives virtual registers physical stand-ins so that iced can
+//! measure an encoding or report the registers an instruction reads and writes.
 
 use iced_x86::{Code, Instruction, OpCodeOperandKind as K, OpKind, Register};
 
 use crate::ir::{ConstId, LabelId, Mem, Operand, OperandKind, Prefix, RipTarget};
 use crate::isa::forms;
-use crate::isa::regs::{self, Reg, RegClass, VReg};
+use crate::isa::regs::{self, RegClass, RegRef, VReg};
 
 /// Where labels and constants are, in the address space `BlockEncoder` sees.
 pub trait Addresses {
@@ -30,21 +33,30 @@ impl Addresses for Dummy {
 }
 
 /// The encoded length of a form with these operands. Virtual registers are measured as
-/// stand-ins (the allocator re-selects afterwards); labels sit at the dummy address 0, where
-/// rel8-only branches (`loop`, `jrcxz`) still reach.
-pub fn measure(code: Code, operands: &[Operand], prefix: Option<Prefix>) -> Result<usize, String> {
-    let (ops, _) =
-        with_standins(operands).ok_or("too many virtual registers in one instruction")?;
-    let ins = build(code, &ops, prefix, &Dummy)?;
-    iced_x86::Encoder::new(64)
-        .encode(&ins, 0)
-        .map_err(|e| e.to_string())
+/// stand-ins (the allocator re-binds forms afterwards); labels sit at the dummy address 0,
+/// where rel8-only branches (`loop`, `jrcxz`) still reach.
+pub fn measure<R: RegRef>(
+    code: Code,
+    operands: &[Operand<R>],
+    prefix: Option<Prefix>,
+) -> Result<usize, String> {
+    let ins = match with_standins(operands) {
+        Some((ops, _)) => build(code, &ops, prefix, &Dummy)?,
+        None => return Err("too many virtual registers in one instruction".into()),
+    };
+    ENCODER.with_borrow_mut(|e| e.encode(&ins, 0).map_err(|e| e.to_string()))
+}
+
+thread_local! {
+    /// One encoder per thread for measuring: `Encoder::new` allocates its buffer.
+    static ENCODER: std::cell::RefCell<iced_x86::Encoder> =
+        std::cell::RefCell::new(iced_x86::Encoder::new(64));
 }
 
 /// Builds the instruction; errors are internal (selection guarantees the fit).
 pub fn build(
     code: Code,
-    operands: &[Operand],
+    operands: &[Operand<Register>],
     prefix: Option<Prefix>,
     addrs: &dyn Addresses,
 ) -> Result<Instruction, String> {
@@ -83,7 +95,7 @@ pub fn build(
         match &o.kind {
             OperandKind::Reg(_, d) | OperandKind::Mem(_, d) => {
                 if let Some(m) = d.mask {
-                    ins.set_op_mask(phys(m)?);
+                    ins.set_op_mask(m);
                 }
                 // Only the destination carries `{z}`; a later operand must not clear it.
                 if d.zero {
@@ -104,23 +116,18 @@ pub fn build(
     Ok(ins)
 }
 
-fn phys(r: Reg) -> Result<Register, String> {
-    r.phys()
-        .ok_or_else(|| "a virtual register reached encoding unallocated".to_owned())
-}
-
 fn fill(
     ins: &mut Instruction,
     i: u32,
     kind: K,
-    o: &Operand,
+    o: &Operand<Register>,
     prev_imm: bool,
     addrs: &dyn Addresses,
 ) -> Result<(), String> {
     match &o.kind {
         OperandKind::Reg(r, _) => {
             ins.set_op_kind(i, OpKind::Register);
-            ins.set_op_register(i, phys(*r)?);
+            ins.set_op_register(i, *r);
         }
         OperandKind::Mem(m, _) => {
             ins.set_op_kind(i, OpKind::Memory);
@@ -138,7 +145,11 @@ fn fill(
     Ok(())
 }
 
-fn set_memory(ins: &mut Instruction, m: &Mem, addrs: &dyn Addresses) -> Result<(), String> {
+fn set_memory(
+    ins: &mut Instruction,
+    m: &Mem<Register>,
+    addrs: &dyn Addresses,
+) -> Result<(), String> {
     if let Some(seg) = m.segment {
         ins.set_segment_prefix(seg);
     }
@@ -155,8 +166,8 @@ fn set_memory(ins: &mut Instruction, m: &Mem, addrs: &dyn Addresses) -> Result<(
         ins.set_memory_displ_size(8);
         return Ok(());
     }
-    let base = m.base.map(phys).transpose()?.unwrap_or(Register::None);
-    let index = m.index.map(phys).transpose()?.unwrap_or(Register::None);
+    let base = m.base.unwrap_or(Register::None);
+    let index = m.index.unwrap_or(Register::None);
     ins.set_memory_base(base);
     ins.set_memory_index(index);
     ins.set_memory_index_scale(m.scale);
@@ -233,24 +244,17 @@ const VEC_STANDINS: [Register; 8] = [
 ];
 const MASK_STANDINS: [Register; 4] = [Register::K4, Register::K5, Register::K6, Register::K7];
 
-pub fn operand_regs(o: &Operand) -> Vec<Reg> {
-    match &o.kind {
-        OperandKind::Reg(r, d) => std::iter::once(*r).chain(d.mask).collect(),
-        OperandKind::Mem(m, d) => m.base.into_iter().chain(m.index).chain(d.mask).collect(),
-        _ => vec![],
-    }
-}
-
 /// Which physical stand-in replaced which virtual register.
 pub type Standins = Vec<(Register, VReg)>;
 
 /// Replaces virtual registers by stand-ins; returns the operands and the stand-in map, or
 /// `None` if an instruction names more virtual registers of a class than there are stand-ins.
-pub fn with_standins(ops: &[Operand]) -> Option<(Vec<Operand>, Standins)> {
+pub fn with_standins<R: RegRef>(ops: &[Operand<R>]) -> Option<(Vec<Operand<Register>>, Standins)> {
+    let mut map: Standins = Vec::new();
     let present: Vec<Register> = ops
         .iter()
-        .flat_map(operand_regs)
-        .filter_map(Reg::phys)
+        .flat_map(Operand::regs)
+        .filter_map(RegRef::phys)
         .collect();
     let clashes = |r: Register| {
         present.iter().any(|p| {
@@ -258,9 +262,8 @@ pub fn with_standins(ops: &[Operand]) -> Option<(Vec<Operand>, Standins)> {
                 || (p.is_vector_register() && r.is_vector_register() && p.number() == r.number())
         })
     };
-    let mut map: Standins = Vec::new();
     let mut next = [0usize; 3];
-    let mut standin = |v: VReg| -> Option<Reg> {
+    let mut standin = |v: VReg| -> Option<Register> {
         let full = match map.iter().find(|(_, w)| w.id == v.id) {
             Some((r, _)) => *r,
             None => {
@@ -280,30 +283,21 @@ pub fn with_standins(ops: &[Operand]) -> Option<(Vec<Operand>, Standins)> {
                 r
             }
         };
-        Some(Reg::Phys(match v.class {
-            RegClass::Gpr => regs::gpr_of_size(full, usize::from(v.size))?,
-            RegClass::Vec => regs::vec_of_size(full, usize::from(v.size))?,
-            RegClass::Mask => full,
-        }))
-    };
-    let mut out = ops.to_vec();
-    for o in &mut out {
-        let slots: Vec<&mut Reg> = match &mut o.kind {
-            OperandKind::Reg(r, d) => std::iter::once(r).chain(d.mask.as_mut()).collect(),
-            OperandKind::Mem(m, d) => m
-                .base
-                .as_mut()
-                .into_iter()
-                .chain(m.index.as_mut())
-                .chain(d.mask.as_mut())
-                .collect(),
-            _ => vec![],
-        };
-        for r in slots {
-            if let Reg::Virt(v) = *r {
-                *r = standin(v)?;
-            }
+        match v.class {
+            RegClass::Gpr => regs::gpr_of_size(full, usize::from(v.size)),
+            RegClass::Vec => regs::vec_of_size(full, usize::from(v.size)),
+            RegClass::Mask => Some(full),
         }
-    }
+    };
+    let out = ops
+        .iter()
+        .map(|o| {
+            o.map_regs(|r| match (r.phys(), r.virt()) {
+                (Some(p), _) => Some(p),
+                (None, Some(v)) => standin(v),
+                (None, None) => None,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
     Some((out, map))
 }

@@ -1,9 +1,15 @@
 //! Facts about the machine that every stage may query, and that no stage owns: the
-//! instruction-form table (`forms`), building an iced instruction from a form (`instr`),
-//! register names (`regs`), CPU features and variants (`variant`), and the calling
-//! conventions (`abi`). Nothing here depends on a stage; stages depend on this.
+//! instruction-form table (`forms`, built once per process), which form to use for an
+//! instruction under a variant's features (`choose`: selection binds the author's
+//! instructions with it, allocation asks it which values may live in xmm16–31 and re-binds
+//! forms after allocation, the frame binds the instructions it adds), building an iced
+//! instruction from a form (`instr`), register names, widths and the [`regs::RegRef`]
+//! abstraction over virtual and physical operands (`regs`), CPU features and variants
+//! (`variant`), and the calling conventions (`abi`). Nothing here names a stage (only `ir`
+//! and `diag`); stages depend on this.
 
 pub mod abi;
+pub mod choose;
 pub mod forms;
 pub mod instr;
 pub mod regs;

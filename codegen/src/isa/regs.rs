@@ -1,4 +1,5 @@
-//! Physical registers by name, and the register vocabulary of the IR.
+//! Physical registers by name and by width, and [`RegRef`]: what the form queries ask of a
+//! register operand of the IR ([`Reg`], defined in `ir`, or a physical `Register`).
 //!
 //! Names are iced-x86's register names in lower case (`rax`, `r8d`, `xmm17`, `k3`, `st0`, `mm2`,
 //! `tmm1`, `cr0`, `es`), plus the Intel/GNU spelling `r8b`..`r15b` for iced's `r8l`..`r15l`.
@@ -9,51 +10,50 @@ use std::sync::OnceLock;
 
 use iced_x86::Register;
 
-/// A virtual register (allocated to a physical one by the register allocator).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct VReg {
-    pub id: u32,
-    pub class: RegClass,
-    /// Width of the view in bytes (8/4/2/1 for GPRs, 16/32/64 for vectors, 8 for masks).
-    pub size: u8,
+pub use crate::ir::{Reg, RegClass, VReg};
+
+/// What the form queries (`forms`, `choose`, `instr`) need of a register operand, so that they
+/// answer both before allocation (over [`Reg`], possibly virtual) and after it (over iced's
+/// physical [`Register`], which cannot name a virtual one).
+pub trait RegRef: Copy + Eq + std::fmt::Debug {
+    /// The physical register, if this is one.
+    fn phys(self) -> Option<Register>;
+    /// The virtual register, if this is one.
+    fn virt(self) -> Option<VReg>;
+    /// The same register viewed at `bytes` bytes (GPRs and vectors), if that view exists.
+    fn view(self, bytes: u8) -> Option<Self>;
 }
 
-/// Register classes the allocator distinguishes.
-#[allow(
-    dead_code,
-    reason = "virtual registers are produced once the allocator stage lands"
-)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RegClass {
-    Gpr,
-    Vec,
-    Mask,
-}
-
-/// A register operand: physical, or virtual until allocation.
-#[allow(
-    dead_code,
-    reason = "virtual registers are produced once the allocator stage lands"
-)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Reg {
-    Phys(Register),
-    Virt(VReg),
-}
-
-impl VReg {
-    /// The same virtual register viewed at another width.
-    pub fn view(self, size: u8) -> VReg {
-        VReg { size, ..self }
+impl RegRef for Reg {
+    fn phys(self) -> Option<Register> {
+        Reg::phys(self)
+    }
+    fn virt(self) -> Option<VReg> {
+        match self {
+            Reg::Virt(v) => Some(v),
+            Reg::Phys(_) => None,
+        }
+    }
+    fn view(self, bytes: u8) -> Option<Self> {
+        match self {
+            Reg::Phys(r) => r.view(bytes).map(Reg::Phys),
+            Reg::Virt(v) => Some(Reg::Virt(v.view(bytes))),
+        }
     }
 }
 
-impl Reg {
-    /// The physical register, if this is one.
-    pub fn phys(self) -> Option<Register> {
-        match self {
-            Reg::Phys(r) => Some(r),
-            Reg::Virt(_) => None,
+impl RegRef for Register {
+    fn phys(self) -> Option<Register> {
+        Some(self)
+    }
+    fn virt(self) -> Option<VReg> {
+        None
+    }
+    fn view(self, bytes: u8) -> Option<Self> {
+        if self.is_gpr() {
+            gpr_of_size(self, usize::from(bytes))
+        } else {
+            vec_of_size(self, usize::from(bytes))
         }
     }
 }

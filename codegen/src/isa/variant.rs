@@ -7,9 +7,16 @@
 //! `CpuidFeature`s in lower case (so every feature an instruction can require can be named),
 //! plus the usual spellings (`sse4.1`, `sse4_1`, `avx512vnni`, `bmi1`...). Unknown names are
 //! spanned errors that suggest the closest.
+//!
+//! Every fact about features here — the baseline, the implications, the psABI levels, the
+//! names and rustc's names — comes from asmforge-features, the tables the runtime reads too;
+//! this module only converts between its `Feature` and iced's `CpuidFeature` (the same list in
+//! the same order: asmforge-features generates its list from iced's and tests it).
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
+use asmforge_features::{self as features, Feature, FeatureSet, Level};
 use iced_x86::CpuidFeature as F;
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
@@ -63,113 +70,31 @@ impl Variant {
 }
 
 /// What every x86-64 CPU has (the psABI's x86-64 baseline, "x86-64-v1").
-pub const BASELINE: [F; 20] = [
-    F::INTEL8086,
-    F::INTEL186,
-    F::INTEL286,
-    F::INTEL386,
-    F::INTEL486,
-    F::X64,
-    F::CPUID,
-    F::FPU,
-    F::FPU287,
-    F::FPU387,
-    F::CX8,
-    F::CMOV,
-    F::MMX,
-    F::SSE,
-    F::SSE2,
-    F::FXSR,
-    F::TSC,
-    F::PAUSE,
-    F::MULTIBYTENOP,
-    F::SYSCALL,
-];
+pub static BASELINE: LazyLock<Vec<F>> =
+    LazyLock::new(|| to_iced(features::BASELINE).into_iter().collect());
 
-/// Implications, as rustc's `target_feature` implies them (`rustc --print target-features`).
-const IMPLIES: [(F, &[F]); 20] = [
-    (F::SSE3, &[F::SSE2]),
-    (F::SSSE3, &[F::SSE3]),
-    (F::SSE4_1, &[F::SSSE3]),
-    (F::SSE4_2, &[F::SSE4_1]),
-    (F::AVX, &[F::SSE4_2]),
-    (F::AVX2, &[F::AVX]),
-    (F::FMA, &[F::AVX]),
-    (F::F16C, &[F::AVX]),
-    (F::AES, &[F::SSE2]),
-    (F::PCLMULQDQ, &[F::SSE2]),
-    (F::VAES, &[F::AES, F::AVX2]),
-    (F::VPCLMULQDQ, &[F::PCLMULQDQ, F::AVX]),
-    (F::AVX512F, &[F::AVX2, F::FMA, F::F16C]),
-    (F::AVX512CD, &[F::AVX512F]),
-    (F::AVX512BW, &[F::AVX512F]),
-    (F::AVX512DQ, &[F::AVX512F]),
-    (F::AVX512VL, &[F::AVX512F]),
-    (F::AVX512_VNNI, &[F::AVX512F]),
-    (F::AVX512_BF16, &[F::AVX512BW]),
-    (F::AVX512_FP16, &[F::AVX512BW, F::AVX512DQ, F::AVX512VL]),
-];
-
-/// psABI micro-architecture levels (System V AMD64 psABI, §3.1.1, Table 3.1).
-fn level(n: u8) -> Option<Vec<F>> {
-    let v2 = [
-        F::CMPXCHG16B,
-        F::POPCNT,
-        F::SSE3,
-        F::SSSE3,
-        F::SSE4_1,
-        F::SSE4_2,
-    ];
-    let v3 = [
-        F::AVX,
-        F::AVX2,
-        F::BMI1,
-        F::BMI2,
-        F::F16C,
-        F::FMA,
-        F::LZCNT,
-        F::MOVBE,
-        F::XSAVE,
-    ];
-    let v4 = [
-        F::AVX512F,
-        F::AVX512BW,
-        F::AVX512CD,
-        F::AVX512DQ,
-        F::AVX512VL,
-    ];
-    Some(match n {
-        1 => vec![],
-        2 => v2.to_vec(),
-        3 => v2.iter().chain(&v3).copied().collect(),
-        4 => v2.iter().chain(&v3).chain(&v4).copied().collect(),
-        _ => return None,
-    })
+/// Our feature for iced's (the same index: see the module docs).
+fn from_iced(f: F) -> Option<Feature> {
+    Feature::from_index(f as usize)
 }
 
-/// Common spellings that differ from iced's names.
-const SPELLINGS: [(&str, F); 12] = [
-    ("sse41", F::SSE4_1),
-    ("sse42", F::SSE4_2),
-    ("avx512vnni", F::AVX512_VNNI),
-    ("avx512bf16", F::AVX512_BF16),
-    ("avx512fp16", F::AVX512_FP16),
-    ("avx512ifma", F::AVX512_IFMA),
-    ("avx512vbmi", F::AVX512_VBMI),
-    ("avx512vbmi2", F::AVX512_VBMI2),
-    ("avx512bitalg", F::AVX512_BITALG),
-    ("avx512vpopcntdq", F::AVX512_VPOPCNTDQ),
-    ("cx16", F::CMPXCHG16B),
-    ("avxvnni", F::AVX_VNNI),
-];
+/// iced's features for ours.
+fn to_iced(set: FeatureSet) -> BTreeSet<F> {
+    F::values()
+        .filter(|&f| from_iced(f).is_some_and(|g| set.contains(g)))
+        .collect()
+}
 
-/// The feature with this (lower-case) name.
+/// psABI micro-architecture level x86-64-v`n` (System V AMD64 psABI, §3.1.1), without the
+/// baseline every variant has anyway.
+fn level(n: u8) -> Option<Vec<F>> {
+    Level::from_psabi(n).map(|l| to_iced(l.features()).into_iter().collect())
+}
+
+/// The feature with this name: iced's in any case (`.` for `_`), or a usual spelling.
 pub fn feature_by_name(name: &str) -> Option<F> {
-    let n = name.to_ascii_lowercase().replace('.', "_");
-    if let Some((_, f)) = SPELLINGS.iter().find(|(s, _)| *s == n) {
-        return Some(*f);
-    }
-    F::values().find(|f| format!("{f:?}").to_ascii_lowercase() == n)
+    let f = features::by_name(name)?;
+    F::values().find(|&c| from_iced(c) == Some(f))
 }
 
 /// Every accepted feature name, for suggestions.
@@ -177,7 +102,7 @@ fn all_names() -> Vec<String> {
     let mut names: Vec<String> = F::values()
         .map(|f| format!("{f:?}").to_ascii_lowercase())
         .collect();
-    names.extend(SPELLINGS.iter().map(|(s, _)| (*s).to_owned()));
+    names.extend(features::SPELLINGS.iter().map(|(s, _)| (*s).to_owned()));
     names.extend(
         [
             "sse4.1",
@@ -194,67 +119,14 @@ fn all_names() -> Vec<String> {
 
 /// `declared` closed under implication, plus the baseline.
 pub fn closure(declared: &[F]) -> BTreeSet<F> {
-    let mut set: BTreeSet<F> = BASELINE
-        .iter()
-        .copied()
-        .chain(declared.iter().copied())
-        .collect();
-    loop {
-        let before = set.len();
-        for (f, implied) in IMPLIES {
-            if set.contains(&f) {
-                set.extend(implied.iter().copied());
-            }
-        }
-        if set.len() == before {
-            return set;
-        }
-    }
+    let declared: FeatureSet = declared.iter().filter_map(|&f| from_iced(f)).collect();
+    to_iced(features::closure(declared))
 }
 
 /// The rustc `target_feature` name of a feature, when rustc has one; used to call the best
 /// variant directly when the crate is compiled with those features enabled.
 pub fn rustc_name(f: F) -> Option<&'static str> {
-    Some(match f {
-        F::SSE3 => "sse3",
-        F::SSSE3 => "ssse3",
-        F::SSE4_1 => "sse4.1",
-        F::SSE4_2 => "sse4.2",
-        F::POPCNT => "popcnt",
-        F::AVX => "avx",
-        F::AVX2 => "avx2",
-        F::FMA => "fma",
-        F::F16C => "f16c",
-        F::BMI1 => "bmi1",
-        F::BMI2 => "bmi2",
-        F::LZCNT => "lzcnt",
-        F::MOVBE => "movbe",
-        F::AES => "aes",
-        F::PCLMULQDQ => "pclmulqdq",
-        F::SHA => "sha",
-        F::ADX => "adx",
-        F::RDRAND => "rdrand",
-        F::RDSEED => "rdseed",
-        F::XSAVE => "xsave",
-        F::CMPXCHG16B => "cmpxchg16b",
-        F::GFNI => "gfni",
-        F::VAES => "vaes",
-        F::VPCLMULQDQ => "vpclmulqdq",
-        F::AVX512F => "avx512f",
-        F::AVX512CD => "avx512cd",
-        F::AVX512BW => "avx512bw",
-        F::AVX512DQ => "avx512dq",
-        F::AVX512VL => "avx512vl",
-        F::AVX512_VNNI => "avx512vnni",
-        F::AVX512_BF16 => "avx512bf16",
-        F::AVX512_FP16 => "avx512fp16",
-        F::AVX512_IFMA => "avx512ifma",
-        F::AVX512_VBMI => "avx512vbmi",
-        F::AVX512_VBMI2 => "avx512vbmi2",
-        F::AVX512_BITALG => "avx512bitalg",
-        F::AVX512_VPOPCNTDQ => "avx512vpopcntdq",
-        _ => return None,
-    })
+    from_iced(f).and_then(features::rustc_name)
 }
 
 /// `targets(a, b + c, x86-64-v3)`: the list inside the parentheses.
@@ -395,6 +267,28 @@ mod tests {
         );
         let e = targets(quote!(avx, avx)).err().unwrap().to_string();
         assert!(e.contains("listed twice"), "{e}");
+    }
+
+    #[test]
+    fn iceds_list_is_the_shared_list() {
+        assert_eq!(F::values().len(), Feature::ALL.len());
+        for f in F::values() {
+            assert_eq!(
+                from_iced(f).map(Feature::name),
+                Some(format!("{f:?}").as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn levels_and_baseline_come_from_the_shared_tables() {
+        let v3: BTreeSet<F> = level(3).unwrap().into_iter().collect();
+        assert!(v3.contains(&F::XSAVE) && v3.contains(&F::MOVBE) && !v3.contains(&F::AVX512F));
+        assert_eq!(v3.len(), Level::Avx2.features().len());
+        assert_eq!(BASELINE.len(), features::BASELINE.len());
+        assert!(level(5).is_none() && level(0).is_none());
+        let v = targets(quote!(x86 - 64 - v3)).unwrap();
+        assert!(v[0].has(F::XSAVE) && v[0].has(F::SSE4_2) && !v[0].has(F::AVX512F));
     }
 
     #[test]

@@ -1,14 +1,19 @@
 //! Stage 4, **regalloc**: bind virtual registers to physical ones, without spilling.
 //!
-//! Takes the selected program, in which operands may be virtual registers ([`Reg::Virt`]);
-//! guarantees that every virtual register is replaced by a physical register of its class
-//! such that no two values that are live at the same time share a register, or reports a
-//! spanned error — never a silent spill. The vocabulary is regalloc2's: locations are
+//! Takes a [`Selected`] program, in which operands may be virtual registers ([`Reg::Virt`]),
+//! a [`MachineEnv`] and the variant being built; returns an [`Allocated`] one, whose operands are iced's physical
+//! `Register`s — by type, so no virtual register can leave this stage — in which no two
+//! values that are live at the same time share a register, or reports a spanned error, never
+//! a silent spill. Each instruction that named a virtual register is re-bound to its form
+//! through `isa::choose` (a fixed-register form such as `al` may now be the shortest, exactly
+//! as if the author had written the register). The vocabulary is regalloc2's: locations are
 //! pre-coloured physical registers (PReg) or virtual ones (VReg); a [`MachineEnv`] lists the
-//! allocatable registers of each class in preference order.
+//! allocatable registers of each class in preference order. Registers the frame reserves
+//! (rbp when it is the frame pointer) are removed from the environment by the caller
+//! ([`MachineEnv::reserving`]): this stage makes no frame decision of its own.
 //!
 //! ```text
-//!  nodes      one per instruction and per `return`; successors from iced's flow control
+//!  nodes      the crate's control-flow graph (`cfg.rs`): one per instruction and `return`
 //!  uses/defs  explicit operands and implicit ones from iced's InstructionInfoFactory
 //!             (mul → rdx:rax, shl r, cl → cl, blendvps → xmm0, rep movsb → rcx/rsi/rdi)
 //!  liveness   backward dataflow to a fixed point over the CFG (loops included)
@@ -27,14 +32,15 @@ pub mod transitions;
 
 use std::collections::BTreeSet;
 
-use iced_x86::{FlowControl, InstructionInfoFactory, OpAccess, Register};
+use iced_x86::{InstructionInfoFactory, OpAccess, Register};
 use proc_macro2::Span;
 
+use crate::cfg::Cfg;
 use crate::diag::{self, Errors};
-use crate::ir::{Decor, LabelId, OperandKind, RetValue, VRegInfo};
-use crate::isa::instr;
-use crate::isa::regs::{self, Reg, RegClass, VReg};
-use crate::select::{self, SItem, SelInst, Selected};
+use crate::ir::{Allocated, OperandKind, RetValue, SItem, SelInst, Selected, VRegInfo};
+use crate::isa::regs::{self, Reg, RegClass, RegRef, VReg};
+use crate::isa::variant::Variant;
+use crate::isa::{choose, instr};
 
 /// Allocatable registers per class, in preference order.
 pub struct MachineEnv {
@@ -76,13 +82,12 @@ impl MachineEnv {
         }
     }
 
-    /// The same environment without general-purpose register `n`.
-    fn without_gpr(&self, n: usize) -> Self {
-        MachineEnv {
-            gpr: self.gpr.iter().copied().filter(|g| *g != n).collect(),
-            vec: self.vec.clone(),
-            mask: self.mask.clone(),
-        }
+    /// The same environment without the general-purpose registers `reserved` (rbp when the
+    /// frame keeps its frame pointer there).
+    pub fn reserving(mut self, reserved: &[Register]) -> Self {
+        self.gpr
+            .retain(|g| !reserved.iter().any(|r| r.full_register().number() == *g));
+        self
     }
 
     fn order(&self, class: RegClass) -> &[usize] {
@@ -136,7 +141,7 @@ fn phys_reg(class: RegClass, number: usize, size: u8) -> Option<Register> {
     }
 }
 
-/// One CFG node: an instruction or a `return`.
+/// One CFG node's register effects: the locations it reads and writes.
 struct Node {
     item: usize,
     uses: Vec<usize>,
@@ -146,74 +151,84 @@ struct Node {
     unique: bool,
 }
 
-/// Allocates every virtual register in `sel`.
-pub fn allocate(mut sel: Selected, env: &MachineEnv) -> syn::Result<Selected> {
+/// Allocates every virtual register in `sel`, for a kernel variant with `variant`'s features
+/// (they decide whether a value may live in xmm16–31, and the forms re-bound afterwards).
+pub fn allocate(sel: Selected, env: &MachineEnv, variant: &Variant) -> syn::Result<Allocated> {
     if sel.vregs.is_empty() {
-        return Ok(sel);
+        return physical(sel);
     }
-    // A frame that realigns rsp keeps the old rsp in rbp (stack.rs): never hand rbp out.
-    let reserved;
-    let env = if crate::frame::stack::frame_pointer_needed(&sel.items) {
-        reserved = env.without_gpr(Register::RBP.number());
-        &reserved
-    } else {
-        env
-    };
-    let nodes = build_cfg(&sel)?;
+    let nodes = build_nodes(&sel)?;
     let nloc = VIRT0 + sel.vregs.len();
     let (live_in, live_out) = liveness(&nodes, nloc);
     check_defined(&sel, &nodes, &live_in)?;
-    let high = eligible_for_high(&sel);
+    let high = eligible_for_high(&sel, variant);
     let colours = colour(&sel, &nodes, &live_out, env, &high)?;
     let classes: Vec<RegClass> = sel.vregs.iter().map(|v| v.class).collect();
     check(&nodes, &colours, &classes).map_err(|(node, what)| {
-        let span = item_span(&sel.items[nodes[node].item]);
+        let span = sel.items[nodes[node].item].span();
         diag::internal(span, format!("register allocation check failed: {what}"))
     })?;
-    rewrite(&mut sel, &colours)?;
-    Ok(sel)
+    rewrite(sel, &colours, variant)
 }
 
-fn item_span(item: &SItem) -> Span {
-    match item {
-        SItem::Inst(s) => s.inst.span,
-        SItem::Return(_, span) => *span,
-        _ => Span::call_site(),
+/// A program without virtual registers, as the physical type.
+fn physical(sel: Selected) -> syn::Result<Allocated> {
+    let mut items = Vec::with_capacity(sel.items.len());
+    for item in sel.items {
+        let span = item.span();
+        let item = match item {
+            SItem::Inst(s) => SItem::Inst(SelInst {
+                code: s.code,
+                inst: s
+                    .inst
+                    .map_regs(Reg::phys)
+                    .ok_or_else(|| diag::internal(span, "unallocated virtual register"))?,
+            }),
+            SItem::Return(v, span) => SItem::Return(return_value(v, |r| r.phys(), span)?, span),
+            SItem::Label(l) => SItem::Label(l),
+            SItem::Align(a) => SItem::Align(a),
+        };
+        items.push(item);
     }
+    Ok(Allocated {
+        items,
+        consts: sel.consts,
+        label_count: sel.label_count,
+    })
+}
+
+fn return_value(
+    v: RetValue<Reg>,
+    assign: impl Fn(Reg) -> Option<Register>,
+    span: Span,
+) -> syn::Result<RetValue<Register>> {
+    let phys =
+        |r: Reg| assign(r).ok_or_else(|| diag::internal(span, "unallocated virtual register"));
+    Ok(match v {
+        RetValue::None => RetValue::None,
+        RetValue::Gpr(r, bytes, s) => RetValue::Gpr(phys(r)?, bytes, s),
+        RetValue::Float(r, s) => RetValue::Float(phys(r)?, s),
+    })
 }
 
 // ----- CFG and uses/defs ------------------------------------------------------------------
 
-fn build_cfg(sel: &Selected) -> syn::Result<Vec<Node>> {
-    // Node index of each item that is a node; labels map to the next node.
-    let mut node_of_item = vec![usize::MAX; sel.items.len()];
-    let mut label_node = vec![usize::MAX; sel.label_count as usize];
-    let mut pending: Vec<LabelId> = Vec::new();
-    let mut n = 0;
-    for (i, item) in sel.items.iter().enumerate() {
-        match item {
-            SItem::Label(l) => pending.push(*l),
-            SItem::Inst(_) | SItem::Return(..) => {
-                for l in pending.drain(..) {
-                    if let Some(slot) = label_node.get_mut(l.0 as usize) {
-                        *slot = n;
-                    }
-                }
-                node_of_item[i] = n;
-                n += 1;
-            }
-            SItem::Align(_) => {}
-        }
-    }
+fn build_nodes(sel: &Selected) -> syn::Result<Vec<Node>> {
+    let cfg = Cfg::build(&sel.items, sel.label_count);
     let mut factory = InstructionInfoFactory::new();
-    let mut nodes = Vec::with_capacity(n);
-    for (i, item) in sel.items.iter().enumerate() {
-        let idx = node_of_item[i];
-        if idx == usize::MAX {
-            continue;
-        }
-        let next = if idx + 1 < n { vec![idx + 1] } else { vec![] };
-        let node = match item {
+    let mut nodes = Vec::with_capacity(cfg.nodes.len());
+    for n in cfg.nodes {
+        let node = match &sel.items[n.item] {
+            SItem::Inst(s) => {
+                let (uses, defs) = uses_defs(s, &mut factory)?;
+                Node {
+                    item: n.item,
+                    uses,
+                    defs,
+                    succs: n.succs,
+                    unique: s.code.op_code().requires_unique_reg_nums(),
+                }
+            }
             SItem::Return(value, _) => {
                 let uses = match value {
                     RetValue::Gpr(r, ..) | RetValue::Float(r, _) => {
@@ -222,40 +237,14 @@ fn build_cfg(sel: &Selected) -> syn::Result<Vec<Node>> {
                     RetValue::None => vec![],
                 };
                 Node {
-                    item: i,
+                    item: n.item,
                     uses,
                     defs: vec![],
-                    succs: vec![],
+                    succs: n.succs,
                     unique: false,
                 }
             }
-            SItem::Inst(s) => {
-                let (uses, defs, flow) = uses_defs(s, &mut factory)?;
-                let target = s.inst.operands.iter().find_map(|o| match o.kind {
-                    OperandKind::Label(l) => label_node.get(l.0 as usize).copied(),
-                    _ => None,
-                });
-                let target: Vec<usize> = target.into_iter().filter(|t| *t != usize::MAX).collect();
-                let succs = match flow {
-                    FlowControl::UnconditionalBranch => target,
-                    FlowControl::ConditionalBranch | FlowControl::XbeginXabortXend => {
-                        next.iter().copied().chain(target).collect()
-                    }
-                    FlowControl::IndirectBranch | FlowControl::Return | FlowControl::Exception => {
-                        vec![]
-                    }
-                    _ => next,
-                };
-                let unique = s.code.op_code().requires_unique_reg_nums();
-                Node {
-                    item: i,
-                    uses,
-                    defs,
-                    succs,
-                    unique,
-                }
-            }
-            _ => continue,
+            SItem::Label(_) | SItem::Align(_) => continue,
         };
         nodes.push(node);
     }
@@ -272,7 +261,7 @@ fn reg_loc(r: Reg) -> Option<usize> {
 fn uses_defs(
     s: &SelInst,
     factory: &mut InstructionInfoFactory,
-) -> syn::Result<(Vec<usize>, Vec<usize>, FlowControl)> {
+) -> syn::Result<(Vec<usize>, Vec<usize>)> {
     let (ops, standins) = instr::with_standins(&s.inst.operands).ok_or_else(|| {
         diag::internal(s.inst.span, "too many virtual registers in one instruction")
     })?;
@@ -311,7 +300,7 @@ fn uses_defs(
             defs.push(loc);
         }
     }
-    Ok((uses, defs, ins.flow_control()))
+    Ok((uses, defs))
 }
 
 fn same_register(a: Register, b: Register) -> bool {
@@ -389,13 +378,9 @@ fn use_span(item: &SItem, id: u32) -> Span {
             .inst
             .operands
             .iter()
-            .find(|o| {
-                instr::operand_regs(o)
-                    .iter()
-                    .any(|r| matches!(r, Reg::Virt(v) if v.id == id))
-            })
+            .find(|o| o.regs().any(|r| matches!(r, Reg::Virt(v) if v.id == id)))
             .map_or(s.inst.span, |o| o.span),
-        other => item_span(other),
+        other => other.span(),
     }
 }
 
@@ -541,7 +526,7 @@ fn pressure_error(
         RegClass::Vec => "vector",
         RegClass::Mask => "mask",
     };
-    let span = item_span(&sel.items[node.item]);
+    let span = sel.items[node.item].span();
     syn::Error::new(
         span,
         format!(
@@ -570,32 +555,33 @@ const HIGH_VEC: [usize; 16] = [
 /// only those whose every instruction still has a form — necessarily EVEX — with the register
 /// in the upper bank (so `vpshufb` on ymm, which has an EVEX form only with AVX512BW, decides
 /// per variant). Legacy-SSE and VEX-only instructions keep their registers in 0–15.
-fn eligible_for_high(sel: &Selected) -> Vec<bool> {
-    let mut ok = vec![sel.variant.has_evex(); sel.vregs.len()];
-    if !sel.variant.has_evex() {
+fn eligible_for_high(sel: &Selected, variant: &Variant) -> Vec<bool> {
+    let mut ok = vec![variant.has_evex(); sel.vregs.len()];
+    if !variant.has_evex() {
         return ok;
     }
-    let allowed = Some(&sel.variant);
+    let allowed = choose::allowed(variant);
     for item in &sel.items {
         let SItem::Inst(s) = item else { continue };
-        let vecs: Vec<VReg> = s
-            .inst
-            .operands
-            .iter()
-            .flat_map(instr::operand_regs)
-            .filter_map(|r| match r {
-                Reg::Virt(v) if v.class == RegClass::Vec => Some(v),
-                _ => None,
-            })
-            .collect();
+        let mut vecs: Vec<VReg> = Vec::new();
+        for r in s.inst.operands.iter().flat_map(|o| o.regs()) {
+            if let Reg::Virt(v) = r
+                && v.class == RegClass::Vec
+                && !vecs.iter().any(|w| w.id == v.id)
+            {
+                vecs.push(v);
+            }
+        }
         for v in vecs {
             if !ok[v.id as usize] {
                 continue;
             }
-            let mut trial = s.inst.clone();
             let Some(high) = phys_reg(RegClass::Vec, 16, v.size) else {
                 continue;
             };
+            // The trial replaces the value where it is an operand or an address, not where it
+            // is a write mask (masks are not vectors).
+            let mut trial = s.inst.clone();
             for o in &mut trial.operands {
                 let slots: Vec<&mut Reg> = match &mut o.kind {
                     OperandKind::Reg(r, _) => vec![r],
@@ -613,7 +599,7 @@ fn eligible_for_high(sel: &Selected) -> Vec<bool> {
                     }
                 }
             }
-            ok[v.id as usize] = select::select_inst_in(trial, allowed).is_ok();
+            ok[v.id as usize] = choose::choose(trial, allowed).is_ok();
         }
     }
     ok
@@ -696,66 +682,56 @@ fn check(
 
 // ----- rewrite ---------------------------------------------------------------------------------
 
-fn rewrite(sel: &mut Selected, colours: &[Option<usize>]) -> syn::Result<()> {
+/// Replaces every virtual register by its colour and re-binds the forms of the instructions
+/// that named one.
+fn rewrite(sel: Selected, colours: &[Option<usize>], variant: &Variant) -> syn::Result<Allocated> {
     let mut errors = Errors::new();
-    let variant = &sel.variant;
-    let assign = |v: VReg| -> Option<Reg> {
-        let n = colours.get(v.id as usize).copied().flatten()?;
-        phys_reg(v.class, n, v.size).map(Reg::Phys)
+    let allowed = choose::allowed(variant);
+    let assign = |r: Reg| -> Option<Register> {
+        match r {
+            Reg::Phys(p) => Some(p),
+            Reg::Virt(v) => {
+                let n = colours.get(v.id as usize).copied().flatten()?;
+                phys_reg(v.class, n, v.size)
+            }
+        }
     };
-    for item in &mut sel.items {
+    let mut items = Vec::with_capacity(sel.items.len());
+    for item in sel.items {
+        let span = item.span();
         match item {
             SItem::Inst(s) => {
-                let mut had_virtual = false;
-                for o in &mut s.inst.operands {
-                    let regs: Vec<&mut Reg> = match &mut o.kind {
-                        OperandKind::Reg(r, Decor { mask, .. }) => {
-                            std::iter::once(r).chain(mask.as_mut()).collect()
-                        }
-                        OperandKind::Mem(m, Decor { mask, .. }) => m
-                            .base
-                            .as_mut()
-                            .into_iter()
-                            .chain(m.index.as_mut())
-                            .chain(mask.as_mut())
-                            .collect(),
-                        _ => vec![],
-                    };
-                    for r in regs {
-                        if let Reg::Virt(v) = *r {
-                            had_virtual = true;
-                            match assign(v) {
-                                Some(p) => *r = p,
-                                None => errors.push_err(diag::internal(
-                                    o.span,
-                                    "unallocated virtual register",
-                                )),
-                            }
-                        }
-                    }
-                }
+                let had_virtual = s
+                    .inst
+                    .operands
+                    .iter()
+                    .flat_map(|o| o.regs())
+                    .any(|r| r.virt().is_some());
+                let Some(inst) = s.inst.map_regs(assign) else {
+                    errors.push_err(diag::internal(span, "unallocated virtual register"));
+                    continue;
+                };
                 if had_virtual {
-                    // Re-select with physical registers: a fixed-register form (e.g. `al`) may
-                    // now be the shortest, exactly as if the author had written the register.
-                    let allowed = variant.allowed.as_ref().map(|_| variant);
-                    match select::select_inst_in(s.inst.clone(), allowed) {
-                        Ok(new) => *s = new,
+                    match choose::choose(inst, allowed) {
+                        Ok(new) => items.push(SItem::Inst(new)),
                         Err(e) => errors.push_err(e),
                     }
+                } else {
+                    items.push(SItem::Inst(SelInst { code: s.code, inst }));
                 }
             }
-            SItem::Return(RetValue::Gpr(r, ..) | RetValue::Float(r, _), span) => {
-                if let Reg::Virt(v) = *r {
-                    match assign(v) {
-                        Some(p) => *r = p,
-                        None => {
-                            errors.push_err(diag::internal(*span, "unallocated virtual register"))
-                        }
-                    }
-                }
-            }
-            _ => {}
+            SItem::Return(v, span) => match return_value(v, assign, span) {
+                Ok(v) => items.push(SItem::Return(v, span)),
+                Err(e) => errors.push_err(e),
+            },
+            SItem::Label(l) => items.push(SItem::Label(l)),
+            SItem::Align(a) => items.push(SItem::Align(a)),
         }
     }
-    errors.finish()
+    errors.finish()?;
+    Ok(Allocated {
+        items,
+        consts: sel.consts,
+        label_count: sel.label_count,
+    })
 }

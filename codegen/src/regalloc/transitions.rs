@@ -11,14 +11,15 @@
 //! insert `vzeroupper()` or use the VEX form. The epilogue's own `vzeroupper` (frame) covers
 //! the return to the caller.
 //!
-//! The analysis is a forward "may be dirty" dataflow over the control-flow graph (labels,
-//! jumps, fall-through), so a loop that returns to SSE code after AVX code is caught too.
+//! The analysis is a forward "may be dirty" dataflow over the crate's control-flow graph
+//! (`cfg.rs`, the graph allocation's liveness walks too), so a loop that returns to SSE code
+//! after AVX code is caught too. It reads the forms and the physical registers of the
+//! [`Allocated`] program; no instruction is built.
 
-use iced_x86::{Code, EncodingKind, FlowControl, Instruction, OpKind};
+use iced_x86::{Code, EncodingKind, Register};
 
-use crate::ir::OperandKind;
-use crate::isa::instr;
-use crate::select::{SItem, Selected};
+use crate::cfg::Cfg;
+use crate::ir::{Allocated, OperandKind, SItem, SelInst};
 
 /// What an instruction does to the upper state.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -28,39 +29,13 @@ enum Effect {
     Cleans,
 }
 
-pub fn check_sse_avx(sel: &Selected) -> syn::Result<()> {
-    // Node per instruction; labels name the next instruction.
-    let mut insts: Vec<(usize, Instruction)> = Vec::new();
-    let mut label_at = vec![usize::MAX; sel.label_count as usize];
-    let mut pending = Vec::new();
-    for (i, item) in sel.items.iter().enumerate() {
-        match item {
-            SItem::Label(l) => pending.push(l.0 as usize),
-            SItem::Inst(s) => {
-                let Ok(ins) = instr::build(s.code, &s.inst.operands, s.inst.prefix, &instr::Dummy)
-                else {
-                    continue;
-                };
-                for l in pending.drain(..) {
-                    if let Some(slot) = label_at.get_mut(l) {
-                        *slot = insts.len();
-                    }
-                }
-                insts.push((i, ins));
-            }
-            // A return leaves through the epilogue, which cleans the state itself.
-            SItem::Return(..) => {
-                for l in pending.drain(..) {
-                    if let Some(slot) = label_at.get_mut(l) {
-                        *slot = usize::MAX;
-                    }
-                }
-                insts.push((i, Instruction::with(Code::Retnq)));
-            }
-            _ => {}
-        }
-    }
-    let n = insts.len();
+pub fn check_sse_avx(sel: &Allocated) -> syn::Result<()> {
+    let cfg = Cfg::build(&sel.items, sel.label_count);
+    let n = cfg.nodes.len();
+    let inst = |k: usize| match &sel.items[cfg.nodes[k].item] {
+        SItem::Inst(s) => Some(s),
+        _ => None,
+    };
     let mut dirty_in = vec![false; n];
     let mut seen = vec![false; n];
     let mut work = if n > 0 { vec![0usize] } else { vec![] };
@@ -68,29 +43,13 @@ pub fn check_sse_avx(sel: &Selected) -> syn::Result<()> {
         seen[0] = true;
     }
     while let Some(k) = work.pop() {
-        let (item, ins) = &insts[k];
-        let dirty_out = match effect(ins) {
+        // A return leaves through the epilogue, which cleans the state itself.
+        let dirty_out = match inst(k).map_or(Effect::None, effect) {
             Effect::Cleans => false,
             Effect::Dirties => true,
             Effect::None => dirty_in[k],
         };
-        let target = match &sel.items[*item] {
-            SItem::Inst(s) => s.inst.operands.iter().find_map(|o| match o.kind {
-                OperandKind::Label(l) => label_at.get(l.0 as usize).copied(),
-                _ => None,
-            }),
-            _ => None,
-        };
-        let next = (k + 1 < n).then_some(k + 1);
-        let succs: Vec<usize> = match ins.flow_control() {
-            FlowControl::UnconditionalBranch => target.into_iter().collect(),
-            FlowControl::ConditionalBranch | FlowControl::XbeginXabortXend => {
-                next.into_iter().chain(target).collect()
-            }
-            FlowControl::Return | FlowControl::IndirectBranch | FlowControl::Exception => vec![],
-            _ => next.into_iter().collect(),
-        };
-        for s in succs.into_iter().filter(|s| *s < n) {
+        for &s in &cfg.nodes[k].succs {
             if !seen[s] || (dirty_out && !dirty_in[s]) {
                 seen[s] = true;
                 dirty_in[s] |= dirty_out;
@@ -98,8 +57,8 @@ pub fn check_sse_avx(sel: &Selected) -> syn::Result<()> {
             }
         }
     }
-    for (k, (item, ins)) in insts.iter().enumerate() {
-        if let (true, SItem::Inst(s)) = (dirty_in[k] && is_legacy_sse(ins), &sel.items[*item]) {
+    for k in 0..n {
+        if let Some(s) = inst(k).filter(|s| dirty_in[k] && is_legacy_sse(s)) {
             return Err(syn::Error::new(
                 s.inst.span,
                 format!(
@@ -112,21 +71,23 @@ pub fn check_sse_avx(sel: &Selected) -> syn::Result<()> {
     Ok(())
 }
 
-fn effect(ins: &Instruction) -> Effect {
-    if matches!(ins.code(), Code::VEX_Vzeroupper | Code::VEX_Vzeroall) {
+/// The registers written as operands (not addresses or masks): what iced reports as the
+/// instruction's register operands.
+fn operand_regs(s: &SelInst<Register>) -> impl Iterator<Item = Register> + '_ {
+    s.inst.operands.iter().filter_map(|o| match o.kind {
+        OperandKind::Reg(r, _) => Some(r),
+        _ => None,
+    })
+}
+
+fn effect(s: &SelInst<Register>) -> Effect {
+    if matches!(s.code, Code::VEX_Vzeroupper | Code::VEX_Vzeroall) {
         return Effect::Cleans;
     }
-    let wide = (0..ins.op_count()).any(|i| {
-        ins.op_kind(i) == OpKind::Register && {
-            let r = ins.op_register(i);
-            (r.is_ymm() || r.is_zmm()) && r.number() < 16
-        }
-    });
+    let wide = operand_regs(s).any(|r| (r.is_ymm() || r.is_zmm()) && r.number() < 16);
     if wide { Effect::Dirties } else { Effect::None }
 }
 
-fn is_legacy_sse(ins: &Instruction) -> bool {
-    ins.code().op_code().encoding() == EncodingKind::Legacy
-        && (0..ins.op_count())
-            .any(|i| ins.op_kind(i) == OpKind::Register && ins.op_register(i).is_xmm())
+fn is_legacy_sse(s: &SelInst<Register>) -> bool {
+    s.code.op_code().encoding() == EncodingKind::Legacy && operand_regs(s).any(|r| r.is_xmm())
 }

@@ -6,6 +6,7 @@ mod encoding;
 mod frames;
 mod fuzz;
 mod gnu;
+mod modules;
 mod oracle;
 mod pipeline;
 mod regressions;
@@ -16,7 +17,7 @@ mod sweep;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::{encode, eval, expand, frame, parse, select};
+use crate::{encode, eval, expand, frame, parse, regalloc, select};
 
 /// Compiles `fn k(<args>) <ret> { <body> }` with the kernel attribute `attr` through every
 /// stage (frame included) and returns the encoded variant.
@@ -40,7 +41,9 @@ pub fn encode_body(body: TokenStream) -> Result<Vec<u8>, String> {
     let baseline = crate::isa::variant::Variant::baseline();
     let program = eval::eval(&kernel, &baseline).map_err(|e| e.to_string())?;
     let selected = select::select(program, &baseline).map_err(|e| e.to_string())?;
-    let encoded = encode::encode(frame::bare(selected)).map_err(|e| e.to_string())?;
+    let allocated = regalloc::allocate(selected, &regalloc::MachineEnv::sysv(), &baseline)
+        .map_err(|e| e.to_string())?;
+    let encoded = encode::encode(frame::bare(allocated)).map_err(|e| e.to_string())?;
     Ok(encoded.bytes)
 }
 

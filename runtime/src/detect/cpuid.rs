@@ -1,21 +1,25 @@
 //! One read of every CPUID word and XCR0 that detection looks at.
 //!
-//! Takes: nothing (it executes `CPUID`, `XGETBV`, and cpufeatures' probes).
-//! Guarantees: a [`Snapshot`] of plain words in which a word from a leaf or sub-leaf the CPU
-//! does not implement is 0. CPUID does not fail on such leaves: Intel returns the data of the
-//! highest basic leaf instead (SDM Vol. 2A, CPUID, "If a value entered for CPUID.EAX is higher
-//! than the maximum input value ..."), so every leaf is checked against the maximum first.
-//! `xcr0` is 0 unless `CPUID.01H:ECX.OSXSAVE[bit 27]` says `XGETBV` may be executed.
+//! Takes: a way to execute `CPUID` and `XGETBV` (the instructions themselves in [`read`]; made
+//! up answers in tests). Guarantees: a [`Snapshot`] of plain words in which a word from a leaf
+//! or sub-leaf the CPU does not implement is 0. CPUID does not fail on such leaves: Intel
+//! returns the data of the highest basic leaf instead (SDM Vol. 2A, CPUID, "If a value entered
+//! for CPUID.EAX is higher than the maximum input value ..."), so every leaf is checked against
+//! the maximum first. `xcr0` is 0 unless `CPUID.01H:ECX.OSXSAVE[bit 27]` says `XGETBV` may be
+//! executed.
 //!
-//! The features cpufeatures knows are read through it ([`Cf`]); their answers are masked the
-//! same way, because cpufeatures reads leaf 7 without checking the maximum leaf.
+//! Each (leaf, sub-leaf) is executed at most once per snapshot, and only when some rule reads
+//! it: 10 `CPUID`s and one `XGETBV` on an AMD or Intel CPU without SGX or Key Locker (the
+//! conditional leaves 12H, 19H and the Centaur range add at most 3). Every feature rule reads
+//! this one snapshot; nothing else executes `CPUID` (`tests.rs` counts).
 #![cfg_attr(
     any(miri, target_env = "sgx"),
     allow(dead_code, reason = "without CPUID the snapshot stays empty")
 )]
 
+use core::arch::x86_64::CpuidResult;
 #[cfg(not(any(miri, target_env = "sgx")))]
-use core::arch::x86_64::{__cpuid_count, _xgetbv, CpuidResult};
+use core::arch::x86_64::{__cpuid_count, _xgetbv};
 
 /// A 32-bit register returned by one CPUID leaf/sub-leaf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +101,6 @@ pub(super) enum Vendor {
 }
 
 impl Vendor {
-    #[cfg(not(any(miri, target_env = "sgx")))]
     fn from_id(id: &[u8; 12]) -> Vendor {
         match id {
             b"GenuineIntel" => Vendor::Intel,
@@ -108,14 +111,10 @@ impl Vendor {
     }
 }
 
-/// Every CPUID word detection uses, with XCR0 and cpufeatures' answers.
-#[derive(Clone, Copy, Debug, Default)]
+/// Every CPUID word detection uses, with XCR0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Snapshot {
     pub(super) vendor: Vendor,
-    /// `CPUID.00H:EAX`, the highest basic leaf.
-    pub(super) max_basic: u32,
-    /// `CPUID.(EAX=07H, ECX=0):EAX`, the highest sub-leaf of leaf 7.
-    pub(super) max_sub7: u32,
     pub(super) l1_ecx: u32,
     pub(super) l1_edx: u32,
     pub(super) l7_ebx: u32,
@@ -135,8 +134,6 @@ pub(super) struct Snapshot {
     pub(super) centaur_edx: u32,
     /// `XCR0` (`XGETBV` with `ECX = 0`), or 0 when the OS has not set `CR4.OSXSAVE`.
     pub(super) xcr0: u64,
-    /// cpufeatures' answers, bit `c as u32` for each [`Cf`] `c`.
-    pub(super) cf: u64,
 }
 
 impl Snapshot {
@@ -162,101 +159,13 @@ impl Snapshot {
             Word::CentaurEdx => self.centaur_edx,
         }
     }
-
-    /// Whether the leaf and sub-leaf holding `word` exist on this CPU (only the leaves
-    /// cpufeatures reads need asking: the others are zero when absent).
-    pub(super) const fn has_leaf_of(&self, word: Word) -> bool {
-        match word {
-            Word::L1Ecx | Word::L1Edx => self.max_basic >= 1,
-            Word::L7Ebx | Word::L7Ecx | Word::L7Edx => self.max_basic >= 7,
-            Word::L7s1Eax | Word::L7s1Ebx | Word::L7s1Edx => {
-                self.max_basic >= 7 && self.max_sub7 >= 1
-            }
-            _ => false,
-        }
-    }
-
-    /// cpufeatures' answer for `c`.
-    pub(super) const fn cf(&self, c: Cf) -> bool {
-        self.cf & (1 << c as u32) != 0
-    }
-}
-
-macro_rules! cpufeatures_table {
-    ($($name:ident = $tf:tt at $word:ident[$bit:literal],)*) => {
-        /// The features read through cpufeatures, by its target-feature name, with the CPUID
-        /// bit its table tests (used to gate the answer on the leaf existing, and by tests).
-        #[allow(non_camel_case_types, reason = "named as cpufeatures names them")]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub(super) enum Cf {
-            $(#[doc = $tf] $name,)*
-        }
-
-        impl Cf {
-            pub(super) const ALL: &'static [Cf] = &[$(Cf::$name,)*];
-
-            /// The CPUID word and bit cpufeatures tests for this feature.
-            pub(super) const fn bit(self) -> (Word, u32) {
-                match self { $(Cf::$name => (Word::$word, $bit),)* }
-            }
-        }
-
-        /// One cpufeatures detection module per feature (each caches its own answer).
-        #[cfg(not(any(miri, target_env = "sgx")))]
-        mod probe {
-            $(cpufeatures::new!($name, $tf);)*
-
-            pub(super) fn get(c: super::Cf) -> bool {
-                match c { $(super::Cf::$name => $name::get(),)* }
-            }
-        }
-    };
-}
-
-// cpufeatures 0.3.1 `src/x86.rs`, minus mmx/sse/sse2 (baseline on x86-64), gfni/vaes/
-// vpclmulqdq (it requires ZMM state for them, but they have SSE/VEX forms: see `rules`) and
-// avx512pf/avx512er (Xeon Phi only; rustc no longer knows them as target features, so the
-// `cfg(target_feature)` inside `cpufeatures::new!` trips `unexpected_cfgs`).
-// Its "ymm"/"zmm" entries also check XCR0; "fma" and "avx2" also require the AVX bit.
-cpufeatures_table! {
-    sse3 = "sse3" at L1Ecx[0],
-    pclmulqdq = "pclmulqdq" at L1Ecx[1],
-    ssse3 = "ssse3" at L1Ecx[9],
-    fma = "fma" at L1Ecx[12],
-    sse4_1 = "sse4.1" at L1Ecx[19],
-    sse4_2 = "sse4.2" at L1Ecx[20],
-    popcnt = "popcnt" at L1Ecx[23],
-    aes = "aes" at L1Ecx[25],
-    avx = "avx" at L1Ecx[28],
-    rdrand = "rdrand" at L1Ecx[30],
-    bmi1 = "bmi1" at L7Ebx[3],
-    avx2 = "avx2" at L7Ebx[5],
-    bmi2 = "bmi2" at L7Ebx[8],
-    avx512f = "avx512f" at L7Ebx[16],
-    avx512dq = "avx512dq" at L7Ebx[17],
-    rdseed = "rdseed" at L7Ebx[18],
-    adx = "adx" at L7Ebx[19],
-    avx512ifma = "avx512ifma" at L7Ebx[21],
-    avx512cd = "avx512cd" at L7Ebx[28],
-    sha = "sha" at L7Ebx[29],
-    avx512bw = "avx512bw" at L7Ebx[30],
-    avx512vl = "avx512vl" at L7Ebx[31],
-    avx512vbmi = "avx512vbmi" at L7Ecx[1],
-    avx512vbmi2 = "avx512vbmi2" at L7Ecx[6],
-    avx512bitalg = "avx512bitalg" at L7Ecx[12],
-    avx512vpopcntdq = "avx512vpopcntdq" at L7Ecx[14],
-    sha512 = "sha512" at L7s1Eax[0],
-    sm3 = "sm3" at L7s1Eax[1],
-    sm4 = "sm4" at L7s1Eax[2],
 }
 
 /// Bit 27 of `CPUID.01H:ECX`: the OS has set `CR4.OSXSAVE`, so `XGETBV` does not fault.
 const OSXSAVE: u32 = 1 << 27;
 /// Bit 2 of `CPUID.07H:EBX`: SGX, which makes leaf 12H meaningful.
-#[cfg(not(any(miri, target_env = "sgx")))]
 const SGX: u32 = 1 << 2;
 /// Bit 23 of `CPUID.07H:ECX`: Key Locker, which makes leaf 19H meaningful.
-#[cfg(not(any(miri, target_env = "sgx")))]
 const KL: u32 = 1 << 23;
 
 /// Whether the OS enabled `XGETBV` (and the XSAVE feature set).
@@ -274,50 +183,72 @@ pub(super) fn read() -> Snapshot {
 /// Reads the CPU.
 #[cfg(not(any(miri, target_env = "sgx")))]
 pub(super) fn read() -> Snapshot {
+    read_with(cpuid, || {
+        // SAFETY: `read_with` calls this only when CPUID.01H:ECX.OSXSAVE reports
+        // CR4.OSXSAVE = 1, the only condition (with ECX = 0 naming XCR0, which always exists)
+        // under which XGETBV does not raise #UD (SDM Vol. 2C, XGETBV, "Protected Mode
+        // Exceptions").
+        unsafe { _xgetbv(0) }
+    })
+}
+
+/// Builds a snapshot from `cpuid(leaf, sub_leaf)` and `xgetbv()` (XCR0), calling `cpuid` at
+/// most once per (leaf, sub-leaf) and `xgetbv` at most once, only when OSXSAVE is reported.
+pub(super) fn read_with(
+    mut cpuid: impl FnMut(u32, u32) -> CpuidResult,
+    xgetbv: impl FnOnce() -> u64,
+) -> Snapshot {
     let l0 = cpuid(0, 0);
     let mut id = [0u8; 12];
     for (chunk, reg) in id.chunks_exact_mut(4).zip([l0.ebx, l0.edx, l0.ecx]) {
         chunk.copy_from_slice(&reg.to_le_bytes());
     }
+    let vendor = Vendor::from_id(&id);
     let max_basic = l0.eax;
-    let basic = |leaf: u32, sub: u32| {
+    let mut basic = |leaf: u32, sub: u32| {
         if leaf <= max_basic {
             cpuid(leaf, sub)
         } else {
             ZERO
         }
     };
+    let l1 = basic(1, 0);
+    let l7 = basic(7, 0);
+    // `CPUID.(EAX=07H, ECX=0):EAX` is the highest sub-leaf of leaf 7 (0 when leaf 7 is absent).
+    let l7s1 = if l7.eax >= 1 { basic(7, 1) } else { ZERO };
+    let ld_s1 = basic(0xD, 1);
+    let l12 = if l7.ebx & SGX != 0 {
+        basic(0x12, 0)
+    } else {
+        ZERO
+    };
+    let l14 = basic(0x14, 0);
+    let l19 = if l7.ecx & KL != 0 {
+        basic(0x19, 0)
+    } else {
+        ZERO
+    };
     // The extended range answers with its own maximum in 8000_0000H..=8000_FFFFH; anything
     // else is another leaf's data (an out-of-range read), meaning no extended leaves.
     let e0 = cpuid(0x8000_0000, 0).eax;
     let max_ext = if e0 >> 16 == 0x8000 { e0 } else { 0 };
-    let ext = |leaf: u32| {
+    let mut ext = |leaf: u32| {
         if max_ext >= leaf {
             cpuid(leaf, 0)
         } else {
             ZERO
         }
     };
-
-    let vendor = Vendor::from_id(&id);
-    let l1 = basic(1, 0);
-    let l7 = basic(7, 0);
-    let max_sub7 = if max_basic >= 7 { l7.eax } else { 0 };
-    let l7s1 = if max_sub7 >= 1 { basic(7, 1) } else { ZERO };
-    let l12 = if l7.ebx & SGX != 0 {
-        basic(0x12, 0)
+    let e1 = ext(0x8000_0001);
+    let e8 = ext(0x8000_0008);
+    let e1f = ext(0x8000_001F);
+    let centaur_edx = if vendor == Vendor::Centaur {
+        centaur_edx(&mut cpuid)
     } else {
-        ZERO
-    };
-    let l19 = if l7.ecx & KL != 0 {
-        basic(0x19, 0)
-    } else {
-        ZERO
+        0
     };
     let mut s = Snapshot {
         vendor,
-        max_basic,
-        max_sub7,
         l1_ecx: l1.ecx,
         l1_edx: l1.edx,
         l7_ebx: l7.ebx,
@@ -326,37 +257,23 @@ pub(super) fn read() -> Snapshot {
         l7s1_eax: l7s1.eax,
         l7s1_ebx: l7s1.ebx,
         l7s1_edx: l7s1.edx,
-        ld_s1_eax: basic(0xD, 1).eax,
+        ld_s1_eax: ld_s1.eax,
         l12_eax: l12.eax,
-        l14_ebx: basic(0x14, 0).ebx,
+        l14_ebx: l14.ebx,
         l19_ebx: l19.ebx,
-        e1_ecx: ext(0x8000_0001).ecx,
-        e1_edx: ext(0x8000_0001).edx,
-        e8_ebx: ext(0x8000_0008).ebx,
-        e1f_eax: ext(0x8000_001F).eax,
-        centaur_edx: if vendor == Vendor::Centaur {
-            centaur_edx()
-        } else {
-            0
-        },
+        e1_ecx: e1.ecx,
+        e1_edx: e1.edx,
+        e8_ebx: e8.ebx,
+        e1f_eax: e1f.eax,
+        centaur_edx,
         xcr0: 0,
-        cf: 0,
     };
     if os_xsave(&s) {
-        // SAFETY: OSXSAVE reports CR4.OSXSAVE = 1, the only condition (with ECX = 0 naming
-        // XCR0, which always exists) under which XGETBV does not raise #UD (SDM Vol. 2C,
-        // XGETBV, "Protected Mode Exceptions").
-        s.xcr0 = unsafe { _xgetbv(0) };
-    }
-    for &c in Cf::ALL {
-        if s.has_leaf_of(c.bit().0) && probe::get(c) {
-            s.cf |= 1 << c as u32;
-        }
+        s.xcr0 = xgetbv();
     }
     s
 }
 
-#[cfg(not(any(miri, target_env = "sgx")))]
 const ZERO: CpuidResult = CpuidResult {
     eax: 0,
     ebx: 0,
@@ -366,8 +283,7 @@ const ZERO: CpuidResult = CpuidResult {
 
 /// `CPUID.0C0000001H:EDX` when the Centaur range exists (`CPUID.0C0000000H:EAX` names its
 /// maximum, in `0C0000001H..=0C000FFFFH`), else 0.
-#[cfg(not(any(miri, target_env = "sgx")))]
-fn centaur_edx() -> u32 {
+fn centaur_edx(cpuid: &mut impl FnMut(u32, u32) -> CpuidResult) -> u32 {
     let max = cpuid(0xC000_0000, 0).eax;
     if (0xC000_0001..=0xC000_FFFF).contains(&max) {
         cpuid(0xC000_0001, 0).edx
@@ -376,13 +292,17 @@ fn centaur_edx() -> u32 {
     }
 }
 
+/// Executes `CPUID`.
 #[cfg(not(any(miri, target_env = "sgx")))]
 #[allow(
     unused_unsafe,
     reason = "`__cpuid_count` is a safe fn in recent Rust but unsafe in 1.88, our MSRV"
 )]
-fn cpuid(leaf: u32, sub_leaf: u32) -> CpuidResult {
+pub(super) fn cpuid(leaf: u32, sub_leaf: u32) -> CpuidResult {
     // SAFETY: every x86-64 CPU implements CPUID (it is part of the long-mode baseline), and
     // CPUID has no side effects besides serialization.
     unsafe { __cpuid_count(leaf, sub_leaf) }
 }
+
+#[cfg(test)]
+mod tests;

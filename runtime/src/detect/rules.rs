@@ -18,8 +18,9 @@
 //! VEX-encoded forms fault with #UD unless `XCR0[2:1] = 11b`, even at 128 bits (they zero the
 //! upper YMM bits; SDM Vol. 2A, table "OS XSAVE Enabling Requirements of Instruction
 //! Categories", and the VEX exception-type tables), hence `Ymm` for every VEX vector feature,
-//! including SM3, which cpufeatures checks with SSE state only. EVEX needs `111xx111b`. Legacy SSE forms need no XCR0 bit: x86-64
-//! operating systems enable SSE through CR4.OSFXSR, which the psABI requires.
+//! including SM3 (which cpufeatures checks with SSE state only). EVEX needs `111xx111b`.
+//! Legacy SSE forms need no XCR0 bit: x86-64 operating systems enable SSE through CR4.OSFXSR,
+//! which the psABI requires.
 //!
 //! GFNI, VAES and VPCLMULQDQ: cpufeatures requires ZMM state for all three, which would hide
 //! them on CPUs or OSes without AVX-512. iced gives their VEX and EVEX forms a second feature
@@ -34,7 +35,7 @@
 //! make it. Privileged instructions (VMX, SVM, SMX, MSR, ...) are reported as the CPU reports
 //! them: whether the current privilege level may execute them is the kernel author's business.
 
-use super::cpuid::{Cf, Snapshot, Vendor, Word, os_xsave};
+use super::cpuid::{Snapshot, Vendor, Word, os_xsave};
 use crate::Feature;
 
 /// OS-enabled register state a feature needs, beyond what the CPU reports.
@@ -65,15 +66,18 @@ pub(super) enum Rule {
     Always,
     /// Not detectable, or not usable from code that cannot read the OS's enable bit.
     Never,
-    /// cpufeatures' answer (which includes its own XCR0 check) and `State`.
-    Cf(Cf, State),
     /// All bits of the mask set in the word, and `State`.
     Bits(Word, u32, State),
+    /// As `Bits`, and the AVX bit (`CPUID.01H:ECX[bit 28]`) too.
+    WithAvx(Word, u32, State),
     /// Either feature.
     Any(Feature, Feature),
     /// Needs more than one word; the function says why.
     Custom(fn(&Snapshot) -> bool),
 }
+
+/// `CPUID.01H:ECX.AVX[bit 28]`.
+const AVX_BIT: u32 = 1 << 28;
 
 const fn bit(word: Word, n: u32, state: State) -> Rule {
     Rule::Bits(word, 1 << n, state)
@@ -84,8 +88,10 @@ pub(super) fn supports(s: &Snapshot, f: Feature) -> bool {
     match rule(f) {
         Rule::Always => true,
         Rule::Never => false,
-        Rule::Cf(c, state) => s.cf(c) && enabled(s, state),
         Rule::Bits(word, mask, state) => s.word(word) & mask == mask && enabled(s, state),
+        Rule::WithAvx(word, mask, state) => {
+            s.word(word) & mask == mask && s.l1_ecx & AVX_BIT != 0 && enabled(s, state)
+        }
         Rule::Any(a, b) => supports(s, a) || supports(s, b),
         Rule::Custom(check) => check(s),
     }
@@ -133,39 +139,18 @@ pub(super) const fn rule(f: Feature) -> Rule {
         // The OS enable bit is invisible to user code (see the module docs).
         FSGSBASE | UINTR | CET_SS | RDPMC => Rule::Never,
 
-        // Through cpufeatures.
-        SSE3 => Rule::Cf(Cf::sse3, S::None),
-        PCLMULQDQ => Rule::Cf(Cf::pclmulqdq, S::None),
-        SSSE3 => Rule::Cf(Cf::ssse3, S::None),
-        FMA => Rule::Cf(Cf::fma, S::None),
-        SSE4_1 => Rule::Cf(Cf::sse4_1, S::None),
-        SSE4_2 => Rule::Cf(Cf::sse4_2, S::None),
-        POPCNT => Rule::Cf(Cf::popcnt, S::None),
-        AES => Rule::Cf(Cf::aes, S::None),
-        AVX => Rule::Cf(Cf::avx, S::None),
-        RDRAND => Rule::Cf(Cf::rdrand, S::None),
-        BMI1 => Rule::Custom(bmi1),
-        AVX2 => Rule::Cf(Cf::avx2, S::None),
-        BMI2 => Rule::Custom(bmi2),
-        AVX512F => Rule::Cf(Cf::avx512f, S::None),
-        AVX512DQ => Rule::Cf(Cf::avx512dq, S::None),
-        RDSEED => Rule::Cf(Cf::rdseed, S::None),
-        ADX => Rule::Cf(Cf::adx, S::None),
-        AVX512_IFMA => Rule::Cf(Cf::avx512ifma, S::None),
-        AVX512CD => Rule::Cf(Cf::avx512cd, S::None),
-        SHA => Rule::Cf(Cf::sha, S::None),
-        AVX512BW => Rule::Cf(Cf::avx512bw, S::None),
-        AVX512VL => Rule::Cf(Cf::avx512vl, S::None),
-        AVX512_VBMI => Rule::Cf(Cf::avx512vbmi, S::None),
-        AVX512_VBMI2 => Rule::Cf(Cf::avx512vbmi2, S::None),
-        AVX512_BITALG => Rule::Cf(Cf::avx512bitalg, S::None),
-        AVX512_VPOPCNTDQ => Rule::Cf(Cf::avx512vpopcntdq, S::None),
-        SHA512 => Rule::Cf(Cf::sha512, S::None),
-        SM3 => Rule::Cf(Cf::sm3, S::Ymm),
-        SM4 => Rule::Cf(Cf::sm4, S::None),
-
-        // CPUID.01H
+        // CPUID.01H. FMA and AVX2 also need the AVX bit (as std and cpufeatures require).
+        SSE3 => bit(L1Ecx, 0, S::None),
+        PCLMULQDQ => bit(L1Ecx, 1, S::None),
         MONITOR => bit(L1Ecx, 3, S::None),
+        SSSE3 => bit(L1Ecx, 9, S::None),
+        FMA => Rule::WithAvx(L1Ecx, 1 << 12, S::Ymm),
+        SSE4_1 => bit(L1Ecx, 19, S::None),
+        SSE4_2 => bit(L1Ecx, 20, S::None),
+        POPCNT => bit(L1Ecx, 23, S::None),
+        AES => bit(L1Ecx, 25, S::None),
+        AVX => bit(L1Ecx, 28, S::Ymm),
+        RDRAND => bit(L1Ecx, 30, S::None),
         VMX => bit(L1Ecx, 5, S::None),
         SMX => bit(L1Ecx, 6, S::None),
         CMPXCHG16B => bit(L1Ecx, 13, S::None),
@@ -177,6 +162,22 @@ pub(super) const fn rule(f: Feature) -> Rule {
         CLFSH => bit(L1Edx, 19, S::None),
 
         // CPUID.(EAX=07H, ECX=0)
+        BMI1 => Rule::Custom(bmi1),
+        AVX2 => Rule::WithAvx(L7Ebx, 1 << 5, S::Ymm),
+        BMI2 => Rule::Custom(bmi2),
+        AVX512F => bit(L7Ebx, 16, S::Zmm),
+        AVX512DQ => bit(L7Ebx, 17, S::Zmm),
+        RDSEED => bit(L7Ebx, 18, S::None),
+        ADX => bit(L7Ebx, 19, S::None),
+        AVX512_IFMA => bit(L7Ebx, 21, S::Zmm),
+        AVX512CD => bit(L7Ebx, 28, S::Zmm),
+        SHA => bit(L7Ebx, 29, S::None),
+        AVX512BW => bit(L7Ebx, 30, S::Zmm),
+        AVX512VL => bit(L7Ebx, 31, S::Zmm),
+        AVX512_VBMI => bit(L7Ecx, 1, S::Zmm),
+        AVX512_VBMI2 => bit(L7Ecx, 6, S::Zmm),
+        AVX512_BITALG => bit(L7Ecx, 12, S::Zmm),
+        AVX512_VPOPCNTDQ => bit(L7Ecx, 14, S::Zmm),
         HLE => bit(L7Ebx, 4, S::None),
         INVPCID => bit(L7Ebx, 10, S::None),
         RTM => bit(L7Ebx, 11, S::None),
@@ -212,7 +213,10 @@ pub(super) const fn rule(f: Feature) -> Rule {
         AMX_TILE => bit(L7Edx, 24, S::Tile),
         AMX_INT8 => bit(L7Edx, 25, S::Tile),
 
-        // CPUID.(EAX=07H, ECX=1)
+        // CPUID.(EAX=07H, ECX=1). SHA512, SM3 and SM4 exist only as VEX forms.
+        SHA512 => bit(L7s1Eax, 0, S::Ymm),
+        SM3 => bit(L7s1Eax, 1, S::Ymm),
+        SM4 => bit(L7s1Eax, 2, S::Ymm),
         RAO_INT => bit(L7s1Eax, 3, S::None),
         AVX_VNNI => bit(L7s1Eax, 4, S::Ymm),
         AVX512_BF16 => bit(L7s1Eax, 5, S::Zmm),
@@ -281,17 +285,18 @@ pub(super) const fn rule(f: Feature) -> Rule {
 
 /// BMI1/BMI2, except on Intel CPUs without AVX: some Skylake Pentiums/Celerons report BMI but
 /// fault on it (erratum SKL052); std's detection makes the same exception.
-fn bmi(s: &Snapshot, c: Cf) -> bool {
-    let avx_bit = s.l1_ecx & (1 << 28) != 0;
-    s.cf(c) && (s.vendor != Vendor::Intel || avx_bit)
+fn bmi(s: &Snapshot, bit: u32) -> bool {
+    s.l7_ebx & (1 << bit) != 0 && (s.vendor != Vendor::Intel || s.l1_ecx & AVX_BIT != 0)
 }
 
+/// `CPUID.(EAX=07H, ECX=0):EBX.BMI1[bit 3]`, but see [`bmi`].
 fn bmi1(s: &Snapshot) -> bool {
-    bmi(s, Cf::bmi1)
+    bmi(s, 3)
 }
 
+/// `CPUID.(EAX=07H, ECX=0):EBX.BMI2[bit 8]`, but see [`bmi`].
 fn bmi2(s: &Snapshot) -> bool {
-    bmi(s, Cf::bmi2)
+    bmi(s, 8)
 }
 
 /// SYSENTER/SYSEXIT: AMD CPUs report SEP but raise #UD for both in long mode (AMD APM Vol. 3,

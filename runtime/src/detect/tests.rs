@@ -2,6 +2,7 @@
 //! `is_x86_feature_detected!` and, on Linux, the kernel's `/proc/cpuinfo` flags.
 
 use std::format;
+use std::string::{String, ToString};
 use std::vec::Vec;
 
 use super::*;
@@ -308,4 +309,37 @@ mod linux {
             "disagreements with /proc/cpuinfo:\n{wrong}"
         );
     }
+}
+
+/// One snapshot for every rule: `CPUID` and `XGETBV` are executed in `cpuid.rs` only (its
+/// tests count how often), and no dependency probes the CPU behind our back.
+#[test]
+fn the_cpu_is_read_in_one_place() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("read src").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read source");
+                out.push((path.display().to_string(), text));
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    sources(&root.join("src"), &mut files);
+    assert!(files.len() > 5);
+    // Spelled in pieces so that this file does not match itself.
+    let (cpuid, xgetbv) = (["__", "cpuid"].concat(), ["_xgetbv", "("].concat());
+    for (path, text) in &files {
+        let executes = text.contains(&cpuid) || text.contains(&xgetbv);
+        let allowed = path.ends_with("detect/cpuid.rs") || path.ends_with("cpuid/tests.rs");
+        assert!(!executes || allowed, "{path} executes CPUID/XGETBV itself");
+    }
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("read Cargo.toml");
+    assert!(
+        !manifest.contains(&["cpu", "features"].concat()),
+        "a second CPUID reader"
+    );
 }

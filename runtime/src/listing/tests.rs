@@ -2,8 +2,6 @@
 
 use std::format;
 
-use iced_x86::{Code, Mnemonic};
-
 use super::*;
 use crate::{EntryPoint, LineTable};
 
@@ -89,13 +87,25 @@ fn branches_and_rip_relative_operands_show_offsets_and_the_pool_follows() {
 }
 
 #[test]
-fn instructions_decode_only_the_code() {
-    let v = variant(&[0x48, 0x01, 0xf8, 0xc3, 0x00, 0x00, 0x80, 0x3f], 4, 4, &[]);
-    let decoded = instructions(&v);
-    let codes: Vec<Code> = decoded.iter().map(|i| i.code()).collect();
-    assert_eq!(codes, [Code::Add_rm64_r64, Code::Retnq]);
-    assert_eq!(decoded[1].ip(), 3);
-    assert_eq!(decoded[1].mnemonic(), Mnemonic::Ret);
+fn lines_decode_only_the_code() {
+    let v = variant(
+        &[0x48, 0x01, 0xf8, 0xc3, 0x00, 0x00, 0x80, 0x3f],
+        4,
+        4,
+        &[3, 0, 0, 0, 9, 0, 0, 0],
+    );
+    let decoded = lines(&v);
+    let shown: Vec<(u32, &[u8], &str, Option<u32>)> = decoded
+        .iter()
+        .map(|l| (l.offset, l.bytes, l.text.as_str(), l.source_line))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (0, &[0x48, 0x01, 0xf8][..], "add rax, rdi", None),
+            (3, &[0xc3][..], "ret", Some(9)),
+        ]
+    );
 }
 
 #[test]
@@ -105,12 +115,12 @@ fn bad_bytes_and_bad_sizes_do_not_panic() {
     let text = listing(&v);
     assert!(text.starts_with("  0000: 06"), "{text}");
     assert!(text.contains("(bad)"), "{text}");
-    let shown: usize = instructions(&v).iter().map(|i| i.len()).sum();
+    let shown: usize = lines(&v).iter().map(|l| l.bytes.len()).sum();
     assert_eq!(shown, 3, "every byte appears exactly once:\n{text}");
     let offsets: Vec<&str> = text.lines().map(|l| &l[2..6]).collect();
-    let expected: Vec<String> = instructions(&v)
+    let expected: Vec<String> = lines(&v)
         .iter()
-        .map(|i| format!("{:04x}", i.ip()))
+        .map(|l| format!("{:04x}", l.offset))
         .collect();
     assert_eq!(offsets, expected);
 

@@ -32,9 +32,6 @@ fn everything() -> Snapshot {
         e1f_eax: !0,
         centaur_edx: !0,
         xcr0: !0,
-        cf: !0,
-        max_basic: 0x20,
-        max_sub7: 1,
         vendor: Vendor::Other,
     }
 }
@@ -147,8 +144,7 @@ fn every_documented_bit_is_the_bit_tested() {
     let mut wrong = Vec::new();
     for &f in Feature::ALL {
         let tested = match rule(f) {
-            Rule::Bits(word, mask, _) => Some((word, mask)),
-            Rule::Cf(c, _) => Some((c.bit().0, 1 << c.bit().1)),
+            Rule::Bits(word, mask, _) | Rule::WithAvx(word, mask, _) => Some((word, mask)),
             _ => None,
         };
         match (documented_bits(f.description()), tested) {
@@ -230,12 +226,34 @@ fn vex_only_features_need_ymm_state_and_gfni_does_not() {
 }
 
 #[test]
-fn cpufeatures_answers_pass_through_with_extra_state_for_sm3() {
-    let cpu = with(|s| s.cf = 1 << Cf::sm3 as u32 | 1 << Cf::avx2 as u32);
-    assert!(supports(&cpu, Feature::AVX2));
-    assert!(!supports(&cpu, Feature::AVX), "only the answers given");
-    assert!(!supports(&cpu, Feature::SM3), "SM3 is VEX: YMM state");
-    assert!(supports(&Snapshot { xcr0: YMM, ..cpu }, Feature::SM3));
+fn avx2_and_fma_need_the_avx_bit_and_ymm_state() {
+    let cpu = with(|s| {
+        s.l7_ebx = 1 << 5;
+        s.l1_ecx = 1 << 12;
+        s.xcr0 = YMM;
+    });
+    assert!(!supports(&cpu, Feature::AVX2), "AVX2 without the AVX bit");
+    assert!(!supports(&cpu, Feature::FMA), "FMA without the AVX bit");
+    let avx = Snapshot {
+        l1_ecx: cpu.l1_ecx | 1 << 28,
+        ..cpu
+    };
+    for f in [Feature::AVX, Feature::AVX2, Feature::FMA] {
+        assert!(supports(&avx, f), "{f}");
+        assert!(
+            !supports(&Snapshot { xcr0: 0b010, ..avx }, f),
+            "{f} without YMM state"
+        );
+    }
+}
+
+#[test]
+fn sha512_sm3_sm4_are_vex_only_and_need_ymm_state() {
+    let cpu = with(|s| s.l7s1_eax = 0b111);
+    for f in [Feature::SHA512, Feature::SM3, Feature::SM4] {
+        assert!(!supports(&cpu, f), "{f} without YMM state");
+        assert!(supports(&Snapshot { xcr0: YMM, ..cpu }, f), "{f}");
+    }
 }
 
 #[test]
@@ -313,7 +331,7 @@ fn os_enable_bits_are_required() {
 
 #[test]
 fn vendor_specific_rules() {
-    let bmi = with(|s| s.cf = 1 << Cf::bmi1 as u32 | 1 << Cf::bmi2 as u32);
+    let bmi = with(|s| s.l7_ebx = 1 << 3 | 1 << 8);
     for vendor in [Vendor::Amd, Vendor::Other] {
         assert!(supports(&Snapshot { vendor, ..bmi }, Feature::BMI1));
     }
@@ -384,35 +402,5 @@ fn two_bit_and_either_or_rules() {
 
     for prefetchw in [with(|s| s.e1_ecx = 1 << 8), with(|s| s.e1_edx = 1 << 31)] {
         assert!(supports(&prefetchw, Feature::PREFETCHW));
-    }
-}
-
-#[test]
-fn cpufeatures_leaf_gate() {
-    let old = Snapshot {
-        max_basic: 6,
-        ..everything()
-    };
-    assert!(old.has_leaf_of(Word::L1Ecx));
-    assert!(!old.has_leaf_of(Word::L7Ebx), "leaf 7 beyond the maximum");
-    let no_sub1 = Snapshot {
-        max_sub7: 0,
-        ..everything()
-    };
-    assert!(no_sub1.has_leaf_of(Word::L7Ebx));
-    assert!(
-        !no_sub1.has_leaf_of(Word::L7s1Eax),
-        "sub-leaf 1 beyond the maximum"
-    );
-    for &c in Cf::ALL {
-        let word = c.bit().0;
-        assert!(
-            everything().has_leaf_of(word),
-            "{c:?}: the gate knows {word:?}"
-        );
-        assert!(
-            !bare().has_leaf_of(word),
-            "{c:?}: {word:?} is absent when no leaf is"
-        );
     }
 }
