@@ -8,21 +8,16 @@ use asmforge::kernel;
 ///
 /// # Safety
 ///
-/// `ints` must be valid for reading 8 `u64`, `floats` 32 `f32` (16-byte aligned);
-/// `out_int` for writing 1 `u64`, `out_floats` 4 `f32`.
+/// `x` must be valid for reading 8 `u64`, `y` 32 `f32` (16-byte aligned); `sx` for writing
+/// 1 `u64`, `sy` 4 `f32`.
 #[kernel]
-pub unsafe fn listing6(
-    ints: *const u64,
-    floats: *const f32,
-    out_int: *mut u64,
-    out_floats: *mut f32,
-) {
+pub unsafe fn listing6(x: *const u64, y: *const f32, sx: *mut u64, sy: *mut f32) {
     let (acc, v) = (gp64(), xmm());
-    stream!(scalar => { xor(acc.r32(), acc.r32()); for i in 0..8 { add(acc, [ints + i * 8]); } });
-    stream!(vector => { xorps(v, v); for i in 0..8 { addps(v, [floats + i * 16]); } });
+    stream!(scalar => { xor(acc.r32(), acc.r32()); for i in 0..8 { add(acc, [x + i * 8]); } });
+    stream!(vector => { xorps(v, v); for i in 0..8 { addps(v, [y + i * 16]); } });
     interleave!(scalar, vector);
-    mov([out_int], acc);
-    movups([out_floats], v);
+    mov([sx], acc);
+    movups([sy], v);
 }
 
 /// Listing 7: software pipelining by columns. Each of `ROWS` vectors is loaded, squared and
