@@ -2,23 +2,35 @@
 //! CPU supports: `cargo run --example paper`. `tests/paper.rs` checks them against Rust.
 
 #[path = "peachpy/generalized.rs"]
+#[allow(dead_code, reason = "the example runs a few kernels of each file")]
 mod generalized;
 #[path = "peachpy/helpers.rs"]
+#[allow(dead_code, reason = "the example runs a few kernels of each file")]
 mod helpers;
 #[path = "peachpy/reduce.rs"]
+#[allow(dead_code, reason = "the example runs a few kernels of each file")]
 mod reduce;
 #[path = "peachpy/streams.rs"]
+#[allow(dead_code, reason = "the example runs a few kernels of each file")]
 mod streams;
 
 fn main() {
     let x: Vec<f32> = (0..100).map(|i| (i % 7) as f32).collect();
     let y: Vec<f32> = (0..100).map(|i| (i % 5) as f32 - 2.0).collect();
     asmforge::for_each_variant(&reduce::dot_f32::INFO, |v| {
-        println!("dot_f32 {:>9}: {}", v.name, reduce::dot_f32::call(v, &x, &y).unwrap());
+        println!(
+            "dot_f32 {:>9}: {}",
+            v.name,
+            reduce::dot_f32::call(v, &x, &y).unwrap()
+        );
     });
     let d: Vec<f64> = (0..11).map(f64::from).collect();
     asmforge::for_each_variant(&reduce::sum_f64::INFO, |v| {
-        println!("sum_f64 {:>9}: {}", v.name, reduce::sum_f64::call(v, &d).unwrap());
+        println!(
+            "sum_f64 {:>9}: {}",
+            v.name,
+            reduce::sum_f64::call(v, &d).unwrap()
+        );
     });
     let (a, b) = ([1i64, 2, 3], [10i64, 20, 30]);
     let mut z = [0i64; 3];

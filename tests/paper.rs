@@ -4,12 +4,28 @@
 //! is wrong.
 
 #[path = "../examples/peachpy/generalized.rs"]
+#[allow(
+    dead_code,
+    reason = "tests call most kernels per variant through `k::call`, not the dispatching function"
+)]
 mod generalized;
 #[path = "../examples/peachpy/helpers.rs"]
+#[allow(
+    dead_code,
+    reason = "tests call most kernels per variant through `k::call`, not the dispatching function"
+)]
 mod helpers;
 #[path = "../examples/peachpy/reduce.rs"]
+#[allow(
+    dead_code,
+    reason = "tests call most kernels per variant through `k::call`, not the dispatching function"
+)]
 mod reduce;
 #[path = "../examples/peachpy/streams.rs"]
+#[allow(
+    dead_code,
+    reason = "tests call most kernels per variant through `k::call`, not the dispatching function"
+)]
 mod streams;
 
 use asmforge::{Feature, for_each_variant};

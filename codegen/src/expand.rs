@@ -277,7 +277,7 @@ pub(crate) fn compile_variant(
     // Selection errors are independent per instruction: report them with the evaluation
     // errors of other statements. Allocation runs only on a complete program (a statement that
     // failed to evaluate is missing from it, and its absence could look like an error).
-    let (program, eval_errors) = eval::eval_partial(kernel, variant);
+    let (program, eval_errors, param_reads) = eval::eval_partial(kernel, variant);
     // The frame stage owns the frame-pointer decision and takes it once, here, from the
     // locals the body uses: allocation reserves rbp by it, the frame lays out by it.
     let frame_pointer = frame::FramePointer::of(&program);
@@ -297,6 +297,7 @@ pub(crate) fn compile_variant(
         }
     };
     eval::provenance::check_stores(&selected)?;
+    eval::provenance::check_param_clobbers(kernel, &selected, &param_reads)?;
     let env = regalloc::MachineEnv::for_abi(abi).reserving(frame_pointer.reserved());
     let allocated = regalloc::allocate(selected, &env, variant)?;
     transitions::check_sse_avx(&allocated)?;

@@ -66,6 +66,7 @@ impl Evaluator<'_> {
             self.aborted_calls = true;
             return;
         }
+        let read_before = self.reading.len();
         let mut bound = Vec::with_capacity(c.args.len());
         for (param, arg) in helper.params.iter().zip(&c.args) {
             let Some(v) = self.argument(name, param.kind, &param.name.to_string(), arg) else {
@@ -73,6 +74,9 @@ impl Evaluator<'_> {
             };
             bound.push((param.name.to_string(), v));
         }
+        // Instructions of the body act on the parameters its arguments named.
+        let named = self.reading.get(read_before..).unwrap_or_default().to_vec();
+        self.helper_reads.push(named);
         // The body sees only its parameters: the caller's scopes wait outside.
         let caller_scopes = std::mem::take(&mut self.scopes);
         self.calls.push(Frame {
@@ -87,6 +91,7 @@ impl Evaluator<'_> {
         // Closing the outermost scope reports labels the helper used but never defined.
         self.pop_scope();
         self.calls.pop();
+        self.helper_reads.pop();
         self.scopes = caller_scopes;
     }
 

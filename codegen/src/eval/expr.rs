@@ -195,6 +195,9 @@ impl Evaluator<'_> {
         };
         let name = ident.to_string();
         let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+        if self.calls.is_empty() {
+            self.note_param_read(&name);
+        }
         if let Some(b) = self.lookup(&name) {
             // A poisoned binding: its error is already reported.
             return match &b.value {

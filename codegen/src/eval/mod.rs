@@ -49,7 +49,7 @@ pub const MAX_INSTS: usize = 100_000;
     allow(dead_code, reason = "the pipeline uses `eval_partial`")
 )]
 pub fn eval(kernel: &Kernel, variant: &Variant) -> syn::Result<Program> {
-    let (program, errors) = eval_partial(kernel, variant);
+    let (program, errors, _) = eval_partial(kernel, variant);
     match errors {
         Some(e) => Err(e),
         None => Ok(program),
@@ -60,7 +60,10 @@ pub fn eval(kernel: &Kernel, variant: &Variant) -> syn::Result<Program> {
 /// when others failed, so that later stages can report their own errors in the same compile.
 /// A failed statement contributes nothing; the statements after it still run (a failed `let`
 /// poisons its names, so their uses add no errors).
-pub fn eval_partial(kernel: &Kernel, variant: &Variant) -> (Program, Option<syn::Error>) {
+pub fn eval_partial(
+    kernel: &Kernel,
+    variant: &Variant,
+) -> (Program, Option<syn::Error>, provenance::ParamReads) {
     let mut ev = Evaluator::new(kernel, variant);
     ev.bind_arguments();
     ev.push_scope();
@@ -116,6 +119,12 @@ struct Evaluator<'k> {
     calls: Vec<call::Frame>,
     /// Set when calls nested too deep: the error says so, without a note per level.
     aborted_calls: bool,
+    /// Kernel parameters the current statement names (see `provenance.rs`).
+    reading: Vec<String>,
+    /// For each active custom-instruction call: the parameters its arguments named.
+    helper_reads: Vec<Vec<String>>,
+    /// Instructions (by the position of their mnemonic) that name a kernel parameter.
+    param_reads: provenance::ParamReads,
 }
 
 impl<'k> Evaluator<'k> {
@@ -137,10 +146,13 @@ impl<'k> Evaluator<'k> {
             locals: slots::Locals::default(),
             calls: Vec::new(),
             aborted_calls: false,
+            reading: Vec::new(),
+            helper_reads: Vec::new(),
+            param_reads: Default::default(),
         }
     }
 
-    fn finish(mut self) -> (Program, Option<syn::Error>) {
+    fn finish(mut self) -> (Program, Option<syn::Error>, provenance::ParamReads) {
         // Rewrite references to the labels they resolved to.
         let target = |id: LabelId, t: &[Option<LabelId>]| {
             t.get(id.0 as usize).copied().flatten().unwrap_or(id)
@@ -166,7 +178,7 @@ impl<'k> Evaluator<'k> {
             label_count: self.label_target.len() as u32,
             vregs: self.vregs,
         };
-        (program, self.errors.finish().err())
+        (program, self.errors.finish().err(), self.param_reads)
     }
 
     /// Reports an error once per token, with the unrolling context.
@@ -371,6 +383,7 @@ impl<'k> Evaluator<'k> {
         if !self.step(|| stmt.span()) {
             return Flow::Abort;
         }
+        self.reading.clear();
         match stmt {
             syn::Stmt::Local(local) => self.local(local),
             syn::Stmt::Item(syn::Item::Const(c)) => {
@@ -491,6 +504,14 @@ impl<'k> Evaluator<'k> {
                 self.errors.push(inst.span, format!("the kernel unrolls to more than {MAX_INSTS} instructions; reduce the loop bounds"));
             }
             return false;
+        }
+        let at = inst.span.start();
+        for name in self
+            .reading
+            .iter()
+            .chain(self.helper_reads.iter().flatten())
+        {
+            self.param_reads.insert((at.line, at.column, name.clone()));
         }
         self.items.push(Item::Inst(inst));
         true
@@ -849,5 +870,40 @@ mod tests {
             errs[0].contains("ambiguous memory operand size"),
             "{errs:?}"
         );
+    }
+
+    fn errors_of_fn(item: &str) -> Vec<String> {
+        errors(TokenStream::new(), item.parse().unwrap())
+    }
+
+    #[test]
+    fn writing_a_live_parameter_register_is_an_error_naming_it() {
+        // The case: `d` arrives in rcx; `mov(ecx, ..)` destroyed it before its use.
+        let errs = errors_of_fn(
+            "fn k(a: u64, b: u64, c: u64, d: u64) -> u64 { mov(ecx, 2); lea(rax, [a + b]); add(rax, c); add(rax, d); return rax; }",
+        );
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("where the parameter `d` arrived"),
+            "{errs:?}"
+        );
+        assert!(errs[0].contains("let d = param(d);"), "{errs:?}");
+        // Implicit writes count: `mul` writes rdx, where `c` arrived.
+        let errs = errors_of_fn(
+            "fn k(a: u64, b: u64, c: u64) -> u64 { mov(rax, a); mul(b); add(rax, c); return rax; }",
+        );
+        assert!(errs.iter().any(|e| e.contains("`c` arrived")), "{errs:?}");
+        // After the last use, or naming the parameter, or through a copy: fine.
+        assert!(errors_of_fn("fn k(a: u64, d: u64) -> u64 { mov(rax, d); mov(esi, 2); add(rax, rsi); return rax; }").is_empty());
+        assert!(
+            errors_of_fn("fn k(a: u64, d: u64) -> u64 { add(d, 1); mov(rax, d); return rax; }")
+                .is_empty()
+        );
+        assert!(errors_of_fn("fn k(a: u64, d: u64) -> u64 { let d = param(d); mov(esi, 2); lea(rax, [d + rsi]); return rax; }").is_empty());
+        // A use in a loop keeps the parameter live to the back edge.
+        let errs = errors_of_fn(
+            "fn k(n: u64) -> u64 { xor(eax, eax); label!(top); add(rax, n); mov(edi, 0); cmp(rax, 100); jb(top); return rax; }",
+        );
+        assert!(errs.iter().any(|e| e.contains("`n` arrived")), "{errs:?}");
     }
 }
