@@ -57,13 +57,14 @@ impl Evaluator<'_> {
         }
         if self.calls.len() >= MAX_CALL_DEPTH {
             let outer = self.calls.first().map_or(0, |f| f.line);
+            // The message names the outermost call; a note per level would repeat it.
+            self.aborted_calls = true;
             self.error(
                 call_span,
                 format!(
                     "custom instructions nest more than {MAX_CALL_DEPTH} deep; does `{name}` call itself without end? (the outermost call is at line {outer})"
                 ),
             );
-            self.aborted_calls = true;
             return;
         }
         let read_before = self.reading.len();
