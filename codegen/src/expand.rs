@@ -17,7 +17,8 @@
 //!        --frame----> Framed    FItem: prologue/epilogue (bound by `isa::choose`), stack
 //!                               slots resolved, returns lowered, CFI directives
 //!        --encode---> Encoded   bytes, offsets, pool, used CPU features, unwind offsets
-//!        --emit-----> tokens    global_asm!, extern decl, KernelInfo, dispatching wrapper
+//!        --emit-----> tokens    one naked function per variant (bytes + unwind directives
+//!                               per object format), KernelInfo, dispatching wrapper
 //! ```
 //!
 //! Every arrow is a function of the stage named on it; no stage calls another. What two

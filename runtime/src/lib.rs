@@ -30,5 +30,6 @@ pub mod listing;
 
 pub use asmforge_features::{Feature, FeatureSet};
 pub use kernel::{
-    Dispatch, EntryPoint, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo,
+    CallingConvention, Dispatch, EntryPoint, KernelInfo, LineTable, MissingFeatures, SourceLine,
+    VariantInfo,
 };
