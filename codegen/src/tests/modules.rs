@@ -19,12 +19,9 @@ const FOUNDATION: [&str; 3] = ["isa", "ir", "diag"];
 /// that ends a file (whatever its name: tests may drive the whole pipeline).
 fn named_modules(text: &str) -> BTreeSet<String> {
     // An inline test module (`mod x {`), not a declaration of a file module (`mod tests;`).
-    let inline_test_module = text.match_indices("#[cfg(test)]\nmod ").find(|(at, _)| {
-        text[*at..]
-            .lines()
-            .nth(1)
-            .is_some_and(|l| l.contains('{'))
-    });
+    let inline_test_module = text
+        .match_indices("#[cfg(test)]\nmod ")
+        .find(|(at, _)| text[*at..].lines().nth(1).is_some_and(|l| l.contains('{')));
     let code = match inline_test_module {
         Some((at, _)) => &text[..at],
         None => text,
