@@ -73,6 +73,11 @@ pub use asmforge_macros::kernel;
 /// Groups separately written kernels into one dispatched function: see
 /// [`runtime_api`](crate::runtime_api#asmforgedispatch).
 pub use asmforge_macros::dispatch;
+
+/// Makes a function whose body is kernel DSL a custom instruction, which kernels import with
+/// `use path::name;` at the top of their body and call like an instruction: see
+/// [`dsl`](crate::dsl#custom-instructions) and the library in [`helpers`].
+pub use asmforge_macros::instruction;
 pub use asmforge_runtime::{
     CallingConvention, Dispatch, EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures,
     SourceLine, VariantInfo, detect,
@@ -93,6 +98,8 @@ pub use asmforge_runtime::listing;
 
 #[cfg(feature = "std")]
 extern crate std;
+
+pub mod helpers;
 
 /// What [`for_each_variant`] did: the variants it ran and those it skipped, with the features
 /// this CPU (or an ISA cap) lacks for each.
@@ -150,6 +157,7 @@ pub fn for_each_variant(
 
 #[doc(hidden)]
 pub mod __private {
+    pub use asmforge_macros::kernel_continue;
     pub use asmforge_runtime::{
         Dispatch, EntryPoint, Feature, KernelInfo, LineTable, SourceLine, VariantInfo,
     };
