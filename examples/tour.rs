@@ -96,6 +96,7 @@ fn show(info: &KernelInfo, call: &str, got: impl Debug, want: impl Debug, agree:
         };
         println!("  {mark} variant {}{status}", v.name);
         println!("      symbol    {}", v.symbol);
+        println!("      calls as  {}", v.convention);
         println!(
             "      size      {} B code + {} B pool; registers {} gpr, {} vector, {} mask; saves {}",
             v.code_size,

@@ -35,7 +35,7 @@
 //! let (a, b, mut out) = ([1.0f32, 2.0], [10.0f32, 20.0], [0.0f32; 2]);
 //! add_f32(&a, &b, &mut out);
 //! assert_eq!(out, [11.0, 22.0]);
-//! assert_eq!(add_f32::INFO.variants[0].name, "baseline");
+//! assert!(add_f32::INFO.variants[0].symbol.ends_with("::add_f32::__asmforge_baseline"));
 //! ```
 //!
 //! # The reference
@@ -60,8 +60,9 @@
 //!
 //! * `std` (default): reads `ASMFORGE_ISA` and provides [`for_each_variant`]. Without it the
 //!   crate is `no_std` and kernels still dispatch.
-//! * `listing`: disassembly listings of each variant, annotated with source lines (for
-//!   debugging and golden tests).
+//! * `listing` (off by default: it links iced-x86's decoder and formatter into the program):
+//!   disassembly listings of each variant, annotated with source lines (for debugging and
+//!   golden tests), as text or as the crate's own `ListingLine`s.
 #![no_std]
 
 /// The language of the body and the options of the attribute: [`dsl`]; what the kernel gives
@@ -73,13 +74,18 @@ pub use asmforge_macros::kernel;
 /// [`runtime_api`](crate::runtime_api#asmforgedispatch).
 pub use asmforge_macros::dispatch;
 
+/// Makes a function whose body is kernel DSL a custom instruction, which kernels import with
+/// `use path::name;` at the top of their body and call like an instruction: see
+/// [`dsl`](crate::dsl#custom-instructions) and the library in [`helpers`].
+pub use asmforge_macros::instruction;
+
 /// A copy-and-patch stencil: a kernel body with holes (`hole!(imm64 c)`), compiled into
 /// `mod name { STENCILS, VARIANTS, best() }` for [`jit`]: see [`stencils`].
 #[cfg(all(feature = "std", unix, target_arch = "x86_64"))]
 pub use asmforge_macros::stencil;
 pub use asmforge_runtime::{
-    Dispatch, EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo,
-    detect,
+    CallingConvention, Dispatch, EntryPoint, Feature, KernelInfo, LineTable, MissingFeatures,
+    SourceLine, VariantInfo, detect,
 };
 
 #[doc = include_str!("docs/dsl.md")]
@@ -106,6 +112,8 @@ pub mod stencils {}
 
 #[cfg(feature = "std")]
 extern crate std;
+
+pub mod helpers;
 
 /// What [`for_each_variant`] did: the variants it ran and those it skipped, with the features
 /// this CPU (or an ISA cap) lacks for each.
@@ -163,6 +171,7 @@ pub fn for_each_variant(
 
 #[doc(hidden)]
 pub mod __private {
+    pub use asmforge_macros::kernel_continue;
     pub use asmforge_runtime::{
         Dispatch, EntryPoint, Feature, KernelInfo, LineTable, SourceLine, VariantInfo,
     };

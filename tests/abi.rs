@@ -18,9 +18,15 @@
 //! with junk in the bits a narrow argument does not use, so a kernel that reads more than its
 //! argument's width fails too. Kernels that break the contract on purpose check that the
 //! harness catches each kind of violation and names it. Last, kernels that call back into
-//! Rust check that backtraces and panics unwind through a kernel's frame (its CFI).
+//! Rust check that backtraces and panics unwind through a kernel's frame (its CFI on ELF,
+//! its `.pdata`/`.xdata` on Windows) and that the unwinder gives the frame that catches the
+//! panic back every callee-saved register of the platform's convention.
+//!
+//! Everything here is written once for every object format (the trampolines are naked
+//! functions; only their unwind directives differ) and runs on Linux and, as Windows code,
+//! under wine (`.ci/windows`).
 
-#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#![cfg(target_arch = "x86_64")]
 
 #[path = "../examples/kernels/mod.rs"]
 #[allow(
@@ -67,12 +73,11 @@ struct Ctx {
 static CTX: AtomicPtr<Ctx> = AtomicPtr::new(std::ptr::null_mut());
 static LOCK: Mutex<()> = Mutex::new(());
 
-core::arch::global_asm!(
-    ".pushsection .text.asmforge_abi_trampoline,\"ax\",@progbits",
-    ".p2align 4",
-    ".globl asmforge_abi_trampoline",
-    ".type asmforge_abi_trampoline,@function",
-    "asmforge_abi_trampoline:",
+/// The trampoline: a naked function, so rustc writes the section, symbol and size directives
+/// each object format needs (ELF, COFF, Mach-O). It calls `extern "sysv64"` itself.
+#[unsafe(naked)]
+unsafe extern "sysv64" fn asmforge_abi_trampoline() {
+    core::arch::naked_asm!(
     // The trampoline's own caller is Rust (System V): keep its callee-saved registers.
     "push rbp", "push rbx", "push r12", "push r13", "push r14", "push r15",
     "mov r11, qword ptr [rip + {ctx}]",
@@ -169,8 +174,6 @@ core::arch::global_asm!(
     "fldcw word ptr [r11 + {fcw_before}]",
     "pop r15", "pop r14", "pop r13", "pop r12", "pop rbx", "pop rbp",
     "ret",
-    ".size asmforge_abi_trampoline, .-asmforge_abi_trampoline",
-    ".popsection",
     ctx = sym CTX,
     entry = const offset_of!(Ctx, entry),
     nstack = const offset_of!(Ctx, nstack),
@@ -187,10 +190,7 @@ core::arch::global_asm!(
     mxcsr_after = const offset_of!(Ctx, mxcsr_after),
     fcw_before = const offset_of!(Ctx, fcw_before),
     fcw_after = const offset_of!(Ctx, fcw_after),
-);
-
-unsafe extern "sysv64" {
-    fn asmforge_abi_trampoline();
+    );
 }
 
 // ----- the conventions, independently of the macro -------------------------------------------
@@ -598,6 +598,14 @@ fn win64_kernels_keep_the_win64_contract() {
         assert_eq!(sum_squares_win64(&x), want);
     }
     assert_eq!(add_i32_win64(i32::MAX, 1), i32::MIN);
+    // The metadata records the convention each entry point is called with.
+    for v in sum_squares_win64::INFO.variants {
+        assert_eq!(v.convention, asmforge::CallingConvention::Win64);
+    }
+    assert_eq!(
+        add_f32::add_f32::INFO.variants[0].convention,
+        asmforge::CallingConvention::SysV
+    );
     let saved = sum_squares_win64::INFO.variants[0].saved;
     for r in ["rsi", "rdi", "xmm6", "xmm7", "xmm8", "xmm9"] {
         assert!(saved.contains(&r), "{r} not saved: {saved:?}");
@@ -1086,4 +1094,455 @@ fn backtraces_and_panics_unwind_through_kernel_frames() {
     let caught = std::panic::catch_unwind(|| f(panic_sysv as *const ()));
     let payload = caught.expect_err("the panic reached the test");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"through the kernel"));
+}
+
+// ----- unwinding restores the caller's registers ----------------------------------------------
+
+/// The native convention's callee-saved registers that `unwind_probe` checks, by name and
+/// index into `Probe::*_gpr` (rbx rbp rsi rdi r12 r13 r14 r15), and whether xmm6–15 count.
+#[cfg(windows)]
+const PROBED: (&[(&str, usize)], bool) = (
+    &[
+        ("rbx", 0),
+        ("rbp", 1),
+        ("rsi", 2),
+        ("rdi", 3),
+        ("r12", 4),
+        ("r13", 5),
+        ("r14", 6),
+        ("r15", 7),
+    ],
+    true,
+);
+#[cfg(not(windows))]
+const PROBED: (&[(&str, usize)], bool) = (
+    &[
+        ("rbx", 0),
+        ("rbp", 1),
+        ("r12", 4),
+        ("r13", 5),
+        ("r14", 6),
+        ("r15", 7),
+    ],
+    false,
+);
+
+/// What `unwind_probe` loads and finds: the sentinels it puts in every callee-saved register,
+/// and what those registers hold when `unwind_probe_inner` (the frame that catches the panic)
+/// has returned.
+#[repr(C)]
+struct Probe {
+    sentinel_gpr: [u64; 8],
+    sentinel_xmm: [[u64; 2]; 10],
+    after_gpr: [u64; 8],
+    after_xmm: [[u64; 2]; 10],
+}
+
+static PROBE: AtomicPtr<Probe> = AtomicPtr::new(std::ptr::null_mut());
+/// The kernel `unwind_probe_inner` calls, its convention and the callback it passes; then
+/// the panic message it caught, if any.
+static JOB: Mutex<Option<(usize, Conv, usize)>> = Mutex::new(None);
+static CAUGHT: Mutex<Option<String>> = Mutex::new(None);
+
+/// The middle of `unwind_probe`: a sentinel into every callee-saved register (GPRs rbx rbp
+/// rsi rdi r12–r15 and xmm6–15), the call, and what they hold after it.
+macro_rules! probe_body {
+    () => {
+        concat!(
+            "mov r11, qword ptr [rip + {probe}]\n",
+            "mov rbx, qword ptr [r11 + {sentinel} + 0]\n",
+            "mov rbp, qword ptr [r11 + {sentinel} + 8]\n",
+            "mov rsi, qword ptr [r11 + {sentinel} + 16]\n",
+            "mov rdi, qword ptr [r11 + {sentinel} + 24]\n",
+            "mov r12, qword ptr [r11 + {sentinel} + 32]\n",
+            "mov r13, qword ptr [r11 + {sentinel} + 40]\n",
+            "mov r14, qword ptr [r11 + {sentinel} + 48]\n",
+            "mov r15, qword ptr [r11 + {sentinel} + 56]\n",
+            "movups xmm6, xmmword ptr [r11 + {sentinel_xmm} + 0]\n",
+            "movups xmm7, xmmword ptr [r11 + {sentinel_xmm} + 16]\n",
+            "movups xmm8, xmmword ptr [r11 + {sentinel_xmm} + 32]\n",
+            "movups xmm9, xmmword ptr [r11 + {sentinel_xmm} + 48]\n",
+            "movups xmm10, xmmword ptr [r11 + {sentinel_xmm} + 64]\n",
+            "movups xmm11, xmmword ptr [r11 + {sentinel_xmm} + 80]\n",
+            "movups xmm12, xmmword ptr [r11 + {sentinel_xmm} + 96]\n",
+            "movups xmm13, xmmword ptr [r11 + {sentinel_xmm} + 112]\n",
+            "movups xmm14, xmmword ptr [r11 + {sentinel_xmm} + 128]\n",
+            "movups xmm15, xmmword ptr [r11 + {sentinel_xmm} + 144]\n",
+            "call {inner}\n",
+            "mov r11, qword ptr [rip + {probe}]\n",
+            "mov qword ptr [r11 + {after} + 0], rbx\n",
+            "mov qword ptr [r11 + {after} + 8], rbp\n",
+            "mov qword ptr [r11 + {after} + 16], rsi\n",
+            "mov qword ptr [r11 + {after} + 24], rdi\n",
+            "mov qword ptr [r11 + {after} + 32], r12\n",
+            "mov qword ptr [r11 + {after} + 40], r13\n",
+            "mov qword ptr [r11 + {after} + 48], r14\n",
+            "mov qword ptr [r11 + {after} + 56], r15\n",
+            "movups xmmword ptr [r11 + {after_xmm} + 0], xmm6\n",
+            "movups xmmword ptr [r11 + {after_xmm} + 16], xmm7\n",
+            "movups xmmword ptr [r11 + {after_xmm} + 32], xmm8\n",
+            "movups xmmword ptr [r11 + {after_xmm} + 48], xmm9\n",
+            "movups xmmword ptr [r11 + {after_xmm} + 64], xmm10\n",
+            "movups xmmword ptr [r11 + {after_xmm} + 80], xmm11\n",
+            "movups xmmword ptr [r11 + {after_xmm} + 96], xmm12\n",
+            "movups xmmword ptr [r11 + {after_xmm} + 112], xmm13\n",
+            "movups xmmword ptr [r11 + {after_xmm} + 128], xmm14\n",
+            "movups xmmword ptr [r11 + {after_xmm} + 144], xmm15\n",
+        )
+    };
+}
+
+/// Saves its caller's callee-saved registers on the stack (described to the unwinder like
+/// compiled code's), runs `probe_body!` — sentinels, `call unwind_probe_inner`, record — and
+/// restores them. `unwind_probe_inner` catches the panic, so after unwinding through the
+/// kernel it must see the registers exactly as after a normal return: what compiled code
+/// keeps live across the call. 200 bytes of frame: the vector saves, rsp 16-aligned at the
+/// call and the callee's 32-byte shadow space (Win64).
+#[unsafe(naked)]
+extern "C" fn unwind_probe() {
+    #[cfg(not(windows))]
+    core::arch::naked_asm!(
+        ".cfi_startproc",
+        "push rbx",
+        ".cfi_def_cfa_offset 16",
+        ".cfi_offset 3, -16",
+        "push rbp",
+        ".cfi_def_cfa_offset 24",
+        ".cfi_offset 6, -24",
+        "push rsi",
+        ".cfi_def_cfa_offset 32",
+        ".cfi_offset 4, -32",
+        "push rdi",
+        ".cfi_def_cfa_offset 40",
+        ".cfi_offset 5, -40",
+        "push r12",
+        ".cfi_def_cfa_offset 48",
+        ".cfi_offset 12, -48",
+        "push r13",
+        ".cfi_def_cfa_offset 56",
+        ".cfi_offset 13, -56",
+        "push r14",
+        ".cfi_def_cfa_offset 64",
+        ".cfi_offset 14, -64",
+        "push r15",
+        ".cfi_def_cfa_offset 72",
+        ".cfi_offset 15, -72",
+        "sub rsp, 200",
+        ".cfi_def_cfa_offset 272",
+        "movaps xmmword ptr [rsp + 32], xmm6",
+        ".cfi_offset 23, -240",
+        "movaps xmmword ptr [rsp + 48], xmm7",
+        ".cfi_offset 24, -224",
+        "movaps xmmword ptr [rsp + 64], xmm8",
+        ".cfi_offset 25, -208",
+        "movaps xmmword ptr [rsp + 80], xmm9",
+        ".cfi_offset 26, -192",
+        "movaps xmmword ptr [rsp + 96], xmm10",
+        ".cfi_offset 27, -176",
+        "movaps xmmword ptr [rsp + 112], xmm11",
+        ".cfi_offset 28, -160",
+        "movaps xmmword ptr [rsp + 128], xmm12",
+        ".cfi_offset 29, -144",
+        "movaps xmmword ptr [rsp + 144], xmm13",
+        ".cfi_offset 30, -128",
+        "movaps xmmword ptr [rsp + 160], xmm14",
+        ".cfi_offset 31, -112",
+        "movaps xmmword ptr [rsp + 176], xmm15",
+        ".cfi_offset 32, -96",
+        probe_body!(),
+        "movaps xmm6, xmmword ptr [rsp + 32]",
+        "movaps xmm7, xmmword ptr [rsp + 48]",
+        "movaps xmm8, xmmword ptr [rsp + 64]",
+        "movaps xmm9, xmmword ptr [rsp + 80]",
+        "movaps xmm10, xmmword ptr [rsp + 96]",
+        "movaps xmm11, xmmword ptr [rsp + 112]",
+        "movaps xmm12, xmmword ptr [rsp + 128]",
+        "movaps xmm13, xmmword ptr [rsp + 144]",
+        "movaps xmm14, xmmword ptr [rsp + 160]",
+        "movaps xmm15, xmmword ptr [rsp + 176]",
+        "add rsp, 200",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rdi",
+        "pop rsi",
+        "pop rbp",
+        "pop rbx",
+        ".cfi_def_cfa_offset 8",
+        "ret",
+        ".cfi_endproc",
+        probe = sym PROBE,
+        inner = sym unwind_probe_inner,
+        sentinel = const offset_of!(Probe, sentinel_gpr),
+        sentinel_xmm = const offset_of!(Probe, sentinel_xmm),
+        after = const offset_of!(Probe, after_gpr),
+        after_xmm = const offset_of!(Probe, after_xmm),
+    );
+    #[cfg(windows)]
+    core::arch::naked_asm!(
+        ".seh_proc {me}",
+        "push rbx",
+        ".seh_pushreg rbx",
+        "push rbp",
+        ".seh_pushreg rbp",
+        "push rsi",
+        ".seh_pushreg rsi",
+        "push rdi",
+        ".seh_pushreg rdi",
+        "push r12",
+        ".seh_pushreg r12",
+        "push r13",
+        ".seh_pushreg r13",
+        "push r14",
+        ".seh_pushreg r14",
+        "push r15",
+        ".seh_pushreg r15",
+        "sub rsp, 200",
+        ".seh_stackalloc 200",
+        "movaps xmmword ptr [rsp + 32], xmm6",
+        ".seh_savexmm xmm6, 32",
+        "movaps xmmword ptr [rsp + 48], xmm7",
+        ".seh_savexmm xmm7, 48",
+        "movaps xmmword ptr [rsp + 64], xmm8",
+        ".seh_savexmm xmm8, 64",
+        "movaps xmmword ptr [rsp + 80], xmm9",
+        ".seh_savexmm xmm9, 80",
+        "movaps xmmword ptr [rsp + 96], xmm10",
+        ".seh_savexmm xmm10, 96",
+        "movaps xmmword ptr [rsp + 112], xmm11",
+        ".seh_savexmm xmm11, 112",
+        "movaps xmmword ptr [rsp + 128], xmm12",
+        ".seh_savexmm xmm12, 128",
+        "movaps xmmword ptr [rsp + 144], xmm13",
+        ".seh_savexmm xmm13, 144",
+        "movaps xmmword ptr [rsp + 160], xmm14",
+        ".seh_savexmm xmm14, 160",
+        "movaps xmmword ptr [rsp + 176], xmm15",
+        ".seh_savexmm xmm15, 176",
+        ".seh_endprologue",
+        probe_body!(),
+        "movaps xmm6, xmmword ptr [rsp + 32]",
+        "movaps xmm7, xmmword ptr [rsp + 48]",
+        "movaps xmm8, xmmword ptr [rsp + 64]",
+        "movaps xmm9, xmmword ptr [rsp + 80]",
+        "movaps xmm10, xmmword ptr [rsp + 96]",
+        "movaps xmm11, xmmword ptr [rsp + 112]",
+        "movaps xmm12, xmmword ptr [rsp + 128]",
+        "movaps xmm13, xmmword ptr [rsp + 144]",
+        "movaps xmm14, xmmword ptr [rsp + 160]",
+        "movaps xmm15, xmmword ptr [rsp + 176]",
+        "add rsp, 200",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rdi",
+        "pop rsi",
+        "pop rbp",
+        "pop rbx",
+        "ret",
+        ".seh_endproc",
+        me = sym unwind_probe,
+        probe = sym PROBE,
+        inner = sym unwind_probe_inner,
+        sentinel = const offset_of!(Probe, sentinel_gpr),
+        sentinel_xmm = const offset_of!(Probe, sentinel_xmm),
+        after = const offset_of!(Probe, after_gpr),
+        after_xmm = const offset_of!(Probe, after_xmm),
+    );
+}
+
+/// Calls the kernel of `JOB` with its callback inside `catch_unwind`; records the message of
+/// the panic it caught. Compiled code between the sentinels and the kernel, as in a program.
+extern "C" fn unwind_probe_inner() {
+    let (entry, conv, callback) = JOB.lock().unwrap().expect("a job");
+    // SAFETY: the kernel takes one pointer, a callback of its own convention that may unwind.
+    let caught = std::panic::catch_unwind(|| match conv {
+        Conv::SysV => unsafe {
+            std::mem::transmute::<usize, extern "sysv64-unwind" fn(usize)>(entry)(callback)
+        },
+        Conv::Win64 => unsafe {
+            std::mem::transmute::<usize, extern "win64-unwind" fn(usize)>(entry)(callback)
+        },
+    });
+    let message = caught.err().map(|p| {
+        p.downcast_ref::<&str>()
+            .map_or("(not a &str)".to_owned(), |s| (*s).to_owned())
+    });
+    *CAUGHT.lock().unwrap() = message;
+}
+
+/// Runs `kernel(callback)` between sentinels (see `unwind_probe`); returns the message of the
+/// panic caught above the kernel, or the registers the caller lost.
+fn probe_unwinding(
+    info: &KernelInfo,
+    conv: Conv,
+    callback: *const (),
+) -> Result<Option<String>, Vec<String>> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut probe: Box<Probe> = Box::new(unsafe { std::mem::zeroed() });
+    for (i, g) in probe.sentinel_gpr.iter_mut().enumerate() {
+        *g = 0x5e17_0000_0000_0000 | (i as u64) << 32 | 0xc0de;
+    }
+    for (i, x) in probe.sentinel_xmm.iter_mut().enumerate() {
+        *x = [
+            0x5e17_0000_0000_0000 | i as u64,
+            0x7e17_0000_0000_0000 | i as u64,
+        ];
+    }
+    *JOB.lock().unwrap() = Some((info.variants[0].entry.0 as usize, conv, callback as usize));
+    *CAUGHT.lock().unwrap() = None;
+    PROBE.store(&mut *probe, Ordering::SeqCst);
+    unwind_probe();
+    PROBE.store(std::ptr::null_mut(), Ordering::SeqCst);
+    let mut lost = Vec::new();
+    for &(name, i) in PROBED.0 {
+        if probe.after_gpr[i] != probe.sentinel_gpr[i] {
+            lost.push(format!(
+                "{name}: {:#x}, not the sentinel {:#x}",
+                probe.after_gpr[i], probe.sentinel_gpr[i]
+            ));
+        }
+    }
+    if PROBED.1 {
+        for i in 0..10 {
+            if probe.after_xmm[i] != probe.sentinel_xmm[i] {
+                lost.push(format!(
+                    "xmm{}: {:x?}, not the sentinel {:x?}",
+                    i + 6,
+                    probe.after_xmm[i],
+                    probe.sentinel_xmm[i]
+                ));
+            }
+        }
+    }
+    let caught = CAUGHT.lock().unwrap().take();
+    if lost.is_empty() {
+        Ok(caught)
+    } else {
+        Err(lost)
+    }
+}
+
+extern "win64-unwind" fn panic_win64() {
+    std::panic::panic_any("through the kernel");
+}
+
+extern "sysv64" fn returns_sysv() {}
+
+extern "win64" fn returns_win64() {}
+
+/// A callback that breaks its own contract: it changes r15 (callee-saved everywhere) and
+/// returns. A kernel that does not write r15 does not save it, so the probe must see it.
+#[unsafe(naked)]
+extern "sysv64" fn clobbers_r15() {
+    core::arch::naked_asm!("mov r15, 0x666", "ret");
+}
+
+/// Writes every System V callee-saved register (rbp too: no frame pointer here), then calls
+/// `f` with a 16-aligned rsp.
+#[kernel]
+unsafe fn unwind_push_sysv(f: *const ()) {
+    let regs = [rbx, rbp, r12, r13, r14, r15];
+    mov(rax, f);
+    for k in 0..6 {
+        mov(regs[k], k + 1);
+    }
+    call(rax);
+}
+
+/// The same through a frame realigned for a 64-byte local (rbp is the frame pointer).
+#[kernel]
+unsafe fn unwind_realign_sysv(f: *const ()) {
+    let buf = local(64, 64);
+    let regs = [rbx, r12, r13, r14, r15];
+    mov([buf], f);
+    for k in 0..5 {
+        mov(regs[k], k + 1);
+    }
+    mov(rax, [buf]);
+    call(rax);
+}
+
+/// Win64: writes every callee-saved GPR and xmm6–15 and keeps the callback in a local.
+#[kernel(abi = "win64")]
+unsafe fn unwind_locals_win64(f: *const ()) {
+    let tmp = local(48);
+    let gprs = [rbx, rbp, rsi, rdi, r12, r13, r14, r15];
+    let xmms = [
+        xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14, xmm15,
+    ];
+    mov([tmp + 8], f);
+    for k in 0..8 {
+        mov(gprs[k], k + 1);
+    }
+    for k in 0..10 {
+        pcmpeqd(xmms[k], xmms[k]);
+    }
+    mov(rax, [tmp + 8]);
+    call(rax);
+}
+
+/// Win64 through a realigned frame: the unwinder takes rsp from rbp (`.seh_setframe`).
+#[kernel(abi = "win64")]
+unsafe fn unwind_realign_win64(f: *const ()) {
+    let buf = local(128, 64);
+    let gprs = [rbx, rsi, rdi, r12, r13, r14, r15];
+    let xmms = [
+        xmm6, xmm7, xmm8, xmm9, xmm10, xmm11, xmm12, xmm13, xmm14, xmm15,
+    ];
+    mov([buf + 64], f);
+    for k in 0..7 {
+        mov(gprs[k], k + 1);
+    }
+    for k in 0..10 {
+        pcmpeqd(xmms[k], xmms[k]);
+    }
+    mov(rax, [buf + 64]);
+    call(rax);
+}
+
+#[test]
+fn panics_through_kernels_leave_every_callee_saved_register_to_the_catcher() {
+    let cases: [(&KernelInfo, Conv); 4] = [
+        (&unwind_push_sysv::INFO, Conv::SysV),
+        (&unwind_realign_sysv::INFO, Conv::SysV),
+        (&unwind_locals_win64::INFO, Conv::Win64),
+        (&unwind_realign_win64::INFO, Conv::Win64),
+    ];
+    for (info, conv) in cases {
+        let (panics, returns) = match conv {
+            Conv::SysV => (panic_sysv as *const (), returns_sysv as *const ()),
+            Conv::Win64 => (panic_win64 as *const (), returns_win64 as *const ()),
+        };
+        // A normal return first: the probe itself and the kernel's epilogue.
+        let back = probe_unwinding(info, conv, returns);
+        assert_eq!(back, Ok(None), "{} (returning)", info.name);
+        // Then a panic: only the unwind information brings the registers back.
+        let caught = probe_unwinding(info, conv, panics);
+        assert_eq!(
+            caught,
+            Ok(Some("through the kernel".to_owned())),
+            "{}: the panic did not leave the caller's registers intact",
+            info.name
+        );
+    }
+    // The frames are the ones described: saves, realignment, vector saves, locals.
+    let saved = |info: &KernelInfo| info.variants[0].saved;
+    assert!(saved(&unwind_realign_sysv::INFO).contains(&"rbp"));
+    assert!(saved(&unwind_locals_win64::INFO).contains(&"xmm15"));
+    assert!(saved(&unwind_realign_win64::INFO).contains(&"rbp"));
+    assert!(saved(&unwind_realign_win64::INFO).contains(&"xmm6"));
+}
+
+#[test]
+fn the_unwinding_probe_sees_a_lost_register() {
+    let lost = probe_unwinding(&calls_back::INFO, Conv::SysV, clobbers_r15 as *const ());
+    let lost = lost.expect_err("r15 changed under the probe");
+    assert!(
+        lost.len() == 1 && lost[0].starts_with("r15: 0x666"),
+        "{lost:?}"
+    );
 }

@@ -119,8 +119,12 @@ fn dispatch_picks_the_best_supported_variant_once_even_under_races() {
 }
 
 /// A kernel whose only variant needs AVX512-FP16 (absent on many CPUs, e.g. AMD Zen 4).
+///
+/// # Safety
+///
+/// `p` must be valid for reading and writing 32 `u16`s.
 #[kernel(targets(avx512fp16))]
-fn half_add(p: *mut u16) {
+unsafe fn half_add(p: *mut u16) {
     vmovdqu16(zmm0, [p]);
     vaddph(zmm0, zmm0, zmm0);
     vmovdqu16([p], zmm0);
@@ -143,7 +147,7 @@ fn a_variant_the_cpu_lacks_is_refused_never_executed() {
     let v = &half_add::INFO.variants[0];
     let has_fp16 = asmforge::detect::is_detected(asmforge::Feature::AVX512_FP16);
     let mut buf = [0x3c00u16; 32]; // 1.0 in binary16
-    match half_add::call(v, buf.as_mut_ptr()) {
+    match unsafe { half_add::call(v, buf.as_mut_ptr()) } {
         Ok(()) => {
             assert!(has_fp16);
             assert!(buf.iter().all(|h| *h == 0x4000), "1.0 + 1.0 = 2.0");
@@ -157,7 +161,7 @@ fn a_variant_the_cpu_lacks_is_refused_never_executed() {
             assert!(buf.iter().all(|h| *h == 0x3c00), "nothing ran");
             // The dispatched call panics with the kernel's name and the missing feature.
             let p = buf.as_mut_ptr() as usize;
-            let err = std::panic::catch_unwind(|| half_add(p as *mut u16)).unwrap_err();
+            let err = std::panic::catch_unwind(|| unsafe { half_add(p as *mut u16) }).unwrap_err();
             let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
             assert!(
                 msg.contains("half_add") && msg.contains("AVX512_FP16"),

@@ -10,6 +10,7 @@
 )]
 mod kernels;
 
+#[cfg(not(windows))]
 use std::process::Command;
 
 use asmforge::{Feature, KernelInfo, MissingFeatures, VariantInfo};
@@ -556,40 +557,249 @@ fn sdot_matches_its_references() {
     assert_eq!(f64::from(sdot::sdot_rust(&x, &x)), want);
 }
 
+/// Every variant's symbol is a sized function in this binary's symbol table, found by its
+/// demangled name (`VariantInfo::symbol`, the naked function's path), and holds the bytes the
+/// metadata describes. ELF: `nm -C -S` (binutils). Kernels are `t`, local text symbols: rustc
+/// marks a `pub(super)` naked function `.hidden`, and the linker turns hidden globals into
+/// locals in the executable — perf, gdb and nm find them all the same.
+#[cfg(not(windows))]
 #[test]
 fn every_kernel_is_a_sized_function_symbol_in_this_binary() {
     let exe = std::env::current_exe().expect("path of the test binary");
-    let out = match Command::new("nm").arg("-S").arg(&exe).output() {
-        Ok(out) if out.status.success() => out,
-        Ok(out) => panic!("nm -S failed: {}", String::from_utf8_lossy(&out.stderr)),
-        Err(e) => {
-            eprintln!("skipping: cannot run `nm` ({e}); install binutils");
-            return;
-        }
-    };
+    let out = Command::new("nm")
+        .args(["-C", "-S"])
+        .arg(&exe)
+        .output()
+        .expect("run `nm` (binutils)");
+    assert!(
+        out.status.success(),
+        "nm -C -S failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let table = String::from_utf8_lossy(&out.stdout);
     for info in all_kernels() {
-        let v = &info.variants[0];
-        // `nm -S` rows: address, size, type, name.
-        let row: Vec<&str> = table
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>())
-            .find(|f| f.len() == 4 && f[3] == v.symbol)
-            .unwrap_or_else(|| panic!("`{}` ({}) is not in nm's output", info.name, v.symbol));
-        // A global text symbol, so perf, gdb and nm find every kernel by name.
-        assert!(row[2] == "T", "`{}` has type {}", v.symbol, row[2]);
-        let size = u64::from_str_radix(row[1], 16).expect("hex size");
-        assert_eq!(size, v.bytes.len() as u64, "size of `{}`", v.symbol);
-        assert_eq!(
-            v.bytes.len() as u64,
-            u64::from(v.code_size) + u64::from(v.pool_size),
-            "{}",
-            info.name
-        );
-        // The bytes the metadata describes are the ones at the symbol.
-        // SAFETY: `entry` points at `bytes.len()` bytes of code in this binary's text.
-        let placed = unsafe { std::slice::from_raw_parts(v.entry.0.cast::<u8>(), v.bytes.len()) };
-        assert_eq!(placed, v.bytes, "{}", info.name);
+        for v in info.variants {
+            // `nm -C -S` rows: address, size, type, name (demangled, without the hash).
+            let row: Vec<&str> = table
+                .lines()
+                .map(|l| l.splitn(4, ' ').collect::<Vec<_>>())
+                .find(|f| f.len() == 4 && f[3] == v.symbol)
+                .unwrap_or_else(|| panic!("`{}` ({}) is not in nm's output", info.name, v.symbol));
+            assert!(
+                row[2] == "t" || row[2] == "T",
+                "`{}` has type {}",
+                v.symbol,
+                row[2]
+            );
+            let address = u64::from_str_radix(row[0], 16).expect("hex address");
+            let size = u64::from_str_radix(row[1], 16).expect("hex size");
+            check_placed(info, v, address, size);
+        }
+    }
+}
+
+/// The same on Windows, the COFF way, from this executable's own PE image: the symbol table
+/// (which the GNU toolchain keeps in the image) names each variant by its mangled path, and
+/// an exception-directory (`.pdata`) entry covers exactly its code — the unwind information
+/// that makes the system unwinder step over it.
+#[cfg(windows)]
+#[test]
+fn every_kernel_is_a_sized_function_symbol_in_this_binary() {
+    let exe = std::env::current_exe().expect("path of the test binary");
+    let data = std::fs::read(&exe).expect("read the test binary");
+    let image = pe::Image::read(&data);
+    let base = pe::base_address();
+    let symbols = image.symbols();
+    let functions = image.runtime_functions();
+    for info in all_kernels() {
+        for v in info.variants {
+            let rva = (v.entry.0 as u64 - base) as u32;
+            let (name, at) = symbols
+                .iter()
+                .find(|(name, _)| pe::demangle(name).as_deref() == Some(v.symbol))
+                .unwrap_or_else(|| {
+                    panic!("`{}` ({}) is not in the symbol table", info.name, v.symbol)
+                });
+            assert_eq!(*at, rva, "address of {name}");
+            let f = functions
+                .iter()
+                .find(|f| f.0 == rva)
+                .unwrap_or_else(|| panic!("no .pdata entry starts at `{}`", v.symbol));
+            assert_eq!(
+                f.1 - f.0,
+                v.code_size,
+                "the .pdata entry of `{}` ends with the code",
+                v.symbol
+            );
+            check_placed(info, v, v.entry.0 as u64, v.bytes.len() as u64);
+        }
+    }
+}
+
+/// The symbol's address is the entry point, 64-aligned (the pool's alignment is relative to
+/// it), its size the code and the pool, and the bytes there the ones the metadata describes.
+fn check_placed(info: &KernelInfo, v: &VariantInfo, address: u64, size: u64) {
+    let entry = v.entry.0 as u64;
+    // nm reports link addresses; the loader moves the image by whole pages, so both align.
+    assert_eq!(
+        entry % 64,
+        0,
+        "`{}` starts at {entry:#x}, not 64-aligned",
+        v.symbol
+    );
+    assert_eq!(
+        address % 64,
+        0,
+        "`{}` at {address:#x} in the symbol table",
+        v.symbol
+    );
+    assert_eq!(size, v.bytes.len() as u64, "size of `{}`", v.symbol);
+    assert_eq!(
+        v.bytes.len() as u64,
+        u64::from(v.code_size) + u64::from(v.pool_size),
+        "{}",
+        info.name
+    );
+    // SAFETY: `entry` points at `bytes.len()` bytes of code in this binary's text.
+    let placed = unsafe { std::slice::from_raw_parts(v.entry.0.cast::<u8>(), v.bytes.len()) };
+    assert_eq!(placed, v.bytes, "{}", info.name);
+}
+
+/// Just enough of PE/COFF (Microsoft, "PE Format") to read an image's symbol table and
+/// exception directory.
+#[cfg(windows)]
+mod pe {
+    pub struct Image<'a> {
+        data: &'a [u8],
+        /// (virtual address, virtual size, file offset) per section.
+        sections: Vec<(u32, u32, u32)>,
+        symtab: (usize, usize),
+        exception: (u32, u32),
+    }
+
+    fn u16_at(d: &[u8], at: usize) -> u16 {
+        u16::from_le_bytes([d[at], d[at + 1]])
+    }
+
+    fn u32_at(d: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes(d[at..at + 4].try_into().unwrap())
+    }
+
+    impl<'a> Image<'a> {
+        pub fn read(data: &'a [u8]) -> Self {
+            let pe = u32_at(data, 0x3c) as usize;
+            assert_eq!(&data[pe..pe + 4], b"PE\0\0", "not a PE image");
+            let coff = pe + 4;
+            let nsections = u16_at(data, coff + 2) as usize;
+            let symtab = (
+                u32_at(data, coff + 8) as usize,
+                u32_at(data, coff + 12) as usize,
+            );
+            let opt = coff + 20;
+            assert_eq!(u16_at(data, opt), 0x20b, "not PE32+");
+            // Data directory 3: the exception table (.pdata).
+            let dir = opt + 112 + 3 * 8;
+            let exception = (u32_at(data, dir), u32_at(data, dir + 4));
+            let first = opt + u16_at(data, coff + 16) as usize;
+            let sections = (0..nsections)
+                .map(|i| {
+                    let s = first + 40 * i;
+                    (
+                        u32_at(data, s + 12),
+                        u32_at(data, s + 8),
+                        u32_at(data, s + 20),
+                    )
+                })
+                .collect();
+            Image {
+                data,
+                sections,
+                symtab,
+                exception,
+            }
+        }
+
+        fn at_rva(&self, rva: u32) -> usize {
+            let (va, _, raw) = *self
+                .sections
+                .iter()
+                .find(|(va, size, _)| rva >= *va && rva < va + size)
+                .expect("an address inside a section");
+            (rva - va + raw) as usize
+        }
+
+        /// (name, RVA) of every symbol defined in a section.
+        pub fn symbols(&self) -> Vec<(String, u32)> {
+            let (at, n) = self.symtab;
+            assert!(
+                at != 0 && n != 0,
+                "the image has no COFF symbol table (stripped?)"
+            );
+            let strings = at + 18 * n;
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < n {
+                let s = at + 18 * i;
+                let raw = &self.data[s..s + 8];
+                let name = if raw[..4] == [0, 0, 0, 0] {
+                    let off = strings + u32_at(raw, 4) as usize;
+                    let end = self.data[off..].iter().position(|b| *b == 0).unwrap();
+                    String::from_utf8_lossy(&self.data[off..off + end]).into_owned()
+                } else {
+                    let end = raw.iter().position(|b| *b == 0).unwrap_or(8);
+                    String::from_utf8_lossy(&raw[..end]).into_owned()
+                };
+                let value = u32_at(self.data, s + 8);
+                let section = u16_at(self.data, s + 12) as i16;
+                if section > 0 {
+                    let va = self.sections[section as usize - 1].0;
+                    out.push((name, va + value));
+                }
+                i += 1 + self.data[s + 17] as usize;
+            }
+            out
+        }
+
+        /// (begin, end) RVAs of every `RUNTIME_FUNCTION` in the exception directory.
+        pub fn runtime_functions(&self) -> Vec<(u32, u32)> {
+            let (rva, size) = self.exception;
+            assert!(size > 0, "the image has no exception directory");
+            let at = self.at_rva(rva);
+            (0..size as usize / 12)
+                .map(|i| {
+                    (
+                        u32_at(self.data, at + 12 * i),
+                        u32_at(self.data, at + 12 * i + 4),
+                    )
+                })
+                .collect()
+        }
+    }
+
+    /// `crate::path::name` from a legacy-mangled `_ZN…17h<hash>E` symbol, without the hash.
+    pub fn demangle(sym: &str) -> Option<String> {
+        let mut rest = sym.strip_prefix("_ZN")?;
+        let mut parts = Vec::new();
+        while !rest.starts_with('E') {
+            let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+            let len: usize = rest[..digits].parse().ok()?;
+            parts.push(rest.get(digits..digits + len)?);
+            rest = &rest[digits + len..];
+        }
+        if parts.last()?.starts_with('h') {
+            parts.pop();
+        }
+        Some(parts.join("::"))
+    }
+
+    /// Where the executable is mapped (it may be relocated).
+    pub fn base_address() -> u64 {
+        #[link(name = "kernel32")]
+        unsafe extern "system" {
+            fn GetModuleHandleW(name: *const u16) -> *const u8;
+        }
+        // SAFETY: a null name asks for the executable's own module; nothing is freed.
+        unsafe { GetModuleHandleW(std::ptr::null()) as u64 }
     }
 }
 

@@ -17,7 +17,8 @@
 //!        --frame----> Framed    FItem: prologue/epilogue (bound by `isa::choose`), stack
 //!                               slots resolved, returns lowered, CFI directives
 //!        --encode---> Encoded   bytes, offsets, pool, used CPU features, unwind offsets
-//!        --emit-----> tokens    global_asm!, extern decl, KernelInfo, dispatching wrapper
+//!        --emit-----> tokens    one naked function per variant (bytes + unwind directives
+//!                               per object format), KernelInfo, dispatching wrapper
 //! ```
 //!
 //! Every arrow is a function of the stage named on it; no stage calls another. What two
@@ -44,9 +45,37 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#err #item);
         }
     };
-    // On error only the head is needed (the stub keeps the signature); cloning it instead of
-    // the whole body keeps expansion linear and cheap for large kernels.
-    let head = syn::ItemFn {
+    // Custom instructions are fetched first, through a chain of macro calls (`chain.rs`).
+    match parse::chain::imports(&func) {
+        Ok(imports) if !imports.is_empty() => return parse::chain::start(attr, item, imports),
+        Ok(_) => {}
+        Err(e) => return emit::stub(&stub_head(&func), e),
+    }
+    expand_with(attr, func, Vec::new())
+}
+
+/// One link of the chain that fetches a kernel's custom instructions; the last one compiles it.
+pub fn expand_continue(input: TokenStream) -> TokenStream {
+    match parse::chain::step(input) {
+        Ok(parse::chain::Step::Next(tokens)) => tokens,
+        Ok(parse::chain::Step::Done {
+            attr,
+            item,
+            helpers,
+        }) => match syn::parse2::<syn::ItemFn>(item.clone()) {
+            Ok(func) => expand_with(attr, func, helpers),
+            Err(e) => {
+                let err = e.to_compile_error();
+                quote!(#err #item)
+            }
+        },
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+/// The function's head with an empty body: what the stub keeps on error.
+fn stub_head(func: &syn::ItemFn) -> syn::ItemFn {
+    syn::ItemFn {
         attrs: func.attrs.clone(),
         vis: func.vis.clone(),
         sig: func.sig.clone(),
@@ -55,24 +84,58 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             stmts: Vec::new(),
         }),
         modifiers: func.modifiers.clone(),
-    };
-    match compile_tokens(attr, func) {
-        Ok(tokens) => tokens,
-        Err(e) => emit::stub(&head, e),
     }
 }
 
-fn compile_tokens(attr: TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
-    let (kernel, compiled) = compile_all(attr, func)?;
+fn expand_with(
+    attr: TokenStream,
+    func: syn::ItemFn,
+    helpers: Vec<parse::helper::Helper>,
+) -> TokenStream {
+    // On error only the head is needed (the stub keeps the signature); cloning it instead of
+    // the whole body keeps expansion linear and cheap for large kernels.
+    let head = stub_head(&func);
+    let options: parse::Options = match syn::parse2(attr) {
+        Ok(o) => o,
+        Err(e) => return emit::stub(&head, e),
+    };
+    if options.instances.is_empty() {
+        let mut head = head;
+        parse::instances::substitute_types(&mut head.sig, &options.params);
+        return match compile_tokens(options, func, helpers) {
+            Ok(tokens) => tokens,
+            Err(e) => emit::stub(&head, e),
+        };
+    }
+    // A generalized kernel: one function per instance, from one expansion.
+    let mut out = TokenStream::new();
+    for inst in &options.instances {
+        let opts = parse::instances::options_of(&options, inst);
+        let mut f = func.clone();
+        f.sig.ident = inst.name.clone();
+        let mut head = stub_head(&f);
+        parse::instances::substitute_types(&mut head.sig, &opts.params);
+        out.extend(match compile_tokens(opts, f, helpers.clone()) {
+            Ok(tokens) => tokens,
+            Err(e) => emit::stub(&head, e),
+        });
+    }
+    out
+}
+
+fn compile_tokens(
+    options: parse::Options,
+    func: syn::ItemFn,
+    helpers: Vec<parse::helper::Helper>,
+) -> syn::Result<TokenStream> {
+    let mut kernel = parse::from_options(options, func)?;
+    kernel.helpers = helpers;
+    let compiled = compile_all(&kernel)?;
     Ok(emit::emit(&kernel, &compiled))
 }
 
-/// Parses the kernel and compiles every variant, least to most capable.
-fn compile_all(
-    attr: TokenStream,
-    func: syn::ItemFn,
-) -> syn::Result<(parse::Kernel, Vec<emit::Variant>)> {
-    let kernel = parse::parse_fn(attr, func)?;
+/// Compiles every variant of a parsed kernel, least to most capable.
+fn compile_all(kernel: &parse::Kernel) -> syn::Result<Vec<emit::Variant>> {
     let targets = kernel
         .options
         .targets
@@ -81,7 +144,7 @@ fn compile_all(
     let mut failures: Vec<(String, syn::Error)> = Vec::new();
     let mut compiled = Vec::with_capacity(targets.len());
     for variant in targets.iter() {
-        match compile_variant(&kernel, variant) {
+        match compile_variant(kernel, variant) {
             Ok(encoded) => compiled.push(emit::Variant {
                 variant: variant.clone(),
                 encoded,
@@ -90,7 +153,7 @@ fn compile_all(
         }
     }
     report(failures, targets.len())?;
-    Ok((kernel, compiled))
+    Ok(compiled)
 }
 
 /// One compiled kernel, as [`compile`] returns it.
@@ -143,7 +206,8 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> Result<Compiled, Vec<Dia
             .collect::<Vec<_>>()
     };
     let func: syn::ItemFn = syn::parse2(item).map_err(to_diags)?;
-    let (kernel, compiled) = compile_all(attr, func).map_err(to_diags)?;
+    let kernel = parse::parse_fn(attr, func).map_err(to_diags)?;
+    let compiled = compile_all(&kernel).map_err(to_diags)?;
     Ok(Compiled {
         name: kernel.func.sig.ident.to_string(),
         variants: compiled
@@ -211,11 +275,30 @@ pub(crate) fn compile_variant(
     variant: &Variant,
 ) -> syn::Result<encode::Encoded> {
     let abi = kernel.options.abi;
-    let program = eval::eval(kernel, variant)?;
+    // Selection errors are independent per instruction: report them with the evaluation
+    // errors of other statements. Allocation runs only on a complete program (a statement that
+    // failed to evaluate is missing from it, and its absence could look like an error).
+    let (program, eval_errors, param_reads) = eval::eval_partial(kernel, variant);
     // The frame stage owns the frame-pointer decision and takes it once, here, from the
     // locals the body uses: allocation reserves rbp by it, the frame lays out by it.
     let frame_pointer = frame::FramePointer::of(&program);
-    let selected = select::select(program, variant)?;
+    let selected = select::select(program, variant);
+    let selected = match (eval_errors, selected) {
+        (None, selected) => selected?,
+        (Some(e), Ok(_)) => return Err(e),
+        (Some(mut e), Err(s)) => {
+            // A token evaluation already reported (an unknown name taken for a label) is not
+            // reported again by selection.
+            let at = |e: &syn::Error| (e.span().start().line, e.span().start().column);
+            let reported: Vec<_> = e.clone().into_iter().map(|e| at(&e)).collect();
+            for s in s.into_iter().filter(|s| !reported.contains(&at(s))) {
+                e.combine(s);
+            }
+            return Err(e);
+        }
+    };
+    eval::provenance::check_stores(&selected)?;
+    eval::provenance::check_param_clobbers(kernel, &selected, &param_reads)?;
     let env = regalloc::MachineEnv::for_abi(abi).reserving(frame_pointer.reserved());
     let allocated = regalloc::allocate(selected, &env, variant)?;
     transitions::check_sse_avx(&allocated)?;

@@ -58,6 +58,18 @@ pub fn expand_kernel(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr, item)
 }
 
+/// The expansion of `#[asmforge::instruction] fn name(..) {..}`: a custom instruction that
+/// kernels import with `use path::name;` at the top of their body.
+pub fn expand_instruction(attr: TokenStream, item: TokenStream) -> TokenStream {
+    parse::helper::expand_instruction(attr, item)
+}
+
+/// One link of the chain through which a kernel fetches its custom instructions (the
+/// expansion of `::asmforge::__private::kernel_continue!`; see `parse/chain.rs`).
+pub fn expand_kernel_continue(input: TokenStream) -> TokenStream {
+    expand::expand_continue(input)
+}
+
 /// The expansion of `#[asmforge::dispatch(members...)] fn f(...) -> T;`.
 pub fn expand_dispatch(attr: TokenStream, item: TokenStream) -> TokenStream {
     emit::group::expand(attr, item)

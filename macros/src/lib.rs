@@ -22,6 +22,22 @@ pub fn dispatch(attr: TokenStream, item: TokenStream) -> TokenStream {
     asmforge_codegen::expand_dispatch(attr.into(), item.into()).into()
 }
 
+/// Makes a function whose body is kernel DSL a custom instruction: kernels import it with
+/// `use path::name;` at the top of their body and call it like an instruction. See the
+/// `asmforge` crate.
+#[proc_macro_attribute]
+pub fn instruction(attr: TokenStream, item: TokenStream) -> TokenStream {
+    asmforge_codegen::expand_instruction(attr.into(), item.into()).into()
+}
+
+/// One step of a kernel's expansion that fetches its custom instructions (generated code
+/// only).
+#[doc(hidden)]
+#[proc_macro]
+pub fn kernel_continue(input: TokenStream) -> TokenStream {
+    asmforge_codegen::expand_kernel_continue(input.into()).into()
+}
+
 /// A copy-and-patch stencil: a kernel body with named holes (`hole!(imm64 c)`), compiled into
 /// `mod name { STENCILS, VARIANTS, best() }` with each hole's exact byte offset. See the
 /// `asmforge` crate's `jit` module.

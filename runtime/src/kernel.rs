@@ -69,13 +69,36 @@ impl LineTable {
     }
 }
 
+/// The calling convention of a variant's entry point (`#[kernel(abi = "...")]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallingConvention {
+    /// System V AMD64 (`extern "sysv64"`), the default on every OS.
+    SysV,
+    /// Windows x64 (`extern "win64"`), from `abi = "win64"`.
+    Win64,
+}
+
+impl fmt::Display for CallingConvention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CallingConvention::SysV => "System V (extern \"sysv64\")",
+            CallingConvention::Win64 => "Win64 (extern \"win64\")",
+        })
+    }
+}
+
 /// One compiled variant of a kernel.
 #[derive(Debug)]
 pub struct VariantInfo {
     /// Variant name, e.g. `"baseline"` or `"avx2+fma"`.
     pub name: &'static str,
-    /// The function symbol in the binary's text (what `nm`, `perf` and `gdb` show).
+    /// The function symbol in the binary's text, demangled: the path of the naked function
+    /// that holds the code, `crate::module::kernel::__asmforge_<variant>` (what `nm -C`,
+    /// `perf` and `gdb` show; for a kernel inside a function body the symbol also names that
+    /// function, which `module_path!()` does not).
     pub symbol: &'static str,
+    /// The calling convention of `entry`.
+    pub convention: CallingConvention,
     /// The address of the code.
     pub entry: EntryPoint,
     /// Features the variant was declared for.

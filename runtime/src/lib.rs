@@ -33,5 +33,6 @@ pub mod measure;
 
 pub use asmforge_features::{Feature, FeatureSet};
 pub use kernel::{
-    Dispatch, EntryPoint, KernelInfo, LineTable, MissingFeatures, SourceLine, VariantInfo,
+    CallingConvention, Dispatch, EntryPoint, KernelInfo, LineTable, MissingFeatures, SourceLine,
+    VariantInfo,
 };

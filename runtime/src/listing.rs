@@ -60,6 +60,7 @@ pub struct ListingLine {
 /// static V: VariantInfo = VariantInfo {
 ///     name: "baseline",
 ///     symbol: "example",
+///     convention: asmforge_runtime::CallingConvention::SysV,
 ///     entry: EntryPoint(core::ptr::null()),
 ///     declared: &[],
 ///     used: &[],
@@ -117,6 +118,7 @@ pub fn lines(v: &VariantInfo) -> Vec<ListingLine> {
 /// static V: VariantInfo = VariantInfo {
 ///     name: "baseline",
 ///     symbol: "example",
+///     convention: asmforge_runtime::CallingConvention::SysV,
 ///     entry: EntryPoint(core::ptr::null()),
 ///     declared: &[],
 ///     used: &[],

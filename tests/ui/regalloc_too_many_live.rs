@@ -2,7 +2,7 @@ use asmforge::kernel;
 
 /// Seventeen vector values live at once: more than xmm0–15, and asmforge never spills.
 #[kernel]
-unsafe fn k(p: *const f32) {
+unsafe fn k(p: *mut f32) {
     let v = xmms(17);
     for i in 0..17 {
         movups(v[i], [p + i * 16]);

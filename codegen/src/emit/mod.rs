@@ -4,23 +4,39 @@
 //!
 //! * the function `name` with the author's attributes, visibility and signature, whose body
 //!   calls through `name::DISPATCH` (one atomic load, one indirect call);
-//! * a module `name` (type namespace, so it coexists with the function) holding a
-//!   `global_asm!` per object format — ELF `.text.asmforge.<sym>` "ax" with `.type @function`
-//!   and `.size`; Mach-O `__TEXT,__text,regular,pure_instructions`; COFF `.text$asmforge`
-//!   "xr" with a function `.def` — each `.p2align 6` with a global (hidden) symbol and the
-//!   bytes as `.byte` lines, with call-frame directives between them on ELF and Mach-O
-//!   (`cfi.rs`); an `extern "sysv64"` (or, for `abi = "win64"`, `extern "win64"`)
-//!   declaration with `link_name = "\x01<sym>"`
-//!   (the `\x01` stops LLVM from adding a platform prefix); and the `static INFO`
-//!   (`KernelInfo`) and `static DISPATCH`.
+//! * a module `name` (type namespace, so it coexists with the function) holding, per variant,
+//!   a naked function `__asmforge_<variant>` (`#[unsafe(naked)] pub(super) unsafe extern
+//!   "sysv64"`, or `extern "win64"` for `abi = "win64"`) whose body is one `naked_asm!` per
+//!   object format: `.p2align 6`, then the bytes as `.byte` lines with the unwind directives
+//!   between them — DWARF CFI on ELF and Mach-O, Windows x64 unwind codes (`.seh_*`) on COFF
+//!   (`frame/cfi.rs`); the `static INFO` (`KernelInfo`) and `static DISPATCH`.
 //!
-//! The symbol is `__asmforge_<crate>_<fn>_<variant>_<hash>` where the hash covers the crate, the
-//! kernel's position and its bytes: unique per kernel, identical across builds.
+//! Symbols: rustc names, places and mangles each naked function like any Rust function
+//! (its own section `.text.<mangled>` where function sections are on, `.globl`/`.hidden`,
+//! `.type @function`, `.size`; the COFF `.def`; Mach-O `__TEXT,__text`). So the symbol is
+//! unique per module — one kernel stamped by a `macro_rules!` into two modules gives two
+//! functions — and as reproducible as Rust's own symbols (the mangling hash covers the crate's
+//! `-C metadata`, which cargo computes without absolute paths); it demangles to
+//! `crate::path::kernel::__asmforge_avx2`, what `VariantInfo::symbol` records
+//! (`concat!(module_path!(), "::__asmforge_avx2")`). Nothing in the expansion depends on where
+//! the source file lives. (Before, `global_asm!` symbols hashed the source file's path, which
+//! rustc gives absolute for dependencies, and a kernel stamped twice collided at link time.)
+//!
+//! Alignment: the encoder assumes the blob starts 64-aligned (the constant pool's alignment
+//! is relative to it). rustc writes the function's label, then our `.p2align 6`: with function
+//! sections (rustc's default) the label is at offset 0 of its own section, so the directive
+//! adds no padding and raises the section's alignment to 64; without them (Mach-O's
+//! `__text`, `-Z function-sections=no`) the assembler pads with NOPs between the label and
+//! the code: the code, and the pool after it, still start 64-aligned (the pool is addressed
+//! RIP-relative from the code), and a call to the label runs through the NOPs into it. There
+//! `INFO`'s entry (the label) is not the first byte of `bytes` and the symbol's size includes
+//! the padding. tests/examples.rs checks the first case at run time, tests/link.rs the second
+//! in a Mach-O object. ELF and Mach-O share one `naked_asm!`: rustc writes what differs.
 
 pub mod group;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 use crate::encode::Encoded;
 use crate::parse::{Kernel, ValType};
@@ -39,28 +55,20 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
     let output = &func.sig.output;
     // Variants are written least to most capable; metadata and dispatch want the best first.
     let best_first: Vec<&Variant> = variants.iter().rev().collect();
-    let direct = best_first.first().and_then(|v| direct_cfg(v));
+    let idents = variant_idents(best_first.iter().map(|v| v.variant.name.as_str()));
+    let direct = best_first
+        .first()
+        .zip(idents.first())
+        .and_then(|(v, ident)| Some((direct_cfg(v)?, ident.clone())));
     let wrapper = wrapper(kernel, &call_args, direct.as_ref());
-    let mut asm_blocks = Vec::new();
-    let mut decls = Vec::new();
+    let abi = kernel.options.abi.rust_name();
+    let mut naked = Vec::new();
     let mut infos = Vec::new();
-    for (i, v) in best_first.iter().enumerate() {
-        let symbol = symbol_name(kernel, &v.variant.name, &v.encoded.bytes);
-        asm_blocks.push(global_asm(&symbol, &v.encoded));
-        let local = format_ident!("__asmforge_variant_{}", i);
-        let link_name = format!("\x01{symbol}");
-        let params = abi_tys.iter().enumerate().map(|(k, t)| {
-            let p = format_ident!("_{}", k);
-            quote!(#p: #t)
-        });
-        decls.push(quote! {
-            #[link_name = #link_name]
-            pub(super) fn #local(#(#params),*) #output;
-        });
-        infos.push(variant_info(v, &symbol, &local));
+    for (v, ident) in best_first.iter().zip(&idents) {
+        naked.push(naked_fn(kernel, ident, &abi_tys, &v.encoded));
+        infos.push(variant_info(v, ident, kernel.options.abi));
     }
     let (fallback_items, fallback_entry) = fallback(kernel, &abi_tys);
-    let abi = kernel.options.abi.rust_name();
     let checked_call = checked_call(kernel, &call_args);
     let kernel_name = name.to_string();
     let doc = format!(
@@ -74,12 +82,7 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
         #vis mod #name {
             #[allow(unused_imports)]
             use super::*;
-            #(#asm_blocks)*
-
-            #[cfg(target_arch = "x86_64")]
-            unsafe extern #abi {
-                #(#decls)*
-            }
+            #(#naked)*
 
             /// The entry point type of every variant (slices arrive as pointer and length).
             pub type Entry = unsafe extern #abi fn(#(#abi_tys),*) #output;
@@ -333,7 +336,7 @@ fn peel(ty: &syn::Type) -> &syn::Type {
 pub(crate) fn wrapper(
     kernel: &Kernel,
     call_args: &[TokenStream],
-    direct: Option<&TokenStream>,
+    direct: Option<&(TokenStream, syn::Ident)>,
 ) -> TokenStream {
     let func = &kernel.func;
     let attrs = &func.attrs;
@@ -343,7 +346,11 @@ pub(crate) fn wrapper(
 
     // Compiled for features that guarantee the best variant: call it directly. `any()` is
     // false, so without such a variant the dispatched path is the only one.
-    let direct = direct.cloned().unwrap_or_else(|| quote!(any()));
+    let (direct, best) = match direct {
+        Some((cfg, ident)) => (cfg.clone(), quote!(#name::#ident)),
+        // `any()` is false: the branch is compiled out and names nothing.
+        None => (quote!(any()), quote!(::core::unreachable!())),
+    };
     let args: Vec<&syn::Ident> = kernel.args.iter().map(|a| &a.name).collect();
     let elsewhere = match &kernel.options.fallback {
         Some(path) => quote!(#[allow(unused_unsafe)] unsafe { #path(#(#args),*) }),
@@ -358,7 +365,7 @@ pub(crate) fn wrapper(
         #vis #sig {
             #[cfg(all(target_arch = "x86_64", #direct))]
             {
-                let __asmforge_entry: #name::Entry = #name::__asmforge_variant_0;
+                let __asmforge_entry: #name::Entry = #best;
                 #[allow(unused_unsafe)]
                 unsafe { __asmforge_entry(#(#call_args),*) }
             }
@@ -378,7 +385,12 @@ pub(crate) fn wrapper(
     }
 }
 
-fn variant_info(v: &Variant, symbol: &str, local: &syn::Ident) -> TokenStream {
+fn variant_info(v: &Variant, local: &syn::Ident, abi: crate::isa::abi::Abi) -> TokenStream {
+    let convention = match abi {
+        crate::isa::abi::Abi::SysV => format_ident!("SysV"),
+        crate::isa::abi::Abi::Win64 => format_ident!("Win64"),
+    };
+    let symbol_tail = format!("::{local}");
     let enc = &v.encoded;
     let name = &v.variant.name;
     // Byte strings: one token each, however large the kernel.
@@ -409,7 +421,8 @@ fn variant_info(v: &Variant, symbol: &str, local: &syn::Ident) -> TokenStream {
     quote! {
         ::asmforge::__private::VariantInfo {
             name: #name,
-            symbol: #symbol,
+            symbol: ::core::concat!(::core::module_path!(), #symbol_tail),
+            convention: ::asmforge::CallingConvention::#convention,
             #[cfg(target_arch = "x86_64")]
             entry: ::asmforge::__private::EntryPoint(#local as *const ()),
             #[cfg(not(target_arch = "x86_64"))]
@@ -426,75 +439,70 @@ fn variant_info(v: &Variant, symbol: &str, local: &syn::Ident) -> TokenStream {
     }
 }
 
-fn global_asm(symbol: &str, encoded: &Encoded) -> TokenStream {
-    // Call-frame directives on ELF and Mach-O; COFF unwinds through .pdata (see cfi.rs).
-    let (bytes, code_size, unwind) = (&encoded.bytes, encoded.code_size, &encoded.unwind);
-    let data = crate::frame::cfi::byte_lines(bytes, code_size, unwind, true);
-    let coff_data = crate::frame::cfi::byte_lines(bytes, code_size, unwind, false);
-    let elf = format!(
-        ".pushsection .text.asmforge.{symbol},\"ax\",@progbits\n.p2align 6\n.globl {symbol}\n.type {symbol},@function\n{symbol}:\n{data}.size {symbol}, .-{symbol}\n.popsection\n"
-    );
-    let macho = format!(
-        ".pushsection __TEXT,__text,regular,pure_instructions\n.p2align 6\n.globl {symbol}\n.private_extern {symbol}\n{symbol}:\n{data}.popsection\n"
-    );
-    let coff = format!(
-        ".pushsection .text$asmforge,\"xr\"\n.p2align 6\n.globl {symbol}\n.def {symbol}\n.scl 2\n.type 32\n.endef\n{symbol}:\n{coff_data}.popsection\n"
-    );
-    quote! {
-        #[cfg(all(target_arch = "x86_64", not(target_vendor = "apple"), not(windows)))]
-        ::core::arch::global_asm!(#elf);
-        #[cfg(all(target_arch = "x86_64", target_vendor = "apple"))]
-        ::core::arch::global_asm!(#macho);
-        #[cfg(all(target_arch = "x86_64", windows))]
-        ::core::arch::global_asm!(#coff);
-    }
+/// `__asmforge_<variant>` per variant, the name cleaned to identifier characters; a name
+/// that two variants would share gets the variant's position appended.
+fn variant_idents<'a>(names: impl Iterator<Item = &'a str>) -> Vec<syn::Ident> {
+    let clean: Vec<String> = names
+        .map(|n| {
+            n.chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect()
+        })
+        .collect();
+    clean
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let shared = clean.iter().filter(|o| *o == c).count() > 1;
+            if shared {
+                format_ident!("__asmforge_{}_{}", c, i)
+            } else {
+                format_ident!("__asmforge_{}", c)
+            }
+        })
+        .collect()
 }
 
-/// `__asmforge_<crate>_<fn>_<variant>_<16 hex digits>`: FNV-1a over the crate name, the
-/// kernel's source position and name, the variant and its bytes.
-fn symbol_name(kernel: &Kernel, variant: &str, bytes: &[u8]) -> String {
-    let krate = std::env::var("CARGO_CRATE_NAME").unwrap_or_default();
-    let ident = &kernel.func.sig.ident;
-    let span: Span = ident.span();
-    let start = span.start();
-    let mut h = Fnv::default();
-    h.write(krate.as_bytes());
-    h.write(span.file().as_bytes());
-    h.write(&(start.line as u64).to_le_bytes());
-    h.write(&(start.column as u64).to_le_bytes());
-    h.write(ident.to_string().as_bytes());
-    h.write(variant.as_bytes());
-    h.write(bytes);
-    let clean = |s: &str| {
-        s.chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect::<String>()
-    };
-    format!(
-        "__asmforge_{}_{}_{}_{:016x}",
-        clean(&krate),
-        clean(&ident.to_string()),
-        clean(variant),
-        h.0
-    )
-}
-
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+/// The naked function that holds one variant's code, with one `naked_asm!` per object format.
+fn naked_fn(
+    kernel: &Kernel,
+    ident: &syn::Ident,
+    abi_tys: &[TokenStream],
+    encoded: &Encoded,
+) -> TokenStream {
+    use crate::frame::cfi::{Unwind, byte_lines};
+    let (bytes, code_size, ops) = (&encoded.bytes, encoded.code_size, &encoded.unwind);
+    let abi = kernel.options.abi.rust_name();
+    let output = &kernel.func.sig.output;
+    let params = abi_tys.iter().enumerate().map(|(k, t)| {
+        let p = format_ident!("_{}", k);
+        quote!(#p: #t)
+    });
+    let asm =
+        |unwind| byte_lines(bytes, code_size, ops, unwind).map(|b| format!(".p2align 6\n{b}"));
+    // Same directives on ELF and Mach-O; the Windows unwind codes name the function itself.
+    let dwarf = asm(Unwind::Dwarf).unwrap_or_default();
+    let coff = match asm(Unwind::Seh("{f}")) {
+        Some(text) => quote!(::core::arch::naked_asm!(#text, f = sym #ident)),
+        None => {
+            let msg = format!(
+                "asmforge: the prologue of `{}` is too large for Windows x64 unwind information (at most 255 bytes): use smaller locals",
+                kernel.func.sig.ident
+            );
+            quote_spanned!(kernel.func.sig.ident.span()=> ::core::compile_error!(#msg))
         }
-        // Separate fields so ("ab","c") and ("a","bc") differ.
-        self.0 = self.0.wrapping_mul(0x0100_0000_01b3) ^ 0xff;
+    };
+    let doc = format!("The code of variant `{ident}` (see `INFO`); call it through the kernel.");
+    quote! {
+        #[cfg(target_arch = "x86_64")]
+        #[doc = #doc]
+        #[unsafe(naked)]
+        pub(super) unsafe extern #abi fn #ident(#(#params),*) #output {
+            #[cfg(not(windows))]
+            ::core::arch::naked_asm!(#dwarf);
+            #[cfg(windows)]
+            #coff;
+        }
     }
 }
 

@@ -104,15 +104,9 @@ impl Evaluator<'_> {
             }
             Expr::MethodCall(m) => self.method(m, ctx),
             Expr::Range(r) => self.range(r),
-            Expr::If(i) => {
-                self.if_expr(i);
-                Some(Value::Unit)
-            }
+            Expr::If(i) => self.if_value(i, ctx),
             Expr::Match(m) => self.match_expr(m, ctx),
-            Expr::Block(b) if b.label.is_none() => {
-                self.block(&b.block);
-                Some(Value::Unit)
-            }
+            Expr::Block(b) if b.label.is_none() => self.block_value(&b.block, ctx),
             Expr::ForLoop(f) => {
                 self.for_loop(f);
                 Some(Value::Unit)
@@ -201,6 +195,9 @@ impl Evaluator<'_> {
         };
         let name = ident.to_string();
         let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+        if self.calls.is_empty() {
+            self.note_param_read(&name);
+        }
         if let Some(b) = self.lookup(&name) {
             // A poisoned binding: its error is already reported.
             return match &b.value {
@@ -212,6 +209,12 @@ impl Evaluator<'_> {
             return Some(Value::Reg(Reg::Phys(r), Decor::default()));
         }
         if let Some(v) = special_name(&name) {
+            return Some(v);
+        }
+        // A mnemonic (or custom instruction) as a value: `let op = vpaddd;`, `[vaddps, vmulps]`.
+        if ctx == Ctx::Value
+            && let Some(v) = self.symbol(&name)
+        {
             return Some(v);
         }
         if ctx == Ctx::Operand {
@@ -521,7 +524,17 @@ impl Evaluator<'_> {
     }
 
     fn cast(&mut self, c: &syn::ExprCast) -> Option<Value> {
-        let v = self.int(&c.expr)?;
+        let v = match self.value_expr(&c.expr)? {
+            Value::Int(v) => v,
+            Value::Bool(b) => i128::from(b),
+            other => {
+                self.error(
+                    c.expr.span(),
+                    format!("expected a compile-time integer, found {}", other.kind()),
+                );
+                return None;
+            }
+        };
         let ty = match &*c.ty {
             syn::Type::Path(p) => p
                 .path
@@ -613,6 +626,36 @@ impl Evaluator<'_> {
                 want(self, 0).then_some(Value::Reg(Reg::Phys(ptr), Decor::default()))
             }
             ("len", Value::Array(items)) => want(self, 0).then(|| Value::Int(items.len() as i128)),
+            ("bytes", Value::Reg(r, _)) => want(self, 0).then(|| {
+                Value::Int(match r {
+                    Reg::Phys(p) => p.size() as i128,
+                    Reg::Virt(v) => i128::from(v.size),
+                })
+            }),
+            (
+                "ilog2" | "is_power_of_two" | "next_power_of_two" | "count_ones" | "trailing_zeros"
+                | "abs",
+                Value::Int(v),
+            ) => {
+                if !want(self, 0) {
+                    return None;
+                }
+                self.int_method(&name, v, span)
+            }
+            ("min" | "max" | "pow", Value::Int(a)) => {
+                if !want(self, 1) {
+                    return None;
+                }
+                let b = self.int(&m.args[0])?;
+                match name.as_str() {
+                    "min" => Some(Value::Int(a.min(b))),
+                    "max" => Some(Value::Int(a.max(b))),
+                    _ => {
+                        let p = u32::try_from(b).ok().and_then(|b| a.checked_pow(b));
+                        self.checked(span, p)
+                    }
+                }
+            }
             ("iter" | "into_iter", v @ (Value::Array(_) | Value::Range { .. })) => {
                 want(self, 0).then_some(v)
             }
@@ -705,6 +748,75 @@ impl Evaluator<'_> {
         }
     }
 
+    /// A block as a value: its statements, then its tail expression (`{ ..; vmovups }`).
+    pub(super) fn block_value(&mut self, block: &syn::Block, ctx: Ctx) -> Option<Value> {
+        let (init, tail) = match block.stmts.split_last() {
+            Some((syn::Stmt::Expr(e, None), init)) => (init, Some(e)),
+            _ => (&block.stmts[..], None),
+        };
+        self.push_scope();
+        let flow = self.block_stmts(init);
+        let value = match tail {
+            Some(e) if flow == super::Flow::Normal => match e {
+                // An instruction in tail position is a statement, as everywhere else.
+                Expr::Call(c) if self.instruction_name(c).is_some() => {
+                    self.stmt_expr(e);
+                    Some(Value::Unit)
+                }
+                Expr::ForLoop(_) | Expr::Macro(_) | Expr::Return(_) => {
+                    self.stmt_expr(e);
+                    Some(Value::Unit)
+                }
+                e => self.eval(e, ctx),
+            },
+            _ => Some(Value::Unit),
+        };
+        self.pop_scope();
+        value
+    }
+
+    /// `if c { a } else { b }` as a value.
+    fn if_value(&mut self, e: &syn::ExprIf, ctx: Ctx) -> Option<Value> {
+        let cond = self.value_expr(&e.cond)?;
+        let Value::Bool(c) = cond else {
+            // The statement form reports the error.
+            self.if_expr(e);
+            return None;
+        };
+        if c {
+            self.block_value(&e.then_branch, ctx)
+        } else if let Some((_, else_branch)) = &e.else_branch {
+            self.eval(else_branch, ctx)
+        } else {
+            Some(Value::Unit)
+        }
+    }
+
+    /// Integer methods without arguments, as Rust's on `u64`/`i64`.
+    fn int_method(&mut self, name: &str, v: i128, span: proc_macro2::Span) -> Option<Value> {
+        match name {
+            "ilog2" if v <= 0 => {
+                self.error(
+                    span,
+                    format!("`ilog2` of {v}: the argument must be positive"),
+                );
+                None
+            }
+            "ilog2" => Some(Value::Int(i128::from(v.ilog2()))),
+            "is_power_of_two" => Some(Value::Bool(v > 0 && (v as u128).is_power_of_two())),
+            "next_power_of_two" if v <= 0 => Some(Value::Int(1)),
+            "next_power_of_two" => self.checked(
+                span,
+                (v as u128).checked_next_power_of_two().map(|p| p as i128),
+            ),
+            "count_ones" if v < 0 => Some(Value::Int(i128::from((v as i64).count_ones()))),
+            "count_ones" => Some(Value::Int(i128::from((v as u64).count_ones()))),
+            "trailing_zeros" if v == 0 => Some(Value::Int(64)),
+            "trailing_zeros" => Some(Value::Int(i128::from(v.trailing_zeros()))),
+            _ => self.checked(span, v.checked_abs()),
+        }
+    }
+
     fn match_expr(&mut self, m: &syn::ExprMatch, ctx: Ctx) -> Option<Value> {
         let scrutinee = self.value_expr(&m.expr)?;
         for arm in &m.arms {
@@ -721,10 +833,7 @@ impl Evaluator<'_> {
             match guard_ok {
                 Some(true) => {
                     let v = match &*arm.body {
-                        Expr::Block(b) => {
-                            self.block(&b.block);
-                            Some(Value::Unit)
-                        }
+                        Expr::Block(b) => self.block_value(&b.block, ctx),
                         body => {
                             if let Expr::Call(c) = body
                                 && let Some(name) = self.instruction_name(c)
@@ -781,6 +890,21 @@ impl Evaluator<'_> {
                     }
                 }
             }
+            syn::Pat::Tuple(syn::PatTuple { elems, .. })
+            | syn::Pat::Slice(syn::PatSlice { elems, .. }) => {
+                let Value::Array(items) = v else {
+                    return Some(false);
+                };
+                if items.len() != elems.len() {
+                    return Some(false);
+                }
+                for (p, item) in elems.iter().zip(items.iter()) {
+                    if !self.pattern_matches(p, item)? {
+                        return Some(false);
+                    }
+                }
+                Some(true)
+            }
             syn::Pat::Lit(_) | syn::Pat::Path(_) | syn::Pat::Range(_) => {
                 let pe: Expr = match syn::parse2(quote::ToTokens::to_token_stream(pat)) {
                     Ok(e) => e,
@@ -800,7 +924,7 @@ impl Evaluator<'_> {
             other => {
                 self.error(
                     other.span(),
-                    "unsupported pattern: use literals, ranges, names, `_` and `|`",
+                    "unsupported pattern: use literals, ranges, names, tuples `(a, b)`, `_` and `|`",
                 );
                 None
             }

@@ -13,9 +13,13 @@
 //!   runaway loop is an error, not a hang;
 //! * Rust constructs outside the DSL (`while`, `loop`, closures, ...) are spanned errors.
 
+mod call;
 mod expr;
 mod operand;
+mod params;
+pub mod provenance;
 mod slots;
+mod streams;
 mod value;
 mod vregs;
 
@@ -40,7 +44,26 @@ pub const MAX_STEPS: u64 = 2_000_000;
 pub const MAX_INSTS: usize = 100_000;
 
 /// Runs the body of `kernel`.
+#[cfg_attr(
+    not(test),
+    allow(dead_code, reason = "the pipeline uses `eval_partial`")
+)]
 pub fn eval(kernel: &Kernel, variant: &Variant) -> syn::Result<Program> {
+    let (program, errors, _) = eval_partial(kernel, variant);
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(program),
+    }
+}
+
+/// Runs the body of `kernel`, returning the program of every statement that evaluated even
+/// when others failed, so that later stages can report their own errors in the same compile.
+/// A failed statement contributes nothing; the statements after it still run (a failed `let`
+/// poisons its names, so their uses add no errors).
+pub fn eval_partial(
+    kernel: &Kernel,
+    variant: &Variant,
+) -> (Program, Option<syn::Error>, provenance::ParamReads) {
     let mut ev = Evaluator::new(kernel, variant);
     ev.bind_arguments();
     ev.push_scope();
@@ -66,7 +89,7 @@ struct Scope {
 }
 
 /// Control-flow outcome of a statement.
-#[derive(PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Flow {
     Normal,
     /// A runaway limit was hit: stop evaluating.
@@ -92,6 +115,16 @@ struct Evaluator<'k> {
     vregs: Vec<crate::ir::VRegInfo>,
     /// The `local(..)` stack slots declared so far.
     locals: slots::Locals,
+    /// The custom instructions being evaluated, outermost first.
+    calls: Vec<call::Frame>,
+    /// Set when calls nested too deep: the error says so, without a note per level.
+    aborted_calls: bool,
+    /// Kernel parameters the current statement names (see `provenance.rs`).
+    reading: Vec<String>,
+    /// For each active custom-instruction call: the parameters its arguments named.
+    helper_reads: Vec<Vec<String>>,
+    /// Instructions (by the position of their mnemonic) that name a kernel parameter.
+    param_reads: provenance::ParamReads,
 }
 
 impl<'k> Evaluator<'k> {
@@ -111,10 +144,15 @@ impl<'k> Evaluator<'k> {
             seen: Vec::new(),
             vregs: Vec::new(),
             locals: slots::Locals::default(),
+            calls: Vec::new(),
+            aborted_calls: false,
+            reading: Vec::new(),
+            helper_reads: Vec::new(),
+            param_reads: Default::default(),
         }
     }
 
-    fn finish(mut self) -> syn::Result<Program> {
+    fn finish(mut self) -> (Program, Option<syn::Error>, provenance::ParamReads) {
         // Rewrite references to the labels they resolved to.
         let target = |id: LabelId, t: &[Option<LabelId>]| {
             t.get(id.0 as usize).copied().flatten().unwrap_or(id)
@@ -134,13 +172,13 @@ impl<'k> Evaluator<'k> {
                 }
             }
         }
-        self.errors.finish()?;
-        Ok(Program {
+        let program = Program {
             items: self.items,
             consts: self.consts,
             label_count: self.label_target.len() as u32,
             vregs: self.vregs,
-        })
+        };
+        (program, self.errors.finish().err(), self.param_reads)
     }
 
     /// Reports an error once per token, with the unrolling context.
@@ -166,15 +204,20 @@ impl<'k> Evaluator<'k> {
     }
 
     fn note(&self) -> Option<Rc<str>> {
+        let calls = self.call_note();
         if self.iterations.is_empty() {
-            return None;
+            return calls.map(Into::into);
         }
         let parts: Vec<String> = self
             .iterations
             .iter()
             .map(|(n, v)| format!("`{n} = {v}`"))
             .collect();
-        Some(format!("in unrolled iteration {}", parts.join(", ")).into())
+        let iterations = format!("in unrolled iteration {}", parts.join(", "));
+        Some(match calls {
+            Some(c) => format!("{iterations}, {c}").into(),
+            None => iterations.into(),
+        })
     }
 
     /// Counts one evaluation step; `span` is computed only when the limit is hit, because
@@ -211,6 +254,8 @@ impl<'k> Evaluator<'k> {
                 if let Some(parent) = self.scopes.last_mut() {
                     parent.pending.push((name, span, id));
                 }
+            } else if self.aborted {
+                // Evaluation stopped early: the definitions it never reached are not errors.
             } else if self.all_label_names.contains(&name) {
                 self.error(span, format!("label `{name}` is not visible here: it is defined in another block, and a label is scoped to the block that defines it (in a loop body, a new one every iteration)"));
             } else {
@@ -245,7 +290,13 @@ impl<'k> Evaluator<'k> {
     }
 
     fn bind(&mut self, name: String, value: Value, mutable: bool) {
-        self.name_vregs(&name, &value);
+        match self.calls.last() {
+            Some(f) => {
+                let qualified = format!("{}::{name}", f.name);
+                self.name_vregs(&qualified, &value);
+            }
+            None => self.name_vregs(&name, &value),
+        }
         if let Some(scope) = self.scopes.last_mut() {
             scope.vars.insert(name, Binding { value, mutable });
         }
@@ -332,6 +383,7 @@ impl<'k> Evaluator<'k> {
         if !self.step(|| stmt.span()) {
             return Flow::Abort;
         }
+        self.reading.clear();
         match stmt {
             syn::Stmt::Local(local) => self.local(local),
             syn::Stmt::Item(syn::Item::Const(c)) => {
@@ -339,6 +391,7 @@ impl<'k> Evaluator<'k> {
                     self.bind(c.ident.to_string(), v, false);
                 }
             }
+            syn::Stmt::Item(syn::Item::Use(u)) => self.use_item(u),
             syn::Stmt::Item(item) => {
                 self.error(
                     item.span(),
@@ -421,6 +474,7 @@ impl<'k> Evaluator<'k> {
             .map(ToString::to_string)
             .unwrap_or_default();
         match name.as_str() {
+            n if streams::MACROS.contains(&n) => self.stream_macro(n, mac),
             "label" => match mac.parse_body::<syn::Ident>() {
                 Ok(ident) => self.define_label(&ident),
                 Err(_) => self.error(body_span(mac), "write `label!(name);` with a single identifier"),
@@ -439,7 +493,7 @@ impl<'k> Evaluator<'k> {
                 }
                 Err(_) => self.error(body_span(mac), "write `align!(16);`"),
             },
-            _ => self.error(mac.path.span(), format!("unknown macro `{name}!` in a kernel body; the DSL has `label!(name)` and `align!(bytes)`")),
+            _ => self.error(mac.path.span(), format!("unknown macro `{name}!` in a kernel body; the DSL has `label!(name)`, `align!(bytes)`, `stream!(s => {{..}})`, `interleave!(..)` and `pipeline!(..)`")),
         }
     }
 
@@ -450,6 +504,14 @@ impl<'k> Evaluator<'k> {
                 self.errors.push(inst.span, format!("the kernel unrolls to more than {MAX_INSTS} instructions; reduce the loop bounds"));
             }
             return false;
+        }
+        let at = inst.span.start();
+        for name in self
+            .reading
+            .iter()
+            .chain(self.helper_reads.iter().flatten())
+        {
+            self.param_reads.insert((at.line, at.column, name.clone()));
         }
         self.items.push(Item::Inst(inst));
         true
@@ -482,6 +544,10 @@ impl<'k> Evaluator<'k> {
 
     fn ret(&mut self, r: &syn::ExprReturn) {
         let span = r.return_token.span;
+        if !self.calls.is_empty() {
+            self.error(span, "`return` ends the kernel, and a custom instruction cannot end its caller: write the result to a register parameter");
+            return;
+        }
         let value = match (&self.kernel.ret, &r.expr) {
             (None, None) => RetValue::None,
             (None, Some(e)) => {
@@ -584,14 +650,22 @@ impl<'k> Evaluator<'k> {
             self.error(f.expr.span(), format!("cannot unroll over {what}"));
             return;
         };
+        // A name, `_`, or a tuple / slice pattern (`for (i, op) in [(0, add), (1, sub)]`).
         let var = match &*f.pat {
             syn::Pat::Ident(pi) => Some(pi.ident.to_string()),
             syn::Pat::Wild(_) => None,
+            syn::Pat::Tuple(_) | syn::Pat::Slice(_) => {
+                Some(quote::ToTokens::to_token_stream(&*f.pat).to_string())
+            }
             other => {
-                self.error(other.span(), "a `for` loop variable must be a name or `_`");
+                self.error(
+                    other.span(),
+                    "a `for` loop variable is a name, `_` or a tuple of names",
+                );
                 return;
             }
         };
+        let destructure = matches!(&*f.pat, syn::Pat::Tuple(_) | syn::Pat::Slice(_));
         for v in elements {
             if !self.step(|| f.for_token.span) {
                 return;
@@ -599,7 +673,11 @@ impl<'k> Evaluator<'k> {
             self.push_scope();
             if let Some(name) = &var {
                 self.iterations.push((name.clone(), v.show()));
-                self.bind(name.clone(), v, false);
+                if destructure {
+                    self.bind_pattern(&f.pat, v);
+                } else {
+                    self.bind(name.clone(), v, false);
+                }
             }
             let flow = self.block_stmts(&f.body.stmts);
             self.pop_scope();
@@ -694,5 +772,138 @@ mod tests {
         );
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(errs[0].contains("`step_by` step overflows"), "{errs:?}");
+    }
+
+    /// Bytes of `body` (no prologue), or its errors.
+    fn bytes(body: &str) -> Result<Vec<u8>, String> {
+        crate::tests::encode_body(body.parse().unwrap())
+    }
+
+    #[test]
+    fn mnemonics_are_values_in_lets_arrays_matches_and_ifs() {
+        let want = bytes("add(rax, 1); sub(rax, 2); add(rcx, 3);").unwrap();
+        let arrays = "let ops = [add, sub]; for (i, op) in [(1, ops[0]), (2, ops[1])] { op(rax, i); } \
+                      let again = ops[0]; again(rcx, 3);";
+        assert_eq!(bytes(arrays).unwrap(), want);
+        let matched = "for k in 0..2 { let op = match (k, k == 0) { (0, true) => add, (_, _) => sub }; op(rax, k + 1); } \
+                       let (a, r) = if true { (add, rcx) } else { (sub, rdx) }; a(r, 3);";
+        assert_eq!(bytes(matched).unwrap(), want);
+    }
+
+    #[test]
+    fn integer_methods() {
+        let want =
+            bytes("add(rax, 3); add(rax, 1); add(rax, 8); add(rax, 2); add(rax, 16);").unwrap();
+        let got = bytes(
+            "const N: usize = 8; add(rax, N.ilog2()); add(rax, N.is_power_of_two() as u8); \
+             add(rax, N.max(3)); add(rax, N.min(2)); add(rax, 9.next_power_of_two());",
+        );
+        assert_eq!(got.unwrap(), want);
+        let errs = errors_of("add(rax, 0.ilog2());");
+        assert!(errs[0].contains("must be positive"), "{errs:?}");
+    }
+
+    /// Compiles `body` with custom instructions defined by `helpers` (function items).
+    fn with_helpers(helpers: &[&str], body: &str) -> Result<Vec<u8>, Vec<String>> {
+        let item: TokenStream = format!("fn k() {{ {body} }}").parse().unwrap();
+        let mut kernel = crate::parse::parse(TokenStream::new(), item).unwrap();
+        for h in helpers {
+            let f: syn::ItemFn = syn::parse_str(h).unwrap();
+            let name = f.sig.ident.to_string();
+            kernel
+                .helpers
+                .push(crate::parse::helper::parse_helper(name, &f).unwrap());
+        }
+        let variant = crate::isa::variant::Variant::baseline();
+        crate::expand::compile_variant(&kernel, &variant)
+            .map(|e| e.bytes)
+            .map_err(|e| e.into_iter().map(|e| e.to_string()).collect())
+    }
+
+    #[test]
+    fn custom_instructions_expand_in_their_own_scope() {
+        let twice = "fn twice(op: Mnemonic, r: Gp, n: Imm) { op(r, n); op(r, n); }";
+        let got = with_helpers(
+            &[twice],
+            "let n = 5; twice(add, rax, 1); twice(sub, rcx, n);",
+        );
+        let want = with_helpers(&[], "add(rax, 1); add(rax, 1); sub(rcx, 5); sub(rcx, 5);");
+        assert_eq!(got, want);
+        // The body does not see the caller's names.
+        let peek = "fn peek(r: Gp) { add(r, secret); }";
+        let errs = with_helpers(&[peek], "let secret = 1; peek(rax);").unwrap_err();
+        assert!(errs[0].contains("`secret`"), "{errs:?}");
+        assert!(errs[0].contains("in `peek` called at line 1"), "{errs:?}");
+    }
+
+    #[test]
+    fn selection_errors_are_reported_with_evaluation_errors() {
+        let errs = errors_of("mov(eax, 1 / 0); addps(xmm0, 5); mov(ecx, 1 << 70);");
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs.iter().any(|e| e.contains("addps")), "{errs:?}");
+    }
+
+    #[test]
+    fn no_label_errors_after_the_instruction_limit() {
+        let errs = errors_of("for _ in 0..200000 { nop(); } jmp(later); label!(later);");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("more than 100000 instructions"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_operand_is_one_error() {
+        let errs = errors_of("mov(rax, rbxx); addps(xmm0, 1);");
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].contains("did you mean `rbx`"), "{errs:?}");
+        assert!(errs[1].contains("addps"), "{errs:?}");
+    }
+
+    #[test]
+    fn ambiguous_sizes_through_pointers_are_errors() {
+        let item: TokenStream = "unsafe fn k(p: *mut u32) { inc([p]); }".parse().unwrap();
+        let errs = errors(TokenStream::new(), item);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("ambiguous memory operand size"),
+            "{errs:?}"
+        );
+    }
+
+    fn errors_of_fn(item: &str) -> Vec<String> {
+        errors(TokenStream::new(), item.parse().unwrap())
+    }
+
+    #[test]
+    fn writing_a_live_parameter_register_is_an_error_naming_it() {
+        // The issue's case: `d` arrives in rcx; `mov(ecx, ..)` destroyed it before its use.
+        let errs = errors_of_fn(
+            "fn k(a: u64, b: u64, c: u64, d: u64) -> u64 { mov(ecx, 2); lea(rax, [a + b]); add(rax, c); add(rax, d); return rax; }",
+        );
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("where the parameter `d` arrived"),
+            "{errs:?}"
+        );
+        assert!(errs[0].contains("let d = param(d);"), "{errs:?}");
+        // Implicit writes count: `mul` writes rdx, where `c` arrived.
+        let errs = errors_of_fn(
+            "fn k(a: u64, b: u64, c: u64) -> u64 { mov(rax, a); mul(b); add(rax, c); return rax; }",
+        );
+        assert!(errs.iter().any(|e| e.contains("`c` arrived")), "{errs:?}");
+        // After the last use, or naming the parameter, or through a copy: fine.
+        assert!(errors_of_fn("fn k(a: u64, d: u64) -> u64 { mov(rax, d); mov(esi, 2); add(rax, rsi); return rax; }").is_empty());
+        assert!(
+            errors_of_fn("fn k(a: u64, d: u64) -> u64 { add(d, 1); mov(rax, d); return rax; }")
+                .is_empty()
+        );
+        assert!(errors_of_fn("fn k(a: u64, d: u64) -> u64 { let d = param(d); mov(esi, 2); lea(rax, [d + rsi]); return rax; }").is_empty());
+        // A use in a loop keeps the parameter live to the back edge.
+        let errs = errors_of_fn(
+            "fn k(n: u64) -> u64 { xor(eax, eax); label!(top); add(rax, n); mov(edi, 0); cmp(rax, 100); jb(top); return rax; }",
+        );
+        assert!(errs.iter().any(|e| e.contains("`n` arrived")), "{errs:?}");
     }
 }

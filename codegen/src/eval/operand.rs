@@ -45,6 +45,7 @@ pub(super) fn is_builtin(name: &str) -> bool {
     constructor(name).is_some()
         || super::vregs::is_vreg_builtin(name)
         || super::slots::is_slot_builtin(name)
+        || super::params::is_param_builtin(name)
 }
 
 /// Accumulates `[base + index * scale + disp]`.
@@ -169,6 +170,9 @@ impl Evaluator<'_> {
             }
             _ => {}
         }
+        if let Some(name) = self.read_only_param(e) {
+            addr.mem.read_only = Some(name);
+        }
         match self.operand_value(e)? {
             Value::Int(v) => self.add_disp(e, sign, Some(v), addr),
             Value::Reg(r, d) if d == Decor::default() => self.add_reg(e, sign, r, addr),
@@ -290,6 +294,9 @@ impl Evaluator<'_> {
         if super::slots::is_slot_builtin(&name) {
             return self.local_builtin(c);
         }
+        if super::params::is_param_builtin(&name) {
+            return self.param_builtin(c);
+        }
         let Some((bytes, kind, lanes)) = constructor(&name) else {
             // A binding whose initializer failed: that error is already reported.
             if matches!(self.lookup(&name).map(|b| &b.value), Some(Value::Poison)) {
@@ -335,6 +342,14 @@ impl Evaluator<'_> {
 
     /// An instruction call: evaluate the operands, append the instruction.
     pub(super) fn instruction(&mut self, mnemonic: String, c: &syn::ExprCall) {
+        // Inside a custom instruction named like an instruction (PeachPy's `HADDPD` emulation),
+        // its own name is the instruction it stands in for.
+        let shadowed = self.calls.last().is_some_and(|f| f.name == mnemonic)
+            && super::call::is_mnemonic(&mnemonic);
+        if self.is_helper(&mnemonic) && !shadowed {
+            self.call_helper(&mnemonic, c);
+            return;
+        }
         let mut operands = Vec::with_capacity(c.args.len());
         let mut ok = true;
         for arg in &c.args {
@@ -360,7 +375,7 @@ impl Evaluator<'_> {
             prefix: None,
             operands,
             span,
-            line: span.start().line as u32,
+            line: self.line_of(span),
             note: self.note(),
         };
         self.push_inst(inst);

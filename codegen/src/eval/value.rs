@@ -40,6 +40,8 @@ pub enum Value {
     /// A slice argument of which a half arrived on the stack: pointer and length, each a
     /// register or a stack-slot memory operand.
     SliceParts(Rc<[Value; 2]>),
+    /// Recorded code: rows of items (`streams.rs`).
+    Stream(Rc<Vec<Vec<crate::ir::Item>>>),
 }
 
 impl Value {
@@ -61,6 +63,7 @@ impl Value {
             Value::Sae => "`sae`",
             Value::Size(_) => "a size qualifier",
             Value::Slice(..) | Value::SliceParts(_) => "a slice",
+            Value::Stream(_) => "an instruction stream",
         }
     }
 
@@ -116,6 +119,10 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Reg(Reg::Phys(r), _) => crate::isa::regs::name(*r),
             Value::Symbol(s) => s.clone(),
+            Value::Array(items) if items.len() <= 4 => {
+                let parts: Vec<String> = items.iter().map(Value::show).collect();
+                format!("({})", parts.join(", "))
+            }
             other => other.kind().to_owned(),
         }
     }

@@ -40,14 +40,21 @@ const MAX_VREGS: usize = 4096;
 /// Compile-time queries about the variant being built.
 const QUERIES: [&str; 2] = ["vector_bytes", "lanes"];
 
+/// `like(r)`: a new virtual register of `r`'s class and width (a private temporary of a
+/// custom instruction that works for whatever register it is given).
+const LIKE: &str = "like";
+
 pub(super) fn is_vreg_builtin(name: &str) -> bool {
-    BUILTINS.iter().any(|(n, ..)| *n == name) || QUERIES.contains(&name)
+    BUILTINS.iter().any(|(n, ..)| *n == name) || QUERIES.contains(&name) || name == LIKE
 }
 
 impl Evaluator<'_> {
     pub(super) fn vreg_builtin(&mut self, name: &str, c: &syn::ExprCall) -> Option<Value> {
         if QUERIES.contains(&name) {
             return self.variant_query(name, c);
+        }
+        if name == LIKE {
+            return self.like(c);
         }
         let (_, class, size, counted) = *BUILTINS.iter().find(|(n, ..)| *n == name)?;
         // `vreg()`: the variant's natural vector width (xmm, ymm with AVX, zmm with AVX-512F).
@@ -92,6 +99,34 @@ impl Evaluator<'_> {
         Some(Value::Array(Rc::new(regs)))
     }
 
+    fn like(&mut self, c: &syn::ExprCall) -> Option<Value> {
+        if c.args.len() != 1 {
+            self.error(c.span(), "`like(reg)` takes one register");
+            return None;
+        }
+        let arg = &c.args[0];
+        let (class, size) = match self.value_expr(arg)? {
+            Value::Reg(Reg::Virt(v), _) => (v.class, v.size),
+            Value::Reg(Reg::Phys(p), _) if p.is_gpr() => (RegClass::Gpr, p.size() as u8),
+            Value::Reg(Reg::Phys(p), _) if p.is_vector_register() => {
+                (RegClass::Vec, p.size() as u8)
+            }
+            Value::Reg(Reg::Phys(p), _) if p.is_k() => (RegClass::Mask, 8),
+            other => {
+                self.error(
+                    arg.span(),
+                    format!(
+                        "`like(..)` takes a general-purpose, vector or mask register, not {}",
+                        other.kind()
+                    ),
+                );
+                return None;
+            }
+        };
+        self.new_vreg(class, size, c.func.span())
+            .map(|v| Value::Reg(Reg::Virt(v), Decor::default()))
+    }
+
     /// `vector_bytes()`: the natural vector width in bytes; `lanes(elem_bytes)`: how many
     /// elements of that size fill it.
     fn variant_query(&mut self, name: &str, c: &syn::ExprCall) -> Option<Value> {
@@ -134,7 +169,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn new_vreg(&mut self, class: RegClass, size: u8, span: Span) -> Option<VReg> {
+    pub(super) fn new_vreg(&mut self, class: RegClass, size: u8, span: Span) -> Option<VReg> {
         if self.vregs.len() >= MAX_VREGS {
             self.error(
                 span,

@@ -119,6 +119,9 @@ pub struct Mem<R = Reg> {
     /// A stack slot (`local(..)` or a stack argument): `base` is rsp and `disp` the offset
     /// within the slot until the frame stage resolves it.
     pub frame: Option<FrameRef>,
+    /// Addressed through a read-only parameter (`&[T]`, `*const T`), named here: writing
+    /// this memory is an error (`eval/provenance.rs`).
+    pub read_only: Option<std::rc::Rc<str>>,
 }
 
 impl<R> Mem<R> {
@@ -133,6 +136,7 @@ impl<R> Mem<R> {
             segment: None,
             rip: None,
             frame: None,
+            read_only: None,
         }
     }
 }
@@ -211,6 +215,7 @@ impl<R: Copy> Operand<R> {
                     segment: m.segment,
                     rip: m.rip,
                     frame: m.frame,
+                    read_only: m.read_only.clone(),
                 };
                 OperandKind::Mem(mem, Decor { mask, zero: d.zero })
             }

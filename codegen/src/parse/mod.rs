@@ -16,11 +16,16 @@ use syn::{Ident, Token};
 use crate::diag::Errors;
 use crate::isa::abi::{Abi, ArgAssigner, ArgClass, ArgLoc};
 
+pub mod chain;
+pub mod helper;
+pub mod instances;
+
 mod kw {
     syn::custom_keyword!(params);
     syn::custom_keyword!(abi);
     syn::custom_keyword!(targets);
     syn::custom_keyword!(fallback);
+    syn::custom_keyword!(instances);
 }
 
 /// A compile-time parameter's value.
@@ -49,6 +54,8 @@ pub struct Options {
     pub fallback: Option<syn::Path>,
     /// `abi = "win64"`: the calling convention of the entry point (default `"sysv64"`).
     pub abi: Abi,
+    /// `instances(name = (P = v, ...), ...)`: one function per instance (`instances.rs`).
+    pub instances: Vec<instances::Instance>,
 }
 
 /// How an argument or return value travels.
@@ -73,6 +80,8 @@ pub struct Arg {
     pub loc: ArgLoc,
     /// For slices, where the length arrives.
     pub len: Option<ArgLoc>,
+    /// `&[T]` or `*const T`: memory the kernel may read through this argument but not write.
+    pub read_only: bool,
 }
 
 pub struct Kernel {
@@ -81,6 +90,9 @@ pub struct Kernel {
     pub args: Vec<Arg>,
     /// `None` for `()`.
     pub ret: Option<(ValType, Span)>,
+    /// The custom instructions the body imports (`use helpers::muladd;`), fetched by the
+    /// expansion chain (`chain.rs`).
+    pub helpers: Vec<helper::Helper>,
 }
 
 impl Parse for Options {
@@ -109,7 +121,9 @@ impl Parse for Options {
                 if options.targets.is_some() {
                     return Err(syn::Error::new(kw.span, "`targets(...)` is given twice"));
                 }
-                options.targets = Some(content.parse::<crate::isa::variant::Targets>()?.0);
+                let targets = content.parse::<crate::isa::variant::Targets>()?.0;
+                check_target_order(&targets)?;
+                options.targets = Some(targets);
             } else if look.peek(kw::abi) {
                 input.parse::<kw::abi>()?;
                 input.parse::<Token![=]>()?;
@@ -123,6 +137,14 @@ impl Parse for Options {
                         ),
                     )
                 })?;
+            } else if look.peek(kw::instances) {
+                let kw: kw::instances = input.parse()?;
+                let content;
+                syn::parenthesized!(content in input);
+                if !options.instances.is_empty() {
+                    return Err(syn::Error::new(kw.span, "`instances(...)` is given twice"));
+                }
+                options.instances = instances::parse_list(&content)?;
             } else if look.peek(kw::fallback) {
                 let kw: kw::fallback = input.parse()?;
                 input.parse::<Token![=]>()?;
@@ -137,9 +159,9 @@ impl Parse for Options {
                         "unknown kernel option `{id}`; compile-time parameters go inside `params(...)`: `params({id} = ...)`"
                     ),
                     Ok(id) => format!(
-                        "unknown kernel option `{id}`; expected `params(NAME = value, ...)`, `targets(...)`, `fallback = path` or `abi = \"win64\"`"
+                        "unknown kernel option `{id}`; expected `params(NAME = value, ...)`, `targets(...)`, `instances(...)`, `fallback = path` or `abi = \"win64\"`"
                     ),
-                    Err(_) => "unknown kernel option; expected `params(NAME = value, ...)`, `targets(...)`, `fallback = path` or `abi = \"win64\"`".into(),
+                    Err(_) => "unknown kernel option; expected `params(NAME = value, ...)`, `targets(...)`, `instances(...)`, `fallback = path` or `abi = \"win64\"`".into(),
                 };
                 return Err(syn::Error::new(input.span(), msg));
             }
@@ -151,7 +173,46 @@ impl Parse for Options {
     }
 }
 
-struct ParamSyntax(Param);
+/// Targets are written least to most capable and dispatch tries them from the last, so a
+/// target whose features are a strict subset of an earlier one's would never run where the
+/// earlier one can: an error, not a silent reordering, so the source reads as dispatch works.
+/// Targets neither of which implies the other (`avx2`, `avx512f + avx512vl` vs `avx2 + vaes`)
+/// keep the written order.
+fn check_target_order(targets: &[crate::isa::variant::Variant]) -> syn::Result<()> {
+    for (j, later) in targets.iter().enumerate() {
+        let Some(l) = &later.allowed else { continue };
+        for earlier in &targets[..j] {
+            let Some(e) = &earlier.allowed else { continue };
+            if l.is_subset(e) {
+                let what = if l == e {
+                    format!(
+                        "`{}` has the same features as `{}` listed before it; list one of them",
+                        later.name, earlier.name
+                    )
+                } else {
+                    let mut fixed: Vec<&str> = targets.iter().map(|v| v.name.as_str()).collect();
+                    fixed.swap(
+                        j,
+                        targets
+                            .iter()
+                            .position(|v| v.name == earlier.name)
+                            .unwrap_or(j),
+                    );
+                    format!(
+                        "targets are listed least to most capable (dispatch tries the last first), but `{}` is less capable than `{}` listed before it; write `targets({})`",
+                        later.name,
+                        earlier.name,
+                        fixed.join(", ")
+                    )
+                };
+                return Err(syn::Error::new(later.span, what));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub struct ParamSyntax(pub Param);
 
 impl Parse for ParamSyntax {
     fn parse(input: ParseStream) -> syn::Result<Self> {
@@ -192,9 +253,16 @@ pub fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Kernel> {
 /// Like [`parse`], for a function that is already parsed.
 pub fn parse_fn(attr: TokenStream, func: syn::ItemFn) -> syn::Result<Kernel> {
     let options: Options = syn::parse2(attr)?;
+    from_options(options, func)
+}
+
+/// The kernel of `func` under `options` (for one instance, the instance's options).
+pub fn from_options(options: Options, mut func: syn::ItemFn) -> syn::Result<Kernel> {
+    instances::substitute_types(&mut func.sig, &options.params);
     let mut errors = Errors::new();
     check_signature(&func.sig, &mut errors);
     let args = bind_args(&func.sig, options.abi, &mut errors);
+    check_safety(&func.sig, &mut errors);
     let ret = match &func.sig.output {
         syn::ReturnType::Default => None,
         syn::ReturnType::Type(_, ty) => match val_type(ty, false) {
@@ -222,6 +290,7 @@ pub fn parse_fn(attr: TokenStream, func: syn::ItemFn) -> syn::Result<Kernel> {
         options,
         args,
         ret,
+        helpers: Vec::new(),
     })
 }
 
@@ -253,6 +322,37 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     }
     if let Some(v) = &sig.variadic {
         errors.push(v.span(), "a kernel cannot be variadic");
+    }
+}
+
+/// A kernel dereferences its raw pointers without Rust's checks, so only its caller can
+/// promise they are valid: such a kernel must be `unsafe fn`. (Slices are checked by Rust;
+/// a safe kernel's author vouches that it touches only `x[..x.len()]`, writes only through
+/// `&mut [T]`, and leaves the caller's registers and stack as the ABI requires.)
+fn check_safety(sig: &syn::Signature, errors: &mut Errors) {
+    if matches!(sig.safety, syn::Safety::Unsafe(_)) {
+        return;
+    }
+    let raw = |ty: &syn::Type| match ty {
+        syn::Type::Ptr(_) => true,
+        syn::Type::Reference(r) => {
+            matches!(&*r.elem, syn::Type::Slice(s) if matches!(&*s.elem, syn::Type::Ptr(_)))
+        }
+        _ => false,
+    };
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(pt) = input
+            && raw(&pt.ty)
+        {
+            let name = quote::ToTokens::to_token_stream(&pt.pat).to_string();
+            errors.push_err(syn::Error::new_spanned(
+                &pt.ty,
+                format!(
+                    "a kernel that takes a raw pointer must be an `unsafe fn`: it reads or writes through `{name}` without Rust's checks, so its callers must promise the pointer is valid; write `unsafe fn {}(...)` and state the contract in a `# Safety` section (or take a slice `&[T]` / `&mut [T]`)",
+                    sig.ident
+                ),
+            ));
+        }
     }
 }
 
@@ -296,7 +396,18 @@ fn bind_args(sig: &syn::Signature, abi: Abi, errors: &mut Errors) -> Vec<Arg> {
             ),
             ValType::Int { .. } | ValType::Ptr => (assigner.next(ArgClass::Int), None),
         };
-        args.push(Arg { name, ty, loc, len });
+        let read_only = match &*pt.ty {
+            syn::Type::Ptr(p) => matches!(p.mutability, syn::PointerMutability::Const(_)),
+            syn::Type::Reference(r) => r.mutability.is_none(),
+            _ => false,
+        };
+        args.push(Arg {
+            name,
+            ty,
+            loc,
+            len,
+            read_only,
+        });
     }
     args
 }
@@ -518,5 +629,31 @@ mod tests {
         assert!(error("", "fn f() -> bool {}").contains("use `u8`"));
         let err = error("unroll = 4", "fn f() {}");
         assert!(err.contains("`params(unroll = ...)`"), "{err}");
+    }
+
+    #[test]
+    fn targets_are_least_to_most_capable() {
+        let parse_targets = |t: &str| {
+            let attr: TokenStream = format!("targets({t})").parse().unwrap();
+            parse(
+                attr,
+                quote!(
+                    fn f() {}
+                ),
+            )
+            .err()
+            .map(|e| e.to_string())
+        };
+        assert_eq!(parse_targets("sse2, avx2, avx512f"), None);
+        // Neither implies the other: the written order stands.
+        assert_eq!(parse_targets("avx2 + fma, avx512f, avx2 + vaes"), None);
+        let err = parse_targets("avx2, sse2").unwrap();
+        assert!(err.contains("`sse2` is less capable than `avx2`"), "{err}");
+        assert!(err.contains("write `targets(sse2, avx2)`"), "{err}");
+        let err = parse_targets("x86-64-v3, avx512f, avx2").unwrap();
+        assert!(
+            err.contains("`avx2` is less capable than `x86-64-v3`"),
+            "{err}"
+        );
     }
 }

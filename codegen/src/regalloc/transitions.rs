@@ -57,8 +57,8 @@ pub fn check_sse_avx(sel: &Allocated) -> syn::Result<()> {
             }
         }
     }
-    for k in 0..n {
-        if let Some(s) = inst(k).filter(|s| dirty_in[k] && is_legacy_sse(s)) {
+    for (k, dirty) in dirty_in.iter().enumerate() {
+        if let Some(s) = inst(k).filter(|s| *dirty && is_legacy_sse(s)) {
             return Err(syn::Error::new(
                 s.inst.span,
                 format!(

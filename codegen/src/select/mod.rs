@@ -57,9 +57,9 @@ mod tests {
 
     use crate::tests::errors;
 
-    /// Errors of `fn k(p: *const f32) { <body> }`, parsed from text so tokens have positions.
+    /// Errors of `fn k(p: *mut f32) { <body> }`, parsed from text so tokens have positions.
     fn errors_of(body: &str) -> Vec<String> {
-        let item: TokenStream = format!("unsafe fn k(p: *const f32) {{ {body} }}")
+        let item: TokenStream = format!("unsafe fn k(p: *mut f32) {{ {body} }}")
             .parse()
             .unwrap();
         errors(TokenStream::new(), item)

@@ -124,7 +124,7 @@ fn sixteen_vector_values_fit_and_seventeen_do_not() {
     let fits = compile(
         quote!(),
         quote!(
-            unsafe fn k(p: *const f32) {
+            unsafe fn k(p: *mut f32) {
                 let v = xmms(16);
                 for i in 0..16 {
                     movups(v[i], [p + i * 16]);
@@ -140,7 +140,7 @@ fn sixteen_vector_values_fit_and_seventeen_do_not() {
     let errs = errors(
         quote!(),
         quote!(
-            unsafe fn k(p: *const f32) {
+            unsafe fn k(p: *mut f32) {
                 let v = xmms(17);
                 for i in 0..17 {
                     movups(v[i], [p + i * 16]);
@@ -251,7 +251,7 @@ fn views_share_one_register() {
     let enc = compile(
         quote!(),
         quote!(
-            fn k(p: *const u8) -> u32 {
+            unsafe fn k(p: *const u8) -> u32 {
                 let v = gp64();
                 movzx(v.r32(), byte[p]);
                 add(v.r8(), 1);

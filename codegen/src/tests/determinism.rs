@@ -1,6 +1,7 @@
 //! Deterministic output (design.md: "the same input gives byte-identical output"): the same
 //! tokens expand to the same tokens and the same bytes, on any thread, and every variant of
-//! every kernel gets a symbol of its own that does not change from one expansion to the next.
+//! every variant gets a naked function of its own whose name does not depend on where the
+//! source lives (rustc makes the symbol unique per module and mangles it).
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
@@ -8,25 +9,27 @@ use quote::quote;
 use super::{roundtrip, sources};
 use crate::{expand, parse};
 
-/// The symbols an expansion defines: the string literals that start with `__asmforge_`
-/// (`VariantInfo::symbol`), in order.
-fn symbols(out: &TokenStream) -> Vec<String> {
+/// The naked functions an expansion defines (`#[unsafe(naked)] ... fn __asmforge_<variant>`),
+/// in order.
+fn naked_fns(out: &TokenStream) -> Vec<String> {
     let mut found = Vec::new();
+    let mut after_fn = false;
     for t in out.clone() {
         match t {
-            TokenTree::Group(g) => found.extend(symbols(&g.stream())),
-            TokenTree::Literal(l) => {
-                let text = l.to_string();
-                if let Some(sym) = text
-                    .strip_prefix("\"__asmforge_")
-                    .and_then(|s| s.strip_suffix('"'))
-                {
-                    found.push(format!("__asmforge_{sym}"));
+            TokenTree::Group(g) => found.extend(naked_fns(&g.stream())),
+            TokenTree::Ident(i) => {
+                let name = i.to_string();
+                if after_fn && name.starts_with("__asmforge_") {
+                    found.push(name.clone());
                 }
+                after_fn = name == "fn";
+                continue;
             }
             _ => {}
         }
+        after_fn = false;
     }
+    found.retain(|n| n != "__asmforge_fallback");
     found
 }
 
@@ -72,85 +75,65 @@ fn fresh_threads_expand_the_same_source_alike() {
 }
 
 #[test]
-fn every_variant_has_its_own_stable_symbol() {
-    let mut all: Vec<String> = Vec::new();
+fn every_variant_has_its_own_naked_function() {
+    let mut n = 0;
     for s in sources::kernels() {
         let out = expand::expand(s.attr.clone(), s.item.clone());
-        let syms = symbols(&out);
+        let fns = naked_fns(&out);
         let kernel = parse::parse(s.attr.clone(), s.item.clone()).unwrap();
         let variants = roundtrip::variants(&kernel);
-        assert_eq!(syms.len(), variants.len(), "{}: {syms:?}", s.name);
-        // `__asmforge_<crate>_<fn>_<variant>_<16 hex digits>`, the variant cleaned to
-        // identifier characters (`INFO` lists the variants best first).
+        assert_eq!(fns.len(), variants.len(), "{}: {fns:?}", s.name);
+        // `__asmforge_<variant>`, the variant cleaned to identifier characters.
         for v in &variants {
             let variant: String = v
                 .name
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
                 .collect();
-            let tail = format!("_{}_{variant}_", s.name);
-            let n = syms.iter().filter(|sym| sym.contains(&tail)).count();
-            assert_eq!(n, 1, "{syms:?}: one should contain {tail}");
+            let want = format!("__asmforge_{variant}");
+            assert!(fns.contains(&want), "{fns:?}: one should be {want}");
         }
-        for sym in &syms {
-            let hash = &sym[sym.len() - 16..];
-            assert!(hash.chars().all(|c| c.is_ascii_hexdigit()), "{sym}");
+        let mut distinct = fns.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), fns.len(), "two variants share a function");
+        // Each is naked and its symbol is its path: `INFO` records `module_path!()` + name.
+        let text = out.to_string();
+        assert_eq!(
+            text.matches("# [unsafe (naked)]").count(),
+            fns.len(),
+            "{text}"
+        );
+        for f in &fns {
+            let tail = format!("concat ! (:: core :: module_path ! () , \"::{f}\")");
             assert!(
-                sym.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-                "{sym} must be a plain symbol on every object format"
+                text.contains(&tail),
+                "{}: no symbol {tail} in {text}",
+                s.name
             );
         }
-        assert_eq!(syms, symbols(&expand::expand(s.attr, s.item)), "{}", s.name);
-        all.extend(syms);
+        n += fns.len();
     }
-    let n = all.len();
-    all.sort();
-    all.dedup();
-    assert_eq!(all.len(), n, "two variants share a symbol");
-    assert!(n >= 18, "only {n} symbols");
+    assert!(n >= 18, "only {n} variants");
 }
 
-/// What the hash separates: the same body under another name, at another place in the
-/// source, or with other bytes, is another symbol.
+/// Nothing in the expansion depends on where the kernel is written: the same function at two
+/// places in the source expands to the same tokens but for its line numbers (the old `global_asm!` symbols hashed the
+/// file and position, which made them differ — and the file's path made builds of a crate
+/// from crates.io differ between machines). Uniqueness and reproducibility of the symbol are
+/// rustc's now: tests/link.rs checks both.
 #[test]
-fn symbols_differ_by_name_place_and_code() {
-    let symbol = |item: TokenStream| symbols(&expand::expand(TokenStream::new(), item)).remove(0);
-    // `quote!` gives every token the same span: only the name or the bytes differ.
-    let a1 = symbol(quote!(
-        fn a() -> u64 {
-            mov(eax, 1);
-            return rax;
-        }
-    ));
-    let b1 = symbol(quote!(
-        fn b() -> u64 {
-            mov(eax, 1);
-            return rax;
-        }
-    ));
-    let a2 = symbol(quote!(
-        fn a() -> u64 {
-            mov(eax, 2);
-            return rax;
-        }
-    ));
-    assert_ne!(a1, b1, "another name");
-    assert_ne!(a1, a2, "other bytes");
-    assert_eq!(
-        a1,
-        symbol(quote!(
-            fn a() -> u64 {
-                mov(eax, 1);
-                return rax;
-            }
-        ))
-    );
-    // One parse, so one file: the two functions differ only in their line.
+fn the_same_kernel_at_two_places_expands_alike() {
     let file: syn::File = syn::parse_str(
-        "fn a() -> u64 { mov(eax, 1); return rax; }\n\
-         fn a() -> u64 { mov(eax, 1); return rax; }",
+        // One line: the line table (`INFO.variants[i].lines`) is the same for both.
+        "fn a() -> u64 { mov(eax, 1); return rax; } fn a() -> u64 { mov(eax, 1); return rax; }",
     )
     .unwrap();
-    let at: Vec<String> = file.items.iter().map(|i| symbol(quote!(#i))).collect();
-    assert_ne!(at[0], at[1], "another place");
+    let out: Vec<String> = file
+        .items
+        .iter()
+        .map(|i| expand::expand(TokenStream::new(), quote!(#i)).to_string())
+        .collect();
+    assert!(out[0].contains("__asmforge_baseline"), "{}", out[0]);
+    assert_eq!(out[0], out[1]);
 }

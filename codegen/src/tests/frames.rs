@@ -442,7 +442,7 @@ fn what_the_frame_cannot_protect_is_an_error() {
     let e = errs(
         quote!(),
         quote!(
-            fn k(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, p: *const u64) {
+            unsafe fn k(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, p: *const u64) {
                 mov(rax, [p + 8]);
             }
         ),

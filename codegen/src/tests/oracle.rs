@@ -1,6 +1,6 @@
 //! What every expansion must look like, whatever the input: the property the fuzz tests check.
 //!
-//! * The output is either code — items that parse, with a `global_asm!` — or it holds
+//! * The output is either code — items that parse, with a `naked_asm!` — or it holds
 //!   `compile_error!`s; when the input is a function, the output still declares it (the stub
 //!   that spares callers a cascade of errors).
 //! * No error is an internal one ("asmforge internal error: ..."): those report a broken
@@ -130,8 +130,8 @@ pub fn check(
         let file: syn::File = syn::parse2(out.clone())
             .map_err(|e| format!("the expansion has no error but does not parse: {e}"))?;
         let text = out.to_string();
-        if !text.contains("global_asm") {
-            return Err("the expansion has neither an error nor a `global_asm!`".into());
+        if !text.contains("naked_asm") {
+            return Err("the expansion has neither an error nor a `naked_asm!`".into());
         }
         if file.items.is_empty() {
             return Err("the expansion is empty".into());

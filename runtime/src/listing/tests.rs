@@ -14,6 +14,7 @@ fn variant(
     VariantInfo {
         name: "test",
         symbol: "__asmforge_test",
+        convention: crate::CallingConvention::SysV,
         entry: EntryPoint(core::ptr::null()),
         declared: &[],
         used: &[],

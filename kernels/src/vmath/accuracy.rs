@@ -1,0 +1,432 @@
+//! Measuring accuracy: ulp errors against references at least 20 bits more precise than the
+//! result (f64 libm for f32; glibc's binary128 functions, 113 bits, for f64), the sampled f64
+//! check, and a small PRNG. Shared by `tests/vmath.rs`, `examples/ulp.rs` and the bench.
+//! Linux/glibc on x86-64 only (the binary128 functions are glibc's).
+
+use std::arch::asm;
+use std::arch::x86_64::__m128i;
+
+use super::{F64_FUNCS, F64Func};
+
+/// SplitMix64.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// Uniform in [0, 1), 53 bits.
+    pub fn unit64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The range where `f`'s result is finite, nonzero and interesting, for sampling.
+pub fn interesting_range(name: &str) -> (f32, f32) {
+    match name {
+        "expf" => (-104.0, 89.0),
+        "exp2f" => (-150.0, 128.0),
+        "logf" | "log2f" => (0.0, 100.0),
+        _ => (-1000.0, 1000.0),
+    }
+}
+
+/// `2^k` as f64 for any k in -1074..=1023.
+fn pow2(k: i32) -> f64 {
+    if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1u64 << (k + 1074))
+    }
+}
+
+/// The error of f32 `y` against the f64 `reference`, in ulp of the reference's f32 binade;
+/// infinite when a NaN, infinity or the sign of a zero is wrong.
+pub fn ulp_error_f32(y: f32, reference: f64) -> f64 {
+    if reference.is_nan() {
+        return if y.is_nan() { 0.0 } else { f64::INFINITY };
+    }
+    if y.is_nan() {
+        return f64::INFINITY;
+    }
+    if reference.is_infinite() {
+        return if f64::from(y) == reference {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    if reference == 0.0 {
+        return if y == 0.0 && y.is_sign_negative() == reference.is_sign_negative() {
+            0.0
+        } else if y == 0.0 {
+            f64::INFINITY
+        } else {
+            f64::from(y).abs() / pow2(-149)
+        };
+    }
+    // Beyond the rounding threshold of f32's range the right answer is an infinity; an
+    // infinite y short of it counts as 2^128.
+    let overflow = pow2(128) - pow2(103);
+    if reference.abs() >= overflow {
+        return if y.is_infinite() && (f64::from(y) > 0.0) == (reference > 0.0) {
+            0.0
+        } else {
+            (reference.abs() - f64::from(y).abs()) / pow2(104)
+        };
+    }
+    let yv = if y.is_infinite() {
+        pow2(128) * f64::from(y.signum())
+    } else {
+        f64::from(y)
+    };
+    let e = ((reference.abs().to_bits() >> 52) as i32 - 1023).clamp(-126, 127);
+    (yv - reference).abs() / pow2(e - 23)
+}
+
+// ---- binary128 reference (glibc's *f128 functions in libm, 113-bit significand) ----
+
+unsafe extern "C" {
+    fn expf128();
+    fn exp2f128();
+    fn logf128();
+    fn log2f128();
+    fn sinf128();
+    fn cosf128();
+}
+
+/// Calls a `_Float128 f(_Float128)` from libm: the argument and result travel in xmm0.
+fn call_f128(f: unsafe extern "C" fn(), x: u128) -> u128 {
+    // SAFETY: `f` takes and returns one binary128 in xmm0 (SysV); the asm skips the red zone
+    // and keeps rsp 16-aligned, and clobber_abi("C") covers what the callee may change.
+    unsafe {
+        let mut v: __m128i = std::mem::transmute(x);
+        asm!(
+            "sub rsp, 128",
+            "call {f}",
+            "add rsp, 128",
+            f = in(reg) f,
+            inout("xmm0") v,
+            clobber_abi("C"),
+        );
+        std::mem::transmute(v)
+    }
+}
+
+/// f64 to binary128 bits, exactly.
+pub fn to_f128(x: f64) -> u128 {
+    let b = x.to_bits();
+    let sign = u128::from(b >> 63) << 127;
+    let e = ((b >> 52) & 0x7ff) as i64;
+    let m = b & 0x000f_ffff_ffff_ffff;
+    if e == 0x7ff {
+        return sign | (0x7fffu128 << 112) | (u128::from(m) << 60);
+    }
+    if e == 0 {
+        if m == 0 {
+            return sign;
+        }
+        let k = 63 - i64::from(m.leading_zeros()); // top bit of m; value = m 2^-1074
+        let mant = (u128::from(m) << (112 - k)) & ((1u128 << 112) - 1);
+        return sign | (((k - 1074 + 16383) as u128) << 112) | mant;
+    }
+    sign | (((e - 1023 + 16383) as u128) << 112) | (u128::from(m) << 60)
+}
+
+/// The error of `y` against the binary128 value `r`, in ulp of r's f64 binade, computed in
+/// integers so that the reference keeps its 113 bits; infinite for a wrong NaN, infinity or
+/// sign of zero.
+pub fn ulp_error_f64(y: f64, r: u128) -> f64 {
+    let rneg = r >> 127 == 1;
+    let re = ((r >> 112) & 0x7fff) as i64;
+    let rm = r & ((1u128 << 112) - 1);
+    if re == 0x7fff {
+        return match (rm != 0, y.is_nan(), y.is_infinite()) {
+            (true, true, _) => 0.0,
+            (false, _, true) if y.is_sign_negative() == rneg => 0.0,
+            _ => f64::INFINITY,
+        };
+    }
+    if y.is_nan() {
+        return f64::INFINITY;
+    }
+    if re == 0 && rm == 0 {
+        return if y == 0.0 && y.is_sign_negative() == rneg {
+            0.0
+        } else if y == 0.0 {
+            f64::INFINITY
+        } else {
+            y.abs() / pow2(-1074)
+        };
+    }
+    if re - 16383 >= 1024 {
+        // beyond f64's range (and its rounding threshold): the answer is an infinity
+        return if y.is_infinite() && y.is_sign_negative() == rneg {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    // r = full 2^a (re > 0 in every case f64 results can reach)
+    let full = (1u128 << 112) | rm;
+    let a = re - 16383 - 112;
+    let u = (re - 16383).clamp(-1022, 1023) - 52; // ulp of r as an f64: 2^u
+    // y = my 2^b
+    let (my, b) = if y.is_infinite() {
+        (1u64 << 52, 1024 - 52)
+    } else {
+        let yb = y.to_bits();
+        let ye = ((yb >> 52) & 0x7ff) as i64;
+        let ym = yb & 0x000f_ffff_ffff_ffff;
+        if ye == 0 {
+            (ym, -1074)
+        } else {
+            (ym | (1 << 52), ye - 1075)
+        }
+    };
+    let ysign = if y.is_sign_negative() { -1.0 } else { 1.0 };
+    let rsign = if rneg { -1.0 } else { 1.0 };
+    let s = u - a; // >= 60 where it matters
+    let (r_int, r_frac) = if s >= 128 {
+        (0.0, 0.0)
+    } else if s > 0 {
+        (
+            (full >> s) as f64,
+            (full & ((1u128 << s) - 1)) as f64 * 2f64.powi(-(s as i32)),
+        )
+    } else {
+        ((full as f64) * 2f64.powi(-s as i32), 0.0)
+    };
+    let y_scaled = my as f64 * 2f64.powi((b - u) as i32);
+    if ysign != rsign {
+        return y_scaled + r_int + r_frac;
+    }
+    ((y_scaled - r_int) - r_frac).abs()
+}
+
+/// The f64 reference for a function name.
+fn f128_of(name: &str) -> unsafe extern "C" fn() {
+    match name {
+        "exp" => expf128,
+        "exp2" => exp2f128,
+        "log" => logf128,
+        "log2" => log2f128,
+        "sin" => sinf128,
+        _ => cosf128,
+    }
+}
+
+/// The reference value of `name` at `x`, as binary128 bits.
+pub fn reference_f64(name: &str, x: f64) -> u128 {
+    call_f128(f128_of(name), to_f128(x))
+}
+
+/// Binade ranges (lo exponent, hi exponent, signs) sampled per function.
+fn ranges(name: &str) -> Vec<(i32, i32, bool)> {
+    match name {
+        "exp" | "exp2" => vec![(-60, 11, true)],
+        "log" | "log2" => vec![(-1074, 1024, false)],
+        _ => vec![(-30, 1024, true)],
+    }
+}
+
+/// Special inputs every f64 function is checked on.
+pub fn special_f64() -> Vec<f64> {
+    let mut v = vec![
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -f64::NAN,
+        f64::MIN_POSITIVE,
+        f64::MAX,
+        -f64::MAX,
+        f64::from_bits(1),
+        f64::from_bits(0x000f_ffff_ffff_ffff),
+        1.0,
+        -1.0,
+        0.5,
+        2.0,
+        709.782712893384,
+        709.7827128933841,
+        -708.3964185322641,
+        -745.1332191019411,
+        -745.1332191019412,
+        -744.0,
+        1023.9999999999999,
+        1024.0,
+        -1074.0,
+        -1075.0,
+        -1022.5,
+        core::f64::consts::PI,
+        core::f64::consts::FRAC_PI_2,
+        1e22,
+        1e300,
+        1.647_099_3e6,
+    ];
+    for k in [-1074, -1000, -100, -30, -1, 0, 1, 30, 100, 1000, 1023] {
+        v.push(pow2(k));
+        v.push(-pow2(k));
+    }
+    v
+}
+
+/// The f64 check: `samples` random inputs per binade of each function's ranges plus the
+/// special inputs, each variant the CPU runs, against binary128. Reports through `say`;
+/// returns whether every function met its bound.
+pub fn f64_check(samples: u64, mut say: impl FnMut(String)) -> bool {
+    say(format!(
+        "f64: {samples} random inputs per binade + {} special values, against glibc binary128 (113 bits)",
+        special_f64().len()
+    ));
+    let mut ok = true;
+    for f in &F64_FUNCS {
+        for (vname, run) in f.entries() {
+            let t0 = std::time::Instant::now();
+            let (max, at, above, checked) = check_one_f64(f, &run, samples);
+            say(format!(
+                "{} {}: max {:.3} ulp at x = {:e}, {} of {} inputs above {} ulp ({:.1} s)",
+                f.name,
+                vname,
+                max,
+                at,
+                above,
+                checked,
+                f.bound,
+                t0.elapsed().as_secs_f64()
+            ));
+            ok &= above == 0;
+        }
+    }
+    ok
+}
+
+fn check_one_f64(
+    f: &F64Func,
+    run: &(dyn Fn(&[f64], &mut [f64]) + Sync),
+    samples: u64,
+) -> (f64, f64, u64, u64) {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut inputs = special_f64();
+    let mut rng = Rng::new(0xf64);
+    for (lo, hi, signed) in ranges(f.name) {
+        for e in lo..hi {
+            for _ in 0..samples {
+                let x = pow2(e.max(-1074)) * (1.0 + rng.unit64());
+                let x = if e < -1022 {
+                    f64::from_bits(rng.next_u64() & 0x000f_ffff_ffff_ffff)
+                } else {
+                    x
+                };
+                inputs.push(if signed && rng.next_u64() & 1 == 1 {
+                    -x
+                } else {
+                    x
+                });
+            }
+        }
+    }
+    let per = inputs.len().div_ceil(threads);
+    let results: Vec<(f64, f64, u64, u64)> = std::thread::scope(|s| {
+        let handles: Vec<_> = inputs
+            .chunks(per.max(1))
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut y = vec![0.0; chunk.len()];
+                    run(chunk, &mut y);
+                    let (mut max, mut at, mut above) = (0.0f64, 0.0f64, 0u64);
+                    for (&x, &yi) in chunk.iter().zip(&y) {
+                        let e = ulp_error_f64(yi, reference_f64(f.name, x));
+                        if e > max {
+                            max = e;
+                            at = x;
+                        }
+                        if e > f.bound {
+                            above += 1;
+                        }
+                    }
+                    (max, at, above, chunk.len() as u64)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("checker"))
+            .collect()
+    });
+    results.into_iter().fold((0.0, 0.0, 0, 0), |acc, r| {
+        let (max, at) = if r.0 > acc.0 {
+            (r.0, r.1)
+        } else {
+            (acc.0, acc.1)
+        };
+        (max, at, acc.2 + r.2, acc.3 + r.3)
+    })
+}
+
+/// A faster f32 sine or cosine reference than libm's for huge arguments, as accurate: for
+/// |x| >= 2^17 the reduction is exact in integers (x = M 2^s, M < 2^24, times 128 bits of
+/// 2^s 2/pi mod 4 from the 2/pi table, a 128-bit product that wraps mod 4 by itself), the
+/// reduced argument is kept as a double-double, and libm's f64 sin/cos finish it (error about
+/// 2^-52 relative: 28 bits more than f32). Below 2^17, f64 libm directly.
+pub fn sincos_f32_reference(x: f32, cos: bool) -> f64 {
+    let xd = f64::from(x);
+    if !x.is_finite() || x.abs() < 131_072.0 {
+        return if cos { xd.cos() } else { xd.sin() };
+    }
+    let bits = x.abs().to_bits();
+    let m = u128::from((bits & 0x007f_ffff) | 0x0080_0000);
+    let s = ((bits >> 23) as i64) - 150; // |x| = m 2^s
+    // k = (2^s 2/pi) mod 4 in 2.126 fixed point: bit i of 2/pi (1-based) lands at s - i + 126.
+    let window = |start: usize| {
+        (u128::from(super::scalar::two_over_pi_bits(start)) << 64)
+            | u128::from(super::scalar::two_over_pi_bits(start + 64))
+    };
+    let k = if s > 1 {
+        window((s - 1) as usize)
+    } else {
+        window(1) >> (2 - s)
+    };
+    let p = m.wrapping_mul(k);
+    let mut n = (p >> 126) as i64;
+    let mut frac = (p & ((1u128 << 126) - 1)) as i128;
+    if frac >= 1 << 125 {
+        frac -= 1 << 126;
+        n += 1;
+    }
+    let scale = pow2(-126);
+    let f_hi = frac as f64;
+    let f_lo = (frac - f_hi as i128) as f64;
+    let (f_hi, f_lo) = (f_hi * scale, f_lo * scale);
+    const PIO2_HI: f64 = core::f64::consts::FRAC_PI_2;
+    const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
+    let r_hi = f_hi * PIO2_HI;
+    let r_lo = f_hi.mul_add(PIO2_HI, -r_hi) + (f_hi * PIO2_LO + f_lo * PIO2_HI);
+    let y0 = r_hi + r_lo;
+    let y1 = r_lo - (y0 - r_hi);
+    let (s0, c0) = (y0.sin(), y0.cos());
+    let (sin_r, cos_r) = (s0 + y1 * c0, c0 - y1 * s0);
+    let q = if cos { n + 1 } else { n } & 3;
+    let v = match q {
+        0 => sin_r,
+        1 => cos_r,
+        2 => -sin_r,
+        _ => -cos_r,
+    };
+    if !cos && x < 0.0 { -v } else { v }
+}

@@ -1,0 +1,394 @@
+//! The f32 vector kernels: AVX2+FMA (8 lanes) and AVX-512F (16 lanes) from one source each.
+//!
+//! Contract of every kernel `k(x, out) -> usize`: it processes whole vectors from the start
+//! while every lane of the vector is in the kernel's fast domain, writes `out[..i]` and returns
+//! `i`, a multiple of its lane count. It stops at the first vector with a lane outside the
+//! domain (special values, arguments whose result is subnormal or overflows, huge sin/cos
+//! arguments) and at the last whole vector; `super::drive` finishes that vector and the tail
+//! with the scalar code and calls the kernel again. The fast domains:
+//!
+//! | kernel | lanes it runs | method |
+//! |---|---|---|
+//! | `expf` | \|x\| <= 87 | n = rint(x log2 e) by the 1.5·2^23 shifter, r = x - n ln2 in two parts (FMA), e^r = 1 + r + r² q(r) (q of degree 5), 2^n added to the exponent bits |
+//! | `exp2f` | \|x\| <= 126 | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5) |
+//! | `logf`, `log2f` | normal x > 0 | x = 2^e m, m in [sqrt(1/2), sqrt 2) by integer ops, log1p(f) = f + f²(-1/2 + f P(f)) (P of degree 8); log2 keeps f/ln 2 as hi + lo |
+//! | `sinf`, `cosf` | \|x\| <= 2^17 | n = rint(\|x\| 2/pi); r = \|x\| - n pi/2 as hi + lo with pi/2 in three f32 parts (the first product exact by FMA, the second by an FMA split and TwoSum); both polynomials, selected and signed by n mod 4 (cos uses n + 1) |
+//!
+//! Constants come from `coeffs.py`; where a constant is a memory operand, it is a full-width
+//! pool vector (`f32x8` / `f32x16`), chosen per variant by `vector_bytes()`.
+
+use asmforge::kernel;
+
+/// One f32 kernel `$name(x: &[f32], out: &mut [f32]) -> usize` around `$body`, which sees the
+/// loaded vector `v`, the index `i` and the label `done` (jump there to stop before this
+/// vector), and must store its result at `[out + i * 4]`.
+///
+/// Constants are full-width pool vectors of the variant (`f32x8` / `f32x16`, `i32x8` /
+/// `i32x16`): those under `regf` are loaded into registers before the loop on every variant;
+/// those under `memf` / `memi` stay memory operands for AVX2 (16 registers) and are loaded
+/// into registers for AVX-512 (32). Loads of constants otherwise compete with the data for
+/// the load ports.
+macro_rules! f32_kernel {
+    (
+        $(#[$meta:meta])*
+        $name:ident, fallback = $fallback:path, params($($params:tt)*),
+        regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
+        memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
+        memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
+        $($body:tt)*
+    ) => {
+        $(#[$meta])*
+        #[kernel(targets(avx2 + fma, avx512f), fallback = $fallback, params($($params)*))]
+        pub fn $name(x: &[f32], out: &mut [f32]) -> usize {
+            $(
+                let $rf = vreg();
+                vmovaps($rf, match vector_bytes() { 32 => f32x8($($rv)*), _ => f32x16($($rv)*) });
+            )*
+            $(
+                let __mem = match vector_bytes() { 32 => f32x8($($mv)*), _ => f32x16($($mv)*) };
+                let __reg = vreg();
+                if has!(avx512f) {
+                    vmovaps(__reg, __mem);
+                }
+                let $mf = match vector_bytes() { 32 => __mem, _ => __reg };
+            )*
+            $(
+                let __mem = match vector_bytes() { 32 => i32x8($($iv)*), _ => i32x16($($iv)*) };
+                let __reg = vreg();
+                if has!(avx512f) {
+                    vmovaps(__reg, __mem);
+                }
+                let $mi = match vector_bytes() { 32 => __mem, _ => __reg };
+            )*
+            let n = gp64();
+            let i = gp64();
+            let v = vreg();
+            mov(n, x.len());
+            cmp(n, out.len());
+            cmova(n, out.len());
+            and(n, -lanes(4));
+            xor(i.r32(), i.r32());
+            test(n, n);
+            jz(done);
+            align!(16);
+            label!(top);
+            vmovups(v, [x + i * 4]);
+            $($body)*
+            add(i, lanes(4));
+            cmp(i, n);
+            jb(top);
+            label!(done);
+            return i;
+        }
+    };
+}
+
+f32_kernel! {
+    /// e^x on whole vectors while |x| <= 87 (see the module table).
+    expf_k, fallback = crate::vmath::expf_rest, params(UNUSED = 0),
+    regf {
+        SHIFT = (12582912.0), LOG2E = (1.4426950216293335),
+        LN2HI = (0.693359375), LN2LO = (-0.00021219444170128554), ONE = (1.0),
+        Q1 = (0.0013934531655088020325), Q2 = (0.0083333100347068682249),
+        Q3 = (0.041666456904062640998), Q4 = (0.16666666682523656912), Q5 = (0.5),
+    }
+    memf { MAXARG = (87.0), Q0 = (0.00019891969905683136498) }
+    memi { ABS = (0x7fff_ffff) }
+    let (a, t, nf, p, r2) = (vreg(), vreg(), vreg(), vreg(), vreg());
+    if has!(avx512f) {
+        let k = kreg();
+        vpandd(a, v, ABS);
+        vcmpps(k, a, MAXARG, 0x16); // NLE_UQ: |x| > 87 or NaN
+        kortestw(k, k);
+        jnz(done);
+    } else {
+        vandps(a, v, ABS);
+        vcmpps(a, a, MAXARG, 0x16);
+        vtestps(a, a);
+        jnz(done);
+    }
+    vmovaps(t, SHIFT);
+    vfmadd231ps(t, v, LOG2E); // t = 1.5·2^23 + n, n = rint(x log2 e) in the low bits
+    vsubps(nf, t, SHIFT);
+    vfnmadd231ps(v, nf, LN2HI); // exact: LN2HI has 9 bits
+    vfnmadd231ps(v, nf, LN2LO); // r
+    vmovaps(p, Q0);
+    for c in [Q1, Q2, Q3, Q4, Q5] {
+        vfmadd213ps(p, v, c);
+    }
+    vmulps(r2, v, v);
+    vfmadd213ps(p, r2, v); // r + r² q(r)
+    vaddps(p, p, ONE);
+    vpslld(t, t, 23); // n << 23
+    vpaddd(p, p, t);
+    vmovups([out + i * 4], p);
+}
+
+f32_kernel! {
+    /// 2^x on whole vectors while |x| <= 126 (see the module table).
+    exp2f_k, fallback = crate::vmath::exp2f_rest, params(UNUSED = 0),
+    regf {
+        SHIFT = (12582912.0), ONE = (1.0),
+        P1 = (0.0013390863364671234381), P2 = (0.0096180825572778514913),
+        P3 = (0.055503571142190778186), P4 = (0.24022650760568126945),
+        P5 = (0.69314718802622878106),
+    }
+    memf { MAXARG = (126.0), P0 = (0.00015453162945120690177) }
+    memi { ABS = (0x7fff_ffff) }
+    let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
+    if has!(avx512f) {
+        let k = kreg();
+        vpandd(a, v, ABS);
+        vcmpps(k, a, MAXARG, 0x16);
+        kortestw(k, k);
+        jnz(done);
+    } else {
+        vandps(a, v, ABS);
+        vcmpps(a, a, MAXARG, 0x16);
+        vtestps(a, a);
+        jnz(done);
+    }
+    vaddps(t, v, SHIFT); // 1.5·2^23 + rint(x)
+    vsubps(nf, t, SHIFT);
+    vsubps(v, v, nf); // r = x - n, exact
+    vmovaps(p, P0);
+    for c in [P1, P2, P3, P4, P5] {
+        vfmadd213ps(p, v, c);
+    }
+    vfmadd213ps(p, v, ONE);
+    vpslld(t, t, 23);
+    vpaddd(p, p, t);
+    vmovups([out + i * 4], p);
+}
+
+/// log and log2 share the reduction and log1p's polynomial; `LOG2` picks the ending.
+macro_rules! log_kernel {
+    (
+        $(#[$meta:meta])* $name:ident, $fallback:path, $log2:literal,
+        regf { $($rf:tt)* } memf { $($mf:tt)* }
+    ) => {
+        f32_kernel! {
+            $(#[$meta])*
+            $name, fallback = $fallback, params(LOG2 = $log2),
+            regf { $($rf)* }
+            memf { P0 = (0.069716114714511778317), $($mf)* }
+            memi {
+                SQRTHALF = (0x3f35_04f3), EXPMASK = (-0x0080_0000), MINNORM = (0x0080_0000),
+                NORMSPAN = (0x7eff_ffff), BIAS = (0x7f80_0000), BOUND = (-0x0100_0001),
+            }
+            let (a, t, e, f, p, f2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+            if has!(avx512f) {
+                let k = kreg();
+                vpsubd(a, v, MINNORM);
+                vpcmpud(k, a, NORMSPAN, 6); // bits - MIN_POSITIVE >u span: not a normal x > 0
+                kortestw(k, k);
+                jnz(done);
+            } else {
+                // bits - MIN_POSITIVE >u span, as a signed compare: flip the sign bit of both
+                vpaddd(a, v, BIAS);
+                vpcmpgtd(a, a, BOUND);
+                vtestps(a, a);
+                jnz(done);
+            }
+            vpsubd(t, v, SQRTHALF);
+            vpsrad(e, t, 23); // the exponent, for m in [sqrt(1/2), sqrt 2)
+            if has!(avx512f) {
+                vpandd(t, t, EXPMASK);
+            } else {
+                vpand(t, t, EXPMASK);
+            }
+            vpsubd(v, v, t); // m
+            vcvtdq2ps(e, e);
+            vsubps(f, v, ONE); // f = m - 1, exact
+            // P(f) by Estrin's scheme: half the latency of Horner's, for one more operation.
+            let (q0, q1, q2, q3, f4) = (vreg(), vreg(), vreg(), vreg(), vreg());
+            vmulps(f2, f, f);
+            vmulps(f4, f2, f2);
+            vmovaps(q0, P7);
+            vfmadd213ps(q0, f, P8);
+            vmovaps(q1, P5);
+            vfmadd213ps(q1, f, P6);
+            vmovaps(q2, P3);
+            vfmadd213ps(q2, f, P4);
+            vmovaps(q3, P1);
+            vfmadd213ps(q3, f, P2);
+            vfmadd231ps(q0, q1, f2); // P8 + P7 f + f² (P6 + P5 f)
+            vfmadd231ps(q2, q3, f2); // P4 + P3 f + f² (P2 + P1 f)
+            vmovaps(p, P0);
+            vfmadd213ps(p, f4, q2);
+            vfmadd213ps(p, f4, q0);
+            vfmadd213ps(p, f, MHALF); // -1/2 + f P(f)
+            if LOG2 {
+                // log1p(f) = f + c with c = f² t; c's rounding errors (f², the product) would
+                // cost 0.3 ulp here, so they are kept (FMA splits) and scaled by 1/ln 2 too.
+                let (ph, pl, w, f2l, c, cl) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+                vmovaps(f2l, f2);
+                vfmsub231ps(f2l, f, f); // f f - f2, exact
+                vmulps(c, f2, p);
+                vmovaps(cl, c);
+                vfmsub231ps(cl, f2, p); // f2 t - c, exact
+                vfmadd231ps(cl, f2l, p);
+                vmulps(ph, f, L);
+                vmovaps(pl, ph);
+                vfmsub231ps(pl, f, L); // f L - ph, exact
+                vfmadd231ps(pl, f, LLO);
+                vfmadd231ps(pl, cl, L);
+                vfmadd231ps(pl, c, L); // pl: everything small
+                vaddps(p, e, ph); // s = e + ph
+                vsubps(w, e, p);
+                vaddps(w, w, ph); // (e - s) + ph, exact (|e| >= |ph| or e = 0)
+                vaddps(pl, pl, w);
+                vaddps(p, p, pl);
+            } else {
+                vfmadd213ps(p, f2, f); // log1p(f)
+                vfmadd231ps(p, e, LN2LO);
+                vfmadd231ps(p, e, LN2HI);
+            }
+            vmovups([out + i * 4], p);
+        }
+    };
+}
+
+log_kernel! {
+    /// log x on whole vectors of normal x > 0 (see the module table).
+    logf_k, crate::vmath::logf_rest, false,
+    regf {
+        ONE = (1.0), MHALF = (-0.5), LN2LO = (-0.00021219444170128554), LN2HI = (0.693359375),
+        P5 = (-0.16667802319501254074), P6 = (0.20000715748892101743),
+        P7 = (-0.24999996957950882045), P8 = (0.33333331180030048052),
+    }
+    memf {
+        P1 = (-0.11479733846637635556), P2 = (0.11685419923486739308),
+        P3 = (-0.12425687331451106113), P4 = (0.14249057645697480404),
+        L = (1.4426950216293335), LLO = (1.9259629911266175e-08),
+    }
+}
+log_kernel! {
+    /// log2 x on whole vectors of normal x > 0 (see the module table).
+    log2f_k, crate::vmath::log2f_rest, true,
+    regf {
+        ONE = (1.0), MHALF = (-0.5),
+        P5 = (-0.16667802319501254074), P6 = (0.20000715748892101743),
+        P7 = (-0.24999996957950882045), P8 = (0.33333331180030048052),
+    }
+    memf {
+        P1 = (-0.11479733846637635556), P2 = (0.11685419923486739308),
+        P3 = (-0.12425687331451106113), P4 = (0.14249057645697480404),
+        LN2HI = (0.693359375), LN2LO = (-0.00021219444170128554),
+        L = (1.4426950216293335), LLO = (1.9259629911266175e-08),
+    }
+}
+
+/// sin and cos share everything but the quadrant offset `COS`.
+macro_rules! sincos_kernel {
+    ($(#[$meta:meta])* $name:ident, $fallback:path, $cos:literal) => {
+        f32_kernel! {
+            $(#[$meta])*
+            $name, fallback = $fallback, params(COS = $cos),
+            regf {
+                SHIFT = (12582912.0), TWO_OVER_PI = (0.6366197466850281),
+                A = (1.5707963705062866), B = (-4.371138828673793e-08), ONE = (1.0),
+            }
+            memf {
+                MAXARG = (131072.0), C = (-1.7151245100058819e-15), HALF = (0.5),
+                S0 = (0.0000027246868722877944541), S1 = (-0.00019840063040804116852),
+                S2 = (0.0083333318306294283635), S3 = (-0.1666666666374136766),
+                C0 = (-0.00000027298407652795174718), C1 = (0.000024800580601354642352),
+                C2 = (-0.0013888887635227974877), C3 = (0.041666666664226133516),
+            }
+            memi { ABS = (0x7fff_ffff), SIGN = (-0x8000_0000), IONE = (1) }
+            let (a, t, nf, rh, rl, z) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+            let (ps, pc, u, w) = (vreg(), vreg(), vreg(), vreg());
+            if has!(avx512f) {
+                let k = kreg();
+                vpandd(a, v, ABS);
+                vcmpps(k, a, MAXARG, 0x16);
+                kortestw(k, k);
+                jnz(done);
+            } else {
+                vandps(a, v, ABS);
+                vcmpps(t, a, MAXARG, 0x16);
+                vtestps(t, t);
+                jnz(done);
+            }
+            // Reduce |x|: sin is odd (its sign goes back at the end), cos even.
+            vmovaps(t, SHIFT);
+            vfmadd231ps(t, a, TWO_OVER_PI); // 1.5·2^23 + n
+            vsubps(nf, t, SHIFT);
+            vfnmadd231ps(a, nf, A); // r1 = |x| - n A, exact
+            // r1 - n B as rh + rl: n B = nb + nbl exactly (FMA), then TwoSum(r1, -nb), which
+            // stays exact when r1 and n B cancel (near multiples of pi/2).
+            vmulps(w, nf, B);
+            vmovaps(u, w);
+            vfmsub231ps(u, nf, B); // nbl = n B - nb
+            vsubps(rh, a, w);
+            vsubps(z, rh, a); // bb
+            vsubps(pc, rh, z);
+            vsubps(pc, a, pc); // r1 - (s - bb)
+            vaddps(z, z, w); // nb + bb
+            vsubps(rl, pc, z);
+            vsubps(rl, rl, u);
+            vfnmadd231ps(rl, nf, C); // r = rh + rl
+            vmulps(z, rh, rh);
+            // sin r = rh + (rl + rh z S(z))
+            vmovaps(ps, S0);
+            for c in [S1, S2, S3] {
+                vfmadd213ps(ps, z, c);
+            }
+            vmulps(u, z, rh);
+            vfmadd213ps(ps, u, rl);
+            vaddps(ps, ps, rh);
+            // cos r = w + (((1 - w) - z/2) + (z² C(z) - rh rl)), w = 1 - z/2 (fdlibm's split)
+            vmovaps(pc, C0);
+            for c in [C1, C2, C3] {
+                vfmadd213ps(pc, z, c);
+            }
+            vmulps(u, rh, rl);
+            vmulps(rh, z, z);
+            vfmsub213ps(pc, rh, u); // z² C - rh rl
+            vmulps(z, z, HALF);
+            vmovaps(w, ONE);
+            vsubps(w, w, z);
+            vmovaps(u, ONE);
+            vsubps(u, u, w);
+            vsubps(u, u, z);
+            vaddps(u, u, pc);
+            vaddps(pc, w, u);
+            if COS {
+                vpaddd(t, t, IONE); // cos x = sin(x + pi/2)
+            }
+            if has!(avx512f) {
+                let k = kreg();
+                vptestmd(k, t, IONE);
+                vblendmps(ps.k(k), ps, pc); // odd quadrant: the cosine polynomial
+                vpslld(t, t, 30);
+                vpandd(t, t, SIGN);
+                vpxord(ps, ps, t); // quadrants 2 and 3: negate
+                if !COS {
+                    vpandd(v, v, SIGN);
+                    vpxord(ps, ps, v); // sin(-x) = -sin x
+                }
+            } else {
+                vpslld(u, t, 31);
+                vblendvps(ps, ps, pc, u);
+                vpslld(t, t, 30);
+                vpand(t, t, SIGN);
+                vxorps(ps, ps, t);
+                if !COS {
+                    vpand(v, v, SIGN);
+                    vxorps(ps, ps, v);
+                }
+            }
+            vmovups([out + i * 4], ps);
+        }
+    };
+}
+
+sincos_kernel! {
+    /// sin x on whole vectors while |x| <= 2^17 (see the module table).
+    sinf_k, crate::vmath::sinf_rest, false
+}
+sincos_kernel! {
+    /// cos x on whole vectors while |x| <= 2^17 (see the module table).
+    cosf_k, crate::vmath::cosf_rest, true
+}
