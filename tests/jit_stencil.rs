@@ -30,7 +30,7 @@ fn add_n(x: u64) -> u64 {
 
 /// A displacement hole.
 #[stencil]
-fn load_at(p: *const u64) -> u64 {
+unsafe fn load_at(p: *const u64) -> u64 {
     mov(rax, qword[p + hole!(disp32 off)]);
     return rax;
 }

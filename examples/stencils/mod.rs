@@ -68,94 +68,94 @@ const SB: f32 = -8765.25;
 const SC: f32 = 3.0517578e-5;
 
 #[kernel(targets(avx2 + fma))]
-fn st_head(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_head(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     xor(eax, eax);
     mov(r8, n);
     and(r8, -8);
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_load_x(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_load_x(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vmovups(ymm0, [x + rax * 4]);
     vmovaps(ymm1, ymm0);
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_load_xy(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_load_xy(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vmovups(ymm0, [x + rax * 4]);
     vmovups(ymm1, [y + rax * 4]);
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_fma_cc(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_fma_cc(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vbroadcastss(ymm2, f32(1234.5677));
     vfmadd213ps(ymm1, ymm2, f32x8(-8765.25));
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_fma_xc(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_fma_xc(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vfmadd213ps(ymm1, ymm0, f32x8(3.0517578e-5));
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_max_c(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_max_c(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vmaxps(ymm1, ymm1, f32x8(3.0517578e-5));
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_store(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_store(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vmovups([out + rax * 4], ymm1);
     add(rax, 8);
     cmp(rax, r8);
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_load_x_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_load_x_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vmovss(xmm0, dword[x + rax * 4]);
     vmovaps(xmm1, xmm0);
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_load_xy_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_load_xy_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vmovss(xmm0, dword[x + rax * 4]);
     vmovss(xmm1, dword[y + rax * 4]);
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_fma_cc_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_fma_cc_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vmovss(xmm2, f32(1234.5677));
     vfmadd213ss(xmm1, xmm2, f32(-8765.25));
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_fma_xc_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_fma_xc_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vfmadd213ss(xmm1, xmm0, f32(3.0517578e-5));
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_max_c_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_max_c_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vmaxss(xmm1, xmm1, f32(3.0517578e-5));
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_store_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_store_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vmovss(dword[out + rax * 4], xmm1);
     add(rax, 1);
     cmp(rax, n);
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_check(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_check(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     cmp(rax, r8);
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_check_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_check_s(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     cmp(rax, n);
 }
 
 #[kernel(targets(avx2 + fma))]
-fn st_ret(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
+unsafe fn st_ret(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
     vzeroupper();
 }
 
