@@ -35,11 +35,14 @@ pub fn cache_sizes() -> CacheSizes {
 
 #[cfg(target_arch = "x86_64")]
 fn read() -> CacheSizes {
-    use core::arch::x86_64::{__cpuid, __cpuid_count};
-    // CPUID exists on every x86-64 CPU (the intrinsics are safe since Rust 1.87).
-    let max_basic = __cpuid(0).eax;
-    let max_ext = __cpuid(0x8000_0000).eax;
-    let topoext = max_ext >= 0x8000_0001 && __cpuid(0x8000_0001).ecx & (1 << 22) != 0;
+    use core::arch::x86_64::__cpuid_count;
+    // SAFETY: CPUID exists on every x86-64 CPU. The intrinsic is an `unsafe fn` in the declared
+    // rust-version (1.88) and safe in later releases, where this `unsafe` is unused.
+    #[allow(unused_unsafe)]
+    let cpuid = |leaf: u32, sub: u32| unsafe { __cpuid_count(leaf, sub) };
+    let max_basic = cpuid(0, 0).eax;
+    let max_ext = cpuid(0x8000_0000, 0).eax;
+    let topoext = max_ext >= 0x8000_0001 && cpuid(0x8000_0001, 0).ecx & (1 << 22) != 0;
     let leaf = if topoext && max_ext >= 0x8000_001D {
         0x8000_001D
     } else if max_basic >= 4 {
@@ -54,7 +57,7 @@ fn read() -> CacheSizes {
     };
     for sub in 0..16 {
         // The leaf was checked against the maximum supported above.
-        let r = __cpuid_count(leaf, sub);
+        let r = cpuid(leaf, sub);
         let kind = r.eax & 0x1f;
         if kind == 0 {
             break;
