@@ -139,7 +139,7 @@ pub struct Stencil<'a> {
 
 impl<'a> Stencil<'a> {
     /// A stencil from its parts. Generated code (`#[asmforge::stencil]`) and
-    /// [`super::derive`] call this; hand-written stencils may too.
+    /// `derive` call this; hand-written stencils may too.
     ///
     /// # Safety
     ///

@@ -25,7 +25,7 @@ pub const DAZ: u32 = 1 << 6;
 /// The rounding-control field.
 pub const RC_MASK: u32 = 0b11 << 13;
 /// Bits that are reserved (must be zero) on every CPU without AVX512-era extensions; writing
-/// one raises #GP, so [`write`] refuses them.
+/// one raises #GP, so [`write()`] refuses them.
 pub const RESERVED: u32 = !0xFFFF;
 
 /// Rounding mode (MXCSR.RC).
@@ -72,7 +72,7 @@ pub fn read() -> u32 {
     v
 }
 
-/// Error from [`write`]: the value sets reserved bits, which would raise #GP.
+/// Error from [`write()`]: the value sets reserved bits, which would raise #GP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReservedBits(pub u32);
 
@@ -156,7 +156,7 @@ impl MxcsrGuard {
     ///
     /// # Safety
     ///
-    /// As for [`write`]: while the guard lives, Rust floating-point code in this thread may
+    /// As for [`write()`]: while the guard lives, Rust floating-point code in this thread may
     /// give results the compiler did not assume; the caller vouches that only code written
     /// for `mode` (kernels, run-time code, or Rust whose results it does not rely on) runs.
     pub unsafe fn new(mode: Mode) -> MxcsrGuard {

@@ -18,7 +18,7 @@
 //!                                            lfence keeps later ones from starting early)
 //! ```
 //!
-//! On AMD CPUs `lfence` is dispatch-serializing when the OS sets MSR C001_1029[1], which Linux
+//! On AMD CPUs `lfence` is dispatch-serializing when the OS sets MSR C001_1029 bit 1, which Linux
 //! does on every CPU it runs on since the Spectre mitigations. The TSC counts at a constant
 //! rate (`constant_tsc`), not in core cycles: convert with [`ticks_per_second`] or measure
 //! core cycles with [`super::perf`].
