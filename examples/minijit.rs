@@ -5,78 +5,13 @@
 //! specialized into its own page (mmap, copy, patch the 8-byte immediate, mprotect to
 //! read+execute), called, checked against Rust, and unmapped; then 1,000 constants share one
 //! region. `cargo run --release --example minijit -- 12345 0xdeadbeef`.
+//!
+//! Unix only (executable memory through `mmap`/`mprotect`); elsewhere it says so.
 
-use asmforge::jit::{self, Builder, Value};
-use asmforge::measure::tsc;
+#[cfg(all(unix, target_arch = "x86_64"))]
+include!("jit_impl/minijit.rs");
 
-type MulFn = extern "sysv64" fn(u64) -> u64;
-
-/// `x * c` for a run-time `c`.
-#[asmforge::stencil]
-fn mul(x: u64) -> u64 {
-    movabs(rax, hole!(imm64 c));
-    imul(rax, x);
-    return rax;
-}
-
-fn parse(s: &str) -> Option<u64> {
-    match s.strip_prefix("0x") {
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
-    }
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let st = mul::best().ok_or("no variant of `mul` runs here")?;
-    let hole = st.holes()[0];
-    println!(
-        "stencil `{}`: {} bytes {:02x?}",
-        st.name(),
-        st.code().len(),
-        st.code()
-    );
-    println!(
-        "hole `{}`: {} at byte {}",
-        hole.name,
-        hole.kind.describe(),
-        hole.offset
-    );
-
-    let mut constants: Vec<u64> = std::env::args().skip(1).filter_map(|a| parse(&a)).collect();
-    if constants.is_empty() {
-        // "Run time": derived from the clock, so no compiler could have seen them.
-        let t = tsc::rdtsc();
-        constants = vec![t % 1000, t.rotate_left(17), 0x00de_adbe_efed];
-    }
-    let xs = [0u64, 1, 2, 3, 1 << 40, u64::MAX, 0x0123_4567_89ab_cdef];
-    for &c in &constants {
-        let (ticks, f) = tsc::measure(|| jit::specialize::<MulFn>(st, &[("c", Value::UInt(c))]));
-        let f = f?;
-        for &x in &xs {
-            let got = f.func().call(x);
-            assert_eq!(got, x.wrapping_mul(c), "{x} * {c}");
-        }
-        println!(
-            "c = {c:#x}: fresh function at {:p} in {ticks} TSC ticks, {} inputs checked",
-            f.func().addr(),
-            xs.len()
-        );
-    }
-
-    let mut b = Builder::new();
-    let (ticks, refs) = tsc::measure(|| {
-        (0..1000u64)
-            .map(|c| b.specialize::<MulFn>(st, &[("c", Value::UInt(c))]))
-            .collect::<Result<Vec<_>, _>>()
-    });
-    let refs = refs?;
-    let region = b.finalize()?;
-    for (c, r) in refs.iter().enumerate() {
-        assert_eq!(region.get(*r).call(7), 7 * c as u64);
-    }
-    println!(
-        "1000 functions patched into one region in {ticks} TSC ticks ({} per function), all checked",
-        ticks / 1000
-    );
-    Ok(())
+#[cfg(not(all(unix, target_arch = "x86_64")))]
+fn main() {
+    eprintln!("minijit: needs a Unix x86-64 target (asmforge::jit)");
 }

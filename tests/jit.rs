@@ -1,4 +1,6 @@
 //! Run-time code: specializing, batching, W^X, stitching, typed errors.
+// Executable memory and stencils are Unix-only (`asmforge::jit`).
+#![cfg(all(unix, target_arch = "x86_64"))]
 
 #[path = "../examples/stencils/mod.rs"]
 mod stencils;

@@ -1,5 +1,7 @@
 //! Loading serialized functions: every corruption is a typed error, and nothing of a refused
 //! blob is mapped executable (counted in /proc/self/maps).
+// Executable memory and stencils are Unix-only (`asmforge::jit`).
+#![cfg(all(unix, target_arch = "x86_64"))]
 
 #[path = "../examples/stencils/mod.rs"]
 mod stencils;

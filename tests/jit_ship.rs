@@ -5,6 +5,8 @@
 //! that process has never built the function; it loads the blob (every check passes), runs
 //! it on inputs it generates, checks the results against Rust, and prints a digest of them
 //! that the parent compares with its own. A corrupted blob sent the same way is refused.
+// Executable memory and stencils are Unix-only (`asmforge::jit`).
+#![cfg(all(unix, target_arch = "x86_64"))]
 
 #[path = "../examples/stencils/mod.rs"]
 mod stencils;

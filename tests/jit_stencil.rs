@@ -1,6 +1,8 @@
 //! `#[asmforge::stencil]`: holes recorded by the compiler at their exact offsets (checked
 //! against iced's decoder here), per-variant stencils, holes in compile-time loops, pool
 //! holes, displacements, chained stencils stitched at run time.
+// Executable memory and stencils are Unix-only (`asmforge::jit`).
+#![cfg(all(unix, target_arch = "x86_64"))]
 
 use asmforge::jit::{self, Cond, HoleKind, Stitch, Value};
 use asmforge::stencil;
