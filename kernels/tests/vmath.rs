@@ -2,6 +2,8 @@
 //! code: special values exactly, a sampled ulp check against references at least 20 bits
 //! more precise (f64 libm for f32, glibc binary128 for f64), every length up to 70 at three
 //! offsets with guards past the end, and special values mixed into vectors.
+// The accuracy references are glibc's binary128 functions (Linux/glibc only).
+#![cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
 
 use asmforge::VariantInfo;
 use asmforge_kernels::vmath::accuracy::{self, Rng, ulp_error_f32, ulp_error_f64};
