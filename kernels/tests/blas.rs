@@ -290,3 +290,36 @@ fn snrm2_is_safe() {
     );
     assert_eq!(blas::snrm2(&[-f32::from_bits(1); 4]), f32::from_bits(2));
 }
+
+/// The public axpy entry points (which may pick a variant other than dispatch's, see
+/// `blas::saxpy`) against the same bound, odd lengths and offsets.
+#[test]
+fn public_axpy() {
+    let mut rng = Rng::new(11);
+    for n in [0usize, 1, 7, 33, 100, 1023] {
+        for off in 0..3 {
+            let x = values(&mut rng, n);
+            let y = values(&mut rng, n);
+            let mut yd = Buf::new(&y, off, -1.5);
+            blas::daxpy(0.75, Buf::new(&x, 2 - off, 0.0).get(), yd.get_mut());
+            check_axpy("daxpy", n, 0.75, &x, &y, yd.get(), f64::EPSILON / 2.0);
+            assert!(yd.guard().iter().all(|&g| g == -1.5));
+            let xs: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            let ys: Vec<f32> = y.iter().map(|&v| v as f32).collect();
+            let mut yb = Buf::new(&ys, off, -1.5);
+            blas::saxpy(-1.25, Buf::new(&xs, off, 0.0).get(), yb.get_mut());
+            let wide = |s: &[f32]| s.iter().map(|&a| f64::from(a)).collect::<Vec<_>>();
+            let u = f64::from(f32::EPSILON) / 2.0;
+            check_axpy(
+                "saxpy",
+                n,
+                -1.25,
+                &wide(&xs),
+                &wide(&ys),
+                &wide(yb.get()),
+                u,
+            );
+            assert!(yb.guard().iter().all(|&g| g == -1.5));
+        }
+    }
+}
