@@ -109,6 +109,18 @@ fn within_variant<R>(
     let lacks = missing(closest);
     let names: Vec<String> = lacks.iter().map(|f| format!("{f:?}")).collect();
     let plus: Vec<String> = lacks.iter().map(|f| feature_spelling(*f)).collect();
+    // The guard: the missing feature that implies most of the others (`avx512vl` ⇒ `avx512f`).
+    let guard = lacks
+        .iter()
+        .max_by_key(|f| {
+            let closed = crate::isa::variant::closure(&[**f]);
+            (
+                lacks.iter().filter(|g| closed.contains(g)).count(),
+                std::cmp::Reverse(**f as usize),
+            )
+        })
+        .map(|f| feature_spelling(*f))
+        .unwrap_or_default();
     let mut msg = format!(
         "`{}` needs {} which variant `{}` does not have: add `+ {}` to that target ({}), or guard the instruction with `if has!({}) {{ ... }}`",
         inst.mnemonic,
@@ -116,7 +128,7 @@ fn within_variant<R>(
         variant.name,
         plus.join(" + "),
         closest.describe(),
-        plus.first().map(String::as_str).unwrap_or_default()
+        guard
     );
     let others: Vec<String> = encodings[1..]
         .iter()
@@ -979,4 +991,109 @@ fn immediate_out_of_range<R: RegRef>(
             inst.mnemonic
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use crate::tests::{compile, encode_body, errors};
+
+    /// The first byte of `vpdpbusd ymm0, ymm1, ymm2` in a kernel with `targets(attr)`: C4
+    /// (VEX) or 62 (EVEX).
+    fn prefix(attr: proc_macro2::TokenStream) -> Result<u8, String> {
+        compile(
+            attr,
+            quote!(
+                fn k() {
+                    vpdpbusd(ymm0, ymm1, ymm2);
+                }
+            ),
+        )
+        .map(|e| e.bytes[0])
+    }
+
+    #[test]
+    fn the_targets_choose_between_unrelated_encodings() {
+        assert_eq!(prefix(quote!(targets(avx2 + avx_vnni))), Ok(0xc4));
+        assert_eq!(
+            prefix(quote!(targets(avx512f + avx512vl + avx512_vnni))),
+            Ok(0x62)
+        );
+        // A variant with both takes the shorter, VEX.
+        assert_eq!(
+            prefix(quote!(targets(avx2 + avx_vnni + avx512vl + avx512_vnni))),
+            Ok(0xc4)
+        );
+        // Without targets it is an error that lists both and how to pick.
+        let e = errors(
+            quote!(),
+            quote!(
+                fn k() {
+                    vpdpbusd(ymm0, ymm1, ymm2);
+                }
+            ),
+        )
+        .join("\n");
+        assert!(
+            e.contains("`targets(avx_vnni)`") && e.contains("`targets(avx512vl + avx512_vnni)`"),
+            "{e}"
+        );
+        // Related features are no choice: `vaddps ymm` is VEX (its EVEX form needs AVX-512,
+        // which implies AVX), with or without targets.
+        assert!(
+            errors(
+                quote!(),
+                quote!(
+                    fn k() {
+                        vaddps(ymm0, ymm1, ymm2);
+                    }
+                )
+            )
+            .is_empty()
+        );
+        // The encoder's own variant (single instructions against GNU as) takes the least
+        // demanding encoding, as GNU as' `{vex}` does.
+        assert_eq!(
+            encode_body(quote!(vpdpbusd(ymm0, ymm1, ymm2);)).map(|b| b[0]),
+            Ok(0xc4)
+        );
+    }
+
+    #[test]
+    fn a_feature_error_names_the_feature_that_completes_the_target() {
+        let e = compile(
+            quote!(targets(avx512f + avx512vnni)),
+            quote!(
+                fn k() {
+                    vpdpbusd(ymm0, ymm1, ymm2);
+                }
+            ),
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(
+            e.contains("needs AVX512VL") && e.contains("add `+ avx512vl`"),
+            "{e}"
+        );
+        assert!(
+            e.contains("alternatively, its VEX form needs AVX_VNNI"),
+            "{e}"
+        );
+        // One feature short of the only encoding: no alternative to name.
+        let e = compile(
+            quote!(targets(avx2)),
+            quote!(
+                fn k() {
+                    vaddps(zmm0, zmm1, zmm2);
+                }
+            ),
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(
+            e.contains("add `+ avx512f`") && !e.contains("alternatively"),
+            "{e}"
+        );
+    }
 }
