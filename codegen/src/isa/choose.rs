@@ -222,7 +222,7 @@ fn check_decided<R: RegRef>(
     candidates: &[Code],
     allowed: Allowed<'_>,
 ) -> syn::Result<()> {
-    if !allowed.is_some_and(|v| v.allowed.is_none()) {
+    if allowed.is_none_or(|v| v.allowed.is_some()) {
         return Ok(());
     }
     let usable: Vec<Code> = candidates
