@@ -108,7 +108,7 @@ fn within_variant<R>(
     };
     let lacks = missing(closest);
     let names: Vec<String> = lacks.iter().map(|f| format!("{f:?}")).collect();
-    let plus: Vec<String> = lacks.iter().map(|f| feature_spelling(*f)).collect();
+    let plus = minimal(&lacks);
     // The guard: the missing feature that implies most of the others (`avx512vl` ⇒ `avx512f`).
     let guard = lacks
         .iter()
@@ -135,7 +135,7 @@ fn within_variant<R>(
         .filter(|e| !implies(&e.features, &closest.features))
         .filter(|e| !implies(&closest.features, &e.features))
         .map(|e| {
-            let add: Vec<String> = missing(e).iter().map(|f| feature_spelling(*f)).collect();
+            let add = minimal(&missing(e));
             format!("{} (`+ {}`)", e.describe(), add.join(" + "))
         })
         .collect();
@@ -204,6 +204,20 @@ fn encodings(codes: &[Code]) -> Vec<Encoding> {
 fn implies(a: &[F], b: &[F]) -> bool {
     let closed = crate::isa::variant::closure(a);
     b.iter().all(|f| closed.contains(f))
+}
+
+/// The spellings of `features` without those another of them implies (`avx512vl` for
+/// AVX512F + AVX512VL).
+fn minimal(features: &[F]) -> Vec<String> {
+    features
+        .iter()
+        .filter(|f| {
+            !features
+                .iter()
+                .any(|g| g != *f && crate::isa::variant::closure(&[*g]).contains(f))
+        })
+        .map(|f| feature_spelling(*f))
+        .collect()
 }
 
 /// How `targets(..)` and `has!(..)` spell a feature: iced's name in lower case.
