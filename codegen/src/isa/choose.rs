@@ -1167,5 +1167,22 @@ mod tests {
             e.contains("add `+ avx512f`") && !e.contains("alternatively"),
             "{e}"
         );
+        // AVX512VL implies AVX512F: the suggestion and the guard name VL alone.
+        let e = compile(
+            quote!(targets(avx2)),
+            quote!(
+                fn k() {
+                    vaddps(xmm16, xmm1, xmm2);
+                }
+            ),
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(
+            e.contains("needs AVX512F + AVX512VL")
+                && e.contains("add `+ avx512vl` to")
+                && e.contains("has!(avx512vl)"),
+            "{e}"
+        );
     }
 }
