@@ -25,8 +25,11 @@
 //! Preferences cost nothing at run time: caller-saved GPRs before callee-saved ones (no
 //! push/pop), xmm0–7 before xmm8–15 (2-byte VEX prefixes), k1–k7 for masks (k0 is "no mask").
 //! Errors: a virtual register read before it is written on some path from entry; more
-//! simultaneously live values than registers (the message names them and where each was
-//! created).
+//! simultaneously live values than registers (the message counts the registers the failing
+//! value could have had in this variant — 16 or 32 vector registers, GPRs less rsp and a
+//! reserved rbp, k1–k7 — and names every live value: a virtual register and where it was
+//! created, a parameter by its name and register, [`MachineEnv::params`]).
+//! [`pressure_errors`] reports the latter alone for a program some of whose statements failed.
 
 pub mod transitions;
 
