@@ -79,6 +79,7 @@ mod stitch;
 
 pub use blob::{MAGIC, VERSION, Verified, checksum, load, verify};
 pub use error::{JitError, LoadError};
+pub use memory::NEAR;
 pub use region::{Builder, CHUNK, ExecRegion, FnRef, Func, JitFn, specialize};
 pub use sig::{AbiRet, AbiType, JitSig, Signature, Ty};
 pub use stencil::{Hole, HoleKind, Stencil, Value};

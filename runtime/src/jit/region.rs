@@ -87,6 +87,7 @@ pub struct Builder {
     id: u64,
     chunks: Vec<Mapping>,
     used: usize,
+    near: Option<usize>,
 }
 
 impl Default for Builder {
@@ -102,6 +103,23 @@ impl Builder {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             chunks: Vec::new(),
             used: 0,
+            near: None,
+        }
+    }
+
+    /// An empty builder whose chunks are all mapped within [`super::NEAR`] (1 GiB) of
+    /// `target`, so that its functions reach `target` — and whatever lies within another
+    /// GiB of it, such as the rest of the executable image — through `Rel32` holes. Without
+    /// this, the kernel places pages where it likes, typically far more than 2 GiB from the
+    /// program's code on Linux, and a `Rel32` hole given such an address fails with
+    /// [`JitError::HoleOutOfRange`].
+    ///
+    /// Mapping (on the first function) fails with [`JitError::NoMemoryNear`] when no free
+    /// range is found there.
+    pub fn near(target: usize) -> Builder {
+        Builder {
+            near: Some(target),
+            ..Builder::new()
         }
     }
 
@@ -113,6 +131,25 @@ impl Builder {
     pub fn with_capacity(bytes: usize) -> Result<Builder, JitError> {
         let mut b = Builder::new();
         b.chunks.push(Mapping::new(bytes)?);
+        Ok(b)
+    }
+
+    fn map(&self, bytes: usize) -> Result<Mapping, JitError> {
+        match self.near {
+            Some(t) => Mapping::new_near(bytes, t),
+            None => Mapping::new(bytes),
+        }
+    }
+
+    /// As [`Builder::with_capacity`], the pages within [`super::NEAR`] of `target` (see
+    /// [`Builder::near`]).
+    ///
+    /// # Errors
+    ///
+    /// [`JitError::NoMemoryNear`], [`JitError::MapFailed`] or [`JitError::BadSize`].
+    pub fn with_capacity_near(bytes: usize, target: usize) -> Result<Builder, JitError> {
+        let mut b = Builder::near(target);
+        b.chunks.push(b.map(bytes)?);
         Ok(b)
     }
 
@@ -142,7 +179,8 @@ impl Builder {
                 Ok((self.chunks.len() - 1, start))
             }
             _ => {
-                self.chunks.push(Mapping::new(n.max(CHUNK))?);
+                let m = self.map(n.max(CHUNK))?;
+                self.chunks.push(m);
                 self.used = n;
                 Ok((self.chunks.len() - 1, 0))
             }
@@ -413,7 +451,18 @@ pub fn specialize<F: JitSig>(
     st: &Stencil<'_>,
     values: &[(&str, Value)],
 ) -> Result<JitFn<F>, JitError> {
-    let mut b = Builder::with_capacity(st.code().len() + 64 * st.holes().len())?;
+    let bytes = st.code().len() + 64 * st.holes().len();
+    // Code that calls an absolute address through a rel32 is mapped near it.
+    let near = values.iter().find_map(|(n, v)| match v {
+        Value::Addr(a) if st.holes().iter().any(|h| h.name == *n && h.kind == HoleKind::Rel32) => {
+            Some(*a)
+        }
+        _ => None,
+    });
+    let mut b = match near {
+        Some(t) => Builder::with_capacity_near(bytes, t)?,
+        None => Builder::with_capacity(bytes)?,
+    };
     let r = b.specialize::<F>(st, values)?;
     Ok(JitFn::new(b.finalize()?, r))
 }

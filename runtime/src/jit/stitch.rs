@@ -417,7 +417,11 @@ impl Code {
     ///
     /// As [`Builder::add`] and [`Builder::finalize`].
     pub fn map<F: JitSig>(&self) -> Result<JitFn<F>, JitError> {
-        let mut b = Builder::with_capacity(self.bytes.len())?;
+        // Code that calls absolute addresses is mapped near the first of them.
+        let mut b = match self.relocs.first() {
+            Some(r) => Builder::with_capacity_near(self.bytes.len(), r.target)?,
+            None => Builder::with_capacity(self.bytes.len())?,
+        };
         let r = b.add::<F>(self)?;
         Ok(JitFn::new(b.finalize()?, r))
     }
