@@ -4,6 +4,7 @@
 
 mod blas;
 mod gemm;
+mod jit;
 mod openblas;
 mod plot;
 mod probe;
@@ -28,5 +29,8 @@ fn main() {
     }
     if wanted("vmath") {
         vmath::run(&machine, quick);
+    }
+    if wanted("jit") {
+        jit::run(quick);
     }
 }

@@ -8,9 +8,13 @@
 #[path = "../../examples/stencils/mod.rs"]
 mod stencils;
 
+#[path = "jit_aot.rs"]
 mod aot;
+#[path = "jit_clif.rs"]
 mod clif;
+#[path = "jit_dynasm.rs"]
 mod dynasm_side;
+#[path = "jit_floor.rs"]
 mod floor;
 
 use std::hint::black_box;
@@ -74,8 +78,8 @@ fn line(name: &str, ours: &Stat, others: &[(&str, &Stat)]) {
     println!("{s})");
 }
 
-fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+/// The `jit` section of the bench.
+pub fn run(quick: bool) {
     let rounds = if quick { 11 } else { 66 };
     let clock = Clock {
         ns_per_tick: 1e9 / tsc::ticks_per_second(std::time::Duration::from_millis(200)),
