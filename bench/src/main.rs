@@ -19,6 +19,11 @@ fn main() {
         only.as_ref()
             .is_none_or(|o| o.split(',').any(|s| s == section))
     };
+    // `--jit-profile=...`: one jit path, repeated, for callgrind (bench/src/jit.rs).
+    if let Some(what) = std::env::args().find_map(|a| a.strip_prefix("--jit-profile=").map(String::from)) {
+        jit::profile(&what);
+        return;
+    }
     let machine = probe::measure(quick);
     machine.print();
     if wanted("blas") {

@@ -16,7 +16,9 @@
 //!
 //! * [`specialize`]: one stencil → one callable: `mmap` read+write, copy, patch,
 //!   `mprotect` read+execute. The pages are never writable and executable at once.
-//! * [`Builder`]: many functions into shared 64 KiB chunks, one `mprotect` per chunk.
+//! * [`Builder`]: many functions into shared 64 KiB chunks, one `mprotect` per chunk;
+//!   [`Specializer`] checks a stencil once and binds its holes to value positions, so each
+//!   function of a batch costs a copy and the patches.
 //! * [`Stitch`]: several stencils into one function; continuations fall through, labels and
 //!   [`Cond`] jumps build loops; pool constants go to a pool after the code.
 //! * [`Code::to_blob`] / [`load`]: a function serialized with its required CPU features,
@@ -74,6 +76,7 @@ mod memory;
 mod patch;
 mod region;
 mod sig;
+mod specializer;
 mod stencil;
 mod stitch;
 
@@ -82,5 +85,6 @@ pub use error::{JitError, LoadError};
 pub use memory::NEAR;
 pub use region::{Builder, CHUNK, ExecRegion, FnRef, Func, JitFn, specialize};
 pub use sig::{AbiRet, AbiType, JitSig, Signature, Ty};
+pub use specializer::Specializer;
 pub use stencil::{Hole, HoleKind, Stencil, Value};
 pub use stitch::{Code, Cond, Label, Stitch};

@@ -170,7 +170,27 @@ impl Builder {
         self.chunks[r.chunk as usize].addr() + r.offset as usize
     }
 
+    /// Reserves `total` bytes for a function of type `F`: the address they will run at,
+    /// the writable bytes, and the function's reference.
+    #[inline]
+    pub(crate) fn claim<F>(
+        &mut self,
+        total: usize,
+    ) -> Result<(usize, &mut [u8], FnRef<F>), JitError> {
+        let (chunk, offset) = self.reserve(total)?;
+        let r = FnRef {
+            region: self.id,
+            chunk: chunk as u32,
+            offset: offset as u32,
+            _f: PhantomData,
+        };
+        let m = &mut self.chunks[chunk];
+        let base = m.addr() + offset;
+        Ok((base, &mut m.bytes_mut()[offset..offset + total], r))
+    }
+
     /// Reserves `n` bytes, 16-byte aligned: (chunk, offset).
+    #[inline]
     fn reserve(&mut self, n: usize) -> Result<(usize, usize), JitError> {
         let start = self.used.div_ceil(ALIGN) * ALIGN;
         match self.chunks.last() {
@@ -211,46 +231,12 @@ impl Builder {
             });
         }
         patch::check_names(st, values)?;
-        let code = st.code();
-        let mut pool_len = 0usize;
-        for h in st.holes() {
-            if let HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } = h.kind {
-                let size = pool_entry_size(h.kind, lanes);
-                pool_len = pool_len.div_ceil(size) * size + size;
-            }
-        }
-        let pool_start = if pool_len == 0 {
-            code.len()
-        } else {
-            code.len().div_ceil(64) * 64
-        };
-        let total = pool_start + pool_len;
+        let (pool_start, total) = layout(st);
         let (chunk, offset) = self.reserve(total)?;
         let m = &mut self.chunks[chunk];
         let base = m.addr() + offset;
         let dst = &mut m.bytes_mut()[offset..offset + total];
-        dst[..code.len()].copy_from_slice(code);
-        let mut pool_at = pool_start;
-        for h in st.holes() {
-            let v = patch::value_for(st, h, values)?;
-            let (o, e) = (h.offset as usize, h.end as usize);
-            match h.kind {
-                HoleKind::Rel32 => match v {
-                    Value::Addr(a) => {
-                        patch::write_rel32(st, h, v, a as i128, (base + e) as i128, &mut dst[o..])?
-                    }
-                    _ => return Err(patch::wrong_value(st, h, v)),
-                },
-                HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } => {
-                    let size = pool_entry_size(h.kind, lanes);
-                    pool_at = pool_at.div_ceil(size) * size;
-                    fill_pool(st, h, v, &mut dst[pool_at..pool_at + size])?;
-                    patch::write_rel32(st, h, v, pool_at as i128, e as i128, &mut dst[o..])?;
-                    pool_at += size;
-                }
-                _ => patch::write_value(st, h, v, &mut dst[o..])?,
-            }
-        }
+        fill(st, base, pool_start, dst, |_, h| patch::value_for(st, h, values))?;
         Ok(FnRef {
             region: self.id,
             chunk: chunk as u32,
@@ -297,6 +283,60 @@ impl Builder {
             chunks: core::mem::take(&mut self.chunks),
         })
     }
+}
+
+/// Where a stencil's pool starts when it is placed alone, and the bytes it takes.
+pub(crate) fn layout(st: &Stencil<'_>) -> (usize, usize) {
+    let code = st.code();
+    let mut pool_len = 0usize;
+    for h in st.holes() {
+        if let HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } = h.kind {
+            let size = pool_entry_size(h.kind, lanes);
+            pool_len = pool_len.div_ceil(size) * size + size;
+        }
+    }
+    let pool_start = if pool_len == 0 {
+        code.len()
+    } else {
+        code.len().div_ceil(64) * 64
+    };
+    (pool_start, pool_start + pool_len)
+}
+
+/// Copies `st` to `dst` (which will run at address `base`) and patches hole `i` with
+/// `value(i, hole)`; pool entries from `pool_start`.
+#[inline]
+pub(crate) fn fill(
+    st: &Stencil<'_>,
+    base: usize,
+    pool_start: usize,
+    dst: &mut [u8],
+    value: impl Fn(usize, &super::stencil::Hole<'_>) -> Result<Value, JitError>,
+) -> Result<(), JitError> {
+    let code = st.code();
+    dst[..code.len()].copy_from_slice(code);
+    let mut pool_at = pool_start;
+    for (i, h) in st.holes().iter().enumerate() {
+        let v = value(i, h)?;
+        let (o, e) = (h.offset as usize, h.end as usize);
+        match h.kind {
+            HoleKind::Rel32 => match v {
+                Value::Addr(a) => {
+                    patch::write_rel32(st, h, v, a as i128, (base + e) as i128, &mut dst[o..])?
+                }
+                _ => return Err(patch::wrong_value(st, h, v)),
+            },
+            HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } => {
+                let size = pool_entry_size(h.kind, lanes);
+                pool_at = pool_at.div_ceil(size) * size;
+                fill_pool(st, h, v, &mut dst[pool_at..pool_at + size])?;
+                patch::write_rel32(st, h, v, pool_at as i128, e as i128, &mut dst[o..])?;
+                pool_at += size;
+            }
+            _ => patch::write_value(st, h, v, &mut dst[o..])?,
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn pool_entry_size(kind: HoleKind, lanes: u8) -> usize {

@@ -1,0 +1,190 @@
+//! Specializing one stencil many times: everything that does not depend on the values is
+//! checked once.
+//!
+//! [`Builder::specialize`] takes values by name and, for every function, checks the
+//! signature, the CPU features, the names and the hole layout. A [`Specializer`] does those
+//! checks once, when it is made, and binds each hole to a position in the value list; each
+//! [`Specializer::place`] then only reserves bytes, copies the code and writes the values
+//! (range-checked as always).
+//!
+//! ```text
+//!  Specializer::new(stencil, ["c"])  ── signature, features, names, layout: once
+//!  place(&mut builder, [Value::UInt(c)]) ×N ── reserve, copy, patch
+//! ```
+
+use core::marker::PhantomData;
+use std::string::ToString;
+use std::vec::Vec;
+
+use super::error::JitError;
+use super::region::{self, Builder, FnRef};
+use super::sig::JitSig;
+use super::stencil::{Stencil, Value};
+
+/// A stencil checked for functions of type `F`, its holes bound to value positions.
+#[derive(Clone, Debug)]
+pub struct Specializer<'s, F> {
+    st: Stencil<'s>,
+    /// For each hole of the stencil, the position of its value.
+    slots: Vec<usize>,
+    arity: usize,
+    pool_start: usize,
+    total: usize,
+    _f: PhantomData<F>,
+}
+
+impl<'s, F: JitSig> Specializer<'s, F> {
+    /// Checks `st` once for functions of type `F` whose holes get their values, by position,
+    /// in the order of `names`.
+    ///
+    /// # Errors
+    ///
+    /// [`JitError::SignatureMismatch`], [`JitError::MissingFeatures`],
+    /// [`JitError::DanglingContinuation`] for a stencil that chains,
+    /// [`JitError::BadStencil`], [`JitError::UnknownHole`] for a name that is no hole,
+    /// [`JitError::MissingValue`] for a hole without a name in `names`.
+    pub fn new(st: &Stencil<'s>, names: &[&str]) -> Result<Self, JitError> {
+        region::check_signature::<F>(st)?;
+        region::check_features(st.name(), st.features())?;
+        if st.continuation().is_some() {
+            return Err(JitError::DanglingContinuation {
+                stencil: st.name().to_string(),
+            });
+        }
+        st.check().map_err(|reason| JitError::BadStencil {
+            stencil: st.name().to_string(),
+            reason,
+        })?;
+        for n in names {
+            if !st.holes().iter().any(|h| h.name == *n) {
+                return Err(JitError::UnknownHole {
+                    stencil: st.name().to_string(),
+                    name: n.to_string(),
+                });
+            }
+        }
+        let slots = st
+            .holes()
+            .iter()
+            .map(|h| {
+                names
+                    .iter()
+                    .position(|n| *n == h.name)
+                    .ok_or_else(|| JitError::MissingValue {
+                        stencil: st.name().to_string(),
+                        hole: h.name.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (pool_start, total) = region::layout(st);
+        Ok(Specializer {
+            st: *st,
+            slots,
+            arity: names.len(),
+            pool_start,
+            total,
+            _f: PhantomData,
+        })
+    }
+
+    /// The stencil.
+    pub fn stencil(&self) -> &Stencil<'s> {
+        &self.st
+    }
+
+    /// Copies the stencil into `b` as a function of type `F`, hole values in the order of
+    /// the names given to [`Specializer::new`].
+    ///
+    /// # Errors
+    ///
+    /// [`JitError::MissingValue`] if `values` is shorter than the names, a value error
+    /// ([`JitError::HoleOutOfRange`], [`JitError::WrongValue`]), [`JitError::MapFailed`]
+    /// (or [`JitError::NoMemoryNear`]) when a new chunk cannot be mapped. On error nothing is
+    /// added (the reserved bytes stay unused).
+    #[inline]
+    pub fn place(&self, b: &mut Builder, values: &[Value]) -> Result<FnRef<F>, JitError> {
+        if values.len() < self.arity {
+            let missing = self.slots.iter().position(|&s| s >= values.len());
+            let hole = missing.map_or("", |i| self.st.holes()[i].name);
+            return Err(JitError::MissingValue {
+                stencil: self.st.name().to_string(),
+                hole: hole.to_string(),
+            });
+        }
+        let (base, dst, r) = b.claim::<F>(self.total)?;
+        region::fill(&self.st, base, self.pool_start, dst, |i, _| {
+            Ok(values[self.slots[i]])
+        })?;
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jit::{Hole, HoleKind, Signature, Ty};
+
+    type MulFn = extern "sysv64" fn(u64) -> u64;
+    const CODE: &[u8] = &[
+        0x48, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0x48, 0x0F, 0xAF, 0xC7, 0xC3,
+    ];
+    const HOLES: &[Hole<'static>] = &[Hole {
+        name: "c",
+        kind: HoleKind::Imm64,
+        signed: false,
+        offset: 2,
+        end: 10,
+    }];
+    const SIG: Signature<'static> = Signature {
+        params: &[Ty::U64],
+        ret: Ty::U64,
+    };
+
+    #[test]
+    fn places_many_and_checks_once() {
+        // SAFETY: register arithmetic only.
+        let st = unsafe { Stencil::new("mul", CODE, HOLES, &[], SIG) };
+        let sp = Specializer::<MulFn>::new(&st, &["c"]).unwrap();
+        let mut b = Builder::new();
+        let refs: Vec<_> = (0..5000u64)
+            .map(|c| sp.place(&mut b, &[Value::UInt(c)]).unwrap())
+            .collect();
+        let region = b.finalize().unwrap();
+        for (c, r) in refs.iter().enumerate() {
+            assert_eq!(region.get(*r).call(3), 3 * c as u64);
+        }
+    }
+
+    #[test]
+    fn errors_are_typed() {
+        // SAFETY: as above.
+        let st = unsafe { Stencil::new("mul", CODE, HOLES, &[], SIG) };
+        type Other = extern "sysv64" fn(i64) -> u64;
+        assert!(matches!(
+            Specializer::<Other>::new(&st, &["c"]),
+            Err(JitError::SignatureMismatch { .. })
+        ));
+        assert!(matches!(
+            Specializer::<MulFn>::new(&st, &["c", "d"]),
+            Err(JitError::UnknownHole { .. })
+        ));
+        assert!(matches!(
+            Specializer::<MulFn>::new(&st, &[]),
+            Err(JitError::MissingValue { .. })
+        ));
+        let sp = Specializer::<MulFn>::new(&st, &["c"]).unwrap();
+        let mut b = Builder::new();
+        assert!(matches!(
+            sp.place(&mut b, &[]),
+            Err(JitError::MissingValue { hole, .. }) if hole == "c"
+        ));
+        assert!(matches!(
+            sp.place(&mut b, &[Value::F32(1.0)]),
+            Err(JitError::WrongValue { .. })
+        ));
+        assert!(matches!(
+            sp.place(&mut b, &[Value::Int(-1)]),
+            Ok(_)
+        ));
+    }
+}
