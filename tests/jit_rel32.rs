@@ -64,14 +64,21 @@ fn the_hole_is_the_rel32_of_the_call() {
     let g = zero_goes_elsewhere::best().unwrap().holes()[0];
     let code = zero_goes_elsewhere::best().unwrap().code();
     assert_eq!(g.kind, HoleKind::Rel32);
-    assert_eq!(&code[g.offset as usize - 2..g.offset as usize], &[0x0F, 0x84], "jz rel32");
+    assert_eq!(
+        &code[g.offset as usize - 2..g.offset as usize],
+        &[0x0F, 0x84],
+        "jz rel32"
+    );
 }
 
 #[test]
 fn specialize_maps_near_the_target_and_calls_it() {
     let st = call_plus::best().unwrap();
     for k in [0i64, 7, -100] {
-        let vals = [("f", Value::Addr(addr(triple_plus_one))), ("k", Value::Int(k))];
+        let vals = [
+            ("f", Value::Addr(addr(triple_plus_one))),
+            ("k", Value::Int(k)),
+        ];
         let j = jit::specialize::<U64Fn>(st, &vals).unwrap();
         let at = j.func().addr() as usize;
         assert!(at.abs_diff(addr(triple_plus_one)) <= jit::NEAR + 4096);
@@ -103,7 +110,10 @@ fn anywhere_either_reaches_or_is_a_typed_error() {
     eprintln!("pages at {chunk:#x}, function at {target:#x}: far = {far}");
     match r {
         Ok(r) => {
-            assert!(!far, "patched a target {chunk:#x} -> {target:#x} out of rel32 range");
+            assert!(
+                !far,
+                "patched a target {chunk:#x} -> {target:#x} out of rel32 range"
+            );
             let region = b.finalize().unwrap();
             assert_eq!(region.get(r).call(10), 33);
         }
@@ -148,7 +158,10 @@ fn a_builder_near_the_target_batches_calls() {
         .map(|k| {
             b.specialize::<U64Fn>(
                 st,
-                &[("f", Value::Addr(addr(triple_plus_one))), ("k", Value::Int(k))],
+                &[
+                    ("f", Value::Addr(addr(triple_plus_one))),
+                    ("k", Value::Int(k)),
+                ],
             )
             .unwrap()
         })
@@ -171,8 +184,11 @@ fn stitching_relocates_the_call() {
             s.append(p, &[]).unwrap();
         }
         let before = s.len();
-        s.append(st, &[("f", Value::Addr(addr(negate))), ("k", Value::Int(3))])
-            .unwrap();
+        s.append(
+            st,
+            &[("f", Value::Addr(addr(negate))), ("k", Value::Int(3))],
+        )
+        .unwrap();
         let code = s.finish().unwrap();
         assert!(code.has_relocations());
         assert_eq!(before, prefix * p.body_len());

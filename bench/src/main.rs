@@ -20,7 +20,9 @@ fn main() {
             .is_none_or(|o| o.split(',').any(|s| s == section))
     };
     // `--jit-profile=...`: one jit path, repeated, for callgrind (bench/src/jit.rs).
-    if let Some(what) = std::env::args().find_map(|a| a.strip_prefix("--jit-profile=").map(String::from)) {
+    if let Some(what) =
+        std::env::args().find_map(|a| a.strip_prefix("--jit-profile=").map(String::from))
+    {
         jit::profile(&what);
         return;
     }

@@ -307,21 +307,42 @@ macro_rules! infos {
 }
 
 fn bc_infos() -> [&'static asmforge::KernelInfo; 13] {
-    infos!(st_bc3, st_bc4, st_bc5, st_bc6, st_bc7, st_bc8, st_bc9, st_bc10, st_bc11, st_bc12, st_bc13, st_bc14, st_bc15)
+    infos!(
+        st_bc3, st_bc4, st_bc5, st_bc6, st_bc7, st_bc8, st_bc9, st_bc10, st_bc11, st_bc12, st_bc13,
+        st_bc14, st_bc15
+    )
 }
 fn fcc_infos() -> [[&'static asmforge::KernelInfo; 2]; 12] {
-    let v = infos!(st_fcc3, st_fcc4, st_fcc5, st_fcc6, st_fcc7, st_fcc8, st_fcc9, st_fcc10, st_fcc11, st_fcc12, st_fcc13, st_fcc14);
-    let s = infos!(st_fcc_s3, st_fcc_s4, st_fcc_s5, st_fcc_s6, st_fcc_s7, st_fcc_s8, st_fcc_s9, st_fcc_s10, st_fcc_s11, st_fcc_s12, st_fcc_s13, st_fcc_s14);
+    let v = infos!(
+        st_fcc3, st_fcc4, st_fcc5, st_fcc6, st_fcc7, st_fcc8, st_fcc9, st_fcc10, st_fcc11,
+        st_fcc12, st_fcc13, st_fcc14
+    );
+    let s = infos!(
+        st_fcc_s3, st_fcc_s4, st_fcc_s5, st_fcc_s6, st_fcc_s7, st_fcc_s8, st_fcc_s9, st_fcc_s10,
+        st_fcc_s11, st_fcc_s12, st_fcc_s13, st_fcc_s14
+    );
     core::array::from_fn(|i| [v[i], s[i]])
 }
 fn fxc_infos() -> [[&'static asmforge::KernelInfo; 2]; 13] {
-    let v = infos!(st_fxc3, st_fxc4, st_fxc5, st_fxc6, st_fxc7, st_fxc8, st_fxc9, st_fxc10, st_fxc11, st_fxc12, st_fxc13, st_fxc14, st_fxc15);
-    let s = infos!(st_fxc_s3, st_fxc_s4, st_fxc_s5, st_fxc_s6, st_fxc_s7, st_fxc_s8, st_fxc_s9, st_fxc_s10, st_fxc_s11, st_fxc_s12, st_fxc_s13, st_fxc_s14, st_fxc_s15);
+    let v = infos!(
+        st_fxc3, st_fxc4, st_fxc5, st_fxc6, st_fxc7, st_fxc8, st_fxc9, st_fxc10, st_fxc11,
+        st_fxc12, st_fxc13, st_fxc14, st_fxc15
+    );
+    let s = infos!(
+        st_fxc_s3, st_fxc_s4, st_fxc_s5, st_fxc_s6, st_fxc_s7, st_fxc_s8, st_fxc_s9, st_fxc_s10,
+        st_fxc_s11, st_fxc_s12, st_fxc_s13, st_fxc_s14, st_fxc_s15
+    );
     core::array::from_fn(|i| [v[i], s[i]])
 }
 fn max_infos() -> [[&'static asmforge::KernelInfo; 2]; 13] {
-    let v = infos!(st_max3, st_max4, st_max5, st_max6, st_max7, st_max8, st_max9, st_max10, st_max11, st_max12, st_max13, st_max14, st_max15);
-    let s = infos!(st_max_s3, st_max_s4, st_max_s5, st_max_s6, st_max_s7, st_max_s8, st_max_s9, st_max_s10, st_max_s11, st_max_s12, st_max_s13, st_max_s14, st_max_s15);
+    let v = infos!(
+        st_max3, st_max4, st_max5, st_max6, st_max7, st_max8, st_max9, st_max10, st_max11,
+        st_max12, st_max13, st_max14, st_max15
+    );
+    let s = infos!(
+        st_max_s3, st_max_s4, st_max_s5, st_max_s6, st_max_s7, st_max_s8, st_max_s9, st_max_s10,
+        st_max_s11, st_max_s12, st_max_s13, st_max_s14, st_max_s15
+    );
     core::array::from_fn(|i| [v[i], s[i]])
 }
 
@@ -468,7 +489,11 @@ impl FuseStencils {
     /// Appends the broadcasts of `ops`' constants into ymm3.. (before the loops) and returns
     /// each op's kind and first register (from ymm3), or `None` when the constants outnumber
     /// the registers ymm3..ymm15.
-    fn hoist(&self, s: &mut Stitch<PipeFn>, ops: &[Op]) -> Result<Option<Vec<[usize; 2]>>, JitError> {
+    fn hoist(
+        &self,
+        s: &mut Stitch<PipeFn>,
+        ops: &[Op],
+    ) -> Result<Option<Vec<[usize; 2]>>, JitError> {
         let need: usize = ops
             .iter()
             .map(|op| if let Op::FmaConst(..) = op { 2 } else { 1 })
@@ -559,12 +584,7 @@ impl FuseStencils {
     }
 
     /// As [`FuseStencils::pipeline`], constants read from the pool inside the loops.
-    pub fn pipeline_pool(
-        &self,
-        src: Src,
-        ops: &[Op],
-        keep_jumps: bool,
-    ) -> Result<Code, JitError> {
+    pub fn pipeline_pool(&self, src: Src, ops: &[Op], keep_jumps: bool) -> Result<Code, JitError> {
         self.build(src, ops, keep_jumps, false)
     }
 
@@ -574,7 +594,11 @@ impl FuseStencils {
         let (vtop, vcheck, stop, scheck) =
             (s.new_label(), s.new_label(), s.new_label(), s.new_label());
         s.append(&self.head.stencil(), &[])?;
-        let plan = if hoist { self.hoist(&mut s, ops)? } else { None };
+        let plan = if hoist {
+            self.hoist(&mut s, ops)?
+        } else {
+            None
+        };
         let body = |s: &mut Stitch<PipeFn>, scalar: bool| match &plan {
             Some(p) => self.hoisted_ops(s, p, scalar),
             None => self.ops(s, ops, scalar),

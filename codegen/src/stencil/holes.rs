@@ -180,8 +180,8 @@ fn literal(kind: Kind, bits: u64, span: Span) -> TokenStream {
 /// Whether `m` is a mnemonic whose operand may be a rel32 hole: `call`, `jmp`, `jcc`.
 fn is_branch(m: &str) -> bool {
     const JCC: &[&str] = &[
-        "a", "ae", "b", "be", "c", "e", "g", "ge", "l", "le", "na", "nae", "nb", "nbe", "nc",
-        "ne", "ng", "nge", "nl", "nle", "no", "np", "ns", "nz", "o", "p", "pe", "po", "s", "z",
+        "a", "ae", "b", "be", "c", "e", "g", "ge", "l", "le", "na", "nae", "nb", "nbe", "nc", "ne",
+        "ng", "nge", "nl", "nle", "no", "np", "ns", "nz", "o", "p", "pe", "po", "s", "z",
     ];
     m == "call" || m == "jmp" || m.strip_prefix('j').is_some_and(|cc| JCC.contains(&cc))
 }

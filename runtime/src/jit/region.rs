@@ -236,7 +236,9 @@ impl Builder {
         let m = &mut self.chunks[chunk];
         let base = m.addr() + offset;
         let dst = &mut m.bytes_mut()[offset..offset + total];
-        fill(st, base, pool_start, dst, |_, h| patch::value_for(st, h, values))?;
+        fill(st, base, pool_start, dst, |_, h| {
+            patch::value_for(st, h, values)
+        })?;
         Ok(FnRef {
             region: self.id,
             chunk: chunk as u32,
@@ -313,8 +315,7 @@ pub(crate) fn fill(
     dst: &mut [u8],
     value: impl Fn(usize, &super::stencil::Hole<'_>) -> Result<Value, JitError>,
 ) -> Result<(), JitError> {
-    let code = st.code();
-    dst[..code.len()].copy_from_slice(code);
+    copy_code(dst, st.code());
     let mut pool_at = pool_start;
     for (i, h) in st.holes().iter().enumerate() {
         let v = value(i, h)?;
@@ -337,6 +338,36 @@ pub(crate) fn fill(
         }
     }
     Ok(())
+}
+
+/// `dst[..src.len()] = src`; short code (8 to 32 bytes, a typical stencil) as two
+/// overlapping fixed-size moves instead of a call to `memcpy`.
+#[inline(always)]
+pub(crate) fn copy_code(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    let dst = &mut dst[..n];
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    // SAFETY (both arms): `dst` and `src` hold `n` bytes; each move reads and writes inside
+    // them (offsets 0 and n - width, width <= n), unaligned.
+    match n {
+        8..=15 => unsafe {
+            let (a, b) = (
+                s.cast::<u64>().read_unaligned(),
+                s.add(n - 8).cast::<u64>().read_unaligned(),
+            );
+            d.cast::<u64>().write_unaligned(a);
+            d.add(n - 8).cast::<u64>().write_unaligned(b);
+        },
+        16..=32 => unsafe {
+            let (a, b) = (
+                s.cast::<u128>().read_unaligned(),
+                s.add(n - 16).cast::<u128>().read_unaligned(),
+            );
+            d.cast::<u128>().write_unaligned(a);
+            d.add(n - 16).cast::<u128>().write_unaligned(b);
+        },
+        _ => dst.copy_from_slice(src),
+    }
 }
 
 pub(crate) fn pool_entry_size(kind: HoleKind, lanes: u8) -> usize {
@@ -494,7 +525,12 @@ pub fn specialize<F: JitSig>(
     let bytes = st.code().len() + 64 * st.holes().len();
     // Code that calls an absolute address through a rel32 is mapped near it.
     let near = values.iter().find_map(|(n, v)| match v {
-        Value::Addr(a) if st.holes().iter().any(|h| h.name == *n && h.kind == HoleKind::Rel32) => {
+        Value::Addr(a)
+            if st
+                .holes()
+                .iter()
+                .any(|h| h.name == *n && h.kind == HoleKind::Rel32) =>
+        {
             Some(*a)
         }
         _ => None,

@@ -17,9 +17,32 @@ use std::string::ToString;
 use std::vec::Vec;
 
 use super::error::JitError;
+use super::patch;
 use super::region::{self, Builder, FnRef};
 use super::sig::JitSig;
-use super::stencil::{Stencil, Value};
+use super::stencil::{HoleKind, Stencil, Value};
+
+/// What a position-free hole accepts.
+#[derive(Clone, Copy, Debug)]
+enum Class {
+    /// An integer in `min..=max`.
+    Int {
+        min: i128,
+        max: i128,
+    },
+    F32,
+    F64,
+}
+
+/// A position-free hole resolved: where its bytes go and which value fills them.
+#[derive(Clone, Copy, Debug)]
+struct Patch {
+    hole: u32,
+    at: u32,
+    width: u8,
+    slot: u32,
+    class: Class,
+}
 
 /// A stencil checked for functions of type `F`, its holes bound to value positions.
 #[derive(Clone, Debug)]
@@ -28,6 +51,9 @@ pub struct Specializer<'s, F> {
     /// For each hole of the stencil, the position of its value.
     slots: Vec<usize>,
     arity: usize,
+    /// The direct plan when every hole is position-free (immediates, displacements,
+    /// floats): no relative field, no pool.
+    direct: Option<Vec<Patch>>,
     pool_start: usize,
     total: usize,
     _f: PhantomData<F>,
@@ -77,10 +103,39 @@ impl<'s, F: JitSig> Specializer<'s, F> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let (pool_start, total) = region::layout(st);
+        let direct = st
+            .holes()
+            .iter()
+            .zip(&slots)
+            .enumerate()
+            .map(|(i, (h, &slot))| {
+                let class = match h.kind {
+                    HoleKind::F32 => Class::F32,
+                    HoleKind::F64 => Class::F64,
+                    HoleKind::Imm8
+                    | HoleKind::Imm16
+                    | HoleKind::Imm32
+                    | HoleKind::Imm64
+                    | HoleKind::Disp32 => {
+                        let (min, max) = patch::int_range(h);
+                        Class::Int { min, max }
+                    }
+                    _ => return None,
+                };
+                Some(Patch {
+                    hole: i as u32,
+                    at: h.offset,
+                    width: h.kind.width() as u8,
+                    slot: slot as u32,
+                    class,
+                })
+            })
+            .collect::<Option<Vec<_>>>();
         Ok(Specializer {
             st: *st,
             slots,
             arity: names.len(),
+            direct,
             pool_start,
             total,
             _f: PhantomData,
@@ -112,9 +167,35 @@ impl<'s, F: JitSig> Specializer<'s, F> {
             });
         }
         let (base, dst, r) = b.claim::<F>(self.total)?;
-        region::fill(&self.st, base, self.pool_start, dst, |i, _| {
-            Ok(values[self.slots[i]])
-        })?;
+        let Some(plan) = &self.direct else {
+            region::fill(&self.st, base, self.pool_start, dst, |i, _| {
+                Ok(values[self.slots[i]])
+            })?;
+            return Ok(r);
+        };
+        region::copy_code(dst, self.st.code());
+        for p in plan {
+            let v = values[p.slot as usize];
+            let bits = match (p.class, v) {
+                (Class::Int { min, max }, Value::Int(i))
+                    if (min..=max).contains(&i128::from(i)) =>
+                {
+                    i as u64
+                }
+                (Class::Int { max, .. }, Value::UInt(u)) if i128::from(u) <= max => u,
+                (Class::F32, Value::F32(x)) => u64::from(x.to_bits()),
+                (Class::F64, Value::F64(x)) => x.to_bits(),
+                _ => {
+                    // The value does not fit or is of another type: the general path names
+                    // the error.
+                    let h = &self.st.holes()[p.hole as usize];
+                    let mut scratch = [0u8; 8];
+                    patch::write_value(&self.st, h, v, &mut scratch)?;
+                    u64::from_le_bytes(scratch)
+                }
+            };
+            patch::store(&mut dst[p.at as usize..], usize::from(p.width), bits);
+        }
         Ok(r)
     }
 }
@@ -182,9 +263,32 @@ mod tests {
             sp.place(&mut b, &[Value::F32(1.0)]),
             Err(JitError::WrongValue { .. })
         ));
-        assert!(matches!(
-            sp.place(&mut b, &[Value::Int(-1)]),
-            Ok(_)
-        ));
+        assert!(sp.place(&mut b, &[Value::Int(-1)]).is_ok());
+        // mov rax, rdi; add rax, imm8 (sign-extended); ret: the range is -128..=127.
+        const ADD8: &[u8] = &[0x48, 0x89, 0xF8, 0x48, 0x83, 0xC0, 0x00, 0xC3];
+        const D8: &[Hole<'static>] = &[Hole {
+            name: "d",
+            kind: HoleKind::Imm8,
+            signed: true,
+            offset: 6,
+            end: 7,
+        }];
+        // SAFETY: register arithmetic only.
+        let add = unsafe { Stencil::new("add", ADD8, D8, &[], SIG) };
+        let sp = Specializer::<MulFn>::new(&add, &["d"]).unwrap();
+        for bad in [Value::Int(128), Value::Int(-129), Value::UInt(200)] {
+            assert!(
+                matches!(
+                    sp.place(&mut b, &[bad]),
+                    Err(JitError::HoleOutOfRange { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        let refs = [-128i64, -1, 0, 127].map(|d| (d, sp.place(&mut b, &[Value::Int(d)]).unwrap()));
+        let region = b.finalize().unwrap();
+        for (d, r) in refs {
+            assert_eq!(region.get(r).call(1000), (1000 + d) as u64);
+        }
     }
 }
