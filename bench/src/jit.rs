@@ -173,13 +173,11 @@ pub fn run(quick: bool) {
 }
 
 /// asmforge's side of `jit batch`: `n` functions into one builder (a `Specializer` checks the
-/// stencil once), finalized, each called.
+/// stencil once, `place_n` claims the bytes of many at once), finalized, each called.
 fn batch_round(st: &jit::Stencil<'_>, x: u64, n: usize) {
     let mut b = Builder::new();
     let sp = jit::Specializer::<MulFn>::new(st, &["c"]).unwrap();
-    let refs: Vec<_> = (0..n as u64)
-        .map(|c| sp.place(&mut b, &[Value::UInt(c)]).unwrap())
-        .collect();
+    let refs = sp.place_n(&mut b, n, |c| [Value::UInt(c as u64)]).unwrap();
     let region = b.finalize().unwrap();
     for (i, f) in refs.iter().enumerate() {
         assert_eq!(region.get(*f).call(x), x.wrapping_mul(i as u64));

@@ -170,6 +170,52 @@ impl Builder {
         self.chunks[r.chunk as usize].addr() + r.offset as usize
     }
 
+    /// Room for up to `want` functions of `stride` bytes (a multiple of 16) in the current
+    /// chunk, or a new one: the chunk's index, the first free offset and how many fit. The
+    /// caller fills them and then calls [`Builder::commit`].
+    pub(crate) fn room(
+        &mut self,
+        stride: usize,
+        want: usize,
+    ) -> Result<(usize, usize, usize), JitError> {
+        let start = self.used.div_ceil(ALIGN) * ALIGN;
+        if let Some(m) = self.chunks.last()
+            && start + stride <= m.len()
+        {
+            return Ok((
+                self.chunks.len() - 1,
+                start,
+                ((m.len() - start) / stride).min(want),
+            ));
+        }
+        let m = self.map(stride.saturating_mul(want).clamp(stride, CHUNK.max(stride)))?;
+        let fit = (m.len() / stride).min(want);
+        self.chunks.push(m);
+        self.used = 0;
+        Ok((self.chunks.len() - 1, 0, fit))
+    }
+
+    /// Marks the chunk in use as filled up to `end`.
+    pub(crate) fn commit(&mut self, end: usize) {
+        self.used = end;
+    }
+
+    /// The address and writable bytes of chunk `chunk`.
+    pub(crate) fn chunk_mut(&mut self, chunk: usize) -> (usize, &mut [u8]) {
+        let m = &mut self.chunks[chunk];
+        (m.addr(), m.bytes_mut())
+    }
+
+    /// The reference to the function at `offset` of chunk `chunk`.
+    pub(crate) fn fn_ref<F>(&self, chunk: usize, offset: usize) -> FnRef<F> {
+        FnRef {
+            region: self.id,
+            chunk: chunk as u32,
+            offset: offset as u32,
+            _f: PhantomData,
+        }
+    }
+
     /// Reserves `total` bytes for a function of type `F`: the address they will run at,
     /// the writable bytes, and the function's reference.
     #[inline]

@@ -174,6 +174,69 @@ impl<'s, F: JitSig> Specializer<'s, F> {
             return Ok(r);
         };
         region::copy_code(dst, self.st.code());
+        self.patch_direct(plan, values, dst)?;
+        Ok(r)
+    }
+}
+
+impl<F: JitSig> Specializer<'_, F> {
+    /// Places `n` functions into `b` in one go, the `i`-th with the values `values(i)` (in
+    /// the order of the names given to [`Specializer::new`]): the bytes for as many as fit
+    /// are claimed at once and each function costs a copy and its patches. The result has
+    /// the functions in order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Specializer::place`]. On error the functions placed so far stay placed (and
+    /// unreferenced).
+    pub fn place_n<const N: usize>(
+        &self,
+        b: &mut Builder,
+        n: usize,
+        mut values: impl FnMut(usize) -> [Value; N],
+    ) -> Result<Vec<FnRef<F>>, JitError> {
+        let mut out = Vec::with_capacity(n);
+        let Some(plan) = self.direct.as_ref().filter(|_| N >= self.arity) else {
+            for i in 0..n {
+                out.push(self.place(b, &values(i))?);
+            }
+            return Ok(out);
+        };
+        let stride = self.total.div_ceil(16) * 16;
+        let code = self.st.code();
+        while out.len() < n {
+            let (chunk, start, fit) = b.room(stride, n - out.len())?;
+            let first = out.len();
+            let (_, mem) = b.chunk_mut(chunk);
+            let mut at = start;
+            let mut result = Ok(());
+            for i in first..first + fit {
+                let v = values(i);
+                let dst = &mut mem[at..at + stride];
+                region::copy_code(dst, code);
+                if let Err(e) = self.patch_direct(plan, &v, dst) {
+                    result = Err(e);
+                    break;
+                }
+                at += stride;
+            }
+            b.commit(at);
+            for k in 0..(at - start) / stride {
+                out.push(b.fn_ref(chunk, start + k * stride));
+            }
+            result?;
+        }
+        Ok(out)
+    }
+
+    /// Writes the values of a position-free stencil's holes into `dst` (its copy).
+    #[inline(always)]
+    fn patch_direct(
+        &self,
+        plan: &[Patch],
+        values: &[Value],
+        dst: &mut [u8],
+    ) -> Result<(), JitError> {
         for p in plan {
             let v = values[p.slot as usize];
             let bits = match (p.class, v) {
@@ -196,7 +259,7 @@ impl<'s, F: JitSig> Specializer<'s, F> {
             };
             patch::store(&mut dst[p.at as usize..], usize::from(p.width), bits);
         }
-        Ok(r)
+        Ok(())
     }
 }
 
@@ -233,6 +296,38 @@ mod tests {
         let region = b.finalize().unwrap();
         for (c, r) in refs.iter().enumerate() {
             assert_eq!(region.get(*r).call(3), 3 * c as u64);
+        }
+    }
+
+    #[test]
+    fn places_n_at_once_across_chunks() {
+        // SAFETY: register arithmetic only.
+        let st = unsafe { Stencil::new("mul", CODE, HOLES, &[], SIG) };
+        let sp = Specializer::<MulFn>::new(&st, &["c"]).unwrap();
+        let mut b = Builder::new();
+        let one = sp.place(&mut b, &[Value::UInt(99)]).unwrap();
+        // 10,000 functions of 16 bytes need three 64 KiB chunks.
+        let refs = sp
+            .place_n(&mut b, 10_000, |i| [Value::UInt(i as u64 * 7)])
+            .unwrap();
+        assert_eq!(refs.len(), 10_000);
+        // An out-of-range value stops the batch with a typed error.
+        let e = Specializer::<MulFn>::new(&st, &["c"])
+            .unwrap()
+            .place_n(&mut b, 3, |i| {
+                [if i == 1 {
+                    Value::F64(1.0)
+                } else {
+                    Value::UInt(1)
+                }]
+            })
+            .unwrap_err();
+        assert!(matches!(e, JitError::WrongValue { .. }), "{e}");
+        let region = b.finalize().unwrap();
+        assert_eq!(region.chunk_addrs().count(), 3);
+        assert_eq!(region.get(one).call(2), 198);
+        for (i, r) in refs.iter().enumerate() {
+            assert_eq!(region.get(*r).call(3), 21 * i as u64);
         }
     }
 
