@@ -54,8 +54,9 @@ pub(crate) fn check_features(what: &str, required: &[Feature]) -> Result<(), Jit
     })
 }
 
+#[inline]
 pub(crate) fn check_signature<F: JitSig>(st: &Stencil<'_>) -> Result<(), JitError> {
-    if st.signature().fingerprint() == F::SIGNATURE.fingerprint() {
+    if st.signature().fingerprint() == const { F::SIGNATURE.fingerprint() } {
         return Ok(());
     }
     Err(JitError::SignatureMismatch {
