@@ -75,6 +75,17 @@ pub struct FnRef<F> {
     _f: PhantomData<F>,
 }
 
+impl<F> FnRef<F> {
+    /// The function at `offset` of the same chunk.
+    #[inline(always)]
+    pub(crate) fn at_offset(self, offset: usize) -> FnRef<F> {
+        FnRef {
+            offset: offset as u32,
+            ..self
+        }
+    }
+}
+
 impl<F> Clone for FnRef<F> {
     fn clone(&self) -> Self {
         *self

@@ -25,6 +25,8 @@ use super::stencil::{HoleKind, Stencil, Value};
 /// What a position-free hole accepts.
 #[derive(Clone, Copy, Debug)]
 enum Class {
+    /// Any `i64` or `u64` (an unsigned 64-bit immediate: both ranges fit).
+    Any64,
     /// An integer in `min..=max`.
     Int {
         min: i128,
@@ -118,7 +120,11 @@ impl<'s, F: JitSig> Specializer<'s, F> {
                     | HoleKind::Imm64
                     | HoleKind::Disp32 => {
                         let (min, max) = patch::int_range(h);
-                        Class::Int { min, max }
+                        if min <= i128::from(i64::MIN) && max >= i128::from(u64::MAX) {
+                            Class::Any64
+                        } else {
+                            Class::Int { min, max }
+                        }
                     }
                     _ => return None,
                 };
@@ -207,6 +213,7 @@ impl<F: JitSig> Specializer<'_, F> {
         while out.len() < n {
             let (chunk, start, fit) = b.room(stride, n - out.len())?;
             let first = out.len();
+            let r0 = b.fn_ref::<F>(chunk, start);
             let (_, mem) = b.chunk_mut(chunk);
             let mut at = start;
             let mut result = Ok(());
@@ -218,12 +225,10 @@ impl<F: JitSig> Specializer<'_, F> {
                     result = Err(e);
                     break;
                 }
+                out.push(r0.at_offset(at));
                 at += stride;
             }
             b.commit(at);
-            for k in 0..(at - start) / stride {
-                out.push(b.fn_ref(chunk, start + k * stride));
-            }
             result?;
         }
         Ok(out)
@@ -240,6 +245,8 @@ impl<F: JitSig> Specializer<'_, F> {
         for p in plan {
             let v = values[p.slot as usize];
             let bits = match (p.class, v) {
+                (Class::Any64, Value::Int(i)) => i as u64,
+                (Class::Any64, Value::UInt(u)) => u,
                 (Class::Int { min, max }, Value::Int(i))
                     if (min..=max).contains(&i128::from(i)) =>
                 {
