@@ -217,6 +217,33 @@ impl<F: JitSig> Specializer<'_, F> {
             let (_, mem) = b.chunk_mut(chunk);
             let mut at = start;
             let mut result = Ok(());
+            // The common shape — one unsigned 64-bit immediate — as a loop of its own.
+            if let [p] = plan.as_slice()
+                && matches!(p.class, Class::Any64)
+                && p.width == 8
+                && p.at as usize + 8 <= stride
+            {
+                let (slot, field) = (p.slot as usize, p.at as usize);
+                for i in first..first + fit {
+                    let v = values(i)[slot];
+                    let bits = match v {
+                        Value::Int(x) => x as u64,
+                        Value::UInt(u) => u,
+                        _ => {
+                            result = Err(patch::wrong_value(&self.st, &self.st.holes()[0], v));
+                            break;
+                        }
+                    };
+                    let dst = &mut mem[at..at + stride];
+                    region::copy_code(dst, code);
+                    dst[field..field + 8].copy_from_slice(&bits.to_le_bytes());
+                    out.push(r0.at_offset(at));
+                    at += stride;
+                }
+                b.commit(at);
+                result?;
+                continue;
+            }
             for i in first..first + fit {
                 let v = values(i);
                 let dst = &mut mem[at..at + stride];
