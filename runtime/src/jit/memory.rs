@@ -11,9 +11,9 @@ use core::ptr::NonNull;
 
 use super::error::JitError;
 
-/// How far (in bytes, either way) [`Mapping::new_near`] places code from its target: 1 GiB,
-/// so that a target anywhere in the same executable image (up to 1 GiB of it) stays within a
-/// rel32's ±2 GiB.
+/// How far (in bytes, either way) code mapped near a target (`Builder::near`) lies from it:
+/// 1 GiB, so that a target anywhere in the same executable image (up to 1 GiB of it) stays
+/// within a rel32's ±2 GiB.
 pub const NEAR: usize = 1 << 30;
 
 /// The system page size.

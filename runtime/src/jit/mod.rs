@@ -24,7 +24,7 @@
 //! * [`Code::to_blob`] / [`load`]: a function serialized with its required CPU features,
 //!   signature fingerprint, format version and checksum; loading checks all of them before
 //!   anything is mapped.
-//! * [`derive`] (with the `listing` feature): stencils cut from an ordinary kernel's encoded
+//! * `derive` (module, with the `listing` feature): stencils cut from an ordinary kernel's encoded
 //!   bytes, each hole located by decoding the code with iced-x86 and finding the sentinel
 //!   value's exact field (`ConstantOffsets`).
 //!
