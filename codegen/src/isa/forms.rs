@@ -14,6 +14,7 @@ use iced_x86::{Code, EncodingKind, MemorySize, OpCodeInfo, OpCodeOperandKind as 
 
 use crate::ir::{Decor, Mem, OperandKind};
 use crate::isa::regs::{RegClass, RegRef};
+use crate::isa::spell;
 
 /// Mnemonic aliases that iced spells differently (Intel SDM Vol. 2, "Jcc", "SETcc", "CMOVcc"
 /// list the synonyms); `movabs` is GNU as' name for the 64-bit-immediate `mov`.
@@ -129,7 +130,25 @@ pub fn lookup(mnemonic: &str) -> Option<(String, &'static [Code])> {
             return table().get(&name).map(|f| (name, f.as_slice()));
         }
     }
+    // GNU as' spellings (`spell`): a size spelling keeps its name, so that re-binding the
+    // instruction after allocation selects among the same forms; a compare pseudo-op becomes
+    // its base mnemonic, and `choose` appends the predicate ([`implied_imm`]).
+    if let Some(f) = spell::size_spelling(mnemonic, |b| lookup(b).map(|(_, f)| f)) {
+        return Some((mnemonic.to_owned(), f));
+    }
+    if let Some((base, _)) = spell::pseudo_op(mnemonic) {
+        return table().get(&base).map(|f| (base, f.as_slice()));
+    }
     None
+}
+
+/// The predicate immediate a compare pseudo-op implies (`cmpltps` is `cmpps` with 1), for a
+/// name that is not itself an instruction (`vpcmpeqb` is).
+pub fn implied_imm(mnemonic: &str) -> Option<u8> {
+    if table().contains_key(mnemonic) {
+        return None;
+    }
+    spell::pseudo_op(mnemonic).map(|(_, imm)| imm)
 }
 
 /// Forms whose REX.W, VEX/EVEX.W1 or 66 prefix changes nothing but how the register is
@@ -137,10 +156,13 @@ pub fn lookup(mnemonic: &str) -> Option<(String, &'static [Code])> {
 /// are read, so the 32-bit twin (same opcode, no prefix) does the same. Intel SDM Vol. 2:
 /// MOVMSKPS/PMOVMSKB/PEXTRW "the default operand size is 64-bit in 64-bit mode", PEXTRB/
 /// PINSRB/PINSRW/EXTRACTPS `reg/m8` … `WIG`, MOV Sreg "zero-extended", LLDT/LTR/VERR/VERW/
-/// LMSW "operand-size attribute has no effect". GNU as encodes these without the prefix
-/// (its `NoRex64`/`IgnoreSize` templates, i386-opc.tbl) and so does asmforge; the forms
-/// where the width does matter (`mov cx, fs`, `sldt cx`, `smsw rcx`) are not listed.
-const NARROWABLE: [Code; 37] = [
+/// LMSW "operand-size attribute has no effect", TPAUSE/UMWAIT list r32 only. GNU as encodes
+/// these without the prefix (its `NoRex64`/`IgnoreSize` templates, i386-opc.tbl) and so does
+/// asmforge (`tpause rcx`, which GNU as rejects, is LLVM's `66 0F AE F1`); the forms where the
+/// width does matter (`mov cx, fs`, `sldt cx`, `smsw rcx`) are not listed.
+const NARROWABLE: [Code; 39] = [
+    Code::Tpause_r64,
+    Code::Umwait_r64,
     Code::Movmskps_r64_xmm,
     Code::Movmskpd_r64_xmm,
     Code::VEX_Vmovmskps_r64_xmm,

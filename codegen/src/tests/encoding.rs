@@ -687,6 +687,113 @@ fn sweep_findings() -> Vec<Triple> {
     )
 }
 
+/// Spellings GNU as and LLVM accept that are not iced's (`isa::spell`, `choose`): compare
+/// pseudo-ops, implicit operands written out, size suffixes and prefixes.
+fn gnu_spellings() -> Vec<Triple> {
+    triples!("GNU as spellings":
+        // SSE compare pseudo-ops: the predicate is the imm8.
+        [cmpeqps(xmm1, xmm2)] => "cmpeqps xmm1, xmm2" ; "0fc2ca00",
+        [cmpltps(xmm1, [rax])] => "cmpltps xmm1, [rax]",
+        [cmpleps(xmm1, xmm2)] => "cmpleps xmm1, xmm2",
+        [cmpunordps(xmm1, xmm2)] => "cmpunordps xmm1, xmm2",
+        [cmpneqps(xmm1, xmm2)] => "cmpneqps xmm1, xmm2",
+        [cmpnltps(xmm1, xmm2)] => "cmpnltps xmm1, xmm2",
+        [cmpnleps(xmm1, xmm2)] => "cmpnleps xmm1, xmm2",
+        [cmpordps(xmm1, xmm2)] => "cmpordps xmm1, xmm2",
+        [cmpltss(xmm1, xmm2)] => "cmpltss xmm1, xmm2",
+        [cmpltsd(xmm1, qword[rdi])] => "cmpltsd xmm1, qword ptr [rdi]",
+        [cmpltpd(xmm9, xmm2)] => "cmpltpd xmm9, xmm2",
+        // AVX: all 32 predicates, VEX and EVEX (with a mask destination and `sae`).
+        [vcmpeqps(ymm1, ymm2, ymm3)] => "vcmpeqps ymm1, ymm2, ymm3",
+        [vcmpltps(ymm1, ymm2, ymm3)] => "vcmpltps ymm1, ymm2, ymm3",
+        [vcmpleps(ymm1, ymm2, ymm3)] => "vcmpleps ymm1, ymm2, ymm3",
+        [vcmpunordps(ymm1, ymm2, ymm3)] => "vcmpunordps ymm1, ymm2, ymm3",
+        [vcmpneqps(ymm1, ymm2, ymm3)] => "vcmpneqps ymm1, ymm2, ymm3",
+        [vcmpnltps(ymm1, ymm2, ymm3)] => "vcmpnltps ymm1, ymm2, ymm3",
+        [vcmpnleps(ymm1, ymm2, ymm3)] => "vcmpnleps ymm1, ymm2, ymm3",
+        [vcmpordps(ymm1, ymm2, ymm3)] => "vcmpordps ymm1, ymm2, ymm3",
+        [vcmpeq_uqps(ymm1, ymm2, ymm3)] => "vcmpeq_uqps ymm1, ymm2, ymm3",
+        [vcmpngeps(ymm1, ymm2, ymm3)] => "vcmpngeps ymm1, ymm2, ymm3",
+        [vcmpngtps(ymm1, ymm2, ymm3)] => "vcmpngtps ymm1, ymm2, ymm3",
+        [vcmpfalseps(ymm1, ymm2, ymm3)] => "vcmpfalseps ymm1, ymm2, ymm3",
+        [vcmpneq_oqps(ymm1, ymm2, ymm3)] => "vcmpneq_oqps ymm1, ymm2, ymm3",
+        [vcmpgeps(ymm1, ymm2, ymm3)] => "vcmpgeps ymm1, ymm2, ymm3" ; "c5ecc2cb0d",
+        [vcmpgtps(ymm1, ymm2, ymm3)] => "vcmpgtps ymm1, ymm2, ymm3",
+        [vcmptrueps(ymm1, ymm2, ymm3)] => "vcmptrueps ymm1, ymm2, ymm3",
+        [vcmpeq_osps(ymm1, ymm2, ymm3)] => "vcmpeq_osps ymm1, ymm2, ymm3",
+        [vcmplt_oqps(ymm1, ymm2, ymm3)] => "vcmplt_oqps ymm1, ymm2, ymm3",
+        [vcmple_oqps(ymm1, ymm2, ymm3)] => "vcmple_oqps ymm1, ymm2, ymm3",
+        [vcmpunord_sps(ymm1, ymm2, ymm3)] => "vcmpunord_sps ymm1, ymm2, ymm3",
+        [vcmpneq_usps(ymm1, ymm2, ymm3)] => "vcmpneq_usps ymm1, ymm2, ymm3",
+        [vcmpnlt_uqps(ymm1, ymm2, ymm3)] => "vcmpnlt_uqps ymm1, ymm2, ymm3",
+        [vcmpnle_uqps(ymm1, ymm2, ymm3)] => "vcmpnle_uqps ymm1, ymm2, ymm3",
+        [vcmpord_sps(ymm1, ymm2, ymm3)] => "vcmpord_sps ymm1, ymm2, ymm3",
+        [vcmpeq_usps(ymm1, ymm2, ymm3)] => "vcmpeq_usps ymm1, ymm2, ymm3",
+        [vcmpnge_uqps(ymm1, ymm2, ymm3)] => "vcmpnge_uqps ymm1, ymm2, ymm3",
+        [vcmpngt_uqps(ymm1, ymm2, ymm3)] => "vcmpngt_uqps ymm1, ymm2, ymm3",
+        [vcmpfalse_osps(ymm1, ymm2, ymm3)] => "vcmpfalse_osps ymm1, ymm2, ymm3",
+        [vcmpneq_osps(ymm1, ymm2, ymm3)] => "vcmpneq_osps ymm1, ymm2, ymm3",
+        [vcmpge_oqps(ymm1, ymm2, ymm3)] => "vcmpge_oqps ymm1, ymm2, ymm3",
+        [vcmpgt_oqps(ymm1, ymm2, ymm3)] => "vcmpgt_oqps ymm1, ymm2, ymm3",
+        [vcmptrue_usps(ymm1, ymm2, ymm3)] => "vcmptrue_usps ymm1, ymm2, ymm3",
+        [vcmpgepd(xmm1, xmm2, [rax])] => "vcmpgepd xmm1, xmm2, [rax]",
+        [vcmpngtss(xmm1, xmm2, xmm3)] => "vcmpngtss xmm1, xmm2, xmm3",
+        [vcmpunord_ssd(xmm1, xmm2, qword[rax])] => "vcmpunord_ssd xmm1, xmm2, qword ptr [rax]",
+        [vcmpleps(k1.k(k2), zmm1, zmm2, sae)] => "vcmpleps k1{k2}, zmm1, zmm2, {sae}",
+        [vcmpneqpd(k3, zmm1, qword[rax].bcst())] => "vcmpneqpd k3, zmm1, qword ptr [rax]{1to8}",
+        [vcmpgeps(k1, xmm17, xmm2)] => "vcmpgeps k1, xmm17, xmm2",
+        [vcmpeqph(k1, zmm1, zmm2)] => "vcmpeqph k1, zmm1, zmm2",
+        [vcmpgesh(k1, xmm1, xmm2)] => "vcmpgesh k1, xmm1, xmm2",
+        // AVX-512 integer compares: signed and unsigned, every element size.
+        [vpcmpltb(k1, zmm1, zmm2)] => "vpcmpltb k1, zmm1, zmm2",
+        [vpcmpleb(k1, zmm1, zmm2)] => "vpcmpleb k1, zmm1, zmm2",
+        [vpcmpneqw(k1, zmm1, zmm2)] => "vpcmpneqw k1, zmm1, zmm2",
+        [vpcmpnltd(k1, zmm1, zmm2)] => "vpcmpnltd k1, zmm1, zmm2",
+        [vpcmpnleq(k1, zmm1, [rax])] => "vpcmpnleq k1, zmm1, [rax]",
+        [vpcmpequb(k1, zmm1, zmm2)] => "vpcmpequb k1, zmm1, zmm2",
+        [vpcmpltuw(k1.k(k2), ymm1, ymm2)] => "vpcmpltuw k1{k2}, ymm1, ymm2",
+        [vpcmpltud(k1, zmm1, zmm2)] => "vpcmpltud k1, zmm1, zmm2" ; "62f375481eca01",
+        [vpcmpnequq(k1, xmm1, qword[rax].bcst())] => "vpcmpnequq k1, xmm1, qword ptr [rax]{1to2}",
+        // ...while `vpcmpeqd` stays VPCMPEQD.
+        [vpcmpeqd(k1, zmm1, zmm2)] => "vpcmpeqd k1, zmm1, zmm2",
+        // XOP `vpcom` pseudo-ops.
+        [vpcomltb(xmm1, xmm2, xmm3)] => "vpcomltb xmm1, xmm2, xmm3",
+        [vpcomgeuw(xmm1, xmm2, [rax])] => "vpcomgeuw xmm1, xmm2, [rax]",
+        [vpcomfalsed(xmm1, xmm2, xmm3)] => "vpcomfalsed xmm1, xmm2, xmm3",
+        [vpcomtrueuq(xmm1, xmm2, xmm3)] => "vpcomtrueuq xmm1, xmm2, xmm3",
+        [vpcomneqq(xmm1, xmm2, xmm3)] => "vpcomneqq xmm1, xmm2, xmm3",
+        // PCLMULQDQ's pseudo-ops.
+        [pclmullqlqdq(xmm1, xmm2)] => "pclmullqlqdq xmm1, xmm2",
+        [pclmulhqlqdq(xmm1, xmm2)] => "pclmulhqlqdq xmm1, xmm2",
+        [pclmullqhqdq(xmm1, xmm2)] => "pclmullqhqdq xmm1, xmm2",
+        [pclmulhqhqdq(xmm1, [rax])] => "pclmulhqhqdq xmm1, [rax]",
+        [vpclmulhqlqdq(ymm1, ymm2, ymm3)] => "vpclmulhqlqdq ymm1, ymm2, ymm3",
+        // Implicit operands written out.
+        [blendvps(xmm1, xmm2, xmm0)] => "blendvps xmm1, xmm2, xmm0" ; "660f3814ca",
+        [blendvpd(xmm1, [rax], xmm0)] => "blendvpd xmm1, [rax], xmm0",
+        [pblendvb(xmm9, xmm2, xmm0)] => "pblendvb xmm9, xmm2, xmm0",
+        [sha256rnds2(xmm1, xmm2, xmm0)] => "sha256rnds2 xmm1, xmm2, xmm0",
+        // Size suffixes and prefixes.
+        [pushw(0x1234)] => "pushw 0x1234" ; "66683412",
+        [pushw(3)] => "pushw 3",
+        [pushw(fs)] => "pushw fs",
+        [popw(gs)] => "popw gs",
+        [pushw(word[rax])] => "pushw [rax]",
+        [enterw(16, 0)] => "enterw 16, 0",
+        [leavew()] => "leavew",
+        [retfw()] => "retfw",
+        [retfq(8)] => "retfq 8",
+        [data16_fldenv([rax])] => "data16 fldenv [rax]" ; "66d920",
+        [data16_fnsave([rdi])] => "data16 fnsave [rdi]",
+        [data16_fnstenv([rdi])] => "data16 fnstenv [rdi]",
+        [addr32_monitor()] => "addr32 monitor" ; "670f01c8",
+        [addr32_clzero()] => "addr32 clzero",
+        [addr32_vmrun()] => "addr32 vmrun",
+        [label!(l0); addr32_loop(l0)] => ".Lgs0: addr32 loop .Lgs0",
+        [label!(l1); addr32_loopne(l1)] => ".Lgs1: addr32 loopne .Lgs1",
+    )
+}
+
 /// Every triple compared byte for byte.
 pub(super) fn table() -> Vec<Triple> {
     [
@@ -702,6 +809,7 @@ pub(super) fn table() -> Vec<Triple> {
         branches(),
         assorted(),
         sweep_findings(),
+        gnu_spellings(),
     ]
     .into_iter()
     .flatten()

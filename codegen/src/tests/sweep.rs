@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 
 use iced_x86::Code;
 
-use super::gnu;
+use super::gnu::{self, Assembler};
 use cases::Case;
 use run::Ours;
 use verdict::Outcome;
@@ -53,6 +53,8 @@ use verdict::Outcome;
 struct Tally {
     /// Forms of M some case checked.
     checked: BTreeSet<Code>,
+    /// The assembler that checked each form (GNU as wherever it did).
+    checked_by: BTreeMap<Code, Assembler>,
     counts: BTreeMap<Outcome, usize>,
     /// Mismatches, spelled out (capped).
     report: String,
@@ -65,15 +67,20 @@ struct Tally {
 }
 
 impl Tally {
-    fn of(cases: &[Case], ours: &[Ours], theirs: &[Result<Vec<u8>, String>]) -> Tally {
+    fn of(
+        cases: &[Case],
+        ours: &[Ours],
+        theirs: &[Result<Vec<u8>, String>],
+        by: &[Assembler],
+    ) -> Tally {
         let mut t = Tally::default();
-        for ((case, o), g) in cases.iter().zip(ours).zip(theirs) {
-            t.add(case, o, g);
+        for (((case, o), g), a) in cases.iter().zip(ours).zip(theirs).zip(by) {
+            t.add(case, o, g, *a);
         }
         t
     }
 
-    fn add(&mut self, case: &Case, o: &Ours, g: &Result<Vec<u8>, String>) {
+    fn add(&mut self, case: &Case, o: &Ours, g: &Result<Vec<u8>, String>, by: Assembler) {
         let v = verdict::judge(case, o, g);
         *self.counts.entry(v.outcome).or_default() += 1;
         let hit = match o {
@@ -83,6 +90,10 @@ impl Tally {
         self.fate.entry(case.form).or_default().insert(hit);
         if let (Outcome::Match | Outcome::Equivalent, Ours::Encoded(_, c)) = (v.outcome, o) {
             self.checked.insert(*c);
+            let e = self.checked_by.entry(*c).or_insert(by);
+            if by == Assembler::Gnu {
+                *e = by;
+            }
         }
         let deliberate = coverage::DELIBERATE_REJECTIONS
             .iter()
@@ -95,10 +106,15 @@ impl Tally {
             return;
         }
         let entry = format!(
-            "{:?} [{:?}, {}]\n    dsl: {}\n    gnu: {}\n    {}\n",
+            "{:?} [{:?}, {}{}]\n    dsl: {}\n    gnu: {}\n    {}\n",
             v.outcome,
             case.form,
             case.what,
+            if by == Assembler::LlvmMc {
+                ", against llvm-mc"
+            } else {
+                ""
+            },
             case.dsl,
             run::gnu_text(case, o, true).replace('\n', "; "),
             v.detail
@@ -189,6 +205,11 @@ fn encoding_sweep() {
         eprintln!("encoding sweep: GNU as not found, skipped");
         return;
     }
+    assert!(
+        Assembler::LlvmMc.available(),
+        "encoding sweep: llvm-mc not found; the forms binutils does not know are checked \
+         against it (install LLVM: `apt-get install llvm`)"
+    );
     let start = Instant::now();
     let forms = coverage::all_forms();
     let excluded =
@@ -197,15 +218,21 @@ fn encoding_sweep() {
     let generated = start.elapsed();
     let ours = run::encode_all(&cases);
     let encoded = start.elapsed();
-    let (theirs, retries) = run::assemble_cases(&cases, &ours);
+    let (theirs, by, retries) = run::assemble_cases(&cases, &ours);
     let phases = Phases {
         generate: generated,
         asmforge: encoded - generated,
         gnu: start.elapsed() - encoded,
     };
 
-    let mut tally = Tally::of(&cases, &ours, &theirs);
+    let mut tally = Tally::of(&cases, &ours, &theirs, &by);
     tally.checked.retain(|c| forms.contains(c));
+    tally.checked_by.retain(|c, _| forms.contains(c));
+    let by_llvm = tally
+        .checked_by
+        .values()
+        .filter(|a| **a == Assembler::LlvmMc)
+        .count();
     let unchecked: Vec<Code> = forms
         .iter()
         .copied()
@@ -215,9 +242,10 @@ fn encoding_sweep() {
     let mismatches = tally.count(Outcome::Mismatch);
     eprint!("{}", tally.report);
     eprintln!(
-        "encoding sweep: {} forms checked of {}, {mismatches} mismatches",
+        "encoding sweep: {} forms checked of {}, {mismatches} mismatches (GNU as {}, llvm-mc {by_llvm})",
         tally.checked.len(),
-        forms.len()
+        forms.len(),
+        tally.checked.len() - by_llvm,
     );
     print_families(&forms, &tally.checked, &excluded);
     let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();

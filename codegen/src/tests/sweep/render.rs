@@ -11,8 +11,50 @@ use super::operands::{Addr, Layout};
 /// Forms whose DSL or GNU spelling is not iced's mnemonic: `(form, DSL, GNU as)`. The
 /// 16-bit `pushf`/`popf`/`iret` need a `w` suffix in both (plain names mean the default
 /// operand size, as in GNU as); GNU as spells the REX.W string compares with a `q` suffix and
-/// wants the 32-bit `sysret`/`sysexit`/`retf` spelled out.
+/// wants the 32-bit `sysret`/`sysexit`/`retf` spelled out. The size spellings of
+/// `isa::spell` name the o16 and a32 forms that no written operand tells apart: GNU's
+/// suffixes (`pushw`, `retfq`) and its `data16`/`addr32` prefixes, `data16_`/`addr32_` in
+/// the DSL.
 const NAMES: &[(Code, &str, &str)] = &[
+    (Code::Push_imm16, "pushw", "pushw"),
+    (Code::Pushw_imm8, "pushw", "pushw"),
+    (Code::Pushw_FS, "pushw", "pushw"),
+    (Code::Pushw_GS, "pushw", "pushw"),
+    (Code::Popw_FS, "popw", "popw"),
+    (Code::Popw_GS, "popw", "popw"),
+    (Code::Enterw_imm16_imm8, "enterw", "enterw"),
+    (Code::Leavew, "leavew", "leavew"),
+    (Code::Retfw, "retfw", "retfw"),
+    (Code::Retfw_imm16, "retfw", "retfw"),
+    (Code::Retfq, "retfq", "retfq"),
+    (Code::Retfq_imm16, "retfq", "retfq"),
+    (Code::Fldenv_m14byte, "data16_fldenv", "data16 fldenv"),
+    (Code::Fnstenv_m14byte, "data16_fnstenv", "data16 fnstenv"),
+    (Code::Fstenv_m14byte, "data16_fstenv", "data16 fstenv"),
+    (Code::Frstor_m94byte, "data16_frstor", "data16 frstor"),
+    (Code::Fnsave_m94byte, "data16_fnsave", "data16 fnsave"),
+    (Code::Fsave_m94byte, "data16_fsave", "data16 fsave"),
+    (Code::Loop_rel8_64_ECX, "addr32_loop", "addr32 loop"),
+    (Code::Loope_rel8_64_ECX, "addr32_loope", "addr32 loope"),
+    (Code::Loopne_rel8_64_ECX, "addr32_loopne", "addr32 loopne"),
+    (Code::Monitord, "addr32_monitor", "addr32 monitor"),
+    (Code::Monitorxd, "addr32_monitorx", "addr32 monitorx"),
+    (Code::Vmrund, "addr32_vmrun", "addr32 vmrun"),
+    (Code::Vmloadd, "addr32_vmload", "addr32 vmload"),
+    (Code::Vmsaved, "addr32_vmsave", "addr32 vmsave"),
+    (Code::Invlpgad, "addr32_invlpga", "addr32 invlpga"),
+    (Code::Clzerod, "addr32_clzero", "addr32 clzero"),
+    (Code::Pvalidated, "addr32_pvalidate", "addr32 pvalidate"),
+    (Code::Invlpgbd, "addr32_invlpgb", "addr32 invlpgb"),
+    (Code::Montmul_32, "addr32_montmul", "addr32 montmul"),
+    (Code::Xsha1_32, "addr32_xsha1", "addr32 xsha1"),
+    (Code::Xsha256_32, "addr32_xsha256", "addr32 xsha256"),
+    (Code::Xstore_32, "addr32_xstore", "addr32 xstore"),
+    (Code::Xcryptecb_32, "addr32_xcryptecb", "addr32 xcryptecb"),
+    (Code::Xcryptcbc_32, "addr32_xcryptcbc", "addr32 xcryptcbc"),
+    (Code::Xcryptctr_32, "addr32_xcryptctr", "addr32 xcryptctr"),
+    (Code::Xcryptcfb_32, "addr32_xcryptcfb", "addr32 xcryptcfb"),
+    (Code::Xcryptofb_32, "addr32_xcryptofb", "addr32 xcryptofb"),
     (Code::Pushfw, "pushfw", "pushfw"),
     (Code::Popfw, "popfw", "popfw"),
     (Code::Iretw, "iretw", "iretw"),
