@@ -791,6 +791,18 @@ fn gnu_spellings() -> Vec<Triple> {
         [addr32_vmrun()] => "addr32 vmrun",
         [label!(l0); addr32_loop(l0)] => ".Lgs0: addr32 loop .Lgs0",
         [label!(l1); addr32_loopne(l1)] => ".Lgs1: addr32 loopne .Lgs1",
+        // `[rip + disp]` and `[label ± disp]`.
+        [mov(al, byte[rip + 8])] => "mov al, byte ptr [rip+8]" ; "8a0508000000",
+        [mov(eax, [rip])] => "mov eax, [rip]",
+        [lea(rax, [rip - 16])] => "lea rax, [rip-16]",
+        [cmp(dword[rip + 4], 7)] => "cmp dword ptr [rip+4], 7" ; "833d0400000007",
+        [vaddps(ymm0, ymm1, [rip + 0x100])] => "vaddps ymm0, ymm1, [rip+0x100]",
+        [mov(ecx, dword[l2 + 4]); label!(l2); nop(); nop(); nop(); nop(); nop()] =>
+            "mov ecx, dword ptr [rip+.Lgs2+4]\n.Lgs2: nop; nop; nop; nop; nop" ; "8b0d040000009090909090",
+        [label!(l3); nop(); nop(); lea(rax, [l3 - 1])] => ".Lgs3: nop; nop; lea rax, [rip+.Lgs3-1]",
+        [mov(ecx, dword[rip + l4 + 8]); label!(l4); nop()] => "mov ecx, dword ptr [rip+.Lgs4+8]\n.Lgs4: nop",
+        [cmp(byte[l5 + 3], 1); jmp(l5); for _ in 0..4 { nop(); } label!(l5); nop()] =>
+            "cmp byte ptr [rip+.Lgs5+3], 1; jmp .Lgs5; nop; nop; nop; nop\n.Lgs5: nop",
     )
 }
 
@@ -951,10 +963,14 @@ fn encoding_rejects_what_the_sweep_found_wrong() {
 }
 
 #[test]
-fn encoding_rejects_label_displacement() {
-    // BlockEncoder relocates a RIP-relative target only when it is an instruction's address.
-    let err = encode_body(quote!(mov(ecx, dword[l + 4]); label!(l); nop();)).unwrap_err();
-    assert!(err.contains("displacement from a label"), "{err}");
+fn encoding_rejects_misused_rip() {
+    let one_error = |body: TokenStream, want: &str| {
+        let err = encode_body(body).unwrap_err();
+        assert!(err.contains(want), "{err}");
+    };
+    one_error(quote!(mov(eax, [rip + rcx]);), "`rip` is a base of its own");
+    one_error(quote!(mov(eax, [rax - rip]);), "`rip` is added once");
+    one_error(quote!(mov(eax, [rip + rip]);), "`rip` is added once");
 }
 
 #[test]
