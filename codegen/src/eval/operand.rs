@@ -89,13 +89,13 @@ impl Evaluator<'_> {
         let mem = &mut addr.mem;
         if mem.rip.is_some() && (mem.base.is_some() || mem.index.is_some()) {
             let what = if mem.rip == Some(RipTarget::Next) {
-                "`rip` is a base of its own"
+                "`rip` is the base of a RIP-relative address"
             } else {
-                "a label or constant is addressed RIP-relative and"
+                "a label or constant is addressed RIP-relative"
             };
             self.error(
                 whole,
-                format!("{what} cannot be combined with base or index registers"),
+                format!("{what} and cannot be combined with base or index registers"),
             );
             return None;
         }
@@ -126,7 +126,8 @@ impl Evaluator<'_> {
                 return None;
             }
         }
-        if i32::try_from(mem.disp).is_err() {
+        // A bare 64-bit address is for `movabs` (moffs); selection checks the form takes it.
+        if i32::try_from(mem.disp).is_err() && !crate::isa::forms::is_absolute(mem) {
             self.error(
                 whole,
                 format!("displacement {} does not fit in 32 bits (signed)", mem.disp),

@@ -812,6 +812,20 @@ fn explain_mismatch<R: RegRef>(
     if let Some(e) = misplaced_operand(inst, written, codes) {
         return e;
     }
+    for o in written {
+        if let OperandKind::Mem(mem, _) = &o.kind
+            && i32::try_from(mem.disp).is_err()
+        {
+            return err(
+                inst,
+                o.span,
+                format!(
+                    "address {:#x} does not fit in 32 bits (signed); only `movabs` to or from al, ax, eax or rax takes a 64-bit absolute address",
+                    mem.disp
+                ),
+            );
+        }
+    }
     let evex_loose = loose.iter().any(|c| forms::is_evex(c.op_code()));
     for o in written {
         let (decor, is_mem) = match &o.kind {

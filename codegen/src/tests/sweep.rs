@@ -1,28 +1,43 @@
 //! The exhaustive encoding sweep: every 64-bit-mode legacy, VEX and EVEX form of iced-x86's
-//! table, through the macro's own pipeline, against GNU as.
+//! table, through the macro's own pipeline, against GNU as — and against `llvm-mc` for the
+//! forms binutils does not know.
 //!
 //! ```text
 //!   iced Code --cases--> operand sets --render--> DSL snippet ----encode_body----> bytes --+
 //!                                             \-> GNU as text --as (batched)--> bytes -----+--> verdict
+//!                                                             \-> llvm-mc, where as has no
+//!                                                                 spelling for the form
 //! ```
 //!
 //! For each form [`cases`] derives operand sets from iced's `OpCodeInfo` and [`render`] spells
-//! each as DSL tokens and as GNU `.intel_syntax noprefix` text. Every DSL snippet goes through
-//! [`encode_body`](super::encode_body) — parse, eval, select, encode: the path a kernel takes.
-//! At about 80 µs a snippet, 170 000 snippets cost some 15 CPU-seconds (two threads), so there
-//! is no need to bypass the parser. The GNU texts go through a few `as` runs of 3000 lines
-//! ([`run`]); a line `as` rejects is dropped and its chunk re-run.
+//! each as DSL tokens and as GNU `.intel_syntax noprefix` text (forms that no written operand
+//! tells apart by GNU's own size spellings: `pushw`, `retfq`, `data16 fldenv`, `addr32 loop`,
+//! which the DSL spells `pushw`, `retfq`, `data16_fldenv`, `addr32_loop`). Every DSL snippet
+//! goes through [`encode_body`](super::encode_body) — parse, eval, select, encode: the path a
+//! kernel takes. At about 80 µs a snippet, 170 000 snippets cost some 15 CPU-seconds (two
+//! threads), so there is no need to bypass the parser. The GNU texts go through a few `as`
+//! runs of 3000 lines ([`run`]); a line `as` rejects is dropped and its chunk re-run.
+//!
+//! The second assembler: where GNU as (binutils 2.40 on the reference machines) rejects a case
+//! that asmforge encodes as a form GNU as assembled in no other case, the same text goes to
+//! `llvm-mc -triple=x86_64 -filetype=obj` (LLVM 14 here). GNU as stays the standard wherever it
+//! has a say; LLVM 14 knows few instructions binutils 2.40 does not (it checks `vmovw` with a
+//! 64-bit register), but it also judges asmforge's encodings of spellings GNU as refuses
+//! (it showed that `tpause rcx` is `tpause ecx`, now narrowed like `movmskps rax`). The sweep
+//! fails if `llvm-mc` is missing (`.ci/run` installs it).
 //!
 //! asmforge picks the form by its own rules (least demanding encoding, then shortest), so which
 //! form a snippet exercised is read back from its bytes: the decoded `Code` of the instruction
 //! under test. A form counts as *checked* when some snippet encodes to exactly that form and
-//! GNU as makes the same bytes, or — for the differences [`verdict`] documents — the same
-//! instruction at no greater length. Where asmforge picks VEX, GNU as gets the `{vex}`
-//! pseudo-prefix: asmforge's rule is VEX before EVEX, GNU's for AVX-VNNI-style instructions
-//! is EVEX first, and both are valid. (asmforge never gets `{evex}`: an EVEX form where VEX
-//! would do must show up as a mismatch.)
+//! the reference assembler makes the same bytes, or — for the differences [`verdict`]
+//! documents — the same instruction at no greater length. Where asmforge picks VEX, the
+//! assembler gets the `{vex}` pseudo-prefix: asmforge's rule is VEX before EVEX, GNU's for
+//! AVX-VNNI-style instructions is EVEX first, and both are valid. (asmforge never gets
+//! `{evex}`: an EVEX form where VEX would do must show up as a mismatch.)
 //!
-//! The test fails on a mismatch; on a rejection of what GNU as assembles that is not one of
+//! The printed line is `encoding sweep: N forms checked of M, K mismatches (GNU as G, llvm-mc
+//! L)`, a form counted for GNU as whenever GNU as checked it. The test fails on a mismatch (with
+//! either assembler); on a rejection of what GNU as assembles that is not one of
 //! [`coverage::DELIBERATE_REJECTIONS`]; and on a form that is neither checked nor listed, with
 //! its reason, in `codegen/tests/sweep-exclusions.txt` (or listed but checked after all).
 //!

@@ -16,6 +16,14 @@ use super::operands::{Addr, Layout};
 /// suffixes (`pushw`, `retfq`) and its `data16`/`addr32` prefixes, `data16_`/`addr32_` in
 /// the DSL.
 const NAMES: &[(Code, &str, &str)] = &[
+    (Code::Mov_AL_moffs8, "movabs", "movabs"),
+    (Code::Mov_AX_moffs16, "movabs", "movabs"),
+    (Code::Mov_EAX_moffs32, "movabs", "movabs"),
+    (Code::Mov_RAX_moffs64, "movabs", "movabs"),
+    (Code::Mov_moffs8_AL, "movabs", "movabs"),
+    (Code::Mov_moffs16_AX, "movabs", "movabs"),
+    (Code::Mov_moffs32_EAX, "movabs", "movabs"),
+    (Code::Mov_moffs64_RAX, "movabs", "movabs"),
     (Code::Push_imm16, "pushw", "pushw"),
     (Code::Pushw_imm8, "pushw", "pushw"),
     (Code::Pushw_FS, "pushw", "pushw"),
