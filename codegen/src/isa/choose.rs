@@ -337,7 +337,14 @@ fn select_written<R: RegRef>(
 
 /// Re-spells the 16/64-bit GPR of a [`forms::narrow_twin`] form at 32 bits and takes the
 /// twin: `movmskps rax, xmm0` is `0F 50 C0`, as GNU as assembles it, not `48 0F 50 C0`.
+/// Spelled with the prefix (`rex64_movmskps`, `data16_lldt`: `isa::spell`), the form stays.
 fn narrow<R: RegRef>(sel: SelInst<R>) -> SelInst<R> {
+    if ["rex64_", "data16_"]
+        .iter()
+        .any(|p| sel.inst.mnemonic.starts_with(p))
+    {
+        return sel;
+    }
     let Some(twin) = forms::narrow_twin(sel.code) else {
         return sel;
     };

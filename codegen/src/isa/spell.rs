@@ -18,6 +18,11 @@
 //! | `pushw`, `popw`, `enterw`, `leavew`, `retfw`, `retfq` | the 16-bit (or REX.W) form |
 //! | `data16_<m>` | the forms of `<m>` with a 16-bit operand size (`data16_fldenv`: the 14-byte environment) |
 //! | `addr32_<m>` | the forms of `<m>` with a 32-bit address size (`addr32_monitor`: `67 0F 01 C8`, reads `[eax]`) |
+//! | `rex64_<m>` | the legacy forms of `<m>` with REX.W (`rex64_movmskps(rax, xmm0)`: `48 0F 50 C0`) |
+//!
+//! `data16_` and `rex64_` name a prefix the CPU ignores for some forms (`movmskps rax`,
+//! `lldt`): those spellings keep it, where the plain mnemonic drops it as GNU as does
+//! (`forms::narrow_twin`).
 //!
 //! The predicate names are GNU as' (binutils `i386-opc.tbl`, the `cmpp`/`vcmpp` and
 //! `vpcmp`/`vpcom` templates), which LLVM shares. `vpcmp` has no pseudo-op for predicates 3
@@ -149,6 +154,22 @@ pub fn size_spelling(
                 base,
                 Box::new(|c: Code| {
                     c.op_code().operand_size() == 16 && c.op_code().address_size() != 32
+                }),
+            )
+        } else if let Some(base) = name.strip_prefix("rex64_") {
+            (
+                base,
+                Box::new(|c: Code| {
+                    let op = c.op_code();
+                    op.encoding() == iced_x86::EncodingKind::Legacy
+                        && (op.operand_size() == 64
+                            || (0..op.op_count()).any(|i| {
+                                use iced_x86::OpCodeOperandKind as K;
+                                matches!(
+                                    op.op_kind(i),
+                                    K::r64_or_mem | K::r64_reg | K::r64_rm | K::r64_opcode
+                                )
+                            }))
                 }),
             )
         } else if let Some(base) = name.strip_prefix("addr32_") {

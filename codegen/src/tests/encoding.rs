@@ -789,6 +789,12 @@ fn gnu_spellings() -> Vec<Triple> {
         [addr32_monitor()] => "addr32 monitor" ; "670f01c8",
         [addr32_clzero()] => "addr32 clzero",
         [addr32_vmrun()] => "addr32 vmrun",
+        [rex64_movmskps(rax, xmm0)] => "rex64 movmskps rax, xmm0" ; "480f50c0",
+        [rex64_pextrw(rcx, xmm2, 3)] => "rex64 pextrw rcx, xmm2, 3",
+        [rex64_sldt(rax)] => "rex64 sldt rax",
+        [rex64_lldt(word[rdi])] => "rex64 lldt word ptr [rdi]",
+        [data16_lldt(cx)] => "data16 lldt cx" ; "660f00d1",
+        [data16_mov(fs, dx)] => "data16 mov fs, dx",
         [label!(l0); addr32_loop(l0)] => ".Lgs0: addr32 loop .Lgs0",
         [label!(l1); addr32_loopne(l1)] => ".Lgs1: addr32 loopne .Lgs1",
         // 64-bit absolute addresses (moffs): `movabs`, as in GNU as.
@@ -998,7 +1004,10 @@ fn encoding_rejects_misused_rip() {
         let err = encode_body(body).unwrap_err();
         assert!(err.contains(want), "{err}");
     };
-    one_error(quote!(mov(eax, [rip + rcx]);), "`rip` is a base of its own");
+    one_error(
+        quote!(mov(eax, [rip + rcx]);),
+        "`rip` is the base of a RIP-relative address",
+    );
     one_error(quote!(mov(eax, [rax - rip]);), "`rip` is added once");
     one_error(quote!(mov(eax, [rip + rip]);), "`rip` is added once");
     one_error(

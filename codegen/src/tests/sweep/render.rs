@@ -13,8 +13,9 @@ use super::operands::{Addr, Layout};
 /// operand size, as in GNU as); GNU as spells the REX.W string compares with a `q` suffix and
 /// wants the 32-bit `sysret`/`sysexit`/`retf` spelled out. The size spellings of
 /// `isa::spell` name the o16 and a32 forms that no written operand tells apart: GNU's
-/// suffixes (`pushw`, `retfq`) and its `data16`/`addr32` prefixes, `data16_`/`addr32_` in
-/// the DSL.
+/// suffixes (`pushw`, `retfq`) and its `data16`/`addr32`/`rex64` prefixes, `data16_`/
+/// `addr32_`/`rex64_` in the DSL (which also keep a prefix the CPU ignores, where the plain
+/// mnemonic drops it as GNU as does: `rex64 movmskps rax, xmm0` is `48 0F 50 C0`).
 const NAMES: &[(Code, &str, &str)] = &[
     (Code::Mov_AL_moffs8, "movabs", "movabs"),
     (Code::Mov_AX_moffs16, "movabs", "movabs"),
@@ -24,6 +25,36 @@ const NAMES: &[(Code, &str, &str)] = &[
     (Code::Mov_moffs16_AX, "movabs", "movabs"),
     (Code::Mov_moffs32_EAX, "movabs", "movabs"),
     (Code::Mov_moffs64_RAX, "movabs", "movabs"),
+    (Code::Mov_r64m16_Sreg, "rex64_mov", "rex64 mov"),
+    (Code::Mov_Sreg_r64m16, "rex64_mov", "rex64 mov"),
+    (Code::Mov_Sreg_rm16, "data16_mov", "data16 mov"),
+    (Code::Sldt_r64m16, "rex64_sldt", "rex64 sldt"),
+    (Code::Str_r64m16, "rex64_str", "rex64 str"),
+    (Code::Lldt_rm16, "data16_lldt", "data16 lldt"),
+    (Code::Ltr_rm16, "data16_ltr", "data16 ltr"),
+    (Code::Verr_rm16, "data16_verr", "data16 verr"),
+    (Code::Verw_rm16, "data16_verw", "data16 verw"),
+    (Code::Lmsw_rm16, "data16_lmsw", "data16 lmsw"),
+    (Code::Lldt_r64m16, "rex64_lldt", "rex64 lldt"),
+    (Code::Ltr_r64m16, "rex64_ltr", "rex64 ltr"),
+    (Code::Verr_r64m16, "rex64_verr", "rex64 verr"),
+    (Code::Verw_r64m16, "rex64_verw", "rex64 verw"),
+    (Code::Lmsw_r64m16, "rex64_lmsw", "rex64 lmsw"),
+    (Code::Movmskps_r64_xmm, "rex64_movmskps", "rex64 movmskps"),
+    (Code::Movmskpd_r64_xmm, "rex64_movmskpd", "rex64 movmskpd"),
+    (Code::Pmovmskb_r64_mm, "rex64_pmovmskb", "rex64 pmovmskb"),
+    (Code::Pmovmskb_r64_xmm, "rex64_pmovmskb", "rex64 pmovmskb"),
+    (Code::Pextrw_r64_mm_imm8, "rex64_pextrw", "rex64 pextrw"),
+    (Code::Pextrw_r64_xmm_imm8, "rex64_pextrw", "rex64 pextrw"),
+    (Code::Pinsrw_mm_r64m16_imm8, "rex64_pinsrw", "rex64 pinsrw"),
+    (Code::Pinsrw_xmm_r64m16_imm8, "rex64_pinsrw", "rex64 pinsrw"),
+    (Code::Pextrb_r64m8_xmm_imm8, "rex64_pextrb", "rex64 pextrb"),
+    (Code::Pinsrb_xmm_r64m8_imm8, "rex64_pinsrb", "rex64 pinsrb"),
+    (
+        Code::Extractps_r64m32_xmm_imm8,
+        "rex64_extractps",
+        "rex64 extractps",
+    ),
     (Code::Push_imm16, "pushw", "pushw"),
     (Code::Pushw_imm8, "pushw", "pushw"),
     (Code::Pushw_FS, "pushw", "pushw"),
