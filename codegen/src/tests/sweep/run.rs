@@ -228,6 +228,9 @@ fn assemble_all(asm: Assembler, lines: &[String]) -> Vec<Result<Vec<u8>, String>
     out
 }
 
+/// An assembler's bytes for a case, or its complaint.
+pub(super) type Reference = Result<Vec<u8>, String>;
+
 /// The reference bytes (or complaint) for every case, which assembler made them, and how many
 /// cases needed a second try. GNU as first; where it rejects a case that asmforge encodes as
 /// a form GNU as assembled in no other case (an instruction binutils 2.40 does not know, or a
@@ -237,7 +240,7 @@ fn assemble_all(asm: Assembler, lines: &[String]) -> Vec<Result<Vec<u8>, String>
 pub(super) fn assemble_cases(
     cases: &[Case],
     ours: &[Ours],
-) -> (Vec<Result<Vec<u8>, String>>, Vec<Assembler>, usize) {
+) -> (Vec<Reference>, Vec<Assembler>, usize) {
     let mut theirs = vec![Err(String::new()); cases.len()];
     let mut by = vec![Assembler::Gnu; cases.len()];
     let mut retries = 0;
