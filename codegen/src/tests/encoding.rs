@@ -773,6 +773,7 @@ fn gnu_spellings() -> Vec<Triple> {
         [blendvpd(xmm1, [rax], xmm0)] => "blendvpd xmm1, [rax], xmm0",
         [pblendvb(xmm9, xmm2, xmm0)] => "pblendvb xmm9, xmm2, xmm0",
         [sha256rnds2(xmm1, xmm2, xmm0)] => "sha256rnds2 xmm1, xmm2, xmm0",
+        [tpause(ecx, edx, eax)] => "tpause ecx, edx, eax" ; "660faef1",
         // Size suffixes and prefixes.
         [pushw(0x1234)] => "pushw 0x1234" ; "66683412",
         [pushw(3)] => "pushw 3",
