@@ -33,6 +33,7 @@
 //! the padding. tests/examples.rs checks the first case at run time, tests/link.rs the second
 //! in a Mach-O object. ELF and Mach-O share one `naked_asm!`: rustc writes what differs.
 
+mod debug;
 pub mod group;
 
 use proc_macro2::{Span, TokenStream};
@@ -482,6 +483,17 @@ fn naked_fn(
         |unwind| byte_lines(bytes, code_size, ops, unwind).map(|b| format!(".p2align 6\n{b}"));
     // Same directives on ELF and Mach-O; the Windows unwind codes name the function itself.
     let dwarf = asm(Unwind::Dwarf).unwrap_or_default();
+    // ELF adds line information (`debug.rs`): the label the code starts at, the sections
+    // after it.
+    let file = kernel.func.sig.fn_token.span.file();
+    let elf = match byte_lines(bytes, code_size, ops, Unwind::Dwarf) {
+        Some(b) if debug::is_real_file(&file) => format!(
+            ".p2align 6\n{}:\n{b}{}",
+            debug::CODE_LABEL,
+            debug::sections(&file, &encoded.lines, code_size)
+        ),
+        _ => dwarf.clone(),
+    };
     let coff = match asm(Unwind::Seh("{f}")) {
         Some(text) => quote!(::core::arch::naked_asm!(#text, f = sym #ident)),
         None => {
@@ -498,7 +510,9 @@ fn naked_fn(
         #[doc = #doc]
         #[unsafe(naked)]
         pub(super) unsafe extern #abi fn #ident(#(#params),*) #output {
-            #[cfg(not(windows))]
+            #[cfg(not(any(windows, target_vendor = "apple", target_os = "uefi")))]
+            ::core::arch::naked_asm!(#elf);
+            #[cfg(all(not(windows), any(target_vendor = "apple", target_os = "uefi")))]
             ::core::arch::naked_asm!(#dwarf);
             #[cfg(windows)]
             #coff;
