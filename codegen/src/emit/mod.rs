@@ -34,6 +34,7 @@
 //! in a Mach-O object. ELF and Mach-O share one `naked_asm!`: rustc writes what differs.
 
 mod debug;
+pub mod dump;
 pub mod group;
 
 use proc_macro2::{Span, TokenStream};
@@ -69,6 +70,7 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
         naked.push(naked_fn(kernel, ident, &abi_tys, &v.encoded));
         infos.push(variant_info(v, ident, kernel.options.abi));
     }
+    let listings = listings(kernel, &best_first, &idents);
     let (fallback_items, fallback_entry) = fallback(kernel, &abi_tys);
     let checked_call = checked_call(kernel, &call_args);
     let kernel_name = name.to_string();
@@ -102,8 +104,64 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
             pub static DISPATCH: ::asmforge::__private::Dispatch = ::asmforge::__private::Dispatch::new(&INFO);
 
             #checked_call
+
+            // Read so that rustc records the variable in the crate's dependency information:
+            // cargo then recompiles the crate, and the files are written, when it changes.
+            const _: ::core::option::Option<&str> = ::core::option_env!("ASMFORGE_LISTINGS");
+        }
+
+        #listings
+    }
+}
+
+/// With `ASMFORGE_LISTINGS` set: writes the kernel's listings and JSON (`dump.rs`); an I/O
+/// error is a compile error, since the author asked for the files.
+fn listings(kernel: &Kernel, best_first: &[&Variant], idents: &[syn::Ident]) -> TokenStream {
+    let Some(dir) = dump::requested() else {
+        return TokenStream::new();
+    };
+    match write_listings(&dir, kernel, best_first, idents) {
+        Ok(_) => TokenStream::new(),
+        Err(e) => {
+            let msg = format!(
+                "asmforge: {}: cannot write the listings of `{}` under {}: {e}",
+                dump::VAR,
+                kernel.func.sig.ident,
+                dir.display()
+            );
+            quote_spanned!(kernel.func.sig.ident.span()=> ::core::compile_error!(#msg);)
         }
     }
+}
+
+/// Writes the files of `dump.rs` for compiled variants (best first) into `dir`.
+pub(crate) fn write_listings(
+    dir: &std::path::Path,
+    kernel: &Kernel,
+    best_first: &[&Variant],
+    idents: &[syn::Ident],
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let fn_span = kernel.func.sig.fn_token.span;
+    let info = dump::Kernel {
+        name: kernel.func.sig.ident.to_string(),
+        file: fn_span.file(),
+        line: fn_span.start().line,
+        abi: kernel.options.abi.rust_name(),
+        source: fn_span
+            .local_file()
+            .and_then(|p| std::fs::read_to_string(p).ok()),
+    };
+    let variants: Vec<(&Variant, String)> = best_first
+        .iter()
+        .zip(idents)
+        .map(|(v, i)| (*v, i.to_string()))
+        .collect();
+    dump::write(dir, &info, &variants)
+}
+
+/// `__asmforge_<variant>` names of variants given best first.
+pub(crate) fn idents_of(best_first: &[&Variant]) -> Vec<syn::Ident> {
+    variant_idents(best_first.iter().map(|v| v.variant.name.as_str()))
 }
 
 /// Required features of a variant beyond the x86-64 baseline: its declared closure and what
