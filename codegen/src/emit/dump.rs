@@ -81,12 +81,20 @@ fn default_dir(env: &dyn Fn(&str) -> Option<String>, args: &[String]) -> PathBuf
                 .flatten()
         })
     });
-    if let Some(deps) = out_dir.map(PathBuf::from) {
-        let profile = if deps.file_name().is_some_and(|n| n == "deps") {
-            deps.parent().map(Path::to_path_buf).unwrap_or(deps)
-        } else {
-            deps
-        };
+    if let Some(out) = out_dir.map(PathBuf::from) {
+        // The profile directory holds cargo's `.fingerprint/`; rustc writes into `deps/`,
+        // `examples/` or `build/<package>-<hash>/` below it.
+        let profile = out
+            .ancestors()
+            .find(|a| a.join(".fingerprint").is_dir())
+            .map(Path::to_path_buf)
+            .or_else(|| {
+                let leaf = out.file_name()?;
+                (leaf == "deps" || leaf == "examples")
+                    .then(|| out.parent().map(Path::to_path_buf))
+                    .flatten()
+            })
+            .unwrap_or(out);
         return profile.join(SUBDIR);
     }
     if let Some(target) = env("CARGO_TARGET_DIR") {
@@ -494,6 +502,23 @@ mod tests {
             location("1", &e, &[]),
             Some(PathBuf::from("/elsewhere/asmforge-listings/kern"))
         );
+    }
+
+    #[test]
+    fn one_finds_the_profile_directory_above_examples_and_build_scripts() {
+        let root = std::env::temp_dir().join(format!("asmforge-dump-p-{}", std::process::id()));
+        let profile = root.join("target").join("dev-opt");
+        std::fs::create_dir_all(profile.join(".fingerprint")).unwrap();
+        let e = env(&[("CARGO_CRATE_NAME", "kern")]);
+        for out in [profile.join("examples"), profile.join("build").join("kern-0123")] {
+            let args = vec!["--out-dir".to_owned(), out.to_str().unwrap().to_owned()];
+            assert_eq!(
+                location("1", &e, &args),
+                Some(profile.join(SUBDIR).join("kern")),
+                "{out:?}"
+            );
+        }
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

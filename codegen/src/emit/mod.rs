@@ -31,7 +31,11 @@
 //! RIP-relative from the code), and a call to the label runs through the NOPs into it. There
 //! `INFO`'s entry (the label) is not the first byte of `bytes` and the symbol's size includes
 //! the padding. tests/examples.rs checks the first case at run time, tests/link.rs the second
-//! in a Mach-O object. ELF and Mach-O share one `naked_asm!`: rustc writes what differs.
+//! in a Mach-O object. ELF and Mach-O share the code and its directives: rustc writes what
+//! differs; on ELF the text also defines the label `7:` at the first code byte and ends with
+//! the variant's DWARF line information (`debug.rs`), so that copy is a `naked_asm!` of its own.
+//!
+//! With `ASMFORGE_LISTINGS` set, `emit` also writes the kernel's listings and JSON (`dump.rs`).
 
 mod debug;
 pub mod dump;
