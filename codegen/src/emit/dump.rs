@@ -510,7 +510,10 @@ mod tests {
         let profile = root.join("target").join("dev-opt");
         std::fs::create_dir_all(profile.join(".fingerprint")).unwrap();
         let e = env(&[("CARGO_CRATE_NAME", "kern")]);
-        for out in [profile.join("examples"), profile.join("build").join("kern-0123")] {
+        for out in [
+            profile.join("examples"),
+            profile.join("build").join("kern-0123"),
+        ] {
             let args = vec!["--out-dir".to_owned(), out.to_str().unwrap().to_owned()];
             assert_eq!(
                 location("1", &e, &args),
