@@ -192,6 +192,10 @@ fn sleb(mut v: i64) -> Vec<u8> {
 /// assembly, and each is referenced backwards from the next section before it is redefined).
 const ABBREV_LABEL: &str = "8";
 const LINE_LABEL: &str = "9";
+/// Backward references to the labels above and to [`CODE_LABEL`].
+const ABBREV_REF: &str = "8b";
+const LINE_REF: &str = "9b";
+const CODE_LABEL_REF: &str = "7b";
 
 /// The DWARF line program: header, one file, rows where the line changes, end of sequence.
 /// `lines` is sorted by offset (as `encode` produces it).
@@ -247,9 +251,6 @@ fn line_program(file: &str, lines: &[(u32, u32)], code_size: u32) -> Section {
     unit
 }
 
-/// The backward reference to [`CODE_LABEL`].
-const CODE_LABEL_REF: &str = "7b";
-
 fn abbreviations() -> Section {
     let mut s = Section::default();
     s.bytes(&[1, DW_TAG_COMPILE_UNIT, DW_CHILDREN_NO]);
@@ -282,9 +283,6 @@ fn compile_unit(file: &str, code_size: u32) -> Section {
     unit.extend(die);
     unit
 }
-
-const ABBREV_REF: &str = "8b";
-const LINE_REF: &str = "9b";
 
 /// Flags of our debug sections: `unique` makes each a section of its own in the object,
 /// beside the one of the same name that rustc writes with `-g`. rustc's unit finds its
