@@ -136,3 +136,27 @@ fn a_frame_shows_in_the_header_and_the_json() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_directory_that_cannot_be_made_is_an_error_not_a_panic() {
+    let file = std::env::temp_dir().join(format!("asmforge-dump-file-{}", std::process::id()));
+    std::fs::write(&file, "not a directory").unwrap();
+    let err = crate::write_listings(
+        quote!(),
+        quote!(
+            fn k() -> u64 {
+                mov(eax, 1);
+                return rax;
+            }
+        ),
+        &file.join("sub"),
+    )
+    .expect_err("a file is in the way");
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(err.len(), 1);
+    assert!(
+        err[0].message.starts_with("cannot write under "),
+        "{}",
+        err[0].message
+    );
+}
