@@ -28,7 +28,9 @@
 //! asmforge's encodings of spellings GNU as refuses (it showed that `tpause rcx` is `tpause
 //! ecx`, and `lkgs ax` `lkgs eax`, now narrowed like `movmskps rax`). The sweep fails if that
 //! `llvm-mc` is missing (`.ci/run` installs `llvm-19`); pointed at an older one, the forms it
-//! cannot check are neither checked nor listed, and the sweep fails too.
+//! cannot check are neither checked nor listed, and the sweep fails too. LLVM 22 (Debian's
+//! `llvm-22`, through `ASMFORGE_LLVM_MC`) checks the same 31 forms as LLVM 19, so the sweep
+//! stays with 19.
 //!
 //! asmforge picks the form by its own rules (least demanding encoding, then shortest), so which
 //! form a snippet exercised is read back from its bytes: the decoded `Code` of the instruction
