@@ -45,6 +45,7 @@
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
 pub mod accuracy;
+pub mod ddref;
 mod f32k;
 mod f64k;
 pub mod scalar;

@@ -430,3 +430,211 @@ pub fn sincos_f32_reference(x: f32, cos: bool) -> f64 {
     };
     if !cos && x < 0.0 { -v } else { v }
 }
+
+/// |a - b| / |b| for two finite, nonzero binary128 values (infinite when the signs differ or
+/// either is zero or special): how far the double-double reference (`ddref`) is from glibc's.
+pub fn rel_diff_f128(a: u128, b: u128) -> f64 {
+    if a == b {
+        return 0.0;
+    }
+    let split = |v: u128| {
+        let e = ((v >> 112) & 0x7fff) as i64;
+        (v >> 127, e, (1u128 << 112) | (v & ((1u128 << 112) - 1)))
+    };
+    let ((sa, ea, ma), (sb, eb, mb)) = (split(a), split(b));
+    if sa != sb || ea == 0 || eb == 0 || ea == 0x7fff || eb == 0x7fff || (ea - eb).abs() > 60 {
+        return f64::INFINITY;
+    }
+    let e = ea.max(eb);
+    let (ma, mb) = ((ma >> (e - ea)) as i128, (mb >> (e - eb)) as i128);
+    (ma - mb).unsigned_abs() as f64 / mb as f64
+}
+
+/// An input in binade `e` (|x| in [2^e, 2^(e+1)), subnormal binades too), uniform there.
+pub fn in_binade(e: i32, r: u64) -> f64 {
+    let e = e.clamp(-1074, 1023);
+    if e >= -1022 {
+        f64::from_bits((((e + 1023) as u64) << 52) | (r & 0x000f_ffff_ffff_ffff))
+    } else {
+        let k = e + 1074;
+        f64::from_bits((1u64 << k) | (r & ((1u64 << k) - 1)))
+    }
+}
+
+/// The binade ranges of the long f64 check, `(lo, hi, signed)`: |x| in [2^lo, 2^hi), both
+/// signs if `signed`; each range is sampled uniformly per binade (a random binade of the range,
+/// then a random significand). Single binades where the kernels change behaviour (the
+/// polynomial's domain, the reduction, the fast-path limits, overflow and underflow), groups of
+/// binades where nothing changes from one to the next (tiny arguments of exp and sin/cos,
+/// huge ones of sin/cos, far exponents of log).
+pub fn binade_ranges(name: &str) -> Vec<(i32, i32, bool)> {
+    let each = |lo: i32, hi: i32, signed: bool| (lo..hi).map(move |e| (e, e + 1, signed));
+    let mut v = Vec::new();
+    match name {
+        "exp" | "exp2" => {
+            v.extend([(-1074, -60, true), (-60, -20, true), (-20, -6, true)]);
+            v.extend(each(-6, 11, true)); // |x| up to 2048: past overflow and underflow
+        }
+        "log" | "log2" => {
+            v.extend([(-1074, -1022, false), (-1022, -64, false), (-64, -4, false)]);
+            v.extend(each(-4, 4, false)); // around 1
+            v.extend([(4, 64, false), (64, 1024, false)]);
+        }
+        _ => {
+            v.extend([(-1074, -26, true), (-26, -6, true)]);
+            v.extend(each(-6, 12, true)); // the polynomial's domain and the first reductions
+            v.extend([(12, 20, true), (20, 21, true), (21, 64, true), (64, 1024, true)]);
+        }
+    }
+    v
+}
+
+/// Largest error, where, how many above the bound, how many checked.
+#[derive(Clone, Copy, Default)]
+pub struct Tally {
+    /// The largest error seen, in ulp.
+    pub max: f64,
+    /// An input where it was seen.
+    pub at: f64,
+    /// How many inputs exceeded the bound.
+    pub above: u64,
+    /// How many inputs were checked.
+    pub checked: u64,
+}
+
+impl Tally {
+    fn add(&mut self, x: f64, e: f64, bound: f64) {
+        if e > self.max {
+            self.max = e;
+            self.at = x;
+        }
+        self.above += u64::from(e > bound);
+        self.checked += 1;
+    }
+
+    fn merge(&mut self, o: &Tally) {
+        if o.max > self.max {
+            self.max = o.max;
+            self.at = o.at;
+        }
+        self.above += o.above;
+        self.checked += o.checked;
+    }
+}
+
+/// The long f64 check: for each function, each of its `binade_ranges`, `per_range` random
+/// inputs through every path this CPU runs (each kernel variant on batches of 2^14, and the
+/// scalar code), against the double-double reference (`ddref`, computed once per input for all
+/// paths); the special values against glibc's binary128. Every available core works (a
+/// `std::thread` per core, batches handed out by an atomic counter; batch b's inputs come from
+/// a generator seeded by (function, range, b), so the inputs do not depend on scheduling).
+/// Reports through `say`; returns whether every path of every function met its bound.
+pub fn f64_check_dd(per_range: u64, only: Option<&str>, mut say: impl FnMut(String)) -> bool {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const BATCH: u64 = 1 << 14;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    say(format!(
+        "f64: {per_range} random inputs per binade range against the double-double reference \
+         (ddref, ~106 bits) + {} special values against glibc binary128, {threads} threads",
+        special_f64().len()
+    ));
+    let mut ok = true;
+    for (fi, f) in F64_FUNCS.iter().enumerate() {
+        if only.is_some_and(|o| o != f.name) {
+            continue;
+        }
+        let entries = f.entries();
+        let reference = super::ddref::of(f.name);
+        let mut total = vec![Tally::default(); entries.len()];
+        // the special values, against binary128
+        let sp = special_f64();
+        for (t, (_, run)) in total.iter_mut().zip(&entries) {
+            let mut y = vec![0.0; sp.len()];
+            run(&sp, &mut y);
+            for (&x, &yi) in sp.iter().zip(&y) {
+                t.add(x, ulp_error_f64(yi, reference_f64(f.name, x)), f.bound);
+            }
+        }
+        let t_fn = std::time::Instant::now();
+        for (ri, &(lo, hi, signed)) in binade_ranges(f.name).iter().enumerate() {
+            let t0 = std::time::Instant::now();
+            let next = AtomicU64::new(0);
+            let sums = Mutex::new(vec![Tally::default(); entries.len()]);
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|| {
+                        let mut local = vec![Tally::default(); entries.len()];
+                        let (mut x, mut r, mut y) = (Vec::new(), Vec::new(), Vec::new());
+                        loop {
+                            let start = next.fetch_add(BATCH, Ordering::Relaxed);
+                            if start >= per_range {
+                                break;
+                            }
+                            let len = BATCH.min(per_range - start) as usize;
+                            let mut rng = Rng::new(
+                                ((fi as u64) << 56) ^ ((ri as u64) << 48) ^ (start / BATCH),
+                            );
+                            x.clear();
+                            x.extend((0..len).map(|_| {
+                                let e = lo + (rng.next_u64() % (hi - lo) as u64) as i32;
+                                let v = in_binade(e, rng.next_u64());
+                                if signed && rng.next_u64() & 1 == 1 {
+                                    -v
+                                } else {
+                                    v
+                                }
+                            }));
+                            r.clear();
+                            r.extend(x.iter().map(|&v| reference(v)));
+                            y.resize(len, 0.0);
+                            for (t, (_, run)) in local.iter_mut().zip(&entries) {
+                                run(&x, &mut y);
+                                for ((&xi, &yi), &ri) in x.iter().zip(&y).zip(&r) {
+                                    t.add(xi, ulp_error_f64(yi, ri), f.bound);
+                                }
+                            }
+                        }
+                        let mut sums = sums.lock().expect("tally");
+                        for (a, b) in sums.iter_mut().zip(&local) {
+                            a.merge(b);
+                        }
+                    });
+                }
+            });
+            let sums = sums.into_inner().expect("tally");
+            let cols: Vec<String> = entries
+                .iter()
+                .zip(&sums)
+                .map(|((name, _), t)| format!("{name} {:.3}", t.max))
+                .collect();
+            let above: u64 = sums.iter().map(|t| t.above).sum();
+            say(format!(
+                "{} |x| in [2^{lo}, 2^{hi}){}: max ulp {}; {above} above {} ({:.1} s)",
+                f.name,
+                if signed { " ±" } else { "" },
+                cols.join(", "),
+                f.bound,
+                t0.elapsed().as_secs_f64()
+            ));
+            for (a, b) in total.iter_mut().zip(&sums) {
+                a.merge(b);
+            }
+        }
+        for ((name, _), t) in entries.iter().zip(&total) {
+            say(format!(
+                "{} {}: max {:.3} ulp at x = {:e}, {} of {} inputs above {} ulp ({:.1} s for the function)",
+                f.name,
+                name,
+                t.max,
+                t.at,
+                t.above,
+                t.checked,
+                f.bound,
+                t_fn.elapsed().as_secs_f64()
+            ));
+            ok &= t.above == 0;
+        }
+    }
+    ok
+}
