@@ -86,6 +86,12 @@ fn add(a: Dd, b: Dd) -> Dd {
     fast_two_sum(u.hi, u.lo + t.lo)
 }
 
+/// `a + b` without the care for cancellation (Horner steps whose terms shrink fast).
+fn add_sloppy(a: Dd, b: Dd) -> Dd {
+    let s = two_sum(a.hi, b.hi);
+    fast_two_sum(s.hi, s.lo + (a.lo + b.lo))
+}
+
 fn mul(a: Dd, b: Dd) -> Dd {
     let p = two_prod(a.hi, b.hi);
     fast_two_sum(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi))
@@ -107,7 +113,8 @@ fn div(a: Dd, b: Dd) -> Dd {
 }
 
 /// `sum c[k] x^k`, `c` given from the highest degree down: the first `in_f64` coefficients by
-/// Horner in f64 on `x.hi`, the rest in double-double.
+/// Horner in f64 on `x.hi`, the rest in double-double. For series whose terms fall fast
+/// (|c[k+1] x| well below |c[k]|), so that no step cancels.
 fn poly(x: Dd, c: &[Dd], in_f64: usize) -> Dd {
     let mut acc = c[0].hi;
     for k in &c[1..in_f64] {
@@ -115,7 +122,7 @@ fn poly(x: Dd, c: &[Dd], in_f64: usize) -> Dd {
     }
     let mut d = Dd::new(acc, 0.0);
     for &k in &c[in_f64..] {
-        d = add(mul(d, x), k);
+        d = add_sloppy(mul(d, x), k);
     }
     d
 }
