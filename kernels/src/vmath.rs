@@ -53,7 +53,10 @@ pub mod scalar;
 use asmforge::{KernelInfo, MissingFeatures, VariantInfo};
 
 /// Runs `kernel` over as much of `x` as it takes, then the scalar function over the vector it
-/// stopped at (or the tail), and again until the end. 16 is the widest variant's lane count.
+/// stopped at (or the tail), and again until the end. 16 is the widest variant's lane count;
+/// while the kernel refuses the very next vector too (a run of special values, say), the
+/// scalar stretch doubles, up to 1,024 elements, so that such runs do not pay a kernel call
+/// per vector.
 fn drive<T: Copy>(
     x: &[T],
     out: &mut [T],
@@ -63,9 +66,12 @@ fn drive<T: Copy>(
     assert_eq!(x.len(), out.len(), "vmath: input and output lengths differ");
     let n = x.len();
     let mut i = 0;
+    let mut stretch = 16;
     while i < n {
-        i += kernel(&x[i..], &mut out[i..]);
-        let stop = (i + 16).min(n);
+        let done = kernel(&x[i..], &mut out[i..]);
+        i += done;
+        stretch = if done == 0 { (stretch * 2).min(1024) } else { 16 };
+        let stop = (i + stretch).min(n);
         for (o, &v) in out[i..stop].iter_mut().zip(&x[i..stop]) {
             *o = scalar(v);
         }
@@ -93,12 +99,18 @@ pub mod scalar_f32 {
     pub fn log2f(x: f32) -> f32 {
         scalar::log2(f64::from(x)) as f32
     }
-    /// sin x.
+    /// sin x (|x| >= 2^17: an f32-sized exact reduction, `scalar::rem_pio2_f32`).
     pub fn sinf(x: f32) -> f32 {
+        if x.abs() >= 131_072.0 && x.is_finite() {
+            return scalar::sincos_f32_huge(x, false) as f32;
+        }
         scalar::sin(f64::from(x)) as f32
     }
-    /// cos x.
+    /// cos x (|x| >= 2^17: as `sinf`).
     pub fn cosf(x: f32) -> f32 {
+        if x.abs() >= 131_072.0 && x.is_finite() {
+            return scalar::sincos_f32_huge(x, true) as f32;
+        }
         scalar::cos(f64::from(x)) as f32
     }
 }

@@ -380,55 +380,24 @@ fn check_one_f64(
 }
 
 /// A faster f32 sine or cosine reference than libm's for huge arguments, as accurate: for
-/// |x| >= 2^17 the reduction is exact in integers (x = M 2^s, M < 2^24, times 128 bits of
-/// 2^s 2/pi mod 4 from the 2/pi table, a 128-bit product that wraps mod 4 by itself), the
-/// reduced argument is kept as a double-double, and libm's f64 sin/cos finish it (error about
-/// 2^-52 relative: 28 bits more than f32). Below 2^17, f64 libm directly.
+/// |x| >= 2^17 the exact integer reduction `scalar::rem_pio2_f32` (checked against libm by
+/// `tests/vmath.rs`), the reduced argument kept as a double-double, and libm's f64 sin/cos
+/// finish it (error about 2^-52 relative: 28 bits more than f32). Below 2^17, f64 libm
+/// directly.
 pub fn sincos_f32_reference(x: f32, cos: bool) -> f64 {
     let xd = f64::from(x);
     if !x.is_finite() || x.abs() < 131_072.0 {
         return if cos { xd.cos() } else { xd.sin() };
     }
-    let bits = x.abs().to_bits();
-    let m = u128::from((bits & 0x007f_ffff) | 0x0080_0000);
-    let s = ((bits >> 23) as i64) - 150; // |x| = m 2^s
-    // k = (2^s 2/pi) mod 4 in 2.126 fixed point: bit i of 2/pi (1-based) lands at s - i + 126.
-    let window = |start: usize| {
-        (u128::from(super::scalar::two_over_pi_bits(start)) << 64)
-            | u128::from(super::scalar::two_over_pi_bits(start + 64))
-    };
-    let k = if s > 1 {
-        window((s - 1) as usize)
-    } else {
-        window(1) >> (2 - s)
-    };
-    let p = m.wrapping_mul(k);
-    let mut n = (p >> 126) as i64;
-    let mut frac = (p & ((1u128 << 126) - 1)) as i128;
-    if frac >= 1 << 125 {
-        frac -= 1 << 126;
-        n += 1;
-    }
-    let scale = pow2(-126);
-    let f_hi = frac as f64;
-    let f_lo = (frac - f_hi as i128) as f64;
-    let (f_hi, f_lo) = (f_hi * scale, f_lo * scale);
-    const PIO2_HI: f64 = core::f64::consts::FRAC_PI_2;
-    const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
-    let r_hi = f_hi * PIO2_HI;
-    let r_lo = f_hi.mul_add(PIO2_HI, -r_hi) + (f_hi * PIO2_LO + f_lo * PIO2_HI);
-    let y0 = r_hi + r_lo;
-    let y1 = r_lo - (y0 - r_hi);
+    let (n, y0, y1) = super::scalar::rem_pio2_f32(x);
     let (s0, c0) = (y0.sin(), y0.cos());
     let (sin_r, cos_r) = (s0 + y1 * c0, c0 - y1 * s0);
-    let q = if cos { n + 1 } else { n } & 3;
-    let v = match q {
+    match (n + i32::from(cos)) & 3 {
         0 => sin_r,
         1 => cos_r,
         2 => -sin_r,
         _ => -cos_r,
-    };
-    if !cos && x < 0.0 { -v } else { v }
+    }
 }
 
 /// |a - b| / |b| for two finite, nonzero binary128 values (infinite when the signs differ or

@@ -306,6 +306,63 @@ pub(super) fn two_over_pi_bits(start: usize) -> u64 {
     ((acc << (32 + o)) >> 64) as u64
 }
 
+/// `(n, y0, y1)` with `x = n·pi/2 + y0 + y1` for an f32 `x` with |x| >= 2^17 (finite): an
+/// exact reduction in integers sized for f32 (x = M 2^s, M < 2^24, times the 128 bits of
+/// 2^s 2/pi mod 4 that matter, a 128-bit product that wraps mod 4 by itself; the 126-bit
+/// fraction carries >= 90 significant bits even at the f32 closest to a multiple of pi/2),
+/// the fraction turned into a double-double through i64 conversions (no i128-to-float calls).
+/// The f32 fallback's reduction for huge arguments, and `accuracy::sincos_f32_reference`'s.
+pub fn rem_pio2_f32(x: f32) -> (i32, f64, f64) {
+    let bits = x.abs().to_bits();
+    let m = u128::from((bits & 0x007f_ffff) | 0x0080_0000);
+    let s = ((bits >> 23) as i64) - 150; // |x| = m 2^s, s >= -6
+    // k = (2^s 2/pi) mod 4 in 2.126 fixed point: bit i of 2/pi (1-based) lands at s - i + 126.
+    let window = |start: usize| {
+        (u128::from(two_over_pi_bits(start)) << 64) | u128::from(two_over_pi_bits(start + 64))
+    };
+    let k = if s > 1 {
+        window((s - 1) as usize)
+    } else {
+        window(1) >> (2 - s)
+    };
+    let p = m.wrapping_mul(k);
+    let mut n = (p >> 126) as i32;
+    let mut frac = (p & ((1u128 << 126) - 1)) as i128;
+    if frac >= 1 << 125 {
+        frac -= 1 << 126;
+        n += 1;
+    }
+    // frac = t 2^62 + l, t as f64 rounded, its error d back into the low part
+    let t = (frac >> 62) as i64;
+    let l = (frac & ((1 << 62) - 1)) as u64;
+    let th = t as f64;
+    let d = t.wrapping_sub(th as i64);
+    let hi = th * pow2(-64);
+    let lo = (d as f64 * pow2(62) + l as f64) * pow2(-126);
+    const PIO2_HI: f64 = core::f64::consts::FRAC_PI_2;
+    const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
+    let r_hi = hi * PIO2_HI;
+    let r_lo = hi.mul_add(PIO2_HI, -r_hi) + (hi * PIO2_LO + lo * PIO2_HI);
+    let mut y0 = r_hi + r_lo;
+    let mut y1 = r_lo - (y0 - r_hi);
+    if x < 0.0 {
+        (n, y0, y1) = (-n, -y0, -y1);
+    }
+    (n, y0, y1)
+}
+
+/// sin x (`cos = false`) or cos x in f64 for an f32 `x` with |x| >= 2^17, finite: through
+/// `rem_pio2_f32` (a fraction of `rem_pio2`'s cost) and fdlibm's kernels.
+pub fn sincos_f32_huge(x: f32, cos: bool) -> f64 {
+    let (n, y0, y1) = rem_pio2_f32(x);
+    match (n + i32::from(cos)) & 3 {
+        0 => ksin(y0, y1),
+        1 => kcos(y0, y1),
+        2 => -ksin(y0, y1),
+        _ => -kcos(y0, y1),
+    }
+}
+
 /// Payne–Hanek: `x · 2/pi` mod 4 from the bits of 2/pi that matter, exactly, in integers.
 fn rem_pio2_large(x: f64) -> (i32, f64, f64) {
     let bits = x.abs().to_bits();
