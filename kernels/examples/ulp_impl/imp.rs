@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use asmforge::VariantInfo;
 use asmforge_kernels::vmath::{F32_FUNCS, F32Func};
 
-use asmforge_kernels::vmath::accuracy::{self as support, Rng, ulp_error_f32};
+use asmforge_kernels::vmath::accuracy::{
+    self as support, PreparedF32, Rng, ulp_error_f32_prepared,
+};
 
 /// Largest error and where, and how many inputs were above the bound.
 #[derive(Clone, Copy, Default)]
@@ -34,7 +36,7 @@ fn check_f32(
     f: &F32Func,
     variants: &[&'static VariantInfo],
     bits: &[u32],
-    bufs: &mut (Vec<f32>, Vec<f64>, Vec<f32>),
+    bufs: &mut (Vec<f32>, Vec<PreparedF32>, Vec<f32>),
     tallies: &mut [Tally],
 ) {
     let (x, r, y) = bufs;
@@ -42,15 +44,24 @@ fn check_f32(
     x.extend(bits.iter().map(|&b| f32::from_bits(b)));
     r.clear();
     match f.name {
-        "sinf" => r.extend(x.iter().map(|&v| support::sincos_f32_reference(v, false))),
-        "cosf" => r.extend(x.iter().map(|&v| support::sincos_f32_reference(v, true))),
-        _ => r.extend(x.iter().map(|&v| (f.reference)(f64::from(v)))),
+        "sinf" => r.extend(
+            x.iter()
+                .map(|&v| PreparedF32::new(support::sincos_f32_reference(v, false))),
+        ),
+        "cosf" => r.extend(
+            x.iter()
+                .map(|&v| PreparedF32::new(support::sincos_f32_reference(v, true))),
+        ),
+        _ => r.extend(
+            x.iter()
+                .map(|&v| PreparedF32::new((f.reference)(f64::from(v)))),
+        ),
     }
     y.resize(x.len(), 0.0);
     for (v, tally) in variants.iter().zip(tallies.iter_mut()) {
         (f.call)(v, x, y).expect("variant runs on this CPU");
         for ((&xi, &yi), &ri) in x.iter().zip(y.iter()).zip(r.iter()) {
-            let e = ulp_error_f32(yi, ri);
+            let e = ulp_error_f32_prepared(yi, &ri);
             if e > tally.max {
                 tally.max = e;
                 tally.at = xi.to_bits();

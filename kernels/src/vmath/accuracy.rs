@@ -98,6 +98,36 @@ pub fn ulp_error_f32(y: f32, reference: f64) -> f64 {
     (yv - reference).abs() / pow2(e - 23)
 }
 
+/// An f64 reference for an f32 result made ready for `ulp_error_f32_prepared`: the value and
+/// 1/ulp of its f32 binade, or (infinite, zero or beyond f32's range) the value alone.
+#[derive(Clone, Copy)]
+pub struct PreparedF32 {
+    r: f64,
+    inv_ulp: f64,
+}
+
+impl PreparedF32 {
+    /// Prepares `reference`.
+    pub fn new(reference: f64) -> Self {
+        let e = ((reference.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+        let inv_ulp = if reference != 0.0 && (-140..=126).contains(&e) {
+            pow2(23 - e.max(-126))
+        } else {
+            0.0
+        };
+        PreparedF32 { r: reference, inv_ulp }
+    }
+}
+
+/// `ulp_error_f32(y, r)` for a prepared `r`: two flops and a test in the common case.
+pub fn ulp_error_f32_prepared(y: f32, p: &PreparedF32) -> f64 {
+    if p.inv_ulp == 0.0 {
+        return ulp_error_f32(y, p.r);
+    }
+    let e = (f64::from(y) - p.r).abs() * p.inv_ulp;
+    if e <= 1e300 { e } else { ulp_error_f32(y, p.r) }
+}
+
 // ---- binary128 reference (glibc's *f128 functions in libm, 113-bit significand) ----
 
 unsafe extern "C" {
