@@ -19,6 +19,7 @@
 
 use asmforge::kernel;
 
+
 /// One f32 kernel `$name(x: &[f32], out: &mut [f32]) -> usize` around `$body`, which sees the
 /// loaded vector `v`, the index `i` and the label `done` (jump there to stop before this
 /// vector), and must store its result at `[out + i * 4]`.
@@ -35,11 +36,23 @@ macro_rules! f32_kernel {
         regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
         memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
         memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
+        sse2 { $($sse:tt)* }
         $($body:tt)*
     ) => {
         $(#[$meta])*
-        #[kernel(targets(avx2 + fma, avx512f), fallback = $fallback, params($($params)*))]
+        #[kernel(targets(sse2, avx2 + fma, avx512f), fallback = $fallback, params($($params)*))]
         pub fn $name(x: &[f32], out: &mut [f32]) -> usize {
+            let n = gp64();
+            let i = gp64();
+            let v = vreg();
+            mov(n, x.len());
+            cmp(n, out.len());
+            cmova(n, out.len());
+            and(n, -lanes(4));
+            xor(i.r32(), i.r32());
+            test(n, n);
+            jz(done);
+            if has!(avx2) {
             $(
                 let $rf = vreg();
                 vmovaps($rf, match vector_bytes() { 32 => f32x8($($rv)*), _ => f32x16($($rv)*) });
@@ -60,16 +73,6 @@ macro_rules! f32_kernel {
                 }
                 let $mi = match vector_bytes() { 32 => __mem, _ => __reg };
             )*
-            let n = gp64();
-            let i = gp64();
-            let v = vreg();
-            mov(n, x.len());
-            cmp(n, out.len());
-            cmova(n, out.len());
-            and(n, -lanes(4));
-            xor(i.r32(), i.r32());
-            test(n, n);
-            jz(done);
             align!(16);
             label!(top);
             vmovups(v, [x + i * 4]);
@@ -77,6 +80,15 @@ macro_rules! f32_kernel {
             add(i, lanes(4));
             cmp(i, n);
             jb(top);
+            } else {
+            align!(16);
+            label!(top);
+            movups(v, [x + i * 4]);
+            $($sse)*
+            add(i, lanes(4));
+            cmp(i, n);
+            jb(top);
+            }
             label!(done);
             return i;
         }
@@ -94,6 +106,48 @@ f32_kernel! {
     }
     memf { MAXARG = (87.0), Q0 = (0.00019891969905683136498) }
     memi { ABS = (0x7fff_ffff) }
+    sse2 {
+        let a = vreg();
+        movaps(a, v);
+        andps(a, i32x4(0x7fff_ffff));
+        cmpps(a, f32x4(87.0), 6); // NLE: |x| > 87 or NaN
+        let g = gp64();
+        movmskps(g.r32(), a);
+        test(g.r32(), g.r32());
+        jnz(done);
+        let (lo, hi) = (vreg(), vreg());
+        cvtps2pd(lo, v);
+        movaps(hi, v);
+        movhlps(hi, hi);
+        cvtps2pd(hi, hi);
+        for h in [lo, hi] {
+            // n = rint(x log2 e), r = x - n ln 2 (error < 2^-46), e^r to r^8
+            let (t, nf, p) = (vreg(), vreg(), vreg());
+            movaps(t, h);
+            mulpd(t, f64x2(1.4426950408889634));
+            addpd(t, f64x2(6755399441055744.0));
+            movaps(nf, t);
+            subpd(nf, f64x2(6755399441055744.0));
+            mulpd(nf, f64x2(0.6931471805599453));
+            subpd(h, nf);
+            movaps(p, f64x2(2.48015873015873e-05));
+            for c in [
+                f64x2(0.0001984126984126984), f64x2(0.001388888888888889),
+                f64x2(0.008333333333333333), f64x2(0.041666666666666664),
+                f64x2(0.16666666666666666), f64x2(0.5), f64x2(1.0), f64x2(1.0),
+            ] {
+                mulpd(p, h);
+                addpd(p, c);
+            }
+            psllq(t, 52); // n << 52
+            paddq(p, t);
+            movaps(h, p);
+        }
+        cvtpd2ps(lo, lo);
+        cvtpd2ps(hi, hi);
+        movlhps(lo, hi);
+        movups([out + i * 4], lo);
+    }
     let (a, t, nf, p, r2) = (vreg(), vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
         let k = kreg();
@@ -135,6 +189,47 @@ f32_kernel! {
     }
     memf { MAXARG = (126.0), P0 = (0.00015453162945120690177) }
     memi { ABS = (0x7fff_ffff) }
+    sse2 {
+        let a = vreg();
+        movaps(a, v);
+        andps(a, i32x4(0x7fff_ffff));
+        cmpps(a, f32x4(126.0), 6);
+        let g = gp64();
+        movmskps(g.r32(), a);
+        test(g.r32(), g.r32());
+        jnz(done);
+        let (lo, hi) = (vreg(), vreg());
+        cvtps2pd(lo, v);
+        movaps(hi, v);
+        movhlps(hi, hi);
+        cvtps2pd(hi, hi);
+        for h in [lo, hi] {
+            // n = rint(x), r = x - n exact, 2^r = e^(r ln 2) to degree 8
+            let (t, nf, p) = (vreg(), vreg(), vreg());
+            movaps(t, h);
+            addpd(t, f64x2(6755399441055744.0));
+            movaps(nf, t);
+            subpd(nf, f64x2(6755399441055744.0));
+            subpd(h, nf);
+            movaps(p, f64x2(1.321548679014431e-06));
+            for c in [
+                f64x2(1.5252733804059841e-05), f64x2(0.0001540353039338161),
+                f64x2(0.0013333558146428443), f64x2(0.009618129107628477),
+                f64x2(0.05550410866482158), f64x2(0.24022650695910072),
+                f64x2(0.6931471805599453), f64x2(1.0),
+            ] {
+                mulpd(p, h);
+                addpd(p, c);
+            }
+            psllq(t, 52);
+            paddq(p, t);
+            movaps(h, p);
+        }
+        cvtpd2ps(lo, lo);
+        cvtpd2ps(hi, hi);
+        movlhps(lo, hi);
+        movups([out + i * 4], lo);
+    }
     let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
         let k = kreg();
@@ -175,6 +270,67 @@ macro_rules! log_kernel {
             memi {
                 SQRTHALF = (0x3f35_04f3), EXPMASK = (-0x0080_0000), MINNORM = (0x0080_0000),
                 NORMSPAN = (0x7eff_ffff), BIAS = (0x7f80_0000), BOUND = (-0x0100_0001),
+            }
+            sse2 {
+                let (a, t, e) = (vreg(), vreg(), vreg());
+                movdqa(a, v);
+                paddd(a, i32x4(0x7f80_0000));
+                pcmpgtd(a, i32x4(-0x0100_0001)); // not a normal x > 0
+                let g = gp64();
+                movmskps(g.r32(), a);
+                test(g.r32(), g.r32());
+                jnz(done);
+                // x = 2^e m, m in [sqrt(1/2), sqrt 2), in the f32 bits
+                movdqa(t, v);
+                psubd(t, i32x4(0x3f35_04f3));
+                movdqa(e, t);
+                psrad(e, 23);
+                pand(t, i32x4(-0x0080_0000));
+                psubd(v, t);
+                cvtdq2ps(e, e);
+                let (lo, hi) = (vreg(), vreg());
+                cvtps2pd(lo, v);
+                movaps(hi, v);
+                movhlps(hi, hi);
+                cvtps2pd(hi, hi);
+                let (elo, ehi) = (vreg(), vreg());
+                cvtps2pd(elo, e);
+                movaps(ehi, e);
+                movhlps(ehi, ehi);
+                cvtps2pd(ehi, ehi);
+                for (h, eh) in [(lo, elo), (hi, ehi)] {
+                    // log1p(f) = 2 atanh(s), s = f/(2 + f), |s| <= 0.172: 2 s (1 + s²/3 + ...
+                    // + s^12/13), truncated below 2^-39 relative
+                    let (d, q, z, p) = (vreg(), vreg(), vreg(), vreg());
+                    subpd(h, f64x2(1.0)); // f, exact
+                    movaps(d, h);
+                    addpd(d, f64x2(2.0));
+                    movaps(q, h);
+                    divpd(q, d);
+                    movaps(z, q);
+                    mulpd(z, q);
+                    movaps(p, f64x2(0.15384615384615385));
+                    for c in [
+                        f64x2(0.18181818181818182), f64x2(0.2222222222222222),
+                        f64x2(0.2857142857142857), f64x2(0.4), f64x2(0.6666666666666666),
+                        f64x2(2.0),
+                    ] {
+                        mulpd(p, z);
+                        addpd(p, c);
+                    }
+                    mulpd(p, q);
+                    if LOG2 {
+                        mulpd(p, f64x2(1.4426950408889634));
+                    } else {
+                        mulpd(eh, f64x2(0.6931471805599453));
+                    }
+                    addpd(p, eh);
+                    movaps(h, p);
+                }
+                cvtpd2ps(lo, lo);
+                cvtpd2ps(hi, hi);
+                movlhps(lo, hi);
+                movups([out + i * 4], lo);
             }
             let (a, t, e, f, p, f2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
             if has!(avx512f) {
@@ -297,6 +453,86 @@ macro_rules! sincos_kernel {
                 C2 = (-0.0013888887635227974877), C3 = (0.041666666664226133516),
             }
             memi { ABS = (0x7fff_ffff), SIGN = (-0x8000_0000), IONE = (1) }
+            sse2 {
+                let (a, m) = (vreg(), vreg());
+                movaps(a, v);
+                andps(a, i32x4(0x7fff_ffff));
+                movaps(m, a);
+                cmpps(m, f32x4(131072.0), 6);
+                let g = gp64();
+                movmskps(g.r32(), m);
+                test(g.r32(), g.r32());
+                jnz(done);
+                let (lo, hi) = (vreg(), vreg());
+                cvtps2pd(lo, a);
+                movaps(hi, a);
+                movhlps(hi, hi);
+                cvtps2pd(hi, hi);
+                let (ps, pc, q) = (vregs(2), vregs(2), vregs(2));
+                for (k, h) in [(0, lo), (1, hi)] {
+                    // n = rint(|x| 2/pi); r = |x| - n p1 - n p2, p1 = pi/2 to 33 bits (n p1
+                    // exact, the difference exact by Sterbenz), error < 2^-69
+                    let (nf, w, z) = (vreg(), vreg(), vreg());
+                    movaps(q[k], h);
+                    mulpd(q[k], f64x2(0.6366197723675814));
+                    addpd(q[k], f64x2(6755399441055744.0));
+                    movaps(nf, q[k]);
+                    subpd(nf, f64x2(6755399441055744.0));
+                    movaps(w, nf);
+                    mulpd(w, f64x2(1.5707963267341256));
+                    subpd(h, w);
+                    mulpd(nf, f64x2(6.077100506506192e-11));
+                    subpd(h, nf);
+                    movaps(z, h);
+                    mulpd(z, h);
+                    // sin r = r + r z S(z), S to z^4; cos r = 1 + z C(z), C to z^5 (Taylor)
+                    movaps(ps[k], f64x2(-2.505210838544172e-08));
+                    for c in [
+                        f64x2(2.7557319223985893e-06), f64x2(-0.0001984126984126984),
+                        f64x2(0.008333333333333333), f64x2(-0.16666666666666666),
+                    ] {
+                        mulpd(ps[k], z);
+                        addpd(ps[k], c);
+                    }
+                    mulpd(ps[k], z);
+                    mulpd(ps[k], h);
+                    addpd(ps[k], h);
+                    movaps(pc[k], f64x2(2.08767569878681e-09));
+                    for c in [
+                        f64x2(-2.755731922398589e-07), f64x2(2.48015873015873e-05),
+                        f64x2(-0.001388888888888889), f64x2(0.041666666666666664), f64x2(-0.5),
+                    ] {
+                        mulpd(pc[k], z);
+                        addpd(pc[k], c);
+                    }
+                    mulpd(pc[k], z);
+                    addpd(pc[k], f64x2(1.0));
+                    cvtpd2ps(ps[k], ps[k]);
+                    cvtpd2ps(pc[k], pc[k]);
+                    pshufd(q[k], q[k], 0x08); // n: the low dwords of the shifted sums
+                }
+                movlhps(ps[0], ps[1]);
+                movlhps(pc[0], pc[1]);
+                punpcklqdq(q[0], q[1]);
+                let (s4, c4, n4) = (ps[0], pc[0], q[0]);
+                if COS {
+                    paddd(n4, i32x4(1)); // cos x = sin(x + pi/2)
+                }
+                movdqa(m, n4);
+                pslld(m, 31);
+                psrad(m, 31); // odd quadrant: the cosine polynomial
+                andps(c4, m);
+                andnps(m, s4);
+                orps(m, c4);
+                pslld(n4, 30);
+                pand(n4, i32x4(-0x8000_0000));
+                xorps(m, n4); // quadrants 2 and 3: negate
+                if !COS {
+                    andps(v, i32x4(-0x8000_0000));
+                    xorps(m, v); // sin(-x) = -sin x
+                }
+                movups([out + i * 4], m);
+            }
             let (a, t, nf, rh, rl, z) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
             let (ps, pc, u, w) = (vreg(), vreg(), vreg(), vreg());
             if has!(avx512f) {
