@@ -108,6 +108,7 @@ pub struct PreparedF32 {
 
 impl PreparedF32 {
     /// Prepares `reference`.
+    #[inline]
     pub fn new(reference: f64) -> Self {
         let e = ((reference.to_bits() >> 52) & 0x7ff) as i32 - 1023;
         let inv_ulp = if reference != 0.0 && (-140..=126).contains(&e) {
@@ -120,6 +121,7 @@ impl PreparedF32 {
 }
 
 /// `ulp_error_f32(y, r)` for a prepared `r`: two flops and a test in the common case.
+#[inline]
 pub fn ulp_error_f32_prepared(y: f32, p: &PreparedF32) -> f64 {
     if p.inv_ulp == 0.0 {
         return ulp_error_f32(y, p.r);
@@ -477,6 +479,7 @@ impl Prepared {
 
 /// `ulp_error_f64(y, r)` for a prepared `r`, in a few flops: y - hi is exact whenever the
 /// error is small (Sterbenz), and scaling by 1/ulp is exact.
+#[inline]
 pub fn ulp_error_prepared(y: f64, p: &Prepared) -> f64 {
     if p.inv_ulp == 0.0 {
         return ulp_error_f64(y, p.raw);

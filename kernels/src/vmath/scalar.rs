@@ -299,33 +299,27 @@ pub(super) fn rem_pio2(x: f64) -> (i32, f64, f64) {
 }
 
 /// 64 bits of 2/pi starting at bit `start` (bit 1 is the first after the binary point).
-pub(super) fn two_over_pi_bits(start: usize) -> u64 {
+pub(super) const fn two_over_pi_bits(start: usize) -> u64 {
     let (w, o) = ((start - 1) / 24, (start - 1) % 24);
-    let word = |i: usize| u128::from(TWO_OVER_PI_24[i]);
-    let acc = (word(w) << 72) | (word(w + 1) << 48) | (word(w + 2) << 24) | word(w + 3);
+    let t = &TWO_OVER_PI_24;
+    let acc = ((t[w] as u128) << 72)
+        | ((t[w + 1] as u128) << 48)
+        | ((t[w + 2] as u128) << 24)
+        | t[w + 3] as u128;
     ((acc << (32 + o)) >> 64) as u64
 }
 
-/// `(n, y0, y1)` with `x = n·pi/2 + y0 + y1` for an f32 `x` with |x| >= 2^17 (finite): an
-/// exact reduction in integers sized for f32 (x = M 2^s, M < 2^24, times the 128 bits of
-/// 2^s 2/pi mod 4 that matter, a 128-bit product that wraps mod 4 by itself; the 126-bit
-/// fraction carries >= 90 significant bits even at the f32 closest to a multiple of pi/2),
-/// the fraction turned into a double-double through i64 conversions (no i128-to-float calls).
+/// `(n, y0, y1)` with `x = n·pi/2 + y0 + y1` (to 2^-52 relative) for an f32 `x` with
+/// |x| >= 2^17 (finite): an exact reduction in integers sized for f32 (x = M 2^s, M < 2^24,
+/// times the 128 bits of 2^s 2/pi mod 4 that matter, from a table per exponent: a 128-bit
+/// product that wraps mod 4 by itself; the 126-bit fraction carries >= 90 significant bits
+/// even at the f32 closest to a multiple of pi/2), the fraction turned into f64s through i64
+/// conversions (no i128-to-float calls), times pi/2 in plain f64 (no `mul_add` call).
 /// The f32 fallback's reduction for huge arguments, and `accuracy::sincos_f32_reference`'s.
 pub fn rem_pio2_f32(x: f32) -> (i32, f64, f64) {
     let bits = x.abs().to_bits();
     let m = u128::from((bits & 0x007f_ffff) | 0x0080_0000);
-    let s = ((bits >> 23) as i64) - 150; // |x| = m 2^s, s >= -6
-    // k = (2^s 2/pi) mod 4 in 2.126 fixed point: bit i of 2/pi (1-based) lands at s - i + 126.
-    let window = |start: usize| {
-        (u128::from(two_over_pi_bits(start)) << 64) | u128::from(two_over_pi_bits(start + 64))
-    };
-    let k = if s > 1 {
-        window((s - 1) as usize)
-    } else {
-        window(1) >> (2 - s)
-    };
-    let p = m.wrapping_mul(k);
+    let p = m.wrapping_mul(TWO_OVER_PI_F32[(bits >> 23) as usize]);
     let mut n = (p >> 126) as i32;
     let mut frac = (p & ((1u128 << 126) - 1)) as i128;
     if frac >= 1 << 125 {
@@ -339,10 +333,11 @@ pub fn rem_pio2_f32(x: f32) -> (i32, f64, f64) {
     let d = t.wrapping_sub(th as i64);
     let hi = th * pow2(-64);
     let lo = (d as f64 * pow2(62) + l as f64) * pow2(-126);
+    // r = (hi + lo) pi/2; the rounding of hi·PIO2_HI (2^-53 relative) stays: plenty for f32
     const PIO2_HI: f64 = core::f64::consts::FRAC_PI_2;
     const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
     let r_hi = hi * PIO2_HI;
-    let r_lo = hi.mul_add(PIO2_HI, -r_hi) + (hi * PIO2_LO + lo * PIO2_HI);
+    let r_lo = hi * PIO2_LO + lo * PIO2_HI;
     let mut y0 = r_hi + r_lo;
     let mut y1 = r_lo - (y0 - r_hi);
     if x < 0.0 {
@@ -350,6 +345,21 @@ pub fn rem_pio2_f32(x: f32) -> (i32, f64, f64) {
     }
     (n, y0, y1)
 }
+
+/// Per f32 exponent field `b` (|x| = M 2^(b - 150)): `(2^(b-150) 2/pi) mod 4` in 2.126 fixed
+/// point, bit i of 2/pi (1-based) at b - 150 - i + 126. Zero where `rem_pio2_f32` is not used.
+static TWO_OVER_PI_F32: [u128; 256] = {
+    let mut k = [0u128; 256];
+    let mut b = 144; // 2^17
+    while b < 255 {
+        let s = b as i64 - 150;
+        let start = if s > 1 { (s - 1) as usize } else { 1 };
+        let w = ((two_over_pi_bits(start) as u128) << 64) | two_over_pi_bits(start + 64) as u128;
+        k[b] = if s > 1 { w } else { w >> (2 - s) };
+        b += 1;
+    }
+    k
+};
 
 /// sin x (`cos = false`) or cos x in f64 for an f32 `x` with |x| >= 2^17, finite: through
 /// `rem_pio2_f32` (a fraction of `rem_pio2`'s cost) and fdlibm's kernels.
