@@ -104,7 +104,9 @@ f32_kernel! {
         Q1 = (0.0013934531655088020325), Q2 = (0.0083333100347068682249),
         Q3 = (0.041666456904062640998), Q4 = (0.16666666682523656912), Q5 = (0.5),
     }
-    memf { MAXARG = (87.0), Q0 = (0.00019891969905683136498) }
+    memf {
+        MAXARG = (87.0), Q0 = (0.00019891969905683136498), CLAMPHI = (89.0), CLAMPLO = (-104.0),
+    }
     memi { ABS = (0x7fff_ffff) }
     sse2 {
         let a = vreg();
@@ -150,11 +152,11 @@ f32_kernel! {
     }
     let (a, t, nf, p, r2) = (vreg(), vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
-        let k = kreg();
-        vpandd(a, v, ABS);
-        vcmpps(k, a, MAXARG, 0x16); // NLE_UQ: |x| > 87 or NaN
-        kortestw(k, k);
-        jnz(done);
+        // No branch: x clamped to [-104, 89] (NaN stays NaN: vminps/vmaxps return their
+        // second operand when one is NaN), and vscalefps rounds p 2^n once, so overflow
+        // gives inf, underflow a correctly rounded subnormal or +0, -inf +0 and +inf inf.
+        vminps(v, CLAMPHI, v);
+        vmaxps(v, CLAMPLO, v);
     } else {
         vandps(a, v, ABS);
         vcmpps(a, a, MAXARG, 0x16);
@@ -173,8 +175,12 @@ f32_kernel! {
     vmulps(r2, v, v);
     vfmadd213ps(p, r2, v); // r + r² q(r)
     vaddps(p, p, ONE);
-    vpslld(t, t, 23); // n << 23
-    vpaddd(p, p, t);
+    if has!(avx512f) {
+        vscalefps(p, p, nf);
+    } else {
+        vpslld(t, t, 23); // n << 23
+        vpaddd(p, p, t);
+    }
     vmovups([out + i * 4], p);
 }
 
@@ -187,7 +193,10 @@ f32_kernel! {
         P3 = (0.055503571142190778186), P4 = (0.24022650760568126945),
         P5 = (0.69314718802622878106),
     }
-    memf { MAXARG = (126.0), P0 = (0.00015453162945120690177) }
+    memf {
+        MAXARG = (126.0), P0 = (0.00015453162945120690177), CLAMPHI = (129.0),
+        CLAMPLO = (-151.0),
+    }
     memi { ABS = (0x7fff_ffff) }
     sse2 {
         let a = vreg();
@@ -232,11 +241,9 @@ f32_kernel! {
     }
     let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
-        let k = kreg();
-        vpandd(a, v, ABS);
-        vcmpps(k, a, MAXARG, 0x16);
-        kortestw(k, k);
-        jnz(done);
+        // No branch, as `expf`: x clamped to [-151, 129], vscalefps rounds once.
+        vminps(v, CLAMPHI, v);
+        vmaxps(v, CLAMPLO, v);
     } else {
         vandps(a, v, ABS);
         vcmpps(a, a, MAXARG, 0x16);
@@ -251,8 +258,12 @@ f32_kernel! {
         vfmadd213ps(p, v, c);
     }
     vfmadd213ps(p, v, ONE);
-    vpslld(t, t, 23);
-    vpaddd(p, p, t);
+    if has!(avx512f) {
+        vscalefps(p, p, nf);
+    } else {
+        vpslld(t, t, 23);
+        vpaddd(p, p, t);
+    }
     vmovups([out + i * 4], p);
 }
 
