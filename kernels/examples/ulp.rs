@@ -1,8 +1,8 @@
 //! Accuracy of the vector math, in ulp, against references at least 20 bits more precise.
 //!
 //! ```text
-//! cargo run --release -p asmforge-kernels --example ulp -- [--exhaustive] [--best-variant]
-//!     [--f32 | --f64] [--per-binade N] [--only NAME]
+//! cargo run --release -p asmforge-kernels --example ulp -- [--exhaustive]
+//!     [--all-variants | --variant NAME] [--f32 | --f64] [--per-binade N] [--only NAME]
 //! ```
 //!
 //! f32 functions (`--f32` alone skips f64): against f64 std (the platform libm; glibc's f64
@@ -10,8 +10,9 @@
 //! sin/cos of |x| >= 2^17 an exact integer reduction finished by libm, see
 //! `accuracy::sincos_f32_reference`) on every input — all 2^32 with `--exhaustive`, else 2^24
 //! random bit patterns plus 2^22 random values of the range where the function's result is
-//! finite and nonzero. Every variant the CPU runs (the reference is computed once per input
-//! for all of them), or only the best with `--best-variant`; every core works.
+//! finite and nonzero. The best variant the CPU runs (the one users get), every one with
+//! `--all-variants` (the reference computed once per input for all of them), or one by name
+//! with `--variant sse2`; every core works.
 //!
 //! f64 functions (`--f64` alone skips f32): `N` random inputs (default 10^5, `--per-binade N`)
 //! per binade range (`accuracy::binade_ranges`: single binades where the kernels change

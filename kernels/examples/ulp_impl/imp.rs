@@ -137,7 +137,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let has = |a: &str| args.iter().any(|x| x == a);
     let exhaustive = has("--exhaustive");
-    let best_only = has("--best-variant");
+    let all_variants = has("--all-variants");
+    let variant: Option<String> = arg(&args, "--variant");
     let f64_only = has("--f64");
     let f32_only = has("--f32");
     let per_binade: u64 = arg(&args, "--per-binade").unwrap_or(100_000);
@@ -165,13 +166,13 @@ fn main() {
             .iter()
             .filter(|v| v.missing_features().is_empty())
             .collect();
-        let chosen: Vec<_> = if best_only {
-            runnable.into_iter().take(1).collect()
-        } else {
-            runnable
+        let chosen: Vec<_> = match &variant {
+            Some(name) => runnable.into_iter().filter(|v| v.name == name).collect(),
+            None if all_variants => runnable,
+            None => runnable.into_iter().take(1).collect(),
         };
         if chosen.is_empty() {
-            println!("{}: no variant runs on this CPU (scalar code only)", f.name);
+            println!("{}: no (such) variant runs on this CPU", f.name);
             continue;
         }
         let t0 = std::time::Instant::now();
