@@ -70,7 +70,11 @@ fn drive<T: Copy>(
     while i < n {
         let done = kernel(&x[i..], &mut out[i..]);
         i += done;
-        stretch = if done == 0 { (stretch * 2).min(1024) } else { 16 };
+        stretch = if done == 0 {
+            (stretch * 2).min(1024)
+        } else {
+            16
+        };
         let stop = (i + stretch).min(n);
         for (o, &v) in out[i..stop].iter_mut().zip(&x[i..stop]) {
             *o = scalar(v);

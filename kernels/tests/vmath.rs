@@ -237,13 +237,21 @@ fn ddref_agrees_with_binary128() {
             for _ in 0..300 {
                 let e = lo + (rng.next_u64() % (hi - lo) as u64) as i32;
                 let v = accuracy::in_binade(e, rng.next_u64());
-                xs.push(if signed && rng.next_u64() & 1 == 1 { -v } else { v });
+                xs.push(if signed && rng.next_u64() & 1 == 1 {
+                    -v
+                } else {
+                    v
+                });
             }
         }
         // near multiples of pi/2 and near 1, where the reductions cancel
         for k in 1..200u64 {
             let m = k as f64 * core::f64::consts::FRAC_PI_2;
-            xs.extend([m, f64::from_bits(m.to_bits() + 1), f64::from_bits(m.to_bits() - 1)]);
+            xs.extend([
+                m,
+                f64::from_bits(m.to_bits() + 1),
+                f64::from_bits(m.to_bits() - 1),
+            ]);
             let near1 = f64::from_bits(1f64.to_bits() + k);
             xs.extend([near1, f64::from_bits(1f64.to_bits() - k)]);
         }
@@ -253,7 +261,12 @@ fn ddref_agrees_with_binary128() {
             let (d, g) = (reference(x), accuracy::reference_f64(f.name, x));
             let special = (g >> 112) & 0x7fff == 0x7fff || g << 1 == 0;
             let diff = if special {
-                if d == g || (g >> 112) & 0x7fff == 0x7fff && g << 16 != 0 && (d >> 112) & 0x7fff == 0x7fff && d << 16 != 0 {
+                if d == g
+                    || (g >> 112) & 0x7fff == 0x7fff
+                        && g << 16 != 0
+                        && (d >> 112) & 0x7fff == 0x7fff
+                        && d << 16 != 0
+                {
                     0.0
                 } else {
                     f64::INFINITY
@@ -272,7 +285,12 @@ fn ddref_agrees_with_binary128() {
             worst.log2(),
             xs.len()
         );
-        assert!(worst < 2f64.powi(-95), "ddref {} at {at:e}: 2^{}", f.name, worst.log2());
+        assert!(
+            worst < 2f64.powi(-95),
+            "ddref {} at {at:e}: 2^{}",
+            f.name,
+            worst.log2()
+        );
     }
 }
 

@@ -116,7 +116,10 @@ impl PreparedF32 {
         } else {
             0.0
         };
-        PreparedF32 { r: reference, inv_ulp }
+        PreparedF32 {
+            r: reference,
+            inv_ulp,
+        }
     }
 }
 
@@ -467,13 +470,23 @@ impl Prepared {
     pub fn new(r: u128) -> Self {
         let e = ((r >> 112) & 0x7fff) as i32 - 16383;
         if !(-900..=900).contains(&e) {
-            return Prepared { hi: 0.0, lo_u: 0.0, inv_ulp: 0.0, raw: r };
+            return Prepared {
+                hi: 0.0,
+                lo_u: 0.0,
+                inv_ulp: 0.0,
+                raw: r,
+            };
         }
         let full = (1u128 << 112) | (r & ((1u128 << 112) - 1));
         let sign = if r >> 127 == 1 { -1.0 } else { 1.0 };
         let hi = ((full >> 60) as u64) as f64 * pow2(e - 52);
         let lo_u = ((full & ((1u128 << 60) - 1)) as u64) as f64 * pow2(-60);
-        Prepared { hi: sign * hi, lo_u: sign * lo_u, inv_ulp: pow2(52 - e), raw: r }
+        Prepared {
+            hi: sign * hi,
+            lo_u: sign * lo_u,
+            inv_ulp: pow2(52 - e),
+            raw: r,
+        }
     }
 }
 
@@ -521,7 +534,12 @@ pub fn binade_ranges(name: &str) -> Vec<(i32, i32, bool)> {
         _ => {
             v.extend([(-1074, -26, true), (-26, -6, true)]);
             v.extend(each(-6, 12, true)); // the polynomial's domain and the first reductions
-            v.extend([(12, 20, true), (20, 21, true), (21, 64, true), (64, 1024, true)]);
+            v.extend([
+                (12, 20, true),
+                (20, 21, true),
+                (21, 64, true),
+                (64, 1024, true),
+            ]);
         }
     }
     v

@@ -1,24 +1,34 @@
-//! The f32 vector kernels: AVX2+FMA (8 lanes) and AVX-512F (16 lanes) from one source each.
+//! The f32 vector kernels: SSE2 (4 lanes), AVX2+FMA (8) and AVX-512F (16) from one source
+//! each (`has!(avx2)` picks the SSE2 body or the AVX body, `has!(avx512f)` the mask forms).
 //!
 //! Contract of every kernel `k(x, out) -> usize`: it processes whole vectors from the start
 //! while every lane of the vector is in the kernel's fast domain, writes `out[..i]` and returns
 //! `i`, a multiple of its lane count. It stops at the first vector with a lane outside the
 //! domain (special values, arguments whose result is subnormal or overflows, huge sin/cos
 //! arguments) and at the last whole vector; `super::drive` finishes that vector and the tail
-//! with the scalar code and calls the kernel again. The fast domains:
+//! with the scalar code and calls the kernel again. The fast domains of the AVX bodies:
 //!
 //! | kernel | lanes it runs | method |
 //! |---|---|---|
-//! | `expf` | \|x\| <= 87 | n = rint(x log2 e) by the 1.5·2^23 shifter, r = x - n ln2 in two parts (FMA), e^r = 1 + r + r² q(r) (q of degree 5), 2^n added to the exponent bits |
-//! | `exp2f` | \|x\| <= 126 | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5) |
+//! | `expf` | AVX2: \|x\| <= 87; AVX-512: every lane | n = rint(x log2 e) by the 1.5·2^23 shifter, r = x - n ln2 in two parts (FMA), e^r = 1 + r + r² q(r) (q of degree 5), 2^n added to the exponent bits (AVX-512: x clamped to [-104, 89], NaN kept, and `vscalefps`, which rounds overflow, subnormal and zero results once — no branch) |
+//! | `exp2f` | AVX2: \|x\| <= 126; AVX-512: every lane | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5); AVX-512 as `expf` (clamp to [-151, 129]) |
 //! | `logf`, `log2f` | normal x > 0 | x = 2^e m, m in [sqrt(1/2), sqrt 2) by integer ops, log1p(f) = f + f²(-1/2 + f P(f)) (P of degree 8); log2 keeps f/ln 2 as hi + lo |
 //! | `sinf`, `cosf` | \|x\| <= 2^17 | n = rint(\|x\| 2/pi); r = \|x\| - n pi/2 as hi + lo with pi/2 in three f32 parts (the first product exact by FMA, the second by an FMA split and TwoSum); both polynomials, selected and signed by n mod 4 (cos uses n + 1) |
 //!
-//! Constants come from `coeffs.py`; where a constant is a memory operand, it is a full-width
-//! pool vector (`f32x8` / `f32x16`), chosen per variant by `vector_bytes()`.
+//! The SSE2 bodies (same domains as AVX2) have no FMA, so they do not imitate the AVX ones:
+//! the four f32 lanes are widened to two f64 halves, the function is evaluated in f64 with plain
+//! multiplies and adds — Taylor polynomials truncated below 2^-32 relative (exp: e^r to r^8 on
+//! \|r\| <= ln2/2; exp2: 2^r = e^(r ln 2) likewise; log: 2 atanh(f/(2+f)) to s^13; sin/cos:
+//! n = rint(\|x\| 2/pi), r = \|x\| - n p1 - n p2 with p1 = pi/2 to 33 bits, so n p1 and the
+//! difference are exact, sin r to r^11, cos r to r^12) and reductions whose rounding errors stay
+//! below 2^-45 — and the halves are narrowed back: one rounding to f32 at the end, so the error
+//! stays below 0.5 ulp + 2^-7 ulp (0.500–0.503 measured).
+//!
+//! Constants come from `coeffs.py` (SSE2: Taylor coefficients, pi/2 split, printed by mpmath);
+//! where a constant is a memory operand, it is a full-width pool vector (`f32x4` / `f32x8` /
+//! `f32x16`, `f64x2`), chosen per variant by `vector_bytes()`.
 
 use asmforge::kernel;
-
 
 /// One f32 kernel `$name(x: &[f32], out: &mut [f32]) -> usize` around `$body`, which sees the
 /// loaded vector `v`, the index `i` and the label `done` (jump there to stop before this
