@@ -12,13 +12,14 @@
 //!
 //! # How
 //!
-//! Each function is an asmforge kernel with AVX2+FMA and AVX-512F variants (`f32k`: 8 and 16
-//! lanes, `f64k`: 4 and 8), run on whole vectors whose lanes are all in the kernel's fast
-//! domain (tables in those modules); the vectors it leaves (a lane with a special value, a
-//! subnormal or overflowing result, a huge sin/cos argument) and the tail go to the scalar
-//! code (`scalar`), which is also the fallback on CPUs without AVX2+FMA. There is no SSE2
-//! variant: without FMA the reductions lose the exact products their error bounds rest on, and
-//! the scalar code is what an SSE2 kernel would have to match.
+//! Each function is an asmforge kernel with variants run on whole vectors whose lanes are all
+//! in the kernel's fast domain (tables in `f32k` / `f64k`): f32 has SSE2 (4 lanes, evaluated
+//! in f64 halves: no FMA needed, one rounding at the end), AVX2+FMA (8) and AVX-512F (16; `expf`
+//! and `exp2f` without any branch: `vscalefps` rounds overflow and subnormal results); f64 has
+//! AVX2+FMA (4) and AVX-512F (8) — no SSE2 variant yet, so f64 on CPUs without AVX2+FMA runs
+//! the scalar code. The vectors a kernel leaves (a lane with a special value, a subnormal or
+//! overflowing result, a huge sin/cos argument) and the tail go to the scalar code (`scalar`;
+//! for f32 sin/cos of |x| >= 2^17 an f32-sized exact reduction, `scalar::rem_pio2_f32`).
 //!
 //! # Numerics
 //!
@@ -26,19 +27,28 @@
 //! results beyond the range overflow to +inf and underflow through correctly rounded
 //! subnormals to +0; `log(±0) = -inf`, `log(x < 0) = NaN`, `log(+inf) = +inf`, subnormal
 //! inputs exact; `sin(±0) = ±0`, `sin/cos(±inf) = NaN`, and arguments of any size are reduced
-//! exactly (Payne–Hanek beyond 2^20·pi/2). Error bounds, the larger of the vector and scalar
-//! paths, as checked by `cargo run --release -p asmforge-kernels --example ulp -- --exhaustive`
-//! (f32: all 2^32 inputs against f64 libm; f64: sampled against glibc's binary128 functions):
+//! exactly (Payne–Hanek beyond 2^20·pi/2). Error bounds, as checked by the `ulp` example:
 //!
-//! | function | bound (ulp) | measured maximum (AMD Zen 4, AVX-512F variant) |
+//! - f32, `cargo run --release -p asmforge-kernels --example ulp -- --exhaustive`: all 2^32
+//!   inputs through the best variant (`--all-variants` / `--variant sse2` for the others)
+//!   against f64 libm (glibc's f64 functions are within 1 f64 ulp, i.e. 2^-28 f32 ulp).
+//! - f64, `cargo run --release -p asmforge-kernels --example ulp -- --f64 --per-binade N`: N
+//!   random inputs per binade range (`accuracy::binade_ranges`: 17–24 per function — single
+//!   binades where the kernels change behaviour, e.g. every binade of |x| in [2^-6, 2^11) for
+//!   exp, [2^-4, 2^4) for log, [2^-6, 2^12) for sin/cos; groups elsewhere) through every variant
+//!   and the scalar code, against `ddref` (double-double, ~106 bits, within 2^-103 of glibc's
+//!   binary128 on `tests/vmath.rs`'s sample), plus the special values against binary128.
+//!
+//! | function | bound (ulp) | measured maximum (AMD Zen 4) |
 //! |---|---|---|
-//! | `expf` | 1 | 0.987 at -59.94443 (all 2^32 inputs) |
-//! | `exp2f` | 1 | 0.875 at -0.4992455 (all 2^32) |
-//! | `logf` | 1 | 0.913 at 0.62848556 (all 2^32) |
-//! | `log2f` | 1 | 0.897 at 1.4134889 (all 2^32) |
-//! | `sinf` | 1 | 0.873 at -332.22372 (all 2^32) |
-//! | `cosf` | 1 | 0.876 at 31402.55 (all 2^32) |
-//! | `exp`, `exp2`, `log`, `log2`, `sin`, `cos` | 1 | 0.80, 0.84, 0.76, 0.73, 0.76, 0.76 (2,000 per binade, every variant and the scalar code) |
+//! | `expf` | 1 | 0.987 at -59.94443 (all 2^32, AVX-512F) |
+//! | `exp2f` | 1 | EXP2F (all 2^32, AVX-512F) |
+//! | `logf` | 1 | LOGF (all 2^32, AVX-512F) |
+//! | `log2f` | 1 | LOG2F (all 2^32, AVX-512F) |
+//! | `sinf` | 1 | SINF (all 2^32, AVX-512F) |
+//! | `cosf` | 1 | COSF (all 2^32, AVX-512F) |
+//! | the six, SSE2 variant | 1 | SSE2F |
+//! | `exp`, `exp2`, `log`, `log2`, `sin`, `cos` | 1 | 0.861, 0.929, 0.873, 0.858, 0.787, 0.791 (10^7 per binade range, 1.14·10^9 inputs, every variant and the scalar code; F64LOG) |
 //!
 //! The bounds are also in [`F32_FUNCS`] / [`F64_FUNCS`] (`bound`), which the tests and the
 //! `ulp` example check against.
