@@ -1,7 +1,9 @@
 //! The f64 vector kernels, AVX2+FMA (4 lanes) and AVX-512F (8 lanes): `exp`, `exp2`, `log`,
-//! `log2`, `sin`, `cos`. Same
+//! `log2`, `sin`, `cos`; `exp`, `log` and `log2` also SSE2 (2 lanes: the scalar code's FMA-free
+//! arithmetic — fdlibm's `exp` split and `s = f/(2+f)` log — lane for lane, so exactly as
+//! accurate; `exp2` and `sin`/`cos` rest on FMA's exact products and have no SSE2 body). Same
 //! contract as `f32k`: whole vectors from the start while every lane is in the fast domain,
-//! returning how many elements were written. The fast domains and methods:
+//! returning how many elements were written. The fast domains and methods of the AVX bodies:
 //!
 //! | kernel | lanes it runs | method |
 //! |---|---|---|
