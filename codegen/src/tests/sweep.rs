@@ -26,8 +26,10 @@
 //! checks the extensions newer than binutils 2.40 (AVX-VNNI-INT16, SHA512, SM3, SM4,
 //! AMX-COMPLEX, LKGS, FRED, PBNDKB, `vmovw` with a 64-bit register), and it also judges
 //! asmforge's encodings of spellings GNU as refuses (it showed that `tpause rcx` is `tpause
-//! ecx`, and `lkgs ax` `lkgs eax`, now narrowed like `movmskps rax`). The sweep fails if that
-//! `llvm-mc` is missing (`.ci/run` installs `llvm-19`); pointed at an older one, the forms it
+//! ecx`, and `lkgs ax` `lkgs eax`, now narrowed like `movmskps rax`). Where that `llvm-mc` is
+//! missing, the sweep says so in a NOTE line and leaves the forms only it could judge unchecked
+//! (so `cargo test` still runs on a machine with only LLVM 14); with `ASMFORGE_REQUIRE_TOOLS`
+//! set — `.ci/run` sets it after installing `llvm-19` — it fails instead. Pointed at an older one, the forms it
 //! cannot check are neither checked nor listed, and the sweep fails too. LLVM 22 (Debian's
 //! `llvm-22`, through `ASMFORGE_LLVM_MC`) checks the same 31 forms as LLVM 19, so the sweep
 //! stays with 19.
@@ -226,8 +228,17 @@ fn encoding_sweep() {
         eprintln!("encoding sweep: GNU as not found, skipped");
         return;
     }
+    // Without LLVM 19 the forms only llvm-mc can judge go unchecked, said below; CI
+    // (`ASMFORGE_REQUIRE_TOOLS`, set by `.ci/run`, which installs it) fails instead.
     if let Err(e) = gnu::llvm_mc() {
-        panic!("encoding sweep: the forms binutils does not know are checked against llvm-mc: {e}");
+        if std::env::var_os("ASMFORGE_REQUIRE_TOOLS").is_some() {
+            panic!(
+                "encoding sweep: the forms binutils does not know are checked against llvm-mc: {e}"
+            );
+        }
+        eprintln!(
+            "encoding sweep: NOTE: {e}; the forms binutils does not know go unchecked in this run"
+        );
     }
     let start = Instant::now();
     let forms = coverage::all_forms();
@@ -237,7 +248,7 @@ fn encoding_sweep() {
     let generated = start.elapsed();
     let ours = run::encode_all(&cases);
     let encoded = start.elapsed();
-    let (theirs, by, retries) = run::assemble_cases(&cases, &ours);
+    let (theirs, by, retries, pending) = run::assemble_cases(&cases, &ours);
     let phases = Phases {
         generate: generated,
         asmforge: encoded - generated,
@@ -280,7 +291,13 @@ fn encoding_sweep() {
         phases.asmforge,
         phases.gnu
     );
-    check(&forms, &tally, &unchecked, &excluded, mismatches);
+    if !pending.is_empty() {
+        eprintln!(
+            "  NOTE: {} forms only llvm-mc (LLVM 19) can judge went unchecked: install llvm-19",
+            pending.len()
+        );
+    }
+    check(&forms, &tally, &unchecked, &excluded, &pending, mismatches);
 }
 
 /// The assertions, after everything is printed.
@@ -289,6 +306,7 @@ fn check(
     tally: &Tally,
     unchecked: &[Code],
     excluded: &BTreeMap<Code, String>,
+    pending: &BTreeSet<Code>,
     mismatches: usize,
 ) {
     let (stale_gnu, stale_fixed) = stale(&tally.checked, excluded);
@@ -298,7 +316,7 @@ fn check(
     // `narrowed` is exactly what selection narrows (and no prefix spelling keeps).
     let narrowed_disagree: Vec<String> = forms
         .iter()
-        .filter(|c| !tally.checked.contains(c))
+        .filter(|c| !tally.checked.contains(c) && !pending.contains(c))
         .filter(|c| {
             (excluded.get(c).map(String::as_str) == Some("narrowed"))
                 != crate::isa::forms::narrow_twin(**c).is_some()
@@ -307,7 +325,7 @@ fn check(
         .collect();
     let unlisted: Vec<String> = unchecked
         .iter()
-        .filter(|c| !excluded.contains_key(c))
+        .filter(|c| !excluded.contains_key(c) && !pending.contains(c))
         .map(|c| format!("{c:?}"))
         .collect();
     assert_eq!(mismatches, 0, "encoding mismatches: see above");

@@ -237,10 +237,12 @@ pub(super) type Reference = Result<Vec<u8>, String>;
 /// form it has no spelling for), `llvm-mc` gets the same text. Where an assembler rejects an operand with a size keyword, it gets one more try
 /// without it (GNU as wants none for some forms, e.g. `movdir64b`); the DSL keeps its
 /// explicit size.
+/// The last value: the forms only `llvm-mc` could judge when it is not installed (empty when it
+/// is), which then go unchecked.
 pub(super) fn assemble_cases(
     cases: &[Case],
     ours: &[Ours],
-) -> (Vec<Reference>, Vec<Assembler>, usize) {
+) -> (Vec<Reference>, Vec<Assembler>, usize, BTreeSet<Code>) {
     let mut theirs = vec![Err(String::new()); cases.len()];
     let mut by = vec![Assembler::Gnu; cases.len()];
     let mut retries = 0;
@@ -256,13 +258,16 @@ pub(super) fn assemble_cases(
         .filter(|&i| theirs[i].is_ok())
         .filter_map(encoded_as)
         .collect();
+    let rest: Vec<usize> = (0..cases.len())
+        .filter(|&i| theirs[i].is_err() && encoded_as(i).is_some_and(|c| !known.contains(&c)))
+        .collect();
+    let mut pending = BTreeSet::new();
     if Assembler::LlvmMc.available() {
-        let rest: Vec<usize> = (0..cases.len())
-            .filter(|&i| theirs[i].is_err() && encoded_as(i).is_some_and(|c| !known.contains(&c)))
-            .collect();
         assemble_some(Assembler::LlvmMc, cases, ours, &rest, &mut theirs, &mut by);
+    } else {
+        pending.extend(rest.iter().filter_map(|&i| encoded_as(i)));
     }
-    (theirs, by, retries)
+    (theirs, by, retries, pending)
 }
 
 /// Assembles the cases `which` with `asm`, filling in `theirs` and `by` where it succeeds (or
