@@ -7,6 +7,9 @@ mod generalized;
 #[path = "peachpy/helpers.rs"]
 #[allow(dead_code, reason = "the example runs a few kernels of each file")]
 mod helpers;
+#[path = "peachpy/readme.rs"]
+#[allow(dead_code, reason = "the example runs a few kernels of each file")]
+mod readme;
 #[path = "peachpy/reduce.rs"]
 #[allow(dead_code, reason = "the example runs a few kernels of each file")]
 mod reduce;
@@ -43,4 +46,5 @@ fn main() {
     let mut dst = [0f32; 32];
     unsafe { streams::listing7(src.as_ptr(), dst.as_mut_ptr()) };
     println!("listing7 (x * x): {:?}", &dst[..8]);
+    println!("README Add(2, 2) = {}", readme::add(2, 2));
 }

@@ -15,6 +15,12 @@ mod generalized;
     reason = "tests call most kernels per variant through `k::call`, not the dispatching function"
 )]
 mod helpers;
+#[path = "../examples/peachpy/readme.rs"]
+#[allow(
+    dead_code,
+    reason = "tests call most kernels per variant through `k::call`, not the dispatching function"
+)]
+mod readme;
 #[path = "../examples/peachpy/reduce.rs"]
 #[allow(
     dead_code,
@@ -260,4 +266,37 @@ fn listing7_pipelines_columns() {
         .collect();
     // Rows: l, lm, then lms while all three columns have rows, then ms, s.
     assert_eq!(order, format!("llm{}mss", "lms".repeat(6)));
+}
+
+/// Four `f32`s where `movaps` may load them.
+#[repr(C, align(16))]
+struct Aligned([f32; 4]);
+
+#[test]
+fn readme_dot_product_with_dpps() {
+    for_each_variant(&readme::dot_product::INFO, |v| {
+        for seed in 0..32 {
+            let x = Aligned(std::array::from_fn(|i| ints(4, seed)[i] as f32));
+            let y = Aligned(std::array::from_fn(|i| ints(4, seed + 99)[i] as f32));
+            let want: f32 = x.0.iter().zip(&y.0).map(|(a, b)| a * b).sum();
+            let got = unsafe { readme::dot_product::call(v, x.0.as_ptr(), y.0.as_ptr()) };
+            assert_eq!(got.unwrap(), want, "seed {seed}, {}", v.name);
+        }
+    });
+}
+
+#[test]
+fn readme_add_returns_the_sum() {
+    let pairs = [(2, 2), (-7, 3), (i32::MAX, 1), (i32::MIN, -1), (0, 0)];
+    for_each_variant(&readme::add::INFO, |v| {
+        for (a, b) in pairs {
+            assert_eq!(
+                readme::add::call(v, a, b).unwrap(),
+                a.wrapping_add(b),
+                "{}",
+                v.name
+            );
+        }
+    });
+    assert_eq!(readme::add(2, 2), 4);
 }

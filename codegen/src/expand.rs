@@ -276,17 +276,21 @@ pub(crate) fn compile_variant(
 ) -> syn::Result<encode::Encoded> {
     let abi = kernel.options.abi;
     // Selection errors are independent per instruction: report them with the evaluation
-    // errors of other statements. Allocation runs only on a complete program (a statement that
-    // failed to evaluate is missing from it, and its absence could look like an error).
+    // errors of other statements, and with the register-pressure errors of the statements that
+    // compiled. Full allocation runs only on a complete program (a statement that failed to
+    // evaluate is missing from it, and its absence could look like a read before a write).
     let (program, eval_errors, param_reads) = eval::eval_partial(kernel, variant);
     // The frame stage owns the frame-pointer decision and takes it once, here, from the
     // locals the body uses: allocation reserves rbp by it, the frame lays out by it.
     let frame_pointer = frame::FramePointer::of(&program);
-    let selected = select::select(program, variant);
-    let selected = match (eval_errors, selected) {
-        (None, selected) => selected?,
-        (Some(e), Ok(_)) => return Err(e),
-        (Some(mut e), Err(s)) => {
+    let (selected, select_errors) = select::select_partial(program, variant);
+    let env = regalloc::MachineEnv::for_abi(abi)
+        .reserving(frame_pointer.reserved())
+        .with_params(regalloc::MachineEnv::param_registers(&kernel.args));
+    let errors = match (eval_errors, select_errors) {
+        (None, None) => None,
+        (Some(e), None) | (None, Some(e)) => Some(e),
+        (Some(mut e), Some(s)) => {
             // A token evaluation already reported (an unknown name taken for a label) is not
             // reported again by selection.
             let at = |e: &syn::Error| (e.span().start().line, e.span().start().column);
@@ -294,12 +298,24 @@ pub(crate) fn compile_variant(
             for s in s.into_iter().filter(|s| !reported.contains(&at(s))) {
                 e.combine(s);
             }
-            return Err(e);
+            Some(e)
         }
     };
+    if let Some(mut e) = errors {
+        // The statements that did compile: their stores and their register pressure are
+        // checked now, not in the next round.
+        for more in [
+            eval::provenance::check_stores(&selected),
+            regalloc::pressure_errors(&selected, &env, variant),
+        ] {
+            if let Err(m) = more {
+                e.combine(m);
+            }
+        }
+        return Err(e);
+    }
     eval::provenance::check_stores(&selected)?;
     eval::provenance::check_param_clobbers(kernel, &selected, &param_reads)?;
-    let env = regalloc::MachineEnv::for_abi(abi).reserving(frame_pointer.reserved());
     let allocated = regalloc::allocate(selected, &env, variant)?;
     transitions::check_sse_avx(&allocated)?;
     let framed = frame::lay_out_frame(allocated, abi, frame_pointer)?;

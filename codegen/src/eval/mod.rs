@@ -153,6 +153,12 @@ impl<'k> Evaluator<'k> {
     }
 
     fn finish(mut self) -> (Program, Option<syn::Error>, provenance::ParamReads) {
+        // A runaway limit stops the kernel with that one error: the instructions evaluated so
+        // far are a truncated program (labels defined after the cut are missing, loops are
+        // cut open), and selecting or allocating it would only report the cut.
+        if self.aborted {
+            self.items.clear();
+        }
         // Rewrite references to the labels they resolved to.
         let target = |id: LabelId, t: &[Option<LabelId>]| {
             t.get(id.0 as usize).copied().flatten().unwrap_or(id)

@@ -27,9 +27,11 @@ use crate::isa::variant::Variant;
 /// The CPU features a variant may use (`None`: any; the baseline variant checks at run time).
 pub type Allowed<'a> = Option<&'a Variant>;
 
-/// The restriction of `variant`: its features, or none for a variant that checks at run time.
+/// The restriction of `variant`: its features, or for a kernel without `targets(..)` none but
+/// the rule that an encoding it uses may not be one of several under unrelated features
+/// ([`check_decided`]); `None` for [`Variant::raw`], which takes any encoding.
 pub fn allowed(variant: &Variant) -> Allowed<'_> {
-    variant.allowed.as_ref().map(|_| variant)
+    (!variant.raw).then_some(variant)
 }
 
 const PREFIXES: [(&str, Prefix); 6] = [
@@ -71,14 +73,17 @@ fn resolve_mnemonic<R>(inst: &Inst<R>) -> syn::Result<(String, Option<Prefix>, &
     Err(err(inst, inst.span, msg))
 }
 
-/// Keeps the forms whose CPU features the variant has; if none, the error names the
-/// features the least demanding form needs and the variant.
+/// Keeps the forms whose CPU features the variant has; if none, the error names what the
+/// closest encoding lacks — the one missing the fewest features, then the one of which the
+/// variant already has the most (`targets(avx512f + avx512vnni)` with a ymm `vpdpbusd` is
+/// one `+ avx512vl` from its EVEX form) — and the encodings under features neither of which
+/// implies the other's, as alternatives.
 fn within_variant<R>(
     inst: &Inst<R>,
     codes: Vec<Code>,
     allowed: Allowed<'_>,
 ) -> syn::Result<Vec<Code>> {
-    let Some(variant) = allowed else {
+    let Some(variant) = allowed.filter(|v| v.allowed.is_some()) else {
         return Ok(codes);
     };
     let fits = |c: &Code| c.cpuid_features().iter().all(|f| variant.has(*f));
@@ -86,30 +91,199 @@ fn within_variant<R>(
     if !kept.is_empty() {
         return Ok(kept);
     }
-    let least = codes
+    let mut encodings = encodings(&codes);
+    let missing = |e: &Encoding| -> Vec<F> {
+        e.features
+            .iter()
+            .copied()
+            .filter(|f| !variant.has(*f))
+            .collect()
+    };
+    encodings.sort_by_key(|e| {
+        let lacks = missing(e).len();
+        (lacks, std::cmp::Reverse(e.features.len() - lacks), e.tier)
+    });
+    let Some(closest) = encodings.first() else {
+        return Err(diag::internal(inst.span, "no candidate forms"));
+    };
+    let lacks = missing(closest);
+    let names: Vec<String> = lacks.iter().map(|f| format!("{f:?}")).collect();
+    let plus = minimal(&lacks);
+    // The guard: the missing feature that implies most of the others (`avx512vl` ⇒ `avx512f`).
+    let guard = lacks
         .iter()
-        .min_by_key(|c| (forms::tier(c.op_code()), c.cpuid_features().len()));
-    let missing: Vec<String> = least
-        .map(|c| {
-            c.cpuid_features()
-                .iter()
-                .filter(|f| !variant.has(**f))
-                .map(|f| format!("{f:?}"))
-                .collect()
+        .max_by_key(|f| {
+            let closed = crate::isa::variant::closure(&[**f]);
+            (
+                lacks.iter().filter(|g| closed.contains(g)).count(),
+                std::cmp::Reverse(**f as usize),
+            )
         })
+        .map(|f| feature_spelling(*f))
         .unwrap_or_default();
+    let mut msg = format!(
+        "`{}` needs {} which variant `{}` does not have: add `+ {}` to that target ({}), or guard the instruction with `if has!({}) {{ ... }}`",
+        inst.mnemonic,
+        names.join(" + "),
+        variant.name,
+        plus.join(" + "),
+        closest.describe(),
+        guard
+    );
+    let others: Vec<String> = encodings[1..]
+        .iter()
+        .filter(|e| !implies(&e.features, &closest.features))
+        .filter(|e| !implies(&closest.features, &e.features))
+        .map(|e| {
+            let add = minimal(&missing(e));
+            format!("{} (`+ {}`)", e.describe(), add.join(" + "))
+        })
+        .collect();
+    if !others.is_empty() {
+        msg.push_str(&format!("; alternatively, {}", others.join("; or ")));
+    }
+    Err(err(inst, inst.span, msg))
+}
+
+type F = iced_x86::CpuidFeature;
+
+/// One encoding of an instruction: its kind (legacy, VEX, EVEX...) and the CPU features
+/// it needs; several forms of different lengths may share one.
+struct Encoding {
+    tier: u8,
+    kind: &'static str,
+    features: Vec<F>,
+    form: Code,
+}
+
+impl Encoding {
+    /// "its EVEX form needs AVX512_VNNI + AVX512VL".
+    fn describe(&self) -> String {
+        let f: Vec<String> = self.features.iter().map(|f| format!("{f:?}")).collect();
+        format!("its {} form needs {}", self.kind, f.join(" + "))
+    }
+}
+
+/// The distinct (encoding kind, feature set) pairs of `codes`, in table order. Knights
+/// Corner's own forms (`popcnt r64, r64` under KNC) run on no CPU a kernel targets: they are
+/// neither alternatives nor rivals, unless they are all there is.
+fn encodings(codes: &[Code]) -> Vec<Encoding> {
+    let knc = |c: &Code| c.cpuid_features().contains(&F::KNC);
+    let mainstream: Vec<Code> = codes.iter().copied().filter(|c| !knc(c)).collect();
+    let codes = if mainstream.is_empty() {
+        codes
+    } else {
+        &mainstream
+    };
+    let mut out: Vec<Encoding> = Vec::new();
+    for &c in codes {
+        let op = c.op_code();
+        let mut features = c.cpuid_features().to_vec();
+        features.sort_by_key(|f| format!("{f:?}"));
+        let kind = match op.encoding() {
+            iced_x86::EncodingKind::Legacy => "legacy",
+            iced_x86::EncodingKind::VEX => "VEX",
+            iced_x86::EncodingKind::EVEX => "EVEX",
+            iced_x86::EncodingKind::XOP => "XOP",
+            iced_x86::EncodingKind::D3NOW => "3DNow!",
+            _ => "other",
+        };
+        if !out.iter().any(|e| e.kind == kind && e.features == features) {
+            out.push(Encoding {
+                tier: forms::tier(op),
+                kind,
+                features,
+                form: c,
+            });
+        }
+    }
+    out
+}
+
+/// Whether a CPU with features `a` (and what they imply) has every one of `b`.
+fn implies(a: &[F], b: &[F]) -> bool {
+    let closed = crate::isa::variant::closure(a);
+    b.iter().all(|f| closed.contains(f))
+}
+
+/// The spellings of `features` without those another of them implies (`avx512vl` for
+/// AVX512F + AVX512VL).
+fn minimal(features: &[F]) -> Vec<String> {
+    features
+        .iter()
+        .filter(|f| {
+            !features
+                .iter()
+                .any(|g| g != *f && crate::isa::variant::closure(&[*g]).contains(f))
+        })
+        .map(|f| feature_spelling(*f))
+        .collect()
+}
+
+/// How `targets(..)` and `has!(..)` spell a feature: iced's name in lower case.
+fn feature_spelling(f: F) -> String {
+    format!("{f:?}").to_ascii_lowercase()
+}
+
+/// A kernel without `targets(..)` (its variant requires at run time whatever it uses) may not
+/// leave a choice between encodings whose CPU features do not imply each other to asmforge:
+/// `vpdpbusd ymm` is AVX-VNNI (VEX) or AVX512-VNNI + AVX512VL (EVEX), and CPUs have either
+/// (Zen 4 and Ice Lake have only the second): taking one silently makes the kernel refuse to
+/// run where the other would. The targets decide; the error lists them.
+fn check_decided<R: RegRef>(
+    inst: &Inst<R>,
+    chosen: Code,
+    candidates: &[Code],
+    allowed: Allowed<'_>,
+) -> syn::Result<()> {
+    if allowed.is_none_or(|v| v.allowed.is_some()) {
+        return Ok(());
+    }
+    let usable: Vec<Code> = candidates
+        .iter()
+        .copied()
+        .filter(|c| validate(inst, c.op_code()).is_ok())
+        .filter(|c| instr::measure(*c, &inst.operands, inst.prefix).is_ok())
+        .collect();
+    let all = encodings(&usable);
+    let mine: Vec<F> = {
+        let mut f = chosen.cpuid_features().to_vec();
+        f.sort_by_key(|f| format!("{f:?}"));
+        f
+    };
+    let rivals: Vec<&Encoding> = all
+        .iter()
+        .filter(|e| !implies(&e.features, &mine) && !implies(&mine, &e.features))
+        .collect();
+    if rivals.is_empty() {
+        return Ok(());
+    }
+    let Some(chosen) = all.iter().find(|e| e.features == mine) else {
+        return Ok(());
+    };
+    let line = |e: &Encoding| {
+        let f: Vec<String> = e.features.iter().map(|f| feature_spelling(*f)).collect();
+        format!(
+            "  {} ({}): `{}` — `targets({})`",
+            e.kind,
+            e.features
+                .iter()
+                .map(|f| format!("{f:?}"))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            e.form.op_code().instruction_string(),
+            f.join(" + ")
+        )
+    };
+    let mut lines = vec![line(chosen)];
+    lines.extend(rivals.iter().map(|e| line(e)));
     Err(err(
         inst,
         inst.span,
         format!(
-            "`{}` needs {} which variant `{}` does not have; guard it with `if has!({}) {{ ... }}` or add the feature to that target",
+            "`{}` has encodings for CPU features neither of which implies the other, and a kernel without `targets(..)` does not say which CPUs it is for:\n{}\nname the variant in `targets(..)` (list both, least capable first, to run on either kind of CPU)",
             inst.mnemonic,
-            missing.join(" + "),
-            variant.name,
-            missing
-                .first()
-                .map(|f| f.to_ascii_lowercase())
-                .unwrap_or_default()
+            lines.join("\n")
         ),
     ))
 }
@@ -185,6 +359,7 @@ fn select_written<R: RegRef>(
     }
     let strict = forms_taking_decorator(&inst, codes, strict)?;
     let strict = within_variant(&inst, strict, allowed)?;
+    let candidates = strict.clone();
     let best_tier = strict
         .iter()
         .map(|c| forms::tier(c.op_code()))
@@ -222,6 +397,7 @@ fn select_written<R: RegRef>(
         validate(&inst, first.op_code())?;
     }
     let code = shortest(&inst, &valid)?;
+    check_decided(&inst, code, &candidates, allowed)?;
     Ok(narrow(SelInst { code, inst }))
 }
 
@@ -838,4 +1014,175 @@ fn immediate_out_of_range<R: RegRef>(
             inst.mnemonic
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use crate::tests::{compile, encode_body, errors};
+
+    /// The first byte of `vpdpbusd ymm0, ymm1, ymm2` in a kernel with `targets(attr)`: C4
+    /// (VEX) or 62 (EVEX).
+    fn prefix(attr: proc_macro2::TokenStream) -> Result<u8, String> {
+        compile(
+            attr,
+            quote!(
+                fn k() {
+                    vpdpbusd(ymm0, ymm1, ymm2);
+                }
+            ),
+        )
+        .map(|e| e.bytes[0])
+    }
+
+    #[test]
+    fn the_targets_choose_between_unrelated_encodings() {
+        assert_eq!(prefix(quote!(targets(avx2 + avx_vnni))), Ok(0xc4));
+        assert_eq!(
+            prefix(quote!(targets(avx512f + avx512vl + avx512_vnni))),
+            Ok(0x62)
+        );
+        // A variant with both takes the shorter, VEX.
+        assert_eq!(
+            prefix(quote!(targets(avx2 + avx_vnni + avx512vl + avx512_vnni))),
+            Ok(0xc4)
+        );
+        // Without targets it is an error that lists both and how to pick.
+        let e = errors(
+            quote!(),
+            quote!(
+                fn k() {
+                    vpdpbusd(ymm0, ymm1, ymm2);
+                }
+            ),
+        )
+        .join("\n");
+        assert!(
+            e.contains("`targets(avx_vnni)`") && e.contains("`targets(avx512vl + avx512_vnni)`"),
+            "{e}"
+        );
+        // Related features are no choice: `vaddps ymm` is VEX (its EVEX form needs AVX-512,
+        // which implies AVX), with or without targets.
+        assert!(
+            errors(
+                quote!(),
+                quote!(
+                    fn k() {
+                        vaddps(ymm0, ymm1, ymm2);
+                    }
+                )
+            )
+            .is_empty()
+        );
+        // The encoder's own variant (single instructions against GNU as) takes the least
+        // demanding encoding, as GNU as' `{vex}` does.
+        assert_eq!(
+            encode_body(quote!(vpdpbusd(ymm0, ymm1, ymm2);)).map(|b| b[0]),
+            Ok(0xc4)
+        );
+    }
+
+    /// Every mnemonic with two forms that take the same operands under features neither of
+    /// which implies the other: what a kernel without `targets` cannot write.
+    #[test]
+    fn the_undecided_instructions_are_these() {
+        use super::{encodings, forms, implies};
+        let norm = |k: &(u32, iced_x86::OpCodeOperandKind)| {
+            format!("{:?}", k.1)
+                .replace("_or_mem", "_reg")
+                .replace("_rm", "_reg")
+                .replace("_vvvv", "_reg")
+                .replace("_is4", "_reg")
+        };
+        let mut found = std::collections::BTreeSet::new();
+        for m in forms::mnemonics() {
+            let Some((_, codes)) = forms::lookup(m) else {
+                continue;
+            };
+            for (i, a) in codes.iter().enumerate() {
+                for b in &codes[i + 1..] {
+                    let same = forms::slots(*a)
+                        .iter()
+                        .map(norm)
+                        .eq(forms::slots(*b).iter().map(norm));
+                    let kinds = encodings(&[*a, *b]);
+                    if same
+                        && kinds.len() == 2
+                        && !implies(&kinds[0].features, &kinds[1].features)
+                        && !implies(&kinds[1].features, &kinds[0].features)
+                    {
+                        found.insert(m);
+                    }
+                }
+            }
+        }
+        let found: Vec<&str> = found.into_iter().collect();
+        assert_eq!(
+            found,
+            [
+                "vcvtneps2bf16",
+                "vpdpbusd",
+                "vpdpbusds",
+                "vpdpwssd",
+                "vpdpwssds",
+                "vpmadd52huq",
+                "vpmadd52luq"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_feature_error_names_the_feature_that_completes_the_target() {
+        let e = compile(
+            quote!(targets(avx512f + avx512vnni)),
+            quote!(
+                fn k() {
+                    vpdpbusd(ymm0, ymm1, ymm2);
+                }
+            ),
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(
+            e.contains("needs AVX512VL") && e.contains("add `+ avx512vl`"),
+            "{e}"
+        );
+        assert!(
+            e.contains("alternatively, its VEX form needs AVX_VNNI"),
+            "{e}"
+        );
+        // One feature short of the only encoding: no alternative to name.
+        let e = compile(
+            quote!(targets(avx2)),
+            quote!(
+                fn k() {
+                    vaddps(zmm0, zmm1, zmm2);
+                }
+            ),
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(
+            e.contains("add `+ avx512f`") && !e.contains("alternatively"),
+            "{e}"
+        );
+        // AVX512VL implies AVX512F: the suggestion and the guard name VL alone.
+        let e = compile(
+            quote!(targets(avx2)),
+            quote!(
+                fn k() {
+                    vaddps(xmm16, xmm1, xmm2);
+                }
+            ),
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(
+            e.contains("needs AVX512F + AVX512VL")
+                && e.contains("add `+ avx512vl` to")
+                && e.contains("has!(avx512vl)"),
+            "{e}"
+        );
+    }
 }

@@ -31,6 +31,11 @@ pub struct Variant {
     /// implicit baseline variant, which accepts any instruction and checks at run time.
     pub allowed: Option<BTreeSet<F>>,
     pub span: Span,
+    /// The instruction encoder's own variant (tests comparing single instructions with GNU
+    /// as): any instruction, and where encodings under unrelated features compete
+    /// (`vpdpbusd ymm`: AVX-VNNI or AVX512-VNNI + AVX512VL) the least demanding, as GNU as'
+    /// `{vex}` would give, instead of the error a kernel without `targets` gets.
+    pub raw: bool,
 }
 
 impl Variant {
@@ -40,6 +45,17 @@ impl Variant {
             name: "baseline".into(),
             allowed: None,
             span: Span::call_site(),
+            raw: false,
+        }
+    }
+
+    /// The encoder's variant: like [`Variant::baseline`], but choosing freely among
+    /// encodings under unrelated features (see [`Variant::raw`]).
+    #[cfg(test)]
+    pub fn raw() -> Variant {
+        Variant {
+            raw: true,
+            ..Variant::baseline()
         }
     }
 
@@ -175,6 +191,7 @@ fn parse_variant(input: ParseStream) -> syn::Result<Variant> {
         name: names.join("+"),
         allowed,
         span: start,
+        raw: false,
     })
 }
 

@@ -25,8 +25,11 @@
 //! Preferences cost nothing at run time: caller-saved GPRs before callee-saved ones (no
 //! push/pop), xmm0–7 before xmm8–15 (2-byte VEX prefixes), k1–k7 for masks (k0 is "no mask").
 //! Errors: a virtual register read before it is written on some path from entry; more
-//! simultaneously live values than registers (the message names them and where each was
-//! created).
+//! simultaneously live values than registers (the message counts the registers the failing
+//! value could have had in this variant — 16 or 32 vector registers, GPRs less rsp and a
+//! reserved rbp, k1–k7 — and names every live value: a virtual register and where it was
+//! created, a parameter by its name and register, [`MachineEnv::params`]).
+//! [`pressure_errors`] reports the latter alone for a program some of whose statements failed.
 
 pub mod transitions;
 
@@ -47,6 +50,9 @@ pub struct MachineEnv {
     pub gpr: Vec<usize>,
     pub vec: Vec<usize>,
     pub mask: Vec<usize>,
+    /// The kernel's parameters by the register each arrives in (`n`, `x.len()`), so that
+    /// errors name a parameter rather than its register.
+    pub params: Vec<(Register, String)>,
 }
 
 impl MachineEnv {
@@ -58,6 +64,7 @@ impl MachineEnv {
             gpr,
             vec: (0..16).collect(),
             mask: (1..8).collect(),
+            params: Vec::new(),
         }
     }
 
@@ -71,6 +78,7 @@ impl MachineEnv {
             gpr,
             vec: (0..16).collect(),
             mask: (1..8).collect(),
+            params: Vec::new(),
         }
     }
 
@@ -88,6 +96,28 @@ impl MachineEnv {
         self.gpr
             .retain(|g| !reserved.iter().any(|r| r.full_register().number() == *g));
         self
+    }
+
+    /// The same environment, knowing which parameter arrives in which register: `(rdi,
+    /// "n")`, `(rsi, "x.len()")`.
+    pub fn with_params(mut self, params: Vec<(Register, String)>) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// The registers a kernel's parameters arrive in, named as the body names them.
+    pub fn param_registers(args: &[crate::parse::Arg]) -> Vec<(Register, String)> {
+        use crate::isa::abi::ArgLoc;
+        let mut out = Vec::new();
+        for a in args {
+            if let ArgLoc::Reg(r) = a.loc {
+                out.push((r.full_register(), a.name.to_string()));
+            }
+            if let Some(ArgLoc::Reg(r)) = a.len {
+                out.push((r.full_register(), format!("{}.len()", a.name)));
+            }
+        }
+        out
     }
 
     fn order(&self, class: RegClass) -> &[usize] {
@@ -162,13 +192,27 @@ pub fn allocate(sel: Selected, env: &MachineEnv, variant: &Variant) -> syn::Resu
     let (live_in, live_out) = liveness(&nodes, nloc);
     check_defined(&sel, &nodes, &live_in)?;
     let high = eligible_for_high(&sel, variant);
-    let colours = colour(&sel, &nodes, &live_out, env, &high)?;
+    let colours = colour(&sel, &nodes, &live_out, env, &high, variant)?;
     let classes: Vec<RegClass> = sel.vregs.iter().map(|v| v.class).collect();
     check(&nodes, &colours, &classes).map_err(|(node, what)| {
         let span = sel.items[nodes[node].item].span();
         diag::internal(span, format!("register allocation check failed: {what}"))
     })?;
     rewrite(sel, &colours, variant)
+}
+
+/// The pressure errors alone of a program some of whose statements failed to evaluate or
+/// select (and are missing from it): a missing statement can leave a virtual register read
+/// before any write — not reported here, since the statement that wrote it may be the one
+/// missing — but more values live than registers is the author's to fix either way.
+pub fn pressure_errors(sel: &Selected, env: &MachineEnv, variant: &Variant) -> syn::Result<()> {
+    if sel.vregs.is_empty() {
+        return Ok(());
+    }
+    let nodes = build_nodes(sel)?;
+    let (_, live_out) = liveness(&nodes, VIRT0 + sel.vregs.len());
+    let high = eligible_for_high(sel, variant);
+    colour(sel, &nodes, &live_out, env, &high, variant).map(|_| ())
 }
 
 /// A program without virtual registers, as the physical type.
@@ -399,7 +443,8 @@ fn colour(
     nodes: &[Node],
     live_out: &[Bits],
     env: &MachineEnv,
-    high: &[bool],
+    high: &[High],
+    variant: &Variant,
 ) -> syn::Result<Vec<Option<usize>>> {
     let nv = sel.vregs.len();
     let nloc = VIRT0 + nv;
@@ -465,7 +510,7 @@ fn colour(
             forbid[v] >> (base + n) & 1 == 1 || adj[v].iter().any(|w| colours[*w] == Some(n))
         };
         // xmm16–31 come last: EVEX is longer than VEX, and only some registers may use them.
-        let extra: &[usize] = if class == RegClass::Vec && high[v] {
+        let extra: &[usize] = if class == RegClass::Vec && high[v].is_ok() {
             &HIGH_VEC
         } else {
             &[]
@@ -480,7 +525,15 @@ fn colour(
             Some(n) => colours[v] = Some(n),
             None => {
                 let at = first_def[v];
-                errors.push_err(pressure_error(sel, nodes, live_out, at, class, env));
+                let limit = Limit {
+                    class,
+                    count: env.order(class).len() + extra.len(),
+                    env,
+                    variant,
+                    high: &high[v],
+                    name: display_name(&sel.vregs[v], v),
+                };
+                errors.push_err(pressure_error(sel, nodes, live_out, at, &limit));
                 break;
             }
         }
@@ -489,14 +542,69 @@ fn colour(
     Ok(colours)
 }
 
+/// What the failing value could have been given: its class, how many registers, and why.
+struct Limit<'a> {
+    class: RegClass,
+    count: usize,
+    env: &'a MachineEnv,
+    variant: &'a Variant,
+    high: &'a High,
+    name: String,
+}
+
+impl Limit<'_> {
+    /// "15 registers can be allocated (the 16 general-purpose registers less rsp)".
+    fn describe(&self) -> String {
+        let n = self.count;
+        match self.class {
+            RegClass::Gpr => {
+                let rbp = if self.env.gpr.contains(&5) {
+                    ""
+                } else {
+                    " and rbp, this kernel's frame pointer"
+                };
+                format!(
+                    "{n} registers can be allocated (16 general-purpose registers less rsp, the stack pointer{rbp})"
+                )
+            }
+            RegClass::Mask => {
+                format!("{n} registers can be allocated (k1–k7: k0 as a mask means \"no mask\")")
+            }
+            RegClass::Vec => match self.high {
+                Ok(()) => format!(
+                    "{n} registers can be allocated (0–31 in variant `{}`, which has AVX-512)",
+                    self.variant.name
+                ),
+                Err(None) if self.variant.allowed.is_none() => format!(
+                    "{n} registers can be allocated (0–15: registers 16–31 need AVX-512, and a kernel without `targets(..)` assumes only the x86-64 baseline; `targets(avx512f)` gives 32)"
+                ),
+                Err(None) => format!(
+                    "{n} registers can be allocated (0–15: registers 16–31 need AVX-512, which variant `{}` does not have)",
+                    self.variant.name
+                ),
+                Err(Some((mnemonic, line))) => format!(
+                    "{n} registers can be allocated for `{}` (0–15: `{mnemonic}` at line {line} has no EVEX form in variant `{}` that takes a register 16–31{})",
+                    self.name,
+                    self.variant.name,
+                    if self.variant.has(iced_x86::CpuidFeature::AVX512VL) {
+                        ""
+                    } else {
+                        "; most 128- and 256-bit EVEX forms need `+ avx512vl`"
+                    }
+                ),
+            },
+        }
+    }
+}
+
 fn pressure_error(
     sel: &Selected,
     nodes: &[Node],
     live_out: &[Bits],
     at: usize,
-    class: RegClass,
-    env: &MachineEnv,
+    limit: &Limit<'_>,
 ) -> syn::Error {
+    let class = limit.class;
     let node = &nodes[at];
     let mut live: Vec<usize> = (0..VIRT0 + sel.vregs.len())
         .filter(|x| has(&live_out[at], *x) || node.defs.contains(x))
@@ -518,7 +626,10 @@ fn pressure_error(
             let name = phys_reg(class, x - loc_base(class), size)
                 .map(regs::name)
                 .unwrap_or_default();
-            names.push(format!("`{name}` (used directly)"));
+            match param_in(limit.env, nodes, at, x) {
+                Some(param) => names.push(format!("parameter `{param}` (in {name})")),
+                None => names.push(format!("`{name}` (used directly)")),
+            }
         }
     }
     let what = match class {
@@ -530,12 +641,20 @@ fn pressure_error(
     syn::Error::new(
         span,
         format!(
-            "too many live {what} registers here: {} values are live but {} registers can be allocated, and asmforge never spills; shorten some live ranges or use fewer registers. Live: {}",
+            "too many live {what} registers here: {} values are live but {}, and asmforge never spills; shorten some live ranges or use fewer registers. Live: {}",
             names.len(),
-            env.order(class).len(),
+            limit.describe(),
             names.join(", ")
         ),
     )
+}
+
+/// The parameter physical location `x` still holds at node `at`: one arrived there and no
+/// instruction before `at` wrote it.
+fn param_in<'a>(env: &'a MachineEnv, nodes: &[Node], at: usize, x: usize) -> Option<&'a str> {
+    let (_, name) = env.params.iter().find(|(r, _)| phys_loc(*r) == Some(x))?;
+    let written = nodes[..at].iter().any(|n| n.defs.contains(&x));
+    (!written).then_some(name.as_str())
 }
 
 fn loc_base(class: RegClass) -> usize {
@@ -555,8 +674,15 @@ const HIGH_VEC: [usize; 16] = [
 /// only those whose every instruction still has a form — necessarily EVEX — with the register
 /// in the upper bank (so `vpshufb` on ymm, which has an EVEX form only with AVX512BW, decides
 /// per variant). Legacy-SSE and VEX-only instructions keep their registers in 0–15.
-fn eligible_for_high(sel: &Selected, variant: &Variant) -> Vec<bool> {
-    let mut ok = vec![variant.has_evex(); sel.vregs.len()];
+fn eligible_for_high(sel: &Selected, variant: &Variant) -> Vec<High> {
+    let mut ok: Vec<High> = vec![
+        if variant.has_evex() {
+            Ok(())
+        } else {
+            Err(None)
+        };
+        sel.vregs.len()
+    ];
     if !variant.has_evex() {
         return ok;
     }
@@ -573,7 +699,7 @@ fn eligible_for_high(sel: &Selected, variant: &Variant) -> Vec<bool> {
             }
         }
         for v in vecs {
-            if !ok[v.id as usize] {
+            if ok[v.id as usize].is_err() {
                 continue;
             }
             let Some(high) = phys_reg(RegClass::Vec, 16, v.size) else {
@@ -599,11 +725,18 @@ fn eligible_for_high(sel: &Selected, variant: &Variant) -> Vec<bool> {
                     }
                 }
             }
-            ok[v.id as usize] = choose::choose(trial, allowed).is_ok();
+            if choose::choose(trial, allowed).is_err() {
+                ok[v.id as usize] = Err(Some((s.inst.mnemonic.clone(), s.inst.line)));
+            }
         }
     }
     ok
 }
+
+/// Whether a virtual vector register may live in xmm16–31; if not, the instruction (mnemonic,
+/// line) that has no EVEX form for it in the variant, or `None` when the variant has no
+/// AVX-512 at all.
+type High = Result<(), Option<(String, u32)>>;
 
 // ----- checker -------------------------------------------------------------------------------
 

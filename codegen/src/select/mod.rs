@@ -15,7 +15,18 @@ use crate::isa::choose;
 use crate::isa::variant::Variant;
 
 /// Selects a form for every instruction, collecting every error.
+#[cfg(test)]
 pub fn select(program: Program, variant: &Variant) -> syn::Result<Selected> {
+    let (selected, errors) = select_partial(program, variant);
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(selected),
+    }
+}
+
+/// Like [`select`], but also returns the program of the instructions that did select, so that
+/// allocation can report its own errors in the same compile.
+pub fn select_partial(program: Program, variant: &Variant) -> (Selected, Option<syn::Error>) {
     let allowed = choose::allowed(variant);
     let mut errors = Errors::new();
     let mut items = Vec::with_capacity(program.items.len());
@@ -42,13 +53,13 @@ pub fn select(program: Program, variant: &Variant) -> syn::Result<Selected> {
             Item::Return(v, span) => items.push(SItem::Return(v, span)),
         }
     }
-    errors.finish()?;
-    Ok(Selected {
+    let selected = Selected {
         items,
         consts: program.consts,
         label_count: program.label_count,
         vregs: program.vregs,
-    })
+    };
+    (selected, errors.finish().err())
 }
 
 #[cfg(test)]

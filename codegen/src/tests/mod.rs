@@ -40,7 +40,7 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> Result<encode::Encoded, 
 pub fn encode_body(body: TokenStream) -> Result<Vec<u8>, String> {
     let item = quote!(fn k() { #body });
     let kernel = parse::parse(quote!(), item).map_err(|e| e.to_string())?;
-    let baseline = crate::isa::variant::Variant::baseline();
+    let baseline = crate::isa::variant::Variant::raw();
     let program = eval::eval(&kernel, &baseline).map_err(|e| e.to_string())?;
     let selected = select::select(program, &baseline).map_err(|e| e.to_string())?;
     let allocated = regalloc::allocate(selected, &regalloc::MachineEnv::sysv(), &baseline)
