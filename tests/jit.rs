@@ -157,7 +157,7 @@ fn typed_errors() {
             "{e}"
         );
     }
-    // A rel32 target 2 GiB away cannot be patched.
+    // A rel32 target more than 2 GiB away cannot be patched.
     let code: &[u8] = &[
         0x48, 0x83, 0xEC, 0x08, 0xE8, 0, 0, 0, 0, 0x48, 0x83, 0xC4, 0x08, 0xC3,
     ];
@@ -171,8 +171,15 @@ fn typed_errors() {
     check_hole_with_iced(code, CALL[0]);
     // SAFETY: calls the given function with the incoming argument, returns its result.
     let call = unsafe { Stencil::new("call", code, CALL, &[], sig) };
-    let e = jit::specialize::<MulFn>(&call, &[("f", Value::Addr(8))]).unwrap_err();
+    let mut far = Builder::with_capacity(4096).unwrap();
+    let beyond = far.current_chunk_addr().unwrap().wrapping_add(3 << 30);
+    let e = far
+        .specialize::<MulFn>(&call, &[("f", Value::Addr(beyond))])
+        .unwrap_err();
     assert!(matches!(e, JitError::HoleOutOfRange { .. }), "{e}");
+    // `specialize` maps near the target, which makes the same call reachable.
+    let near = jit::specialize::<MulFn>(&call, &[("f", Value::Addr(beyond))]).unwrap();
+    assert!((near.func().addr() as usize).abs_diff(beyond) <= jit::NEAR);
     // ...but a function in the same region can.
     let mut b = Builder::new();
     let callee = b

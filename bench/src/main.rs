@@ -4,6 +4,7 @@
 
 mod blas;
 mod gemm;
+mod jit;
 mod openblas;
 mod plot;
 mod probe;
@@ -18,6 +19,13 @@ fn main() {
         only.as_ref()
             .is_none_or(|o| o.split(',').any(|s| s == section))
     };
+    // `--jit-profile=...`: one jit path, repeated, for callgrind (bench/src/jit.rs).
+    if let Some(what) =
+        std::env::args().find_map(|a| a.strip_prefix("--jit-profile=").map(String::from))
+    {
+        jit::profile(&what);
+        return;
+    }
     let machine = probe::measure(quick);
     machine.print();
     if wanted("blas") {
@@ -28,5 +36,8 @@ fn main() {
     }
     if wanted("vmath") {
         vmath::run(&machine, quick);
+    }
+    if wanted("jit") {
+        jit::run(quick);
     }
 }

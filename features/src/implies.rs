@@ -38,6 +38,17 @@ pub const IMPLIES: &[(Feature, &[Feature])] = &[
     (F::AVX512_VBMI2, &[F::AVX512BW]),
     (F::AVX512_BITALG, &[F::AVX512BW]),
     (F::AVX512_BF16, &[F::AVX512BW]),
+    (F::AVX512_VP2INTERSECT, &[F::AVX512F]),
+    (F::AVX_VNNI, &[F::AVX2]),
+    (F::AVX_IFMA, &[F::AVX2]),
+    (F::AVX_NE_CONVERT, &[F::AVX2]),
+    (F::AVX_VNNI_INT8, &[F::AVX2]),
+    (F::AVX_VNNI_INT16, &[F::AVX2]),
+    (F::SHA512, &[F::AVX2]),
+    (F::SM3, &[F::AVX]),
+    (F::SM4, &[F::AVX2]),
+    (F::SSE4A, &[F::SSE3]),
+    (F::WIDE_KL, &[F::KL]),
     // rustc implies only avx512bw; every CPU with AVX512-FP16 (Sapphire Rapids and later) has
     // DQ and VL too, and LLVM's avx512fp16 implies them, so `targets(avx512fp16)` may use the
     // xmm/ymm forms (AVX512_FP16 + AVX512VL). The test lists this as its one exception.

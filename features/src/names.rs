@@ -20,6 +20,12 @@ pub const SPELLINGS: &[(&str, Feature)] = &[
     ("avx512vpopcntdq", F::AVX512_VPOPCNTDQ),
     ("cx16", F::CMPXCHG16B),
     ("avxvnni", F::AVX_VNNI),
+    ("avx512vp2intersect", F::AVX512_VP2INTERSECT),
+    ("avxifma", F::AVX_IFMA),
+    ("avxneconvert", F::AVX_NE_CONVERT),
+    ("avxvnniint8", F::AVX_VNNI_INT8),
+    ("avxvnniint16", F::AVX_VNNI_INT16),
+    ("widekl", F::WIDE_KL),
 ];
 
 /// rustc's `target_feature` name of each feature that has one (those the compiler can test
@@ -68,6 +74,19 @@ pub const RUSTC_NAMES: &[(Feature, &str)] = &[
     (F::AVX512_VBMI2, "avx512vbmi2"),
     (F::AVX512_BITALG, "avx512bitalg"),
     (F::AVX512_VPOPCNTDQ, "avx512vpopcntdq"),
+    (F::AVX512_VP2INTERSECT, "avx512vp2intersect"),
+    (F::AVX_VNNI, "avxvnni"),
+    (F::AVX_IFMA, "avxifma"),
+    (F::AVX_NE_CONVERT, "avxneconvert"),
+    (F::AVX_VNNI_INT8, "avxvnniint8"),
+    (F::AVX_VNNI_INT16, "avxvnniint16"),
+    (F::SHA512, "sha512"),
+    (F::SM3, "sm3"),
+    (F::SM4, "sm4"),
+    (F::SSE4A, "sse4a"),
+    (F::TBM, "tbm"),
+    (F::KL, "kl"),
+    (F::WIDE_KL, "widekl"),
 ];
 
 /// rustc's `target_feature` name of `f`, if it has one.

@@ -63,6 +63,9 @@ struct Layout {
 
 impl Addresses for Layout {
     fn label(&self, id: LabelId) -> u64 {
+        if let Some(a) = crate::ir::extern_address(id) {
+            return a;
+        }
         self.labels.get(&id).copied().unwrap_or(0)
     }
     fn constant(&self, id: ConstId) -> u64 {

@@ -260,6 +260,11 @@ impl<'k> Evaluator<'k> {
                 if let Some(parent) = self.scopes.last_mut() {
                     parent.pending.push((name, span, id));
                 }
+            } else if let Some(k) = self.rel32_hole(&name) {
+                // A stencil's rel32 hole: a branch target outside the code.
+                if let Some(slot) = self.label_target.get_mut(id.0 as usize) {
+                    *slot = Some(LabelId(crate::ir::EXTERN_LABEL + k));
+                }
             } else if self.aborted {
                 // Evaluation stopped early: the definitions it never reached are not errors.
             } else if self.all_label_names.contains(&name) {
@@ -335,6 +340,15 @@ impl<'k> Evaluator<'k> {
         }
         self.all_label_names.push(name);
         self.items.push(Item::Label(id));
+    }
+
+    /// The hole number of `__asmforge_rel32_hole_<k>` in a stencil (`crate::stencil`).
+    fn rel32_hole(&self, name: &str) -> Option<u32> {
+        if !self.kernel.options.rel32_holes {
+            return None;
+        }
+        let k: u32 = name.strip_prefix("__asmforge_rel32_hole_")?.parse().ok()?;
+        (k < 1 << 20).then_some(k)
     }
 
     /// A reference to a label that may be defined later.

@@ -30,6 +30,16 @@ pub use stages::{Allocated, SItem, SelInst, Selected};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LabelId(pub u32);
 
+/// Label ids from here on are branch targets outside the code: a stencil's rel32 holes
+/// (`crate::stencil`). Label `EXTERN_LABEL + k` sits at [`extern_address`]`(k)`, an absolute
+/// address far enough from the code (which starts at 0) that every branch to it takes a rel32.
+pub const EXTERN_LABEL: u32 = 0x8000_0000;
+
+/// The absolute address of external label `id`, if it is one.
+pub fn extern_address(id: LabelId) -> Option<u64> {
+    (id.0 >= EXTERN_LABEL).then(|| 0x2000_0000 + u64::from(id.0 - EXTERN_LABEL) * 0x100)
+}
+
 /// A pool constant, index into [`Program::consts`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConstId(pub u32);

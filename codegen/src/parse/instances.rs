@@ -102,6 +102,7 @@ pub fn options_of(shared: &Options, inst: &Instance) -> Options {
         fallback: shared.fallback.clone(),
         abi: inst.abi.unwrap_or(shared.abi),
         instances: Vec::new(),
+        rel32_holes: shared.rel32_holes,
     }
 }
 

@@ -57,6 +57,9 @@ pub struct Options {
     pub abi: Abi,
     /// `instances(name = (P = v, ...), ...)`: one function per instance (`instances.rs`).
     pub instances: Vec<instances::Instance>,
+    /// Set by `#[stencil]` (never parsed): references to `__asmforge_rel32_hole_<k>` are
+    /// external branch targets (`ir::EXTERN_LABEL`), a stencil's rel32 holes.
+    pub rel32_holes: bool,
 }
 
 /// How an argument or return value travels.

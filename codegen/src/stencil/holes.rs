@@ -12,7 +12,14 @@
 //! hole!(disp32 d)                                                 a displacement: [rdi + hole!(disp32 d)]
 //! hole!(f32 a)   hole!(f64 a)                                     float bits in an imm32 / imm64
 //! hole!(pool f32x8 c)  hole!(pool f64 c) ...                      a constant-pool entry (lanes 1..16)
+//! hole!(rel32 f)                                                  the target of call / jmp / jcc
 //! ```
+//!
+//! A rel32 hole has no sentinel value: it becomes a reference to the label
+//! `__asmforge_rel32_hole_<k>`, which the evaluator resolves to an external branch target at
+//! an address of its own outside the code (`ir::extern_address`); its site is the branch
+//! whose rel32 reaches that address. It must be the whole operand list of `call`, `jmp` or a
+//! `jcc`.
 
 use proc_macro2::{Delimiter, Group, Literal, Span, TokenStream, TokenTree};
 
@@ -24,6 +31,7 @@ pub enum Kind {
     F32,
     F64,
     Pool { f64: bool, lanes: u8 },
+    Rel32,
 }
 
 impl Kind {
@@ -31,7 +39,7 @@ impl Kind {
     pub fn width(self) -> usize {
         match self {
             Kind::Imm(bits) => usize::from(bits / 8),
-            Kind::Disp32 | Kind::F32 | Kind::Pool { .. } => 4,
+            Kind::Disp32 | Kind::F32 | Kind::Pool { .. } | Kind::Rel32 => 4,
             Kind::F64 => 8,
         }
     }
@@ -48,6 +56,7 @@ impl Kind {
             "imm32" => Kind::Imm(32),
             "imm64" => Kind::Imm(64),
             "disp32" => Kind::Disp32,
+            "rel32" => Kind::Rel32,
             "f32" => Kind::F32,
             "f64" => Kind::F64,
             "pool" => {
@@ -71,6 +80,20 @@ impl Kind {
         Some((kind, 1))
     }
 
+    /// The kind as written in `hole!`.
+    fn describe(self) -> String {
+        match self {
+            Kind::Imm(b) => format!("imm{b}"),
+            Kind::Disp32 => "disp32".into(),
+            Kind::F32 => "f32".into(),
+            Kind::F64 => "f64".into(),
+            Kind::Pool { f64, lanes } => {
+                format!("pool {}x{lanes}", if f64 { "f64" } else { "f32" })
+            }
+            Kind::Rel32 => "rel32".into(),
+        }
+    }
+
     /// The runtime's `HoleKind` as tokens.
     pub fn tokens(self) -> TokenStream {
         match self {
@@ -83,6 +106,7 @@ impl Kind {
             Kind::F64 => quote::quote!(F64),
             Kind::Pool { f64: false, lanes } => quote::quote!(PoolF32 { lanes: #lanes }),
             Kind::Pool { f64: true, lanes } => quote::quote!(PoolF64 { lanes: #lanes }),
+            Kind::Rel32 => quote::quote!(Rel32),
         }
     }
 }
@@ -110,6 +134,8 @@ pub fn sentinel(kind: Kind, i: usize, pass: Pass) -> u64 {
         Kind::Imm(32) | Kind::Disp32 => 0x1357_9B00 + i,
         Kind::F32 => 0x4B1D_1E00 + i,
         Kind::Imm(_) | Kind::F64 => 0x5EA7_1E5E_A71E_5E00 + i,
+        // Not a value in the code: the branch reaches `ir::extern_address` (see the module doc).
+        Kind::Rel32 => 0,
         // Pool lanes are floats written as literals: exact small integers.
         Kind::Pool { f64: false, .. } => u64::from((1_234_567.5f32 + i as f32).to_bits()),
         Kind::Pool { f64: true, .. } => (1_234_567.5f64 + i as f64).to_bits(),
@@ -151,10 +177,31 @@ fn literal(kind: Kind, bits: u64, span: Span) -> TokenStream {
     }
 }
 
+/// Whether `m` is a mnemonic whose operand may be a rel32 hole: `call`, `jmp`, `jcc`.
+fn is_branch(m: &str) -> bool {
+    const JCC: &[&str] = &[
+        "a", "ae", "b", "be", "c", "e", "g", "ge", "l", "le", "na", "nae", "nb", "nbe", "nc", "ne",
+        "ng", "nge", "nl", "nle", "no", "np", "ns", "nz", "o", "p", "pe", "po", "s", "z",
+    ];
+    m == "call" || m == "jmp" || m.strip_prefix('j').is_some_and(|cc| JCC.contains(&cc))
+}
+
 /// Replaces every `hole!(...)` in `body` by its sentinel for `pass`; appends new holes to
 /// `holes` (in order of first appearance).
 pub fn rewrite(
     body: TokenStream,
+    pass: Pass,
+    holes: &mut Vec<Hole>,
+    errors: &mut Vec<syn::Error>,
+) -> TokenStream {
+    rewrite_in(body, None, pass, holes, errors)
+}
+
+/// `rewrite` of the tokens inside a group; `mnemonic` is the identifier right before it
+/// when the group is an instruction's parenthesized operand list.
+fn rewrite_in(
+    body: TokenStream,
+    mnemonic: Option<&str>,
     pass: Pass,
     holes: &mut Vec<Hole>,
     errors: &mut Vec<syn::Error>,
@@ -171,6 +218,30 @@ pub fn rewrite(
         {
             let span = g.span();
             match declare(g, holes) {
+                Ok(k) if holes[k].kind == Kind::Rel32 => {
+                    if tokens.len() == 3 && mnemonic.is_some_and(is_branch) {
+                        let name = format!("__asmforge_rel32_hole_{k}");
+                        out.push(TokenTree::Ident(proc_macro2::Ident::new(&name, span)));
+                    } else {
+                        errors.push(syn::Error::new(
+                            span,
+                            "a rel32 hole is the target of `call`, `jmp` or a conditional jump, as its only operand: `call(hole!(rel32 f))`",
+                        ));
+                        out.push(TokenTree::Literal(Literal::u8_unsuffixed(0)));
+                    }
+                }
+                Ok(k) if tokens.len() == 3 && mnemonic.is_some_and(is_branch) => {
+                    let (m, kind) = (mnemonic.unwrap_or_default(), holes[k].kind);
+                    errors.push(syn::Error::new(
+                        span,
+                        format!(
+                            "the target of `{m}` is a place in other code, patched relative to where the code lands: write `hole!(rel32 {})`, not a hole of kind {}",
+                            holes[k].name,
+                            kind.describe()
+                        ),
+                    ));
+                    out.push(TokenTree::Literal(Literal::u8_unsuffixed(0)));
+                }
                 Ok(k) => out.extend(literal(
                     holes[k].kind,
                     sentinel(holes[k].kind, k, pass),
@@ -188,7 +259,12 @@ pub fn rewrite(
         }
         match &tokens[i] {
             TokenTree::Group(g) => {
-                let mut ng = Group::new(g.delimiter(), rewrite(g.stream(), pass, holes, errors));
+                let mnemonic = match (g.delimiter(), i.checked_sub(1).map(|p| &tokens[p])) {
+                    (Delimiter::Parenthesis, Some(TokenTree::Ident(m))) => Some(m.to_string()),
+                    _ => None,
+                };
+                let inner = rewrite_in(g.stream(), mnemonic.as_deref(), pass, holes, errors);
+                let mut ng = Group::new(g.delimiter(), inner);
                 ng.set_span(g.span());
                 out.push(TokenTree::Group(ng));
             }
@@ -199,7 +275,7 @@ pub fn rewrite(
     out.into_iter().collect()
 }
 
-const SYNTAX: &str = "expected `hole!(kind name)` with kind one of imm8, imm16, imm32, imm64, disp32, f32, f64, `pool f32xN`, `pool f64xN`";
+const SYNTAX: &str = "expected `hole!(kind name)` with kind one of imm8, imm16, imm32, imm64, disp32, f32, f64, `pool f32xN`, `pool f64xN`, rel32";
 
 /// The index of the hole `g` declares (new or a repeated name of the same kind).
 fn declare(g: &Group, holes: &mut Vec<Hole>) -> syn::Result<usize> {

@@ -86,7 +86,15 @@ pub fn locate(
     for f in a.fields {
         let end = f.offset + f.len;
         if let Some((off, size)) = f.imm {
-            find_site(holes, a, b, (off, size), end, false, f.span, &mut sites)?;
+            if let Some(k) = rel32_site(holes, a, b, (off, size), end) {
+                sites.push(Site {
+                    hole: k,
+                    offset: off,
+                    end,
+                });
+            } else {
+                find_site(holes, a, b, (off, size), end, false, f.span, &mut sites)?;
+            }
         }
         if let Some((off, size)) = f.disp {
             if f.rip {
@@ -190,7 +198,7 @@ fn find_site(
         return Ok(());
     }
     for (k, h) in holes.iter().enumerate() {
-        if matches!(h.kind, Kind::Pool { .. }) || (h.kind == Kind::Disp32) != disp {
+        if matches!(h.kind, Kind::Pool { .. } | Kind::Rel32) || (h.kind == Kind::Disp32) != disp {
             continue;
         }
         let hw = h.kind.width();
@@ -220,6 +228,30 @@ fn find_site(
         span,
         "a hole's value is changed before it is encoded here (compile-time arithmetic on a hole?); a hole must be an operand as written",
     ))
+}
+
+/// The rel32 hole whose external target (`ir::extern_address`) the branch field at
+/// `off..off + 4`, ending its instruction at `end`, reaches in both passes.
+fn rel32_site(
+    holes: &[Hole],
+    a: &Enc<'_>,
+    b: &Enc<'_>,
+    (off, size): (u32, u32),
+    end: u32,
+) -> Option<usize> {
+    if size != 4 {
+        return None;
+    }
+    let target = |e: &Enc<'_>| {
+        let d = le(e.bytes, off as usize, 4)? as u32 as i32;
+        Some((i64::from(end) + i64::from(d)) as u64)
+    };
+    let (ta, tb) = (target(a)?, target(b)?);
+    holes.iter().enumerate().find_map(|(k, h)| {
+        let id = crate::ir::LabelId(crate::ir::EXTERN_LABEL + k as u32);
+        let want = crate::ir::extern_address(id)?;
+        (h.kind == Kind::Rel32 && ta == want && tb == want).then_some(k)
+    })
 }
 
 fn pool_site(

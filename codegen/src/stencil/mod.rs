@@ -106,8 +106,10 @@ fn compile(attr: TokenStream, func: &syn::ItemFn) -> syn::Result<TokenStream> {
         }
         return Err(e);
     }
-    let kernel_a = parse::parse_fn(attr.clone(), with_body(func, body_a, chain)?)?;
-    let kernel_b = parse::parse_fn(attr, with_body(func, body_b, chain)?)?;
+    let mut kernel_a = parse::parse_fn(attr.clone(), with_body(func, body_a, chain)?)?;
+    let mut kernel_b = parse::parse_fn(attr, with_body(func, body_b, chain)?)?;
+    kernel_a.options.rel32_holes = true;
+    kernel_b.options.rel32_holes = true;
     let targets = kernel_a
         .options
         .targets
@@ -137,7 +139,7 @@ fn compile(attr: TokenStream, func: &syn::ItemFn) -> syn::Result<TokenStream> {
                     signed(s)
                         || matches!(
                             holes[s.hole].kind,
-                            holes::Kind::Disp32 | holes::Kind::Pool { .. }
+                            holes::Kind::Disp32 | holes::Kind::Pool { .. } | holes::Kind::Rel32
                         ),
                 )
             })

@@ -85,6 +85,9 @@ pub enum JitError {
     BadSize(usize),
     /// `mmap` failed.
     MapFailed(std::io::Error),
+    /// No free pages could be mapped within [`super::NEAR`] bytes of this address (code that
+    /// calls it through a rel32 must lie within ±2 GiB of it).
+    NoMemoryNear(usize),
     /// `mprotect` failed.
     ProtectFailed(std::io::Error),
 }
@@ -146,6 +149,11 @@ impl core::fmt::Display for JitError {
             }
             JitError::BadSize(n) => write!(f, "function of {n} bytes"),
             JitError::MapFailed(e) => write!(f, "mapping memory failed: {e}"),
+            JitError::NoMemoryNear(a) => write!(
+                f,
+                "no free address within {} MiB of {a:#x} to map code that reaches it by rel32",
+                super::NEAR >> 20
+            ),
             JitError::ProtectFailed(e) => write!(f, "changing page protection failed: {e}"),
         }
     }

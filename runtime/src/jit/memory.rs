@@ -11,6 +11,11 @@ use core::ptr::NonNull;
 
 use super::error::JitError;
 
+/// How far (in bytes, either way) code mapped near a target (`Builder::near`) lies from it:
+/// 1 GiB, so that a target anywhere in the same executable image (up to 1 GiB of it) stays
+/// within a rel32's ±2 GiB.
+pub const NEAR: usize = 1 << 30;
+
 /// The system page size.
 pub(crate) fn page_size() -> usize {
     rustix::param::page_size()
@@ -55,6 +60,56 @@ impl Mapping {
             len,
             executable: false,
         })
+    }
+
+    /// Maps at least `len` bytes read+write so that every byte lies within [`NEAR`] of
+    /// `target`: `mmap` with address hints below, then above, `target` (the kernel takes a
+    /// hint when the range is free, and the result is checked either way).
+    pub(crate) fn new_near(len: usize, target: usize) -> Result<Mapping, JitError> {
+        let page = page_size();
+        if len == 0 || len > 1 << 30 {
+            return Err(JitError::BadSize(len));
+        }
+        let len = len.div_ceil(page) * page;
+        let fits = |a: usize| a.abs_diff(target).max((a + len).abs_diff(target)) <= NEAR;
+        const STEP: usize = 64 << 20;
+        for k in 1..=(NEAR / STEP) {
+            for hint in [
+                target.checked_sub(k * STEP + len),
+                target.checked_add(k * STEP),
+            ] {
+                let Some(hint) = hint.map(|h| h / page * page) else {
+                    continue;
+                };
+                if hint < 1 << 16 {
+                    continue;
+                }
+                // SAFETY: a fresh anonymous mapping; the address is a hint (no MAP_FIXED), so
+                // no existing mapping is replaced.
+                let p = unsafe {
+                    rustix::mm::mmap_anonymous(
+                        hint as *mut core::ffi::c_void,
+                        len,
+                        rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
+                        rustix::mm::MapFlags::PRIVATE,
+                    )
+                }
+                .map_err(|e| JitError::MapFailed(e.into()))?;
+                let Some(ptr) = NonNull::new(p.cast::<u8>()) else {
+                    continue;
+                };
+                let m = Mapping {
+                    ptr,
+                    len,
+                    executable: false,
+                };
+                if fits(m.addr()) {
+                    return Ok(m);
+                }
+                drop(m);
+            }
+        }
+        Err(JitError::NoMemoryNear(target))
     }
 
     /// The mapped length.

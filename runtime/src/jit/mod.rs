@@ -16,13 +16,15 @@
 //!
 //! * [`specialize`]: one stencil → one callable: `mmap` read+write, copy, patch,
 //!   `mprotect` read+execute. The pages are never writable and executable at once.
-//! * [`Builder`]: many functions into shared 64 KiB chunks, one `mprotect` per chunk.
+//! * [`Builder`]: many functions into shared 64 KiB chunks, one `mprotect` per chunk;
+//!   [`Specializer`] checks a stencil once and binds its holes to value positions, so each
+//!   function of a batch costs a copy and the patches.
 //! * [`Stitch`]: several stencils into one function; continuations fall through, labels and
 //!   [`Cond`] jumps build loops; pool constants go to a pool after the code.
 //! * [`Code::to_blob`] / [`load`]: a function serialized with its required CPU features,
 //!   signature fingerprint, format version and checksum; loading checks all of them before
 //!   anything is mapped.
-//! * [`derive`] (with the `listing` feature): stencils cut from an ordinary kernel's encoded
+//! * `derive` (module, with the `listing` feature): stencils cut from an ordinary kernel's encoded
 //!   bytes, each hole located by decoding the code with iced-x86 and finding the sentinel
 //!   value's exact field (`ConstantOffsets`).
 //!
@@ -74,12 +76,15 @@ mod memory;
 mod patch;
 mod region;
 mod sig;
+mod specializer;
 mod stencil;
 mod stitch;
 
 pub use blob::{MAGIC, VERSION, Verified, checksum, load, verify};
 pub use error::{JitError, LoadError};
+pub use memory::NEAR;
 pub use region::{Builder, CHUNK, ExecRegion, FnRef, Func, JitFn, specialize};
 pub use sig::{AbiRet, AbiType, JitSig, Signature, Ty};
+pub use specializer::Specializer;
 pub use stencil::{Hole, HoleKind, Stencil, Value};
 pub use stitch::{Code, Cond, Label, Stitch};

@@ -41,6 +41,8 @@ pub(crate) fn check_names(st: &Stencil<'_>, values: &[(&str, Value)]) -> Result<
     Ok(())
 }
 
+#[cold]
+#[inline(never)]
 fn out_of_range(st: &Stencil<'_>, hole: &Hole<'_>, value: Value) -> JitError {
     JitError::HoleOutOfRange {
         stencil: st.name().to_string(),
@@ -50,6 +52,8 @@ fn out_of_range(st: &Stencil<'_>, hole: &Hole<'_>, value: Value) -> JitError {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn wrong(st: &Stencil<'_>, hole: &Hole<'_>, value: Value) -> JitError {
     JitError::WrongValue {
         stencil: st.name().to_string(),
@@ -80,15 +84,7 @@ pub(crate) fn write_value(
                 Value::UInt(u) => i128::from(u),
                 _ => 0,
             };
-            let w = hole.kind.width() as u32 * 8;
-            let smin = -(1i128 << (w - 1));
-            let smax = (1i128 << (w - 1)) - 1;
-            // A displacement is always sign-extended (SDM Vol. 2A §2.1.5).
-            let umax = if hole.signed || hole.kind == HoleKind::Disp32 {
-                smax
-            } else {
-                (1i128 << w) - 1
-            };
+            let (smin, umax) = int_range(hole);
             if v < smin || v > umax {
                 return Err(out_of_range(st, hole, value));
             }
@@ -96,9 +92,35 @@ pub(crate) fn write_value(
         }
         _ => return Err(wrong(st, hole, value)),
     };
-    let w = hole.kind.width();
-    field[..w].copy_from_slice(&bits.to_le_bytes()[..w]);
+    store(field, hole.kind.width(), bits);
     Ok(())
+}
+
+/// The integers an immediate or displacement hole accepts: from the signed minimum to the
+/// signed maximum when the CPU sign-extends the field (every displacement, SDM Vol. 2A
+/// §2.1.5), else to the unsigned maximum.
+pub(crate) fn int_range(hole: &Hole<'_>) -> (i128, i128) {
+    let w = hole.kind.width() as u32 * 8;
+    let smin = -(1i128 << (w - 1));
+    let smax = (1i128 << (w - 1)) - 1;
+    let umax = if hole.signed || hole.kind == HoleKind::Disp32 {
+        smax
+    } else {
+        (1i128 << w) - 1
+    };
+    (smin, umax)
+}
+
+/// Writes the low `width` bytes of `bits` (1, 2, 4 or 8) little-endian at the start of
+/// `field`: fixed-size stores, no variable-length copy.
+#[inline(always)]
+pub(crate) fn store(field: &mut [u8], width: usize, bits: u64) {
+    match width {
+        1 => field[0] = bits as u8,
+        2 => field[..2].copy_from_slice(&(bits as u16).to_le_bytes()),
+        4 => field[..4].copy_from_slice(&(bits as u32).to_le_bytes()),
+        _ => field[..8].copy_from_slice(&bits.to_le_bytes()),
+    }
 }
 
 /// Writes a rel32 field: `target - end` where both are addresses (or offsets in one

@@ -54,8 +54,9 @@ pub(crate) fn check_features(what: &str, required: &[Feature]) -> Result<(), Jit
     })
 }
 
+#[inline]
 pub(crate) fn check_signature<F: JitSig>(st: &Stencil<'_>) -> Result<(), JitError> {
-    if st.signature().fingerprint() == F::SIGNATURE.fingerprint() {
+    if st.signature().fingerprint() == const { F::SIGNATURE.fingerprint() } {
         return Ok(());
     }
     Err(JitError::SignatureMismatch {
@@ -74,6 +75,17 @@ pub struct FnRef<F> {
     _f: PhantomData<F>,
 }
 
+impl<F> FnRef<F> {
+    /// The function at `offset` of the same chunk.
+    #[inline(always)]
+    pub(crate) fn at_offset(self, offset: usize) -> FnRef<F> {
+        FnRef {
+            offset: offset as u32,
+            ..self
+        }
+    }
+}
+
 impl<F> Clone for FnRef<F> {
     fn clone(&self) -> Self {
         *self
@@ -87,6 +99,7 @@ pub struct Builder {
     id: u64,
     chunks: Vec<Mapping>,
     used: usize,
+    near: Option<usize>,
 }
 
 impl Default for Builder {
@@ -102,6 +115,23 @@ impl Builder {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             chunks: Vec::new(),
             used: 0,
+            near: None,
+        }
+    }
+
+    /// An empty builder whose chunks are all mapped within [`super::NEAR`] (1 GiB) of
+    /// `target`, so that its functions reach `target` — and whatever lies within another
+    /// GiB of it, such as the rest of the executable image — through `Rel32` holes. Without
+    /// this, the kernel places pages where it likes, typically far more than 2 GiB from the
+    /// program's code on Linux, and a `Rel32` hole given such an address fails with
+    /// [`JitError::HoleOutOfRange`].
+    ///
+    /// Mapping (on the first function) fails with [`JitError::NoMemoryNear`] when no free
+    /// range is found there.
+    pub fn near(target: usize) -> Builder {
+        Builder {
+            near: Some(target),
+            ..Builder::new()
         }
     }
 
@@ -113,6 +143,25 @@ impl Builder {
     pub fn with_capacity(bytes: usize) -> Result<Builder, JitError> {
         let mut b = Builder::new();
         b.chunks.push(Mapping::new(bytes)?);
+        Ok(b)
+    }
+
+    fn map(&self, bytes: usize) -> Result<Mapping, JitError> {
+        match self.near {
+            Some(t) => Mapping::new_near(bytes, t),
+            None => Mapping::new(bytes),
+        }
+    }
+
+    /// As [`Builder::with_capacity`], the pages within [`super::NEAR`] of `target` (see
+    /// [`Builder::near`]).
+    ///
+    /// # Errors
+    ///
+    /// [`JitError::NoMemoryNear`], [`JitError::MapFailed`] or [`JitError::BadSize`].
+    pub fn with_capacity_near(bytes: usize, target: usize) -> Result<Builder, JitError> {
+        let mut b = Builder::near(target);
+        b.chunks.push(b.map(bytes)?);
         Ok(b)
     }
 
@@ -133,7 +182,73 @@ impl Builder {
         self.chunks[r.chunk as usize].addr() + r.offset as usize
     }
 
+    /// Room for up to `want` functions of `stride` bytes (a multiple of 16) in the current
+    /// chunk, or a new one: the chunk's index, the first free offset and how many fit. The
+    /// caller fills them and then calls [`Builder::commit`].
+    pub(crate) fn room(
+        &mut self,
+        stride: usize,
+        want: usize,
+    ) -> Result<(usize, usize, usize), JitError> {
+        let start = self.used.div_ceil(ALIGN) * ALIGN;
+        if let Some(m) = self.chunks.last()
+            && start + stride <= m.len()
+        {
+            return Ok((
+                self.chunks.len() - 1,
+                start,
+                ((m.len() - start) / stride).min(want),
+            ));
+        }
+        let m = self.map(stride.saturating_mul(want).clamp(stride, CHUNK.max(stride)))?;
+        let fit = (m.len() / stride).min(want);
+        self.chunks.push(m);
+        self.used = 0;
+        Ok((self.chunks.len() - 1, 0, fit))
+    }
+
+    /// Marks the chunk in use as filled up to `end`.
+    pub(crate) fn commit(&mut self, end: usize) {
+        self.used = end;
+    }
+
+    /// The address and writable bytes of chunk `chunk`.
+    pub(crate) fn chunk_mut(&mut self, chunk: usize) -> (usize, &mut [u8]) {
+        let m = &mut self.chunks[chunk];
+        (m.addr(), m.bytes_mut())
+    }
+
+    /// The reference to the function at `offset` of chunk `chunk`.
+    pub(crate) fn fn_ref<F>(&self, chunk: usize, offset: usize) -> FnRef<F> {
+        FnRef {
+            region: self.id,
+            chunk: chunk as u32,
+            offset: offset as u32,
+            _f: PhantomData,
+        }
+    }
+
+    /// Reserves `total` bytes for a function of type `F`: the address they will run at,
+    /// the writable bytes, and the function's reference.
+    #[inline]
+    pub(crate) fn claim<F>(
+        &mut self,
+        total: usize,
+    ) -> Result<(usize, &mut [u8], FnRef<F>), JitError> {
+        let (chunk, offset) = self.reserve(total)?;
+        let r = FnRef {
+            region: self.id,
+            chunk: chunk as u32,
+            offset: offset as u32,
+            _f: PhantomData,
+        };
+        let m = &mut self.chunks[chunk];
+        let base = m.addr() + offset;
+        Ok((base, &mut m.bytes_mut()[offset..offset + total], r))
+    }
+
     /// Reserves `n` bytes, 16-byte aligned: (chunk, offset).
+    #[inline]
     fn reserve(&mut self, n: usize) -> Result<(usize, usize), JitError> {
         let start = self.used.div_ceil(ALIGN) * ALIGN;
         match self.chunks.last() {
@@ -142,7 +257,8 @@ impl Builder {
                 Ok((self.chunks.len() - 1, start))
             }
             _ => {
-                self.chunks.push(Mapping::new(n.max(CHUNK))?);
+                let m = self.map(n.max(CHUNK))?;
+                self.chunks.push(m);
                 self.used = n;
                 Ok((self.chunks.len() - 1, 0))
             }
@@ -173,46 +289,14 @@ impl Builder {
             });
         }
         patch::check_names(st, values)?;
-        let code = st.code();
-        let mut pool_len = 0usize;
-        for h in st.holes() {
-            if let HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } = h.kind {
-                let size = pool_entry_size(h.kind, lanes);
-                pool_len = pool_len.div_ceil(size) * size + size;
-            }
-        }
-        let pool_start = if pool_len == 0 {
-            code.len()
-        } else {
-            code.len().div_ceil(64) * 64
-        };
-        let total = pool_start + pool_len;
+        let (pool_start, total) = layout(st);
         let (chunk, offset) = self.reserve(total)?;
         let m = &mut self.chunks[chunk];
         let base = m.addr() + offset;
         let dst = &mut m.bytes_mut()[offset..offset + total];
-        dst[..code.len()].copy_from_slice(code);
-        let mut pool_at = pool_start;
-        for h in st.holes() {
-            let v = patch::value_for(st, h, values)?;
-            let (o, e) = (h.offset as usize, h.end as usize);
-            match h.kind {
-                HoleKind::Rel32 => match v {
-                    Value::Addr(a) => {
-                        patch::write_rel32(st, h, v, a as i128, (base + e) as i128, &mut dst[o..])?
-                    }
-                    _ => return Err(patch::wrong_value(st, h, v)),
-                },
-                HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } => {
-                    let size = pool_entry_size(h.kind, lanes);
-                    pool_at = pool_at.div_ceil(size) * size;
-                    fill_pool(st, h, v, &mut dst[pool_at..pool_at + size])?;
-                    patch::write_rel32(st, h, v, pool_at as i128, e as i128, &mut dst[o..])?;
-                    pool_at += size;
-                }
-                _ => patch::write_value(st, h, v, &mut dst[o..])?,
-            }
-        }
+        fill(st, base, pool_start, dst, |_, h| {
+            patch::value_for(st, h, values)
+        })?;
         Ok(FnRef {
             region: self.id,
             chunk: chunk as u32,
@@ -258,6 +342,89 @@ impl Builder {
             id: self.id,
             chunks: core::mem::take(&mut self.chunks),
         })
+    }
+}
+
+/// Where a stencil's pool starts when it is placed alone, and the bytes it takes.
+pub(crate) fn layout(st: &Stencil<'_>) -> (usize, usize) {
+    let code = st.code();
+    let mut pool_len = 0usize;
+    for h in st.holes() {
+        if let HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } = h.kind {
+            let size = pool_entry_size(h.kind, lanes);
+            pool_len = pool_len.div_ceil(size) * size + size;
+        }
+    }
+    let pool_start = if pool_len == 0 {
+        code.len()
+    } else {
+        code.len().div_ceil(64) * 64
+    };
+    (pool_start, pool_start + pool_len)
+}
+
+/// Copies `st` to `dst` (which will run at address `base`) and patches hole `i` with
+/// `value(i, hole)`; pool entries from `pool_start`.
+#[inline]
+pub(crate) fn fill(
+    st: &Stencil<'_>,
+    base: usize,
+    pool_start: usize,
+    dst: &mut [u8],
+    value: impl Fn(usize, &super::stencil::Hole<'_>) -> Result<Value, JitError>,
+) -> Result<(), JitError> {
+    copy_code(dst, st.code());
+    let mut pool_at = pool_start;
+    for (i, h) in st.holes().iter().enumerate() {
+        let v = value(i, h)?;
+        let (o, e) = (h.offset as usize, h.end as usize);
+        match h.kind {
+            HoleKind::Rel32 => match v {
+                Value::Addr(a) => {
+                    patch::write_rel32(st, h, v, a as i128, (base + e) as i128, &mut dst[o..])?
+                }
+                _ => return Err(patch::wrong_value(st, h, v)),
+            },
+            HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } => {
+                let size = pool_entry_size(h.kind, lanes);
+                pool_at = pool_at.div_ceil(size) * size;
+                fill_pool(st, h, v, &mut dst[pool_at..pool_at + size])?;
+                patch::write_rel32(st, h, v, pool_at as i128, e as i128, &mut dst[o..])?;
+                pool_at += size;
+            }
+            _ => patch::write_value(st, h, v, &mut dst[o..])?,
+        }
+    }
+    Ok(())
+}
+
+/// `dst[..src.len()] = src`; short code (8 to 32 bytes, a typical stencil) as two
+/// overlapping fixed-size moves instead of a call to `memcpy`.
+#[inline(always)]
+pub(crate) fn copy_code(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    let dst = &mut dst[..n];
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    // SAFETY (both arms): `dst` and `src` hold `n` bytes; each move reads and writes inside
+    // them (offsets 0 and n - width, width <= n), unaligned.
+    match n {
+        8..=15 => unsafe {
+            let (a, b) = (
+                s.cast::<u64>().read_unaligned(),
+                s.add(n - 8).cast::<u64>().read_unaligned(),
+            );
+            d.cast::<u64>().write_unaligned(a);
+            d.add(n - 8).cast::<u64>().write_unaligned(b);
+        },
+        16..=32 => unsafe {
+            let (a, b) = (
+                s.cast::<u128>().read_unaligned(),
+                s.add(n - 16).cast::<u128>().read_unaligned(),
+            );
+            d.cast::<u128>().write_unaligned(a);
+            d.add(n - 16).cast::<u128>().write_unaligned(b);
+        },
+        _ => dst.copy_from_slice(src),
     }
 }
 
@@ -413,7 +580,23 @@ pub fn specialize<F: JitSig>(
     st: &Stencil<'_>,
     values: &[(&str, Value)],
 ) -> Result<JitFn<F>, JitError> {
-    let mut b = Builder::with_capacity(st.code().len() + 64 * st.holes().len())?;
+    let bytes = st.code().len() + 64 * st.holes().len();
+    // Code that calls an absolute address through a rel32 is mapped near it.
+    let near = values.iter().find_map(|(n, v)| match v {
+        Value::Addr(a)
+            if st
+                .holes()
+                .iter()
+                .any(|h| h.name == *n && h.kind == HoleKind::Rel32) =>
+        {
+            Some(*a)
+        }
+        _ => None,
+    });
+    let mut b = match near {
+        Some(t) => Builder::with_capacity_near(bytes, t)?,
+        None => Builder::with_capacity(bytes)?,
+    };
     let r = b.specialize::<F>(st, values)?;
     Ok(JitFn::new(b.finalize()?, r))
 }

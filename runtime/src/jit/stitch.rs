@@ -129,7 +129,10 @@ pub struct Stitch<F> {
     fixups: Vec<Fixup>,
     relocs: Vec<Reloc>,
     features: Vec<Feature>,
-    pending_name: Option<std::string::String>,
+    /// Whether the last stencil chains to whatever is appended next, and its name (a buffer
+    /// reused from stencil to stencil: no allocation per append).
+    pending: bool,
+    pending_name: std::string::String,
     keep_jumps: bool,
     _f: PhantomData<F>,
 }
@@ -144,13 +147,14 @@ impl<F: JitSig> Stitch<F> {
     /// An empty function.
     pub fn new() -> Self {
         Stitch {
-            code: Vec::with_capacity(256),
-            pool: Vec::new(),
-            labels: Vec::new(),
-            fixups: Vec::new(),
+            code: Vec::with_capacity(1024),
+            pool: Vec::with_capacity(256),
+            labels: Vec::with_capacity(8),
+            fixups: Vec::with_capacity(16),
             relocs: Vec::new(),
-            features: Vec::new(),
-            pending_name: None,
+            features: Vec::with_capacity(4),
+            pending: false,
+            pending_name: std::string::String::new(),
             keep_jumps: false,
             _f: PhantomData,
         }
@@ -245,11 +249,12 @@ impl<F: JitSig> Stitch<F> {
         let explicit =
             cont.and_then(|h| values.iter().find(|(n, _)| *n == h.name).map(|(_, v)| *v));
         let copy = match (cont, explicit) {
-            (Some(_), None) if !self.keep_jumps => st.body_len(),
+            // The continuation's field is the last 4 bytes, after its `E9` (checked).
+            (Some(h), None) if !self.keep_jumps => h.offset as usize - 1,
             _ => st.code().len(),
         };
         self.code.extend_from_slice(&st.code()[..copy]);
-        self.pending_name = None;
+        self.pending = false;
         for h in st.holes() {
             let (o, e) = (base + h.offset as usize, base + h.end as usize);
             match h.kind {
@@ -265,7 +270,9 @@ impl<F: JitSig> Stitch<F> {
                         if self.keep_jumps {
                             self.code[o..o + 4].fill(0);
                         }
-                        self.pending_name = Some(st.name().to_string());
+                        self.pending = true;
+                        self.pending_name.clear();
+                        self.pending_name.push_str(st.name());
                     }
                 },
                 HoleKind::Rel32 => match patch::value_for(st, h, values)? {
@@ -309,8 +316,10 @@ impl<F: JitSig> Stitch<F> {
     /// [`JitError::DanglingContinuation`] if the last stencil chains to nothing,
     /// [`JitError::UnboundLabel`], [`JitError::BadSize`] for empty code.
     pub fn finish(self) -> Result<Code, JitError> {
-        if let Some(name) = self.pending_name {
-            return Err(JitError::DanglingContinuation { stencil: name });
+        if self.pending {
+            return Err(JitError::DanglingContinuation {
+                stencil: self.pending_name,
+            });
         }
         if self.code.is_empty() || self.code.len() > 1 << 30 {
             return Err(JitError::BadSize(self.code.len()));
@@ -417,7 +426,11 @@ impl Code {
     ///
     /// As [`Builder::add`] and [`Builder::finalize`].
     pub fn map<F: JitSig>(&self) -> Result<JitFn<F>, JitError> {
-        let mut b = Builder::with_capacity(self.bytes.len())?;
+        // Code that calls absolute addresses is mapped near the first of them.
+        let mut b = match self.relocs.first() {
+            Some(r) => Builder::with_capacity_near(self.bytes.len(), r.target)?,
+            None => Builder::with_capacity(self.bytes.len())?,
+        };
         let r = b.add::<F>(self)?;
         Ok(JitFn::new(b.finalize()?, r))
     }

@@ -8,9 +8,13 @@
 #[path = "../../examples/stencils/mod.rs"]
 mod stencils;
 
+#[path = "jit_aot.rs"]
 mod aot;
+#[path = "jit_clif.rs"]
 mod clif;
+#[path = "jit_dynasm.rs"]
 mod dynasm_side;
+#[path = "jit_floor.rs"]
 mod floor;
 
 use std::hint::black_box;
@@ -74,8 +78,8 @@ fn line(name: &str, ours: &Stat, others: &[(&str, &Stat)]) {
     println!("{s})");
 }
 
-fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+/// The `jit` section of the bench.
+pub fn run(quick: bool) {
     let rounds = if quick { 11 } else { 66 };
     let clock = Clock {
         ns_per_tick: 1e9 / tsc::ticks_per_second(std::time::Duration::from_millis(200)),
@@ -142,19 +146,7 @@ fn main() {
         clock.time(n, &mut s_fl, || {
             floor::batch(n, x, |i, v| assert_eq!(v, x.wrapping_mul(i as u64)))
         });
-        clock.time(n, &mut s_af, || {
-            let mut b = Builder::new();
-            let refs: Vec<_> = (0..n as u64)
-                .map(|c| {
-                    b.specialize::<MulFn>(&st, &[("c", Value::UInt(c))])
-                        .unwrap()
-                })
-                .collect();
-            let region = b.finalize().unwrap();
-            for (i, f) in refs.iter().enumerate() {
-                assert_eq!(region.get(*f).call(x), x.wrapping_mul(i as u64));
-            }
-        });
+        clock.time(n, &mut s_af, || batch_round(&st, x, n));
         clock.time(n, &mut s_dy, || {
             dynasm_side::batch(n, x, |i, v| assert_eq!(v, x.wrapping_mul(i as u64)))
         });
@@ -178,6 +170,18 @@ fn main() {
     );
 
     fuse(&clock, quick, rounds);
+}
+
+/// asmforge's side of `jit batch`: `n` functions into one builder (a `Specializer` checks the
+/// stencil once, `place_n` claims the bytes of many at once), finalized, each called.
+fn batch_round(st: &jit::Stencil<'_>, x: u64, n: usize) {
+    let mut b = Builder::new();
+    let sp = jit::Specializer::<MulFn>::new(st, &["c"]).unwrap();
+    let refs = sp.place_n(&mut b, n, |c| [Value::UInt(c as u64)]).unwrap();
+    let region = b.finalize().unwrap();
+    for (i, f) in refs.iter().enumerate() {
+        assert_eq!(region.get(*f).call(x), x.wrapping_mul(i as u64));
+    }
 }
 
 fn fuse(clock: &Clock, quick: bool, rounds: usize) {
@@ -334,4 +338,71 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
         sample.code_len(),
         kept.code_len()
     );
+}
+
+/// `--jit-profile=single|batch|floor-single|floor-batch|fuse-build`: one side of one
+/// measurement, repeated, and nothing else, for `valgrind --tool=callgrind
+/// --toggle-collect='*prof_*'` (instruction counts are repeatable on a loaded machine, where
+/// times are not). Prints the repetitions so counts can be divided by them.
+pub fn profile(what: &str) {
+    let owned = stencils::mul_stencil();
+    let st = owned.stencil();
+    let x = 0x1234_5678_9abc_u64;
+    let reps = match what {
+        "single" | "floor-single" => 1000,
+        "batch" | "floor-batch" => 20_000,
+        _ => 1000,
+    };
+    match what {
+        "single" => prof_single(&st, x, reps),
+        "floor-single" => prof_floor_single(x, reps),
+        "batch" => prof_batch(&st, x, reps / 1000),
+        "floor-batch" => prof_floor_batch(x, reps / 1000),
+        "fuse-build" => {
+            let fs = FuseStencils::new();
+            let ops = [Op::FmaConst(0.75, -0.5), Op::FmaX(0.25), Op::Max(0.0)];
+            prof_fuse_build(&fs, &ops, reps);
+        }
+        _ => {
+            eprintln!("--jit-profile=single|batch|floor-single|floor-batch|fuse-build");
+            return;
+        }
+    }
+    println!("jit profile {what}: {reps} functions");
+}
+
+#[inline(never)]
+fn prof_single(st: &jit::Stencil<'_>, x: u64, reps: usize) {
+    for c in 0..reps as u64 {
+        let f = jit::specialize::<MulFn>(st, &[("c", Value::UInt(c))]).unwrap();
+        assert_eq!(f.func().call(x), x.wrapping_mul(c));
+    }
+}
+
+#[inline(never)]
+fn prof_floor_single(x: u64, reps: usize) {
+    for c in 0..reps as u64 {
+        assert_eq!(floor::single(c, x), x.wrapping_mul(c));
+    }
+}
+
+#[inline(never)]
+fn prof_batch(st: &jit::Stencil<'_>, x: u64, rounds: usize) {
+    for _ in 0..rounds {
+        batch_round(st, x, 1000);
+    }
+}
+
+#[inline(never)]
+fn prof_floor_batch(x: u64, rounds: usize) {
+    for _ in 0..rounds {
+        floor::batch(1000, x, |i, v| assert_eq!(v, x.wrapping_mul(i as u64)));
+    }
+}
+
+#[inline(never)]
+fn prof_fuse_build(fs: &FuseStencils, ops: &[Op], reps: usize) {
+    for _ in 0..reps {
+        black_box(fs.pipeline(Src::X, black_box(ops), false).unwrap());
+    }
 }
