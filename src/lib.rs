@@ -46,7 +46,9 @@
 //!   `vector_bytes`, labels, `align!`, stack locals, the frame, and what is checked.
 //! * [`runtime_api`] — what each kernel `k` gives you at run time: the function itself
 //!   (dispatched), `k::INFO`, `k::call`, `k::Entry`, fallbacks, `#[asmforge::dispatch]`
-//!   groups, [`for_each_variant`], `ASMFORGE_ISA` and [`isa::set`], CPU detection.
+//!   groups, [`for_each_variant`], `ASMFORGE_ISA` and [`isa::set`], `ASMFORGE_LISTINGS`
+//!   (listings and JSON written by the build), CPU detection, source-level debugging (DWARF
+//!   line information: gdb and perf show DSL lines).
 //! * [`safety`] — what the author of a kernel vouches for: when a kernel may be a safe `fn`
 //!   and why one that dereferences raw pointers is an `unsafe fn`.
 //!
@@ -62,7 +64,8 @@
 //!   crate is `no_std` and kernels still dispatch.
 //! * `listing` (off by default: it links iced-x86's decoder and formatter into the program):
 //!   disassembly listings of each variant, annotated with source lines (for debugging and
-//!   golden tests), as text or as the crate's own `ListingLine`s.
+//!   golden tests), as text or as the crate's own `ListingLine`s; also the Intel text of
+//!   the files `ASMFORGE_LISTINGS` makes the build write.
 #![no_std]
 
 /// The language of the body and the options of the attribute: [`dsl`]; what the kernel gives

@@ -230,6 +230,37 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> Result<Compiled, Vec<Dia
     })
 }
 
+/// Compiles `#[kernel(attr)] item` and writes what `ASMFORGE_LISTINGS` would (listings and
+/// JSON, `emit/dump.rs`) into `dir` itself (no crate directory appended).
+///
+/// # Errors
+/// The kernel's diagnostics, or an I/O error as a diagnostic at the call site.
+pub fn write_listings(
+    attr: TokenStream,
+    item: TokenStream,
+    dir: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>, Vec<Diagnostic>> {
+    let to_diags = |e: syn::Error| {
+        e.into_iter()
+            .map(|e| Diagnostic {
+                message: e.to_string(),
+                span: e.span(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let func: syn::ItemFn = syn::parse2(item).map_err(to_diags)?;
+    let kernel = parse::parse_fn(attr, func).map_err(to_diags)?;
+    let compiled = compile_all(&kernel).map_err(to_diags)?;
+    let best_first: Vec<&emit::Variant> = compiled.iter().rev().collect();
+    let idents = emit::idents_of(&best_first);
+    emit::write_listings(dir, &kernel, &best_first, &idents).map_err(|e| {
+        vec![Diagnostic {
+            message: format!("cannot write under {}: {e}", dir.display()),
+            span: proc_macro2::Span::call_site(),
+        }]
+    })
+}
+
 /// One body, several variants: an error every variant makes is reported once; one that only
 /// some variants make names them.
 fn report(failures: Vec<(String, syn::Error)>, variants: usize) -> syn::Result<()> {

@@ -47,7 +47,7 @@ mod stencil;
 #[cfg(test)]
 mod tests;
 
-pub use expand::{Compiled, CompiledVariant, Diagnostic, compile};
+pub use expand::{Compiled, CompiledVariant, Diagnostic, compile, write_listings};
 
 use proc_macro2::TokenStream;
 

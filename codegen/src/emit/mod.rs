@@ -31,8 +31,14 @@
 //! RIP-relative from the code), and a call to the label runs through the NOPs into it. There
 //! `INFO`'s entry (the label) is not the first byte of `bytes` and the symbol's size includes
 //! the padding. tests/examples.rs checks the first case at run time, tests/link.rs the second
-//! in a Mach-O object. ELF and Mach-O share one `naked_asm!`: rustc writes what differs.
+//! in a Mach-O object. ELF and Mach-O share the code and its directives: rustc writes what
+//! differs; on ELF the text also defines the label `7:` at the first code byte and ends with
+//! the variant's DWARF line information (`debug.rs`), so that copy is a `naked_asm!` of its own.
+//!
+//! With `ASMFORGE_LISTINGS` set, `emit` also writes the kernel's listings and JSON (`dump.rs`).
 
+mod debug;
+pub mod dump;
 pub mod group;
 
 use proc_macro2::{Span, TokenStream};
@@ -68,6 +74,7 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
         naked.push(naked_fn(kernel, ident, &abi_tys, &v.encoded));
         infos.push(variant_info(v, ident, kernel.options.abi));
     }
+    let listings = listings(kernel, &best_first, &idents);
     let (fallback_items, fallback_entry) = fallback(kernel, &abi_tys);
     let checked_call = checked_call(kernel, &call_args);
     let kernel_name = name.to_string();
@@ -101,8 +108,64 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
             pub static DISPATCH: ::asmforge::__private::Dispatch = ::asmforge::__private::Dispatch::new(&INFO);
 
             #checked_call
+
+            // Read so that rustc records the variable in the crate's dependency information:
+            // cargo then recompiles the crate, and the files are written, when it changes.
+            const _: ::core::option::Option<&str> = ::core::option_env!("ASMFORGE_LISTINGS");
+        }
+
+        #listings
+    }
+}
+
+/// With `ASMFORGE_LISTINGS` set: writes the kernel's listings and JSON (`dump.rs`); an I/O
+/// error is a compile error, since the author asked for the files.
+fn listings(kernel: &Kernel, best_first: &[&Variant], idents: &[syn::Ident]) -> TokenStream {
+    let Some(dir) = dump::requested() else {
+        return TokenStream::new();
+    };
+    match write_listings(&dir, kernel, best_first, idents) {
+        Ok(_) => TokenStream::new(),
+        Err(e) => {
+            let msg = format!(
+                "asmforge: {}: cannot write the listings of `{}` under {}: {e}",
+                dump::VAR,
+                kernel.func.sig.ident,
+                dir.display()
+            );
+            quote_spanned!(kernel.func.sig.ident.span()=> ::core::compile_error!(#msg);)
         }
     }
+}
+
+/// Writes the files of `dump.rs` for compiled variants (best first) into `dir`.
+pub(crate) fn write_listings(
+    dir: &std::path::Path,
+    kernel: &Kernel,
+    best_first: &[&Variant],
+    idents: &[syn::Ident],
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let fn_span = kernel.func.sig.fn_token.span;
+    let info = dump::Kernel {
+        name: kernel.func.sig.ident.to_string(),
+        file: fn_span.file(),
+        line: fn_span.start().line,
+        abi: kernel.options.abi.rust_name(),
+        source: fn_span
+            .local_file()
+            .and_then(|p| std::fs::read_to_string(p).ok()),
+    };
+    let variants: Vec<(&Variant, String)> = best_first
+        .iter()
+        .zip(idents)
+        .map(|(v, i)| (*v, i.to_string()))
+        .collect();
+    dump::write(dir, &info, &variants)
+}
+
+/// `__asmforge_<variant>` names of variants given best first.
+pub(crate) fn idents_of(best_first: &[&Variant]) -> Vec<syn::Ident> {
+    variant_idents(best_first.iter().map(|v| v.variant.name.as_str()))
 }
 
 /// Required features of a variant beyond the x86-64 baseline: its declared closure and what
@@ -482,6 +545,17 @@ fn naked_fn(
         |unwind| byte_lines(bytes, code_size, ops, unwind).map(|b| format!(".p2align 6\n{b}"));
     // Same directives on ELF and Mach-O; the Windows unwind codes name the function itself.
     let dwarf = asm(Unwind::Dwarf).unwrap_or_default();
+    // ELF adds line information (`debug.rs`): the label the code starts at, the sections
+    // after it.
+    let file = kernel.func.sig.fn_token.span.file();
+    let elf = match byte_lines(bytes, code_size, ops, Unwind::Dwarf) {
+        Some(b) if debug::is_real_file(&file) => format!(
+            ".p2align 6\n{}:\n{b}{}",
+            debug::CODE_LABEL,
+            debug::sections(&file, &encoded.lines, code_size)
+        ),
+        _ => dwarf.clone(),
+    };
     let coff = match asm(Unwind::Seh("{f}")) {
         Some(text) => quote!(::core::arch::naked_asm!(#text, f = sym #ident)),
         None => {
@@ -498,7 +572,9 @@ fn naked_fn(
         #[doc = #doc]
         #[unsafe(naked)]
         pub(super) unsafe extern #abi fn #ident(#(#params),*) #output {
-            #[cfg(not(windows))]
+            #[cfg(not(any(windows, target_vendor = "apple", target_os = "uefi")))]
+            ::core::arch::naked_asm!(#elf);
+            #[cfg(all(not(windows), any(target_vendor = "apple", target_os = "uefi")))]
             ::core::arch::naked_asm!(#dwarf);
             #[cfg(windows)]
             #coff;

@@ -24,7 +24,7 @@ use proc_macro2::Span;
 
 use crate::diag;
 use crate::frame::{FItem, Framed, PInst};
-use crate::ir::{Const, ConstId, LabelId};
+use crate::ir::{Const, ConstId, LabelId, OperandKind, RipTarget};
 use crate::isa::instr::{self, Addresses};
 
 /// Original (pre-layout) addresses that instructions are known by; kept far from the blob's
@@ -145,6 +145,10 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
                             instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
                                 .map_err(|e| diag::internal(s.inst.span, e))?;
                         ins.set_ip(ORIG_BASE + i as u64 * 16);
+                        if matches!(rip_patch(s), Some((true, _))) {
+                            // `[rip + disp]`: encoded against the instruction's own address.
+                            ins.set_memory_displacement64(ins.ip());
+                        }
                         Ok(ins)
                     })
                     .collect::<syn::Result<Vec<_>>>()
@@ -175,10 +179,16 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         // Without constants the pool's place changes nothing: one round suffices.
         if new_starts == starts && (new_pool_at == pool_at || framed.consts.is_empty()) {
             let mut enc = assemble(&blocks, &results, &starts, code_end, pool, pool_at, &insts);
+            let _targets = rip_displacements(&mut enc.bytes, &blocks, &results, &starts, &insts)?;
             enc.registers = register_use(built.iter().flatten());
             #[cfg(test)]
             {
                 enc.placed = placed(&results, &starts, &built);
+                for (i, target) in _targets {
+                    if let Some((_, ins)) = enc.placed.get_mut(i) {
+                        ins.set_memory_displacement64(target);
+                    }
+                }
             }
             enc.saved = framed.saved.clone();
             enc.vzeroupper = framed.vzeroupper;
@@ -194,6 +204,62 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         site,
         "code layout did not converge; remove an `align!`",
     ))
+}
+
+/// What a RIP-relative operand adds to the rel32 the block encoder produced: `(replace,
+/// disp)`. `[label ± disp]` is encoded against the label and `disp` added; `[rip + disp]`
+/// against the instruction's own address, and `disp` replaces it.
+fn rip_patch(s: &PInst) -> Option<(bool, i64)> {
+    s.inst.operands.iter().find_map(|o| match &o.kind {
+        OperandKind::Mem(m, _) => match m.rip {
+            Some(RipTarget::Label(_)) if m.disp != 0 => Some((false, m.disp)),
+            Some(RipTarget::Next) => Some((true, m.disp)),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Applies [`rip_patch`] to the laid-out code; returns, per patched instruction (by index),
+/// the final address its memory operand points at.
+fn rip_displacements(
+    bytes: &mut [u8],
+    blocks: &[Block],
+    results: &[iced_x86::BlockEncoderResult],
+    starts: &[u64],
+    insts: &[&PInst],
+) -> syn::Result<Vec<(usize, u64)>> {
+    let mut targets = Vec::new();
+    for ((b, r), start) in blocks.iter().zip(results).zip(starts) {
+        for (k, &i) in b.insts.iter().enumerate() {
+            let Some((replace, disp)) = rip_patch(insts[i]) else {
+                continue;
+            };
+            let span = insts[i].inst.span;
+            let field = offset_in_block(r, k)
+                .zip(r.constant_offsets.get(k))
+                .filter(|(_, co)| co.has_displacement() && co.displacement_size() == 4);
+            let Some((off, co)) = field else {
+                return Err(diag::internal(span, "no rel32 for a RIP-relative operand"));
+            };
+            let at = *start as usize + off as usize + co.displacement_offset();
+            let Some(old) = bytes.get(at..at + 4) else {
+                return Err(diag::internal(span, "rel32 beyond the code"));
+            };
+            let old = i32::from_le_bytes([old[0], old[1], old[2], old[3]]);
+            let new = if replace { disp } else { i64::from(old) + disp };
+            let Ok(new) = i32::try_from(new) else {
+                return Err(syn::Error::new(
+                    span,
+                    format!("the RIP-relative displacement {new} does not fit in 32 bits"),
+                ));
+            };
+            bytes[at..at + 4].copy_from_slice(&new.to_le_bytes());
+            let end = at + 4 + co.immediate_size() + co.immediate_size2();
+            targets.push((i, (end as i64 + i64::from(new)) as u64));
+        }
+    }
+    Ok(targets)
 }
 
 fn encode_error(insts: &[&PInst], msg: &str) -> syn::Error {

@@ -88,7 +88,15 @@ impl Evaluator<'_> {
         self.addr_term(e, 1, &mut addr)?;
         let mem = &mut addr.mem;
         if mem.rip.is_some() && (mem.base.is_some() || mem.index.is_some()) {
-            self.error(whole, "a label or constant is addressed RIP-relative and cannot be combined with base or index registers");
+            let what = if mem.rip == Some(RipTarget::Next) {
+                "`rip` is the base of a RIP-relative address"
+            } else {
+                "a label or constant is addressed RIP-relative"
+            };
+            self.error(
+                whole,
+                format!("{what} and cannot be combined with base or index registers"),
+            );
             return None;
         }
         // [rsp + rax] is fine but rsp can never be an index (Intel SDM Vol. 2, Table 2-3:
@@ -118,13 +126,8 @@ impl Evaluator<'_> {
                 return None;
             }
         }
-        // iced's BlockEncoder resolves a RIP-relative target only when it is exactly an
-        // instruction's address, so `[label + 4]` cannot be laid out.
-        if matches!(mem.rip, Some(RipTarget::Label(_))) && mem.disp != 0 {
-            self.error(whole, "a label is addressed as written, `[label]`: a displacement from a label is not supported");
-            return None;
-        }
-        if i32::try_from(mem.disp).is_err() {
+        // A bare 64-bit address is for `movabs` (moffs); selection checks the form takes it.
+        if i32::try_from(mem.disp).is_err() && !crate::isa::forms::is_absolute(mem) {
             self.error(
                 whole,
                 format!("displacement {} does not fit in 32 bits (signed)", mem.disp),
@@ -170,6 +173,23 @@ impl Evaluator<'_> {
             }
             _ => {}
         }
+        // `[rip + disp]`: RIP-relative with a plain displacement, as GNU as and LLVM write it
+        // (`rip` is no register the DSL otherwise names, so a binding cannot shadow it).
+        if let Expr::Path(p) = e
+            && p.path.is_ident("rip")
+            && self.lookup("rip").is_none()
+        {
+            if sign < 0 || addr.mem.rip == Some(RipTarget::Next) {
+                self.error(
+                    e.span(),
+                    "`rip` is added once to an address: `[rip + disp]` or `[rip - disp]`",
+                );
+                return None;
+            }
+            // `[rip + label]` is GNU's spelling of `[label]`.
+            addr.mem.rip.get_or_insert(RipTarget::Next);
+            return Some(());
+        }
         if let Some(name) = self.read_only_param(e) {
             addr.mem.read_only = Some(name);
         }
@@ -177,7 +197,7 @@ impl Evaluator<'_> {
             Value::Int(v) => self.add_disp(e, sign, Some(v), addr),
             Value::Reg(r, d) if d == Decor::default() => self.add_reg(e, sign, r, addr),
             Value::Slice(p, _) => self.add_reg(e, sign, Reg::Phys(p), addr),
-            Value::Label(l) if sign > 0 && addr.mem.rip.is_none() => {
+            Value::Label(l) if sign > 0 && matches!(addr.mem.rip, None | Some(RipTarget::Next)) => {
                 addr.mem.rip = Some(RipTarget::Label(l));
                 Some(())
             }
@@ -188,7 +208,11 @@ impl Evaluator<'_> {
                 let p = self.slice_pointer_in_address(e.span(), &parts)?;
                 self.add_reg(e, sign, p, addr)
             }
-            Value::Mem(m, _) if sign > 0 && addr.mem.rip.is_none() && m.rip.is_some() => {
+            Value::Mem(m, _)
+                if sign > 0
+                    && matches!(addr.mem.rip, None | Some(RipTarget::Next))
+                    && m.rip.is_some() =>
+            {
                 addr.mem.rip = m.rip;
                 addr.mem.size = m.size;
                 Some(())

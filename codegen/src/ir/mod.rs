@@ -112,6 +112,8 @@ impl MemSize {
 pub enum RipTarget {
     Label(LabelId),
     Const(ConstId),
+    /// The end of the instruction itself: `[rip + disp]` (the displacement is `Mem::disp`).
+    Next,
 }
 
 /// `[base + index * scale + disp]`, or RIP-relative to a label or constant.

@@ -302,6 +302,10 @@ fn err<R>(inst: &Inst<R>, span: Span, msg: String) -> syn::Error {
 pub fn choose<R: RegRef>(inst: Inst<R>, allowed: Allowed<'_>) -> syn::Result<SelInst<R>> {
     let (name, prefix, codes) = resolve_mnemonic(&inst)?;
     let mut inst = inst;
+    if let Some(imm) = forms::implied_imm(&inst.mnemonic) {
+        append_predicate(&mut inst, &name, imm)?;
+    }
+    let mut inst = written_implicit(inst, codes)?;
     inst.mnemonic = name;
     inst.prefix = prefix;
     if !forms::is_commutative(&inst.mnemonic) || inst.operands.len() != 2 {
@@ -320,6 +324,112 @@ pub fn choose<R: RegRef>(inst: Inst<R>, allowed: Allowed<'_>) -> syn::Result<Sel
         (Err(_), Ok(b)) => Ok(b),
         (a, _) => a,
     }
+}
+
+/// A compare pseudo-op (`cmpltps`, `vcmpge_oqps`, `vpcmpnltud`: `isa::spell`) takes the
+/// predicate its name implies as the last operand, as GNU as assembles it. Writing one more
+/// immediate is one mistake, reported at that immediate.
+fn append_predicate<R>(inst: &mut Inst<R>, base: &str, imm: u8) -> syn::Result<()> {
+    let last = inst
+        .operands
+        .iter()
+        .rev()
+        .find(|o| !matches!(o.kind, OperandKind::Rounding(_) | OperandKind::Sae));
+    if let Some(o) = last
+        && matches!(o.kind, OperandKind::Imm(_))
+    {
+        return Err(err(
+            inst,
+            o.span,
+            format!(
+                "`{}` names its predicate (imm8 = {imm}): drop this immediate, or write `{base}(..., {imm})`",
+                inst.mnemonic
+            ),
+        ));
+    }
+    inst.operands.push(Operand {
+        kind: OperandKind::Imm(i128::from(imm)),
+        span: inst.span,
+    });
+    Ok(())
+}
+
+/// The registers a form reads implicitly after its explicit operands, as iced's instruction
+/// string lists them: `<XMM0>` in `BLENDVPS xmm1, xmm2/m128, <XMM0>`.
+fn trailing_implicit(code: Code) -> Vec<iced_x86::Register> {
+    let text = code.op_code().instruction_string();
+    let ops = text.split_once(' ').map_or("", |(_, o)| o);
+    let mut out = Vec::new();
+    for part in ops.split(", ").collect::<Vec<_>>().into_iter().rev() {
+        let Some(name) = part.strip_prefix('<').and_then(|p| p.strip_suffix('>')) else {
+            break;
+        };
+        match crate::isa::regs::by_name(&name.to_ascii_lowercase()) {
+            Some(r) => out.push(r),
+            None => return Vec::new(),
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// Implicit operands written out, as the Intel SDM, GNU as and LLVM allow
+/// (`blendvps(xmm1, xmm2, xmm0)`, `sha256rnds2(xmm1, xmm2, xmm0)`): when no form takes as many
+/// operands as are written but one takes the extra ones implicitly, each must be exactly
+/// that register, and is dropped. A virtual register there is an error, not a constraint:
+/// the instruction reads the physical register whatever the allocator does.
+fn written_implicit<R: RegRef>(mut inst: Inst<R>, codes: &[Code]) -> syn::Result<Inst<R>> {
+    let written: Vec<usize> = (0..inst.operands.len())
+        .filter(|&i| {
+            !matches!(
+                inst.operands[i].kind,
+                OperandKind::Rounding(_) | OperandKind::Sae
+            )
+        })
+        .collect();
+    let n = written.len();
+    if codes.iter().any(|c| forms::slots(*c).len() == n) {
+        return Ok(inst);
+    }
+    let Some((k, implicit)) = codes.iter().find_map(|c| {
+        let k = forms::slots(*c).len();
+        let imp = trailing_implicit(*c);
+        (n > k && n <= k + imp.len()).then_some((k, imp))
+    }) else {
+        return Ok(inst);
+    };
+    const ORDINALS: [&str; 5] = ["first", "second", "third", "fourth", "fifth"];
+    for (j, &pos) in written[k..].iter().enumerate() {
+        let o = &inst.operands[pos];
+        let want = implicit[j];
+        let is_it = matches!(&o.kind, OperandKind::Reg(r, d)
+            if r.phys() == Some(want) && d.mask.is_none() && !d.zero);
+        if is_it {
+            continue;
+        }
+        let reg = crate::isa::regs::name(want);
+        let nth = ORDINALS.get(k + j).copied().unwrap_or("last");
+        let virt = matches!(&o.kind, OperandKind::Reg(r, _) if r.virt().is_some());
+        let hint = if virt {
+            format!(
+                "; a virtual register cannot stand here (the instruction reads `{reg}` whatever the allocator picks): copy the value into `{reg}` and write `{reg}`"
+            )
+        } else {
+            ", or leave it out".to_owned()
+        };
+        return Err(err(
+            &inst,
+            o.span,
+            format!(
+                "the {nth} operand of `{}` is implicit and must be `{reg}`{hint}",
+                inst.mnemonic
+            ),
+        ));
+    }
+    for &pos in written[k..].iter().rev() {
+        inst.operands.remove(pos);
+    }
+    Ok(inst)
 }
 
 /// Chooses among `codes`, the forms of the instruction's (resolved) mnemonic.
@@ -403,7 +513,14 @@ fn select_written<R: RegRef>(
 
 /// Re-spells the 16/64-bit GPR of a [`forms::narrow_twin`] form at 32 bits and takes the
 /// twin: `movmskps rax, xmm0` is `0F 50 C0`, as GNU as assembles it, not `48 0F 50 C0`.
+/// Spelled with the prefix (`rex64_movmskps`, `data16_lldt`: `isa::spell`), the form stays.
 fn narrow<R: RegRef>(sel: SelInst<R>) -> SelInst<R> {
+    if ["rex64_", "data16_"]
+        .iter()
+        .any(|p| sel.inst.mnemonic.starts_with(p))
+    {
+        return sel;
+    }
     let Some(twin) = forms::narrow_twin(sel.code) else {
         return sel;
     };
@@ -877,6 +994,20 @@ fn explain_mismatch<R: RegRef>(
     let m = &inst.mnemonic;
     if let Some(e) = misplaced_operand(inst, written, codes) {
         return e;
+    }
+    for o in written {
+        if let OperandKind::Mem(mem, _) = &o.kind
+            && i32::try_from(mem.disp).is_err()
+        {
+            return err(
+                inst,
+                o.span,
+                format!(
+                    "address {:#x} does not fit in 32 bits (signed); only `movabs` to or from al, ax, eax or rax takes a 64-bit absolute address",
+                    mem.disp
+                ),
+            );
+        }
     }
     let evex_loose = loose.iter().any(|c| forms::is_evex(c.op_code()));
     for o in written {

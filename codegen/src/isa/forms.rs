@@ -14,6 +14,7 @@ use iced_x86::{Code, EncodingKind, MemorySize, OpCodeInfo, OpCodeOperandKind as 
 
 use crate::ir::{Decor, Mem, OperandKind};
 use crate::isa::regs::{RegClass, RegRef};
+use crate::isa::spell;
 
 /// Mnemonic aliases that iced spells differently (Intel SDM Vol. 2, "Jcc", "SETcc", "CMOVcc"
 /// list the synonyms); `movabs` is GNU as' name for the 64-bit-immediate `mov`.
@@ -104,9 +105,20 @@ pub fn slots(code: Code) -> &'static [(u32, K)] {
     tables().slots.get(code as usize).map_or(&[], |s| s)
 }
 
-/// The forms of a mnemonic, after applying aliases. `movabs` keeps only the imm64 form.
+/// The forms of a mnemonic, after applying aliases. `movabs` keeps only the imm64 form and
+/// the 64-bit absolute addresses (`A0`–`A3`, moffs), as in GNU as.
 pub fn lookup(mnemonic: &str) -> Option<(String, &'static [Code])> {
-    const MOVABS: [Code; 1] = [Code::Mov_r64_imm64];
+    const MOVABS: [Code; 9] = [
+        Code::Mov_r64_imm64,
+        Code::Mov_AL_moffs8,
+        Code::Mov_AX_moffs16,
+        Code::Mov_EAX_moffs32,
+        Code::Mov_RAX_moffs64,
+        Code::Mov_moffs8_AL,
+        Code::Mov_moffs16_AX,
+        Code::Mov_moffs32_EAX,
+        Code::Mov_moffs64_RAX,
+    ];
     if mnemonic == "movabs" {
         return Some(("mov".into(), &MOVABS));
     }
@@ -129,7 +141,25 @@ pub fn lookup(mnemonic: &str) -> Option<(String, &'static [Code])> {
             return table().get(&name).map(|f| (name, f.as_slice()));
         }
     }
+    // GNU as' spellings (`spell`): a size spelling keeps its name, so that re-binding the
+    // instruction after allocation selects among the same forms; a compare pseudo-op becomes
+    // its base mnemonic, and `choose` appends the predicate ([`implied_imm`]).
+    if let Some(f) = spell::size_spelling(mnemonic, |b| lookup(b).map(|(_, f)| f)) {
+        return Some((mnemonic.to_owned(), f));
+    }
+    if let Some((base, _)) = spell::pseudo_op(mnemonic) {
+        return table().get(&base).map(|f| (base, f.as_slice()));
+    }
     None
+}
+
+/// The predicate immediate a compare pseudo-op implies (`cmpltps` is `cmpps` with 1), for a
+/// name that is not itself an instruction (`vpcmpeqb` is).
+pub fn implied_imm(mnemonic: &str) -> Option<u8> {
+    if table().contains_key(mnemonic) {
+        return None;
+    }
+    spell::pseudo_op(mnemonic).map(|(_, imm)| imm)
 }
 
 /// Forms whose REX.W, VEX/EVEX.W1 or 66 prefix changes nothing but how the register is
@@ -137,10 +167,13 @@ pub fn lookup(mnemonic: &str) -> Option<(String, &'static [Code])> {
 /// are read, so the 32-bit twin (same opcode, no prefix) does the same. Intel SDM Vol. 2:
 /// MOVMSKPS/PMOVMSKB/PEXTRW "the default operand size is 64-bit in 64-bit mode", PEXTRB/
 /// PINSRB/PINSRW/EXTRACTPS `reg/m8` … `WIG`, MOV Sreg "zero-extended", LLDT/LTR/VERR/VERW/
-/// LMSW "operand-size attribute has no effect". GNU as encodes these without the prefix
-/// (its `NoRex64`/`IgnoreSize` templates, i386-opc.tbl) and so does asmforge; the forms
-/// where the width does matter (`mov cx, fs`, `sldt cx`, `smsw rcx`) are not listed.
-const NARROWABLE: [Code; 37] = [
+/// LMSW "operand-size attribute has no effect", TPAUSE/UMWAIT list r32 only. GNU as encodes
+/// these without the prefix (its `NoRex64`/`IgnoreSize` templates, i386-opc.tbl) and so does
+/// asmforge (`tpause rcx`, which GNU as rejects, is LLVM's `66 0F AE F1`); the forms where the
+/// width does matter (`mov cx, fs`, `sldt cx`, `smsw rcx`) are not listed.
+const NARROWABLE: [Code; 39] = [
+    Code::Tpause_r64,
+    Code::Umwait_r64,
     Code::Movmskps_r64_xmm,
     Code::Movmskpd_r64_xmm,
     Code::VEX_Vmovmskps_r64_xmm,
@@ -325,6 +358,7 @@ fn reg_fits<R: RegRef>(op: &OpCodeInfo, kind: K, reg: R, strict: bool) -> bool {
         K::k_or_mem | K::k_reg | K::k_rm | K::k_vvvv => r.is_k(),
         K::kp1_reg => r.is_k() && r.number() % 2 == 0,
         K::tmm_reg | K::tmm_rm | K::tmm_vvvv => r.is_tmm(),
+        K::bnd_reg | K::bnd_or_mem_mpx => r.is_bnd(),
         K::seg_reg => r.is_segment_register(),
         K::cr_reg => r.is_cr(),
         K::dr_reg => r.is_dr(),
@@ -389,7 +423,20 @@ fn virt_fits(kind: K, class: RegClass, size: u8) -> bool {
     }
 }
 
+/// Whether an address is a bare number: no register, label, constant or stack slot.
+pub fn is_absolute<R>(mem: &Mem<R>) -> bool {
+    mem.base.is_none() && mem.index.is_none() && mem.rip.is_none() && mem.frame.is_none()
+}
+
 fn mem_fits<R: RegRef>(op: &OpCodeInfo, kind: K, mem: &Mem<R>, strict: bool) -> bool {
+    // A 64-bit absolute address (moffs) only where the form has one; every other address
+    // holds a disp32 (a ModRM displacement is sign-extended, Intel SDM Vol. 2, 2.2.1.3).
+    if kind == K::mem_offs {
+        return is_absolute(mem) && !mem.bcst;
+    }
+    if i32::try_from(mem.disp).is_err() {
+        return false;
+    }
     let vsib = match kind {
         K::mem_vsib32x | K::mem_vsib64x => Some(16),
         K::mem_vsib32y | K::mem_vsib64y => Some(32),
@@ -408,7 +455,8 @@ fn mem_fits<R: RegRef>(op: &OpCodeInfo, kind: K, mem: &Mem<R>, strict: bool) -> 
         | K::xmm_or_mem
         | K::ymm_or_mem
         | K::zmm_or_mem
-        | K::k_or_mem => None,
+        | K::k_or_mem
+        | K::bnd_or_mem_mpx => None,
         _ => return false,
     };
     let index = mem.index.map(|i| (i.phys(), i.virt()));
@@ -521,9 +569,18 @@ mod tests {
         assert_eq!(lookup("jz").map(|f| f.0), Some("je".to_owned()));
         assert_eq!(lookup("cmovnae").map(|f| f.0), Some("cmovb".to_owned()));
         assert_eq!(lookup("setnz").map(|f| f.0), Some("setne".to_owned()));
-        assert_eq!(
-            lookup("movabs").map(|f| f.1.to_vec()),
-            Some(vec![Code::Mov_r64_imm64])
+        let movabs = lookup("movabs").map(|f| f.1.to_vec()).unwrap_or_default();
+        assert_eq!(movabs[0], Code::Mov_r64_imm64);
+        assert!(movabs.contains(&Code::Mov_moffs64_RAX) && movabs.len() == 9);
+        assert_eq!(lookup("pushw").map(|f| f.0), Some("pushw".to_owned()));
+        assert_eq!(lookup("vcmpgeps").map(|f| f.0), Some("vcmpps".to_owned()));
+        assert_eq!(implied_imm("vcmpgeps"), Some(13));
+        assert_eq!(implied_imm("vpcmpeqd"), None);
+        let a32 = lookup("addr32_monitor").map(|f| f.1.to_vec());
+        assert_eq!(a32, Some(vec![Code::Monitord]));
+        assert!(
+            lookup("addr32_nop").is_none(),
+            "no a32 form: not a spelling"
         );
         assert!(lookup("vfmadd231ps").is_some());
         assert!(lookup("vaddpz").is_none());

@@ -155,14 +155,20 @@ fn set_memory(
     }
     ins.set_is_broadcast(m.bcst);
     if let Some(target) = m.rip {
+        // iced's BlockEncoder relocates a RIP-relative target only when it is exactly an
+        // instruction's (pre-layout) address: a label's displacement, and `[rip + disp]`
+        // (whose target `encode` sets to the instruction's own address), are added to the
+        // encoded rel32 afterwards (`encode::rip_displacements`). Constants sit at final
+        // addresses already.
         let addr = match target {
             RipTarget::Label(l) => addrs.label(l),
-            RipTarget::Const(c) => addrs.constant(c),
+            RipTarget::Const(c) => addrs.constant(c).wrapping_add(m.disp as u64),
+            RipTarget::Next => 0,
         };
         ins.set_memory_base(Register::RIP);
         ins.set_memory_index(Register::None);
         ins.set_memory_index_scale(1);
-        ins.set_memory_displacement64(addr.wrapping_add(m.disp as u64));
+        ins.set_memory_displacement64(addr);
         ins.set_memory_displ_size(8);
         return Ok(());
     }

@@ -2,7 +2,7 @@
 //! register operand of the IR ([`Reg`], defined in `ir`, or a physical `Register`).
 //!
 //! Names are iced-x86's register names in lower case (`rax`, `r8d`, `xmm17`, `k3`, `st0`, `mm2`,
-//! `tmm1`, `cr0`, `es`), plus the Intel/GNU spelling `r8b`..`r15b` for iced's `r8l`..`r15l`.
+//! `tmm1`, `cr0`, `es`, MPX's `bnd0`..`bnd3`), plus the Intel/GNU spelling `r8b`..`r15b` for iced's `r8l`..`r15l`.
 //! The table is derived from `Register::values()`, never typed by hand.
 
 use std::collections::BTreeMap;
@@ -63,7 +63,7 @@ fn table() -> &'static BTreeMap<String, Register> {
     TABLE.get_or_init(|| {
         let mut map = BTreeMap::new();
         for r in Register::values() {
-            if r == Register::None || r.is_ip() || r.is_tr() || r.is_bnd() {
+            if r == Register::None || r.is_ip() || r.is_tr() {
                 continue;
             }
             // `DontUse*` placeholders are not registers.
@@ -151,6 +151,7 @@ mod tests {
         assert_eq!(by_name("k7"), Some(Register::K7));
         assert_eq!(by_name("st0"), Some(Register::ST0));
         assert_eq!(by_name("rip"), None);
+        assert_eq!(by_name("bnd3"), Some(Register::BND3));
         assert_eq!(name(Register::R15L), "r15b");
         assert_eq!(name(Register::ZMM17), "zmm17");
     }

@@ -1,5 +1,5 @@
-//! GNU as as an oracle: assemble many Intel-syntax snippets in one `as` run and hand back the
-//! bytes of each.
+//! GNU as (or `llvm-mc`) as an oracle: assemble many Intel-syntax snippets in one run and hand
+//! back the bytes of each.
 //!
 //! Every snippet is bracketed by local labels in one `.text` section; a second section holds
 //! `.long end - start` for every snippet, so the sizes are the assembler's own (after branch
@@ -100,6 +100,52 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
 /// When `as` or `objcopy` cannot run, or `as` reports an error or warning: the messages, each
 /// with the snippet it refers to.
 pub fn assemble(lines: &[&str]) -> Result<Vec<Vec<u8>>, String> {
+    assemble_with(Assembler::Gnu, lines)
+}
+
+/// An assembler that reads this module's source: GNU as, or LLVM's `llvm-mc` (LLVM 14 on
+/// the reference machines), which the encoding sweep asks about the forms binutils 2.40 does
+/// not know.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Assembler {
+    Gnu,
+    LlvmMc,
+}
+
+impl Assembler {
+    fn command(self, o_path: &Path, s_path: &Path) -> Command {
+        let mut cmd = match self {
+            Assembler::Gnu => {
+                let mut c = Command::new("as");
+                c.arg("--64");
+                c
+            }
+            Assembler::LlvmMc => {
+                let mut c = Command::new("llvm-mc");
+                c.args(["-triple=x86_64", "-filetype=obj"]);
+                c
+            }
+        };
+        cmd.arg("-o").arg(o_path).arg(s_path);
+        cmd
+    }
+
+    /// Whether the assembler is installed.
+    pub fn available(self) -> bool {
+        let name = match self {
+            Assembler::Gnu => "as",
+            Assembler::LlvmMc => "llvm-mc",
+        };
+        Command::new(name).arg("--version").output().is_ok()
+    }
+}
+
+/// [`assemble`] with the given assembler.
+///
+/// # Errors
+///
+/// As [`assemble`].
+pub fn assemble_with(asm: Assembler, lines: &[&str]) -> Result<Vec<Vec<u8>>, String> {
     if lines.is_empty() {
         // objcopy refuses to dump an empty section.
         return Ok(Vec::new());
@@ -111,12 +157,8 @@ pub fn assemble(lines: &[&str]) -> Result<Vec<Vec<u8>>, String> {
     let text_path = dir.0.join("text.bin");
     let sizes_path = dir.0.join("sizes.bin");
     std::fs::write(&s_path, src).map_err(|e| format!("writing {}: {e}", s_path.display()))?;
-    let warnings = run(Command::new("as")
-        .arg("--64")
-        .arg("-o")
-        .arg(&o_path)
-        .arg(&s_path))
-    .map_err(|e| explain(&e, lines, &origin))?;
+    let warnings =
+        run(&mut asm.command(&o_path, &s_path)).map_err(|e| explain(&e, lines, &origin))?;
     if !warnings.trim().is_empty() {
         return Err(explain(&warnings, lines, &origin));
     }
@@ -158,7 +200,7 @@ pub fn assemble(lines: &[&str]) -> Result<Vec<Vec<u8>>, String> {
 
 /// Whether GNU as is installed; tests that need it say so and skip the comparison otherwise.
 pub fn available() -> bool {
-    Command::new("as").arg("--version").output().is_ok()
+    Assembler::Gnu.available()
 }
 
 #[cfg(test)]

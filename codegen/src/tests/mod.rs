@@ -2,6 +2,7 @@
 
 mod alloc;
 mod determinism;
+mod dump;
 mod emit;
 mod encoding;
 mod frames;

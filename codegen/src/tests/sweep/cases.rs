@@ -142,6 +142,10 @@ fn base(op: &OpCodeInfo, slots: &[Slot], flavour: Flavour) -> Vec<Arg> {
                 Arg::Mem(a)
             };
             match s.mem {
+                // A moffs form's 64-bit absolute address (`movabs`).
+                MemUse::Plain if s.kind == K::mem_offs => {
+                    return sized(addr(None, None, 1, 0x1122_3344_5566_7788));
+                }
                 MemUse::Plain => return sized(addr(Some("rax"), None, 1, 0)),
                 MemUse::Vsib(bytes) => {
                     return sized(addr(Some("rax"), Some(&vec_name(bytes, vsib_index)), 4, 0));
@@ -271,6 +275,22 @@ fn memory_sets(op: &OpCodeInfo, slots: &[Slot], evex: bool, out: &mut Vec<Set>) 
         return;
     };
     let n = if evex { disp8_n(op, false) } else { 1 };
+    if slots[m].kind == K::mem_offs {
+        for (what, disp) in [
+            ("moffs low", 0x10),
+            ("moffs beyond 2^31", 0x8000_0000),
+            ("moffs high", 0x7fff_ffff_ffff_fff0),
+        ] {
+            let a = addr(None, None, 1, disp);
+            out.push(with_mem(
+                plain(what, base(op, slots, Flavour::Low)),
+                m,
+                a,
+                op,
+            ));
+        }
+        return;
+    }
     match slots[m].mem {
         MemUse::Plain => {
             for (what, a) in addresses(n) {

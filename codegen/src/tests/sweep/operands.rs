@@ -17,6 +17,8 @@ pub(super) enum Class {
     MaskPair,
     Mm,
     Tmm,
+    /// MPX bound registers.
+    Bnd,
     Seg,
     Cr,
     Dr,
@@ -72,6 +74,8 @@ pub(super) fn slot(kind: K) -> Slot {
         K::k_or_mem => (Some(Class::Mask), MemUse::Plain),
         K::kp1_reg => (Some(Class::MaskPair), MemUse::No),
         K::tmm_reg | K::tmm_rm | K::tmm_vvvv => (Some(Class::Tmm), MemUse::No),
+        K::bnd_reg => (Some(Class::Bnd), MemUse::No),
+        K::bnd_or_mem_mpx => (Some(Class::Bnd), MemUse::Plain),
         K::seg_reg => (Some(Class::Seg), MemUse::No),
         K::cr_reg => (Some(Class::Cr), MemUse::No),
         K::dr_reg => (Some(Class::Dr), MemUse::No),
@@ -239,6 +243,12 @@ pub(super) fn pick(class: Class, flavour: Flavour, j: usize) -> Option<String> {
             let stem = if class == Class::Mm { "mm" } else { "tmm" };
             format!("{stem}{n}")
         }
+        Class::Bnd => match flavour {
+            F::Low => format!("bnd{}", 1 + j % 3),
+            F::Zero => "bnd0".into(),
+            F::Max => "bnd3".into(),
+            _ => return None,
+        },
         Class::Seg => match flavour {
             F::Low => "fs".into(),
             F::Zero => "es".into(),

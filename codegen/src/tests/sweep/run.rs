@@ -1,5 +1,6 @@
-//! Running both assemblers: asmforge through [`encode_body`] on every core, GNU as over a few
-//! batches, and reading back which form asmforge's bytes are.
+//! Running the assemblers: asmforge through [`encode_body`] on every core, GNU as over a few
+//! batches, `llvm-mc` over what GNU as rejects, and reading back which form asmforge's bytes
+//! are.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -11,7 +12,8 @@ use proc_macro2::TokenStream;
 
 use super::cases::{Case, VEX_MARK};
 use super::render::{SIZE_CLOSE, SIZE_OPEN};
-use crate::tests::{encode_body, gnu};
+use crate::tests::encode_body;
+use crate::tests::gnu::{self, Assembler};
 
 /// GNU as lines per run: small enough that a retry after a rejected line is cheap.
 const CHUNK: usize = 3000;
@@ -146,12 +148,12 @@ fn named_snippets(err: &str) -> Vec<usize> {
 
 /// GNU as' bytes for each line, or its complaint. Lines that `as` rejects (or warns about)
 /// are dropped and the rest re-assembled; an error that names no line is bisected.
-fn assemble_chunk(lines: &[String]) -> Vec<Result<Vec<u8>, String>> {
+fn assemble_chunk(asm: Assembler, lines: &[String]) -> Vec<Result<Vec<u8>, String>> {
     let mut out: Vec<Option<Result<Vec<u8>, String>>> = vec![None; lines.len()];
     let mut live: Vec<usize> = (0..lines.len()).collect();
     while !live.is_empty() {
         let texts: Vec<&str> = live.iter().map(|&i| lines[i].as_str()).collect();
-        match gnu::assemble(&texts) {
+        match gnu::assemble_with(asm, &texts) {
             Ok(bytes) => {
                 for (&i, b) in live.iter().zip(bytes) {
                     out[i] = Some(Ok(b));
@@ -168,7 +170,7 @@ fn assemble_chunk(lines: &[String]) -> Vec<Result<Vec<u8>, String>> {
                     let (a, b) = live.split_at(live.len() / 2);
                     for half in [a, b] {
                         let sub: Vec<String> = half.iter().map(|&i| lines[i].clone()).collect();
-                        for (&i, r) in half.iter().zip(assemble_chunk(&sub)) {
+                        for (&i, r) in half.iter().zip(assemble_chunk(asm, &sub)) {
                             out[i] = Some(r);
                         }
                     }
@@ -205,8 +207,8 @@ fn assemble_chunk(lines: &[String]) -> Vec<Result<Vec<u8>, String>> {
         .collect()
 }
 
-/// GNU as' result for every line, chunked over every core.
-fn assemble_all(lines: &[String]) -> Vec<Result<Vec<u8>, String>> {
+/// The assembler's result for every line, chunked over every core.
+fn assemble_all(asm: Assembler, lines: &[String]) -> Vec<Result<Vec<u8>, String>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunks: Vec<&[String]> = lines.chunks(CHUNK).collect();
     let mut out = Vec::with_capacity(lines.len());
@@ -214,7 +216,7 @@ fn assemble_all(lines: &[String]) -> Vec<Result<Vec<u8>, String>> {
         let results: Vec<Vec<Result<Vec<u8>, String>>> = std::thread::scope(|s| {
             let handles: Vec<_> = group
                 .iter()
-                .map(|c| s.spawn(move || assemble_chunk(c)))
+                .map(|c| s.spawn(move || assemble_chunk(asm, c)))
                 .collect();
             handles
                 .into_iter()
@@ -226,32 +228,78 @@ fn assemble_all(lines: &[String]) -> Vec<Result<Vec<u8>, String>> {
     out
 }
 
-/// GNU as' bytes (or complaint) for every case, and how many cases needed a second try.
-/// Where GNU as rejects an operand with a size keyword, it gets one more try without it (it
-/// wants none for some forms, e.g. `movdir64b`); the DSL keeps its explicit size.
+/// An assembler's bytes for a case, or its complaint.
+pub(super) type Reference = Result<Vec<u8>, String>;
+
+/// The reference bytes (or complaint) for every case, which assembler made them, and how many
+/// cases needed a second try. GNU as first; where it rejects a case that asmforge encodes as
+/// a form GNU as assembled in no other case (an instruction binutils 2.40 does not know, or a
+/// form it has no spelling for), `llvm-mc` gets the same text. Where an assembler rejects an operand with a size keyword, it gets one more try
+/// without it (GNU as wants none for some forms, e.g. `movdir64b`); the DSL keeps its
+/// explicit size.
 pub(super) fn assemble_cases(
     cases: &[Case],
     ours: &[Ours],
-) -> (Vec<Result<Vec<u8>, String>>, usize) {
-    let texts: Vec<String> = cases
-        .iter()
-        .zip(ours)
-        .map(|(c, o)| gnu_text(c, o, true))
+) -> (Vec<Reference>, Vec<Assembler>, usize) {
+    let mut theirs = vec![Err(String::new()); cases.len()];
+    let mut by = vec![Assembler::Gnu; cases.len()];
+    let mut retries = 0;
+    let all: Vec<usize> = (0..cases.len()).collect();
+    retries += assemble_some(Assembler::Gnu, cases, ours, &all, &mut theirs, &mut by);
+    // The forms GNU as knows: it assembled some case that asmforge encodes as that form.
+    // `llvm-mc` speaks only for the others, so GNU as stays the standard wherever it has a say.
+    let encoded_as = |i: usize| match &ours[i] {
+        Ours::Encoded(_, c) => Some(*c),
+        Ours::Rejected(_) => None,
+    };
+    let known: BTreeSet<Code> = (0..cases.len())
+        .filter(|&i| theirs[i].is_ok())
+        .filter_map(encoded_as)
         .collect();
-    let mut theirs = assemble_all(&texts);
-    let retry: Vec<usize> = (0..cases.len())
-        .filter(|&i| theirs[i].is_err() && cases[i].gnu.contains(SIZE_OPEN))
+    if Assembler::LlvmMc.available() {
+        let rest: Vec<usize> = (0..cases.len())
+            .filter(|&i| theirs[i].is_err() && encoded_as(i).is_some_and(|c| !known.contains(&c)))
+            .collect();
+        assemble_some(Assembler::LlvmMc, cases, ours, &rest, &mut theirs, &mut by);
+    }
+    (theirs, by, retries)
+}
+
+/// Assembles the cases `which` with `asm`, filling in `theirs` and `by` where it succeeds (or
+/// where nothing was there yet); returns how many needed a try without the size keyword.
+fn assemble_some(
+    asm: Assembler,
+    cases: &[Case],
+    ours: &[Ours],
+    which: &[usize],
+    theirs: &mut [Result<Vec<u8>, String>],
+    by: &mut [Assembler],
+) -> usize {
+    let texts: Vec<String> = which
+        .iter()
+        .map(|&i| gnu_text(&cases[i], &ours[i], true))
+        .collect();
+    let mut results = assemble_all(asm, &texts);
+    let retry: Vec<usize> = (0..which.len())
+        .filter(|&k| results[k].is_err() && cases[which[k]].gnu.contains(SIZE_OPEN))
         .collect();
     let retry_texts: Vec<String> = retry
         .iter()
-        .map(|&i| gnu_text(&cases[i], &ours[i], false))
+        .map(|&k| gnu_text(&cases[which[k]], &ours[which[k]], false))
         .collect();
-    for (&i, r) in retry.iter().zip(assemble_all(&retry_texts)) {
+    for (&k, r) in retry.iter().zip(assemble_all(asm, &retry_texts)) {
         if r.is_ok() {
-            theirs[i] = r;
+            results[k] = r;
         }
     }
-    (theirs, retry.len())
+    for (&i, r) in which.iter().zip(results) {
+        let first = asm == Assembler::Gnu;
+        if r.is_ok() || first {
+            theirs[i] = r;
+            by[i] = asm;
+        }
+    }
+    retry.len()
 }
 
 /// The GNU text of a case: `{vex}` where asmforge chose a VEX form; the size keyword kept or

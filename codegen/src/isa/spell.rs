@@ -1,0 +1,226 @@
+//! Mnemonics that GNU as and LLVM accept but iced-x86 does not name: compare pseudo-ops that
+//! carry their predicate in the name, and size spellings for forms that no written operand
+//! tells apart.
+//!
+//! Takes a lower-case mnemonic that the form table does not know; guarantees either nothing
+//! or the iced mnemonic it stands for with (a) the predicate immediate the pseudo-op implies,
+//! appended as the last operand exactly as GNU as does (`cmpltps xmm1, xmm2` is
+//! `cmpps xmm1, xmm2, 1`, Intel SDM Vol. 2A, CMPPS, Table 3-4 "Pseudo-Op and CMPPS
+//! Implementation"), or (b) the subset of the mnemonic's forms a size spelling selects.
+//!
+//! | spelling | stands for |
+//! |---|---|
+//! | `cmp{eq,lt,le,unord,neq,nlt,nle,ord}{ps,pd,ss,sd}` | `cmpps` … `cmpsd` with imm8 0–7 |
+//! | `vcmp<one of 32 predicates>{ps,pd,ss,sd,ph,sh}` | `vcmpps` … `vcmpsh` with imm8 0–31 |
+//! | `vpcmp{lt,le,neq,nlt,nle}{b,w,d,q}`, `vpcmp{eq,lt,le,neq,nlt,nle}{ub,uw,ud,uq}` | `vpcmp{b,…,uq}` with 0, 1, 2, 4, 5, 6 (`vpcmpeq{b,w,d,q}` is the real VPCMPEQ) |
+//! | `vpcom{lt,le,gt,ge,eq,neq,false,true}{b,w,d,q,ub,uw,ud,uq}` | XOP `vpcom{b,…,uq}` with 0–7 |
+//! | `pclmul{lql,hql,lqh,hqh}qdq`, `vpclmul…qdq` | `pclmulqdq` / `vpclmulqdq` with 0x00, 0x01, 0x10, 0x11 |
+//! | `pushw`, `popw`, `enterw`, `leavew`, `retfw`, `retfq` | the 16-bit (or REX.W) form |
+//! | `data16_<m>` | the forms of `<m>` with a 16-bit operand size (`data16_fldenv`: the 14-byte environment) |
+//! | `addr32_<m>` | the forms of `<m>` with a 32-bit address size (`addr32_monitor`: `67 0F 01 C8`, reads `[eax]`) |
+//! | `rex64_<m>` | the legacy forms of `<m>` with REX.W (`rex64_movmskps(rax, xmm0)`: `48 0F 50 C0`) |
+//!
+//! `data16_` and `rex64_` name a prefix the CPU ignores for some forms (`movmskps rax`,
+//! `lldt`): those spellings keep it, where the plain mnemonic drops it as GNU as does
+//! (`forms::narrow_twin`).
+//!
+//! The predicate names are GNU as' (binutils `i386-opc.tbl`, the `cmpp`/`vcmpp` and
+//! `vpcmp`/`vpcom` templates), which LLVM shares. `vpcmp` has no pseudo-op for predicates 3
+//! and 7 (always false / always true) in the Intel SDM (VPCMPB, Table 5-19), GNU as or
+//! LLVM: write `vpcmpb(k1, zmm1, zmm2, 3)`.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use iced_x86::Code;
+
+/// The SSE predicates (imm8 0–7).
+const SSE_PREDICATES: [&str; 8] = ["eq", "lt", "le", "unord", "neq", "nlt", "nle", "ord"];
+
+/// The AVX predicates (imm8 0–31), Intel SDM Vol. 2A, VCMPPS, Table 3-5.
+const AVX_PREDICATES: [&str; 32] = [
+    "eq", "lt", "le", "unord", "neq", "nlt", "nle", "ord", "eq_uq", "nge", "ngt", "false",
+    "neq_oq", "ge", "gt", "true", "eq_os", "lt_oq", "le_oq", "unord_s", "neq_us", "nlt_uq",
+    "nle_uq", "ord_s", "eq_us", "nge_uq", "ngt_uq", "false_os", "neq_os", "ge_oq", "gt_oq",
+    "true_us",
+];
+
+/// `vpcmp` predicates that have a pseudo-op: (name, imm8). `eq` only with the unsigned
+/// element types: `vpcmpeqb` is VPCMPEQB (opcode 74), another instruction.
+const VPCMP_PREDICATES: [(&str, u8); 6] = [
+    ("eq", 0),
+    ("lt", 1),
+    ("le", 2),
+    ("neq", 4),
+    ("nlt", 5),
+    ("nle", 6),
+];
+
+/// XOP `vpcom` predicates (AMD64 APM Vol. 4, VPCOMB, "Comparison predicates").
+const VPCOM_PREDICATES: [&str; 8] = ["lt", "le", "gt", "ge", "eq", "neq", "false", "true"];
+
+/// Element suffixes of `vpcmp`/`vpcom`, longest first so that `ub` wins over `b`.
+const ELEMENTS: [&str; 8] = ["ub", "uw", "ud", "uq", "b", "w", "d", "q"];
+
+/// PCLMULQDQ's pseudo-ops (Intel SDM Vol. 2B, PCLMULQDQ, Table 4-14).
+const PCLMUL: [(&str, u8); 4] = [("lql", 0x00), ("hql", 0x01), ("lqh", 0x10), ("hqh", 0x11)];
+
+/// A compare pseudo-op: the iced mnemonic and the predicate immediate it implies.
+pub fn pseudo_op(name: &str) -> Option<(String, u8)> {
+    if let Some(rest) = name.strip_prefix("vcmp") {
+        for ty in ["ps", "pd", "ss", "sd", "ph", "sh"] {
+            if let Some(pred) = rest.strip_suffix(ty)
+                && let Some(i) = AVX_PREDICATES.iter().position(|p| *p == pred)
+            {
+                return Some((format!("vcmp{ty}"), i as u8));
+            }
+        }
+        return None;
+    }
+    if let Some(rest) = name.strip_prefix("cmp") {
+        for ty in ["ps", "pd", "ss", "sd"] {
+            if let Some(pred) = rest.strip_suffix(ty)
+                && let Some(i) = SSE_PREDICATES.iter().position(|p| *p == pred)
+            {
+                return Some((format!("cmp{ty}"), i as u8));
+            }
+        }
+        return None;
+    }
+    if let Some(rest) = name.strip_prefix("vpcmp") {
+        for ty in ELEMENTS {
+            if let Some(pred) = rest.strip_suffix(ty)
+                && let Some((_, imm)) = VPCMP_PREDICATES
+                    .iter()
+                    .find(|(p, _)| *p == pred && (*p != "eq" || ty.starts_with('u')))
+            {
+                return Some((format!("vpcmp{ty}"), *imm));
+            }
+        }
+        return None;
+    }
+    if let Some(rest) = name.strip_prefix("vpcom") {
+        for ty in ELEMENTS {
+            if let Some(pred) = rest.strip_suffix(ty)
+                && let Some(i) = VPCOM_PREDICATES.iter().position(|p| *p == pred)
+            {
+                return Some((format!("vpcom{ty}"), i as u8));
+            }
+        }
+        return None;
+    }
+    for base in ["pclmul", "vpclmul"] {
+        if let Some(pred) = name.strip_prefix(base).and_then(|r| r.strip_suffix("qdq"))
+            && let Some((_, imm)) = PCLMUL.iter().find(|(p, _)| *p == pred)
+        {
+            return Some((format!("{base}qdq"), *imm));
+        }
+    }
+    None
+}
+
+/// GNU as' suffixed names for the forms of another operand size: (name, iced mnemonic,
+/// operand size in bits the name selects).
+const SUFFIXED: [(&str, &str, u32); 6] = [
+    ("pushw", "push", 16),
+    ("popw", "pop", 16),
+    ("enterw", "enter", 16),
+    ("leavew", "leave", 16),
+    ("retfw", "retf", 16),
+    ("retfq", "retf", 64),
+];
+
+/// The forms a size spelling selects among `forms` (the iced mnemonic's), or `None` if
+/// `name` is not one. `data16_`/`addr32_` apply to any mnemonic that has such forms.
+pub fn size_spelling(
+    name: &str,
+    forms: impl Fn(&str) -> Option<&'static [Code]>,
+) -> Option<&'static [Code]> {
+    static CACHE: OnceLock<std::sync::Mutex<BTreeMap<String, &'static [Code]>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Ok(c) = cache.lock()
+        && let Some(f) = c.get(name)
+    {
+        return Some(f);
+    }
+    let (base, keep): (&str, Box<dyn Fn(Code) -> bool>) =
+        if let Some((_, base, bits)) = SUFFIXED.iter().find(|(n, _, _)| *n == name) {
+            (
+                base,
+                Box::new(move |c: Code| c.op_code().operand_size() == *bits),
+            )
+        } else if let Some(base) = name.strip_prefix("data16_") {
+            (
+                base,
+                Box::new(|c: Code| {
+                    c.op_code().operand_size() == 16 && c.op_code().address_size() != 32
+                }),
+            )
+        } else if let Some(base) = name.strip_prefix("rex64_") {
+            (
+                base,
+                Box::new(|c: Code| {
+                    let op = c.op_code();
+                    op.encoding() == iced_x86::EncodingKind::Legacy
+                        && (op.operand_size() == 64
+                            || (0..op.op_count()).any(|i| {
+                                use iced_x86::OpCodeOperandKind as K;
+                                matches!(
+                                    op.op_kind(i),
+                                    K::r64_or_mem | K::r64_reg | K::r64_rm | K::r64_opcode
+                                )
+                            }))
+                }),
+            )
+        } else if let Some(base) = name.strip_prefix("addr32_") {
+            (
+                base,
+                Box::new(|c: Code| {
+                    c.op_code().address_size() == 32 && c.op_code().operand_size() != 16
+                }),
+            )
+        } else {
+            return None;
+        };
+    let kept: Vec<Code> = forms(base)?.iter().copied().filter(|c| keep(*c)).collect();
+    if kept.is_empty() {
+        return None;
+    }
+    // One leaked list per distinct spelling, of which there are finitely many.
+    let kept: &'static [Code] = Box::leak(kept.into_boxed_slice());
+    if let Ok(mut c) = cache.lock() {
+        c.insert(name.to_owned(), kept);
+    }
+    Some(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudo_ops_name_base_and_predicate() {
+        assert_eq!(pseudo_op("cmpltps"), Some(("cmpps".into(), 1)));
+        assert_eq!(pseudo_op("cmpordsd"), Some(("cmpsd".into(), 7)));
+        assert_eq!(pseudo_op("vcmpgeps"), Some(("vcmpps".into(), 13)));
+        assert_eq!(pseudo_op("vcmptrue_ussh"), Some(("vcmpsh".into(), 31)));
+        assert_eq!(pseudo_op("vcmpunord_ssd"), Some(("vcmpsd".into(), 19)));
+        assert_eq!(pseudo_op("vpcmpltud"), Some(("vpcmpud".into(), 1)));
+        assert_eq!(pseudo_op("vpcmpequb"), Some(("vpcmpub".into(), 0)));
+        assert_eq!(pseudo_op("vpcmpnleq"), Some(("vpcmpq".into(), 6)));
+        assert_eq!(
+            pseudo_op("vpcmpeqb"),
+            None,
+            "VPCMPEQB is a real instruction"
+        );
+        assert_eq!(pseudo_op("vpcmpfalseb"), None);
+        assert_eq!(pseudo_op("vpcomgeuw"), Some(("vpcomuw".into(), 3)));
+        assert_eq!(pseudo_op("pclmulhqlqdq"), Some(("pclmulqdq".into(), 1)));
+        assert_eq!(
+            pseudo_op("vpclmullqhqdq"),
+            Some(("vpclmulqdq".into(), 0x10))
+        );
+        assert_eq!(pseudo_op("cmpgeps"), None, "SSE has predicates 0-7 only");
+        assert_eq!(pseudo_op("cmpsb"), None);
+    }
+}
