@@ -177,13 +177,21 @@ fn report<T>(
     let glibc = find("glibc").unwrap_or(f64::NAN);
     for (name, err) in errors {
         let Some(ours) = find(name) else { continue };
-        // peers at the same width: AVX-512 for the avx512 variant, AVX2 for the rest
-        let k = usize::from(name.contains("512"));
+        // peers at the same width: AVX-512 for the avx512 variant, AVX2 for avx2; the shim
+        // has no SSE peers, so the sse2 variant and the scalar code get none (n/a)
+        let k = if name.contains("512") {
+            Some(1)
+        } else if name.starts_with("avx2") {
+            Some(0)
+        } else {
+            None
+        };
         let ratio = |p: Option<f64>| p.map_or("n/a".to_owned(), |p| format!("{:.2}x", p / ours));
+        let peer = |who: &str| k.and_then(|k| find(&format!("{who}{k}")));
         println!(
             "{function} {name}: {ours:.3} cycles/element, {} libmvec, {} sleef, {:.2}x glibc scalar, max error {err:.3} ulp",
-            ratio(find(&format!("libmvec{k}"))),
-            ratio(find(&format!("sleef{k}"))),
+            ratio(peer("libmvec")),
+            ratio(peer("sleef")),
             glibc / ours,
         );
     }

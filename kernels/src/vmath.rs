@@ -12,13 +12,14 @@
 //!
 //! # How
 //!
-//! Each function is an asmforge kernel with AVX2+FMA and AVX-512F variants (`f32k`: 8 and 16
-//! lanes, `f64k`: 4 and 8), run on whole vectors whose lanes are all in the kernel's fast
-//! domain (tables in those modules); the vectors it leaves (a lane with a special value, a
-//! subnormal or overflowing result, a huge sin/cos argument) and the tail go to the scalar
-//! code (`scalar`), which is also the fallback on CPUs without AVX2+FMA. There is no SSE2
-//! variant: without FMA the reductions lose the exact products their error bounds rest on, and
-//! the scalar code is what an SSE2 kernel would have to match.
+//! Each function is an asmforge kernel with variants run on whole vectors whose lanes are all
+//! in the kernel's fast domain (tables in `f32k` / `f64k`): f32 has SSE2 (4 lanes, evaluated
+//! in f64 halves: no FMA needed, one rounding at the end), AVX2+FMA (8) and AVX-512F (16; `expf`
+//! and `exp2f` without any branch: `vscalefps` rounds overflow and subnormal results); f64 has
+//! AVX2+FMA (4) and AVX-512F (8) — no SSE2 variant yet, so f64 on CPUs without AVX2+FMA runs
+//! the scalar code. The vectors a kernel leaves (a lane with a special value, a subnormal or
+//! overflowing result, a huge sin/cos argument) and the tail go to the scalar code (`scalar`;
+//! for f32 sin/cos of |x| >= 2^17 an f32-sized exact reduction, `scalar::rem_pio2_f32`).
 //!
 //! # Numerics
 //!
@@ -26,25 +27,35 @@
 //! results beyond the range overflow to +inf and underflow through correctly rounded
 //! subnormals to +0; `log(±0) = -inf`, `log(x < 0) = NaN`, `log(+inf) = +inf`, subnormal
 //! inputs exact; `sin(±0) = ±0`, `sin/cos(±inf) = NaN`, and arguments of any size are reduced
-//! exactly (Payne–Hanek beyond 2^20·pi/2). Error bounds, the larger of the vector and scalar
-//! paths, as checked by `cargo run --release -p asmforge-kernels --example ulp -- --exhaustive`
-//! (f32: all 2^32 inputs against f64 libm; f64: sampled against glibc's binary128 functions):
+//! exactly (Payne–Hanek beyond 2^20·pi/2). Error bounds, as checked by the `ulp` example:
 //!
-//! | function | bound (ulp) | measured maximum (AMD Zen 4, AVX-512F variant) |
+//! - f32, `cargo run --release -p asmforge-kernels --example ulp -- --exhaustive`: all 2^32
+//!   inputs through the best variant (`--all-variants` / `--variant sse2` for the others)
+//!   against f64 libm (glibc's f64 functions are within 1 f64 ulp, i.e. 2^-28 f32 ulp).
+//! - f64, `cargo run --release -p asmforge-kernels --example ulp -- --f64 --per-binade N`: N
+//!   random inputs per binade range (`accuracy::binade_ranges`: 17–24 per function — single
+//!   binades where the kernels change behaviour, e.g. every binade of |x| in [2^-6, 2^11) for
+//!   exp, [2^-4, 2^4) for log, [2^-6, 2^12) for sin/cos; groups elsewhere) through every variant
+//!   and the scalar code, against `ddref` (double-double, ~106 bits, within 2^-103 of glibc's
+//!   binary128 on `tests/vmath.rs`'s sample), plus the special values against binary128.
+//!
+//! | function | bound (ulp) | measured maximum (AMD Zen 4) |
 //! |---|---|---|
-//! | `expf` | 1 | 0.987 at -59.94443 (all 2^32 inputs) |
-//! | `exp2f` | 1 | 0.875 at -0.4992455 (all 2^32) |
-//! | `logf` | 1 | 0.913 at 0.62848556 (all 2^32) |
-//! | `log2f` | 1 | 0.897 at 1.4134889 (all 2^32) |
-//! | `sinf` | 1 | 0.873 at -332.22372 (all 2^32) |
-//! | `cosf` | 1 | 0.876 at 31402.55 (all 2^32) |
-//! | `exp`, `exp2`, `log`, `log2`, `sin`, `cos` | 1 | 0.80, 0.84, 0.76, 0.73, 0.76, 0.76 (2,000 per binade, every variant and the scalar code) |
+//! | `expf` | 1 | 0.987 at -59.94443 (all 2^32, AVX-512F) |
+//! | `exp2f` | 1 | 0.910 at -126.4997 (all 2^32, AVX-512F) |
+//! | `logf` | 1 | 0.913 at 0.62848556 (all 2^32, AVX-512F) |
+//! | `log2f` | 1 | 0.897 at 1.4134889 (all 2^32, AVX-512F) |
+//! | `sinf` | 1 | 0.873 at 332.22372 (all 2^32, AVX-512F) |
+//! | `cosf` | 1 | 0.876 at 31402.55 (all 2^32, AVX-512F) |
+//! | the f32 AVX2 and SSE2 variants | 1 | AVX2: 0.987, 0.875, 0.913, 0.897, 0.873, 0.876; SSE2: 0.503, 0.503, 0.500, 0.500, 0.500, 0.500 (`expf` ... `cosf`, all 2^32 each, `--all-variants`) |
+//! | `exp`, `exp2`, `log`, `log2`, `sin`, `cos` | 1 | 0.861, 0.929, 0.873, 0.858, 0.787, 0.791 (10^7 per binade range, 1.14·10^9 inputs, the AVX variants and the scalar code: 233 s of CPU, 22 min of wall time at load 14–16; the SSE2 `exp`/`log`/`log2` compute the scalar code's arithmetic; `log` also at 10^8 per range, 1.3·10^9 inputs: 0.875) |
 //!
 //! The bounds are also in [`F32_FUNCS`] / [`F64_FUNCS`] (`bound`), which the tests and the
 //! `ulp` example check against.
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
 pub mod accuracy;
+pub mod ddref;
 mod f32k;
 mod f64k;
 pub mod scalar;
@@ -52,7 +63,10 @@ pub mod scalar;
 use asmforge::{KernelInfo, MissingFeatures, VariantInfo};
 
 /// Runs `kernel` over as much of `x` as it takes, then the scalar function over the vector it
-/// stopped at (or the tail), and again until the end. 16 is the widest variant's lane count.
+/// stopped at (or the tail), and again until the end. 16 is the widest variant's lane count;
+/// while the kernel refuses the very next vector too (a run of special values, say), the
+/// scalar stretch doubles, up to 1,024 elements, so that such runs do not pay a kernel call
+/// per vector.
 fn drive<T: Copy>(
     x: &[T],
     out: &mut [T],
@@ -62,9 +76,16 @@ fn drive<T: Copy>(
     assert_eq!(x.len(), out.len(), "vmath: input and output lengths differ");
     let n = x.len();
     let mut i = 0;
+    let mut stretch = 16;
     while i < n {
-        i += kernel(&x[i..], &mut out[i..]);
-        let stop = (i + 16).min(n);
+        let done = kernel(&x[i..], &mut out[i..]);
+        i += done;
+        stretch = if done == 0 {
+            (stretch * 2).min(1024)
+        } else {
+            16
+        };
+        let stop = (i + stretch).min(n);
         for (o, &v) in out[i..stop].iter_mut().zip(&x[i..stop]) {
             *o = scalar(v);
         }
@@ -92,12 +113,18 @@ pub mod scalar_f32 {
     pub fn log2f(x: f32) -> f32 {
         scalar::log2(f64::from(x)) as f32
     }
-    /// sin x.
+    /// sin x (|x| >= 2^17: an f32-sized exact reduction, `scalar::rem_pio2_f32`).
     pub fn sinf(x: f32) -> f32 {
+        if x.abs() >= 131_072.0 && x.is_finite() {
+            return scalar::sincos_f32_huge(x, false) as f32;
+        }
         scalar::sin(f64::from(x)) as f32
     }
-    /// cos x.
+    /// cos x (|x| >= 2^17: as `sinf`).
     pub fn cosf(x: f32) -> f32 {
+        if x.abs() >= 131_072.0 && x.is_finite() {
+            return scalar::sincos_f32_huge(x, true) as f32;
+        }
         scalar::cos(f64::from(x)) as f32
     }
 }

@@ -224,6 +224,83 @@ fn f64_special_and_sampled_against_binary128() {
     assert!(ok, "an f64 function exceeded its bound (see stderr)");
 }
 
+/// The double-double reference (`ddref`) against glibc's binary128 functions on every binade
+/// range of the long check (and the special values): within 2^-95 relative, i.e. > 40 bits
+/// beyond f64 where the check needs 20. Prints the largest difference per function.
+#[test]
+fn ddref_agrees_with_binary128() {
+    let mut rng = Rng::new(0xdd);
+    for f in &F64_FUNCS {
+        let reference = vmath::ddref::of(f.name);
+        let mut xs = accuracy::special_f64();
+        for (lo, hi, signed) in accuracy::binade_ranges(f.name) {
+            for _ in 0..300 {
+                let e = lo + (rng.next_u64() % (hi - lo) as u64) as i32;
+                let v = accuracy::in_binade(e, rng.next_u64());
+                xs.push(if signed && rng.next_u64() & 1 == 1 {
+                    -v
+                } else {
+                    v
+                });
+            }
+        }
+        // near multiples of pi/2 and near 1, where the reductions cancel
+        for k in 1..200u64 {
+            let m = k as f64 * core::f64::consts::FRAC_PI_2;
+            xs.extend([
+                m,
+                f64::from_bits(m.to_bits() + 1),
+                f64::from_bits(m.to_bits() - 1),
+            ]);
+            let near1 = f64::from_bits(1f64.to_bits() + k);
+            xs.extend([near1, f64::from_bits(1f64.to_bits() - k)]);
+        }
+        xs.extend([6381956970095103.0 * 2f64.powi(797), 5.319372648326541e255]);
+        let (mut worst, mut at) = (0.0f64, 0.0);
+        for &x in &xs {
+            let (d, g) = (reference(x), accuracy::reference_f64(f.name, x));
+            let special = (g >> 112) & 0x7fff == 0x7fff || g << 1 == 0;
+            let diff = if special {
+                if d == g
+                    || (g >> 112) & 0x7fff == 0x7fff
+                        && g << 16 != 0
+                        && (d >> 112) & 0x7fff == 0x7fff
+                        && d << 16 != 0
+                {
+                    0.0
+                } else {
+                    f64::INFINITY
+                }
+            } else {
+                accuracy::rel_diff_f128(d, g)
+            };
+            if diff > worst {
+                worst = diff;
+                at = x;
+            }
+        }
+        eprintln!(
+            "ddref {}: largest relative difference from binary128 2^{:.1} at {at:e} ({} inputs)",
+            f.name,
+            worst.log2(),
+            xs.len()
+        );
+        assert!(
+            worst < 2f64.powi(-95),
+            "ddref {} at {at:e}: 2^{}",
+            f.name,
+            worst.log2()
+        );
+    }
+}
+
+/// The long check's machinery, briefly: every path, every binade range, against `ddref`.
+#[test]
+fn f64_sampled_against_double_double() {
+    let ok = accuracy::f64_check_dd(2_000, None, |line| eprintln!("{line}"));
+    assert!(ok, "an f64 function exceeded its bound (see stderr)");
+}
+
 #[test]
 fn f64_special_values_exact() {
     let cases: &[(&str, f64, f64)] = &[

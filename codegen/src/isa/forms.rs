@@ -167,11 +167,12 @@ pub fn implied_imm(mnemonic: &str) -> Option<u8> {
 /// are read, so the 32-bit twin (same opcode, no prefix) does the same. Intel SDM Vol. 2:
 /// MOVMSKPS/PMOVMSKB/PEXTRW "the default operand size is 64-bit in 64-bit mode", PEXTRB/
 /// PINSRB/PINSRW/EXTRACTPS `reg/m8` … `WIG`, MOV Sreg "zero-extended", LLDT/LTR/VERR/VERW/
-/// LMSW "operand-size attribute has no effect", TPAUSE/UMWAIT list r32 only. GNU as encodes
+/// LMSW "operand-size attribute has no effect", LKGS (like LLDT) reads a 16-bit selector,
+/// TPAUSE/UMWAIT list r32 only. GNU as encodes
 /// these without the prefix (its `NoRex64`/`IgnoreSize` templates, i386-opc.tbl) and so does
 /// asmforge (`tpause rcx`, which GNU as rejects, is LLVM's `66 0F AE F1`); the forms where the
 /// width does matter (`mov cx, fs`, `sldt cx`, `smsw rcx`) are not listed.
-const NARROWABLE: [Code; 39] = [
+const NARROWABLE: [Code; 40] = [
     Code::Tpause_r64,
     Code::Umwait_r64,
     Code::Movmskps_r64_xmm,
@@ -211,6 +212,7 @@ const NARROWABLE: [Code; 39] = [
     Code::Verr_rm16,
     Code::Verw_rm16,
     Code::Lmsw_rm16,
+    Code::Lkgs_rm16,
 ];
 
 /// The 32-bit twin of a [`NARROWABLE`] form: the form of the same mnemonic and encoding

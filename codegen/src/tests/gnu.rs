@@ -103,8 +103,8 @@ pub fn assemble(lines: &[&str]) -> Result<Vec<Vec<u8>>, String> {
     assemble_with(Assembler::Gnu, lines)
 }
 
-/// An assembler that reads this module's source: GNU as, or LLVM's `llvm-mc` (LLVM 14 on
-/// the reference machines), which the encoding sweep asks about the forms binutils 2.40 does
+/// An assembler that reads this module's source: GNU as, or LLVM's `llvm-mc` (LLVM 19, the
+/// one [`llvm_mc`] finds), which the encoding sweep asks about the forms binutils 2.40 does
 /// not know.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Assembler {
@@ -121,7 +121,7 @@ impl Assembler {
                 c
             }
             Assembler::LlvmMc => {
-                let mut c = Command::new("llvm-mc");
+                let mut c = Command::new(llvm_mc().unwrap_or_else(|_| LLVM_MC.to_string()));
                 c.args(["-triple=x86_64", "-filetype=obj"]);
                 c
             }
@@ -132,11 +132,36 @@ impl Assembler {
 
     /// Whether the assembler is installed.
     pub fn available(self) -> bool {
-        let name = match self {
-            Assembler::Gnu => "as",
-            Assembler::LlvmMc => "llvm-mc",
-        };
-        Command::new(name).arg("--version").output().is_ok()
+        match self {
+            Assembler::Gnu => Command::new("as").arg("--version").output().is_ok(),
+            Assembler::LlvmMc => llvm_mc().is_ok(),
+        }
+    }
+}
+
+/// The default `llvm-mc`: LLVM 19's, as Debian 12's `llvm-19` package installs it.
+pub const LLVM_MC: &str = "llvm-mc-19";
+
+/// The `llvm-mc` to ask, found deterministically: `$ASMFORGE_LLVM_MC` if set, else `llvm-mc-19`
+/// (Debian's `llvm-19`). Never an unversioned or older `llvm-mc`: LLVM 14 has no spelling for 29
+/// of the forms it checks (AVX-VNNI-INT16, SHA512, SM3, SM4, AMX-COMPLEX, LKGS, FRED, PBNDKB),
+/// and the sweep's exclusions are derived with LLVM 19 — with an older one pointed
+/// to, those forms go unchecked and unlisted, and the sweep fails.
+///
+/// # Errors
+///
+/// When the chosen program does not run: what to install.
+pub fn llvm_mc() -> Result<String, String> {
+    let (name, from) = match std::env::var("ASMFORGE_LLVM_MC") {
+        Ok(v) if !v.is_empty() => (v, "ASMFORGE_LLVM_MC"),
+        _ => (LLVM_MC.to_string(), "the default"),
+    };
+    match Command::new(&name).arg("--version").output() {
+        Ok(o) if o.status.success() => Ok(name),
+        _ => Err(format!(
+            "`{name}` ({from}) does not run; install LLVM 19 (`apt-get install -y llvm-19`) \
+             or point ASMFORGE_LLVM_MC at an llvm-mc of LLVM 19 or newer"
+        )),
     }
 }
 

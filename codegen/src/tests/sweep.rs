@@ -20,11 +20,17 @@
 //!
 //! The second assembler: where GNU as (binutils 2.40 on the reference machines) rejects a case
 //! that asmforge encodes as a form GNU as assembled in no other case, the same text goes to
-//! `llvm-mc -triple=x86_64 -filetype=obj` (LLVM 14 here). GNU as stays the standard wherever it
-//! has a say; LLVM 14 knows few instructions binutils 2.40 does not (it checks `vmovw` with a
-//! 64-bit register), but it also judges asmforge's encodings of spellings GNU as refuses
-//! (it showed that `tpause rcx` is `tpause ecx`, now narrowed like `movmskps rax`). The sweep
-//! fails if `llvm-mc` is missing (`.ci/run` installs it).
+//! `llvm-mc -triple=x86_64 -filetype=obj` of LLVM 19 ([`gnu::llvm_mc`]: `$ASMFORGE_LLVM_MC`,
+//! else `llvm-mc-19`; never an unversioned `llvm-mc`, which is LLVM 14 here and has no spelling
+//! for 29 of the forms LLVM 19 checks). GNU as stays the standard wherever it has a say; LLVM 19
+//! checks the extensions newer than binutils 2.40 (AVX-VNNI-INT16, SHA512, SM3, SM4,
+//! AMX-COMPLEX, LKGS, FRED, PBNDKB, `vmovw` with a 64-bit register), and it also judges
+//! asmforge's encodings of spellings GNU as refuses (it showed that `tpause rcx` is `tpause
+//! ecx`, and `lkgs ax` `lkgs eax`, now narrowed like `movmskps rax`). The sweep fails if that
+//! `llvm-mc` is missing (`.ci/run` installs `llvm-19`); pointed at an older one, the forms it
+//! cannot check are neither checked nor listed, and the sweep fails too. LLVM 22 (Debian's
+//! `llvm-22`, through `ASMFORGE_LLVM_MC`) checks the same 31 forms as LLVM 19, so the sweep
+//! stays with 19.
 //!
 //! asmforge picks the form by its own rules (least demanding encoding, then shortest), so which
 //! form a snippet exercised is read back from its bytes: the decoded `Code` of the instruction
@@ -220,11 +226,9 @@ fn encoding_sweep() {
         eprintln!("encoding sweep: GNU as not found, skipped");
         return;
     }
-    assert!(
-        Assembler::LlvmMc.available(),
-        "encoding sweep: llvm-mc not found; the forms binutils does not know are checked \
-         against it (install LLVM: `apt-get install llvm`)"
-    );
+    if let Err(e) = gnu::llvm_mc() {
+        panic!("encoding sweep: the forms binutils does not know are checked against llvm-mc: {e}");
+    }
     let start = Instant::now();
     let forms = coverage::all_forms();
     let excluded =

@@ -98,6 +98,41 @@ pub fn ulp_error_f32(y: f32, reference: f64) -> f64 {
     (yv - reference).abs() / pow2(e - 23)
 }
 
+/// An f64 reference for an f32 result made ready for `ulp_error_f32_prepared`: the value and
+/// 1/ulp of its f32 binade, or (infinite, zero or beyond f32's range) the value alone.
+#[derive(Clone, Copy)]
+pub struct PreparedF32 {
+    r: f64,
+    inv_ulp: f64,
+}
+
+impl PreparedF32 {
+    /// Prepares `reference`.
+    #[inline]
+    pub fn new(reference: f64) -> Self {
+        let e = ((reference.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+        let inv_ulp = if reference != 0.0 && (-140..=126).contains(&e) {
+            pow2(23 - e.max(-126))
+        } else {
+            0.0
+        };
+        PreparedF32 {
+            r: reference,
+            inv_ulp,
+        }
+    }
+}
+
+/// `ulp_error_f32(y, r)` for a prepared `r`: two flops and a test in the common case.
+#[inline]
+pub fn ulp_error_f32_prepared(y: f32, p: &PreparedF32) -> f64 {
+    if p.inv_ulp == 0.0 {
+        return ulp_error_f32(y, p.r);
+    }
+    let e = (f64::from(y) - p.r).abs() * p.inv_ulp;
+    if e <= 1e300 { e } else { ulp_error_f32(y, p.r) }
+}
+
 // ---- binary128 reference (glibc's *f128 functions in libm, 113-bit significand) ----
 
 unsafe extern "C" {
@@ -380,53 +415,282 @@ fn check_one_f64(
 }
 
 /// A faster f32 sine or cosine reference than libm's for huge arguments, as accurate: for
-/// |x| >= 2^17 the reduction is exact in integers (x = M 2^s, M < 2^24, times 128 bits of
-/// 2^s 2/pi mod 4 from the 2/pi table, a 128-bit product that wraps mod 4 by itself), the
-/// reduced argument is kept as a double-double, and libm's f64 sin/cos finish it (error about
-/// 2^-52 relative: 28 bits more than f32). Below 2^17, f64 libm directly.
+/// |x| >= 2^17 the exact integer reduction `scalar::rem_pio2_f32` (checked against libm by
+/// `tests/vmath.rs`), the reduced argument kept as a double-double, and libm's f64 sin/cos
+/// finish it (error about 2^-52 relative: 28 bits more than f32). Below 2^17, f64 libm
+/// directly.
 pub fn sincos_f32_reference(x: f32, cos: bool) -> f64 {
     let xd = f64::from(x);
     if !x.is_finite() || x.abs() < 131_072.0 {
         return if cos { xd.cos() } else { xd.sin() };
     }
-    let bits = x.abs().to_bits();
-    let m = u128::from((bits & 0x007f_ffff) | 0x0080_0000);
-    let s = ((bits >> 23) as i64) - 150; // |x| = m 2^s
-    // k = (2^s 2/pi) mod 4 in 2.126 fixed point: bit i of 2/pi (1-based) lands at s - i + 126.
-    let window = |start: usize| {
-        (u128::from(super::scalar::two_over_pi_bits(start)) << 64)
-            | u128::from(super::scalar::two_over_pi_bits(start + 64))
-    };
-    let k = if s > 1 {
-        window((s - 1) as usize)
-    } else {
-        window(1) >> (2 - s)
-    };
-    let p = m.wrapping_mul(k);
-    let mut n = (p >> 126) as i64;
-    let mut frac = (p & ((1u128 << 126) - 1)) as i128;
-    if frac >= 1 << 125 {
-        frac -= 1 << 126;
-        n += 1;
-    }
-    let scale = pow2(-126);
-    let f_hi = frac as f64;
-    let f_lo = (frac - f_hi as i128) as f64;
-    let (f_hi, f_lo) = (f_hi * scale, f_lo * scale);
-    const PIO2_HI: f64 = core::f64::consts::FRAC_PI_2;
-    const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
-    let r_hi = f_hi * PIO2_HI;
-    let r_lo = f_hi.mul_add(PIO2_HI, -r_hi) + (f_hi * PIO2_LO + f_lo * PIO2_HI);
-    let y0 = r_hi + r_lo;
-    let y1 = r_lo - (y0 - r_hi);
+    let (n, y0, y1) = super::scalar::rem_pio2_f32(x);
     let (s0, c0) = (y0.sin(), y0.cos());
     let (sin_r, cos_r) = (s0 + y1 * c0, c0 - y1 * s0);
-    let q = if cos { n + 1 } else { n } & 3;
-    let v = match q {
+    match (n + i32::from(cos)) & 3 {
         0 => sin_r,
         1 => cos_r,
         2 => -sin_r,
         _ => -cos_r,
+    }
+}
+
+/// |a - b| / |b| for two finite, nonzero binary128 values (infinite when the signs differ or
+/// either is zero or special): how far the double-double reference (`ddref`) is from glibc's.
+pub fn rel_diff_f128(a: u128, b: u128) -> f64 {
+    if a == b {
+        return 0.0;
+    }
+    let split = |v: u128| {
+        let e = ((v >> 112) & 0x7fff) as i64;
+        (v >> 127, e, (1u128 << 112) | (v & ((1u128 << 112) - 1)))
     };
-    if !cos && x < 0.0 { -v } else { v }
+    let ((sa, ea, ma), (sb, eb, mb)) = (split(a), split(b));
+    if sa != sb || ea == 0 || eb == 0 || ea == 0x7fff || eb == 0x7fff || (ea - eb).abs() > 60 {
+        return f64::INFINITY;
+    }
+    let e = ea.max(eb);
+    let (ma, mb) = ((ma >> (e - ea)) as i128, (mb >> (e - eb)) as i128);
+    (ma - mb).unsigned_abs() as f64 / mb as f64
+}
+
+/// A binary128 reference made ready for `ulp_error_prepared`: the value as `hi` + `lo_u` ulp
+/// (hi its leading 53 bits), and 1/ulp; references outside 2^±900 (and special ones) keep
+/// the bits for `ulp_error_f64`.
+#[derive(Clone, Copy)]
+pub struct Prepared {
+    hi: f64,
+    lo_u: f64,
+    inv_ulp: f64,
+    raw: u128,
+}
+
+impl Prepared {
+    /// Splits binary128 bits `r`.
+    pub fn new(r: u128) -> Self {
+        let e = ((r >> 112) & 0x7fff) as i32 - 16383;
+        if !(-900..=900).contains(&e) {
+            return Prepared {
+                hi: 0.0,
+                lo_u: 0.0,
+                inv_ulp: 0.0,
+                raw: r,
+            };
+        }
+        let full = (1u128 << 112) | (r & ((1u128 << 112) - 1));
+        let sign = if r >> 127 == 1 { -1.0 } else { 1.0 };
+        let hi = ((full >> 60) as u64) as f64 * pow2(e - 52);
+        let lo_u = ((full & ((1u128 << 60) - 1)) as u64) as f64 * pow2(-60);
+        Prepared {
+            hi: sign * hi,
+            lo_u: sign * lo_u,
+            inv_ulp: pow2(52 - e),
+            raw: r,
+        }
+    }
+}
+
+/// `ulp_error_f64(y, r)` for a prepared `r`, in a few flops: y - hi is exact whenever the
+/// error is small (Sterbenz), and scaling by 1/ulp is exact.
+#[inline]
+pub fn ulp_error_prepared(y: f64, p: &Prepared) -> f64 {
+    if p.inv_ulp == 0.0 {
+        return ulp_error_f64(y, p.raw);
+    }
+    let e = ((y - p.hi) * p.inv_ulp - p.lo_u).abs();
+    if e <= 1e300 { e } else { f64::INFINITY }
+}
+
+/// An input in binade `e` (|x| in [2^e, 2^(e+1)), subnormal binades too), uniform there.
+pub fn in_binade(e: i32, r: u64) -> f64 {
+    let e = e.clamp(-1074, 1023);
+    if e >= -1022 {
+        f64::from_bits((((e + 1023) as u64) << 52) | (r & 0x000f_ffff_ffff_ffff))
+    } else {
+        let k = e + 1074;
+        f64::from_bits((1u64 << k) | (r & ((1u64 << k) - 1)))
+    }
+}
+
+/// The binade ranges of the long f64 check, `(lo, hi, signed)`: |x| in [2^lo, 2^hi), both
+/// signs if `signed`; each range is sampled uniformly per binade (a random binade of the range,
+/// then a random significand). Single binades where the kernels change behaviour (the
+/// polynomial's domain, the reduction, the fast-path limits, overflow and underflow), groups of
+/// binades where nothing changes from one to the next (tiny arguments of exp and sin/cos,
+/// huge ones of sin/cos, far exponents of log).
+pub fn binade_ranges(name: &str) -> Vec<(i32, i32, bool)> {
+    let each = |lo: i32, hi: i32, signed: bool| (lo..hi).map(move |e| (e, e + 1, signed));
+    let mut v = Vec::new();
+    match name {
+        "exp" | "exp2" => {
+            v.extend([(-1074, -60, true), (-60, -20, true), (-20, -6, true)]);
+            v.extend(each(-6, 11, true)); // |x| up to 2048: past overflow and underflow
+        }
+        "log" | "log2" => {
+            v.extend([(-1074, -1022, false), (-1022, -64, false), (-64, -4, false)]);
+            v.extend(each(-4, 4, false)); // around 1
+            v.extend([(4, 64, false), (64, 1024, false)]);
+        }
+        _ => {
+            v.extend([(-1074, -26, true), (-26, -6, true)]);
+            v.extend(each(-6, 12, true)); // the polynomial's domain and the first reductions
+            v.extend([
+                (12, 20, true),
+                (20, 21, true),
+                (21, 64, true),
+                (64, 1024, true),
+            ]);
+        }
+    }
+    v
+}
+
+/// Largest error, where, how many above the bound, how many checked.
+#[derive(Clone, Copy, Default)]
+pub struct Tally {
+    /// The largest error seen, in ulp.
+    pub max: f64,
+    /// An input where it was seen.
+    pub at: f64,
+    /// How many inputs exceeded the bound.
+    pub above: u64,
+    /// How many inputs were checked.
+    pub checked: u64,
+}
+
+impl Tally {
+    fn add(&mut self, x: f64, e: f64, bound: f64) {
+        if e > self.max {
+            self.max = e;
+            self.at = x;
+        }
+        self.above += u64::from(e > bound);
+        self.checked += 1;
+    }
+
+    fn merge(&mut self, o: &Tally) {
+        if o.max > self.max {
+            self.max = o.max;
+            self.at = o.at;
+        }
+        self.above += o.above;
+        self.checked += o.checked;
+    }
+}
+
+/// The long f64 check: for each function, each of its `binade_ranges`, `per_range` random
+/// inputs through every path this CPU runs (each kernel variant on batches of 2^14, and the
+/// scalar code), against the double-double reference (`ddref`, computed once per input for all
+/// paths); the special values against glibc's binary128. Every available core works (a
+/// `std::thread` per core, batches handed out by an atomic counter; batch b's inputs come from
+/// a generator seeded by (function, range, b), so the inputs do not depend on scheduling).
+/// Reports through `say`; returns whether every path of every function met its bound.
+pub fn f64_check_dd(per_range: u64, only: Option<&str>, mut say: impl FnMut(String)) -> bool {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const BATCH: u64 = 1 << 14;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    say(format!(
+        "f64: {per_range} random inputs per binade range against the double-double reference \
+         (ddref, ~106 bits) + {} special values against glibc binary128, {threads} threads",
+        special_f64().len()
+    ));
+    let mut ok = true;
+    for (fi, f) in F64_FUNCS.iter().enumerate() {
+        if only.is_some_and(|o| o != f.name) {
+            continue;
+        }
+        let entries = f.entries();
+        let reference = super::ddref::of(f.name);
+        let mut total = vec![Tally::default(); entries.len()];
+        // the special values, against binary128
+        let sp = special_f64();
+        for (t, (_, run)) in total.iter_mut().zip(&entries) {
+            let mut y = vec![0.0; sp.len()];
+            run(&sp, &mut y);
+            for (&x, &yi) in sp.iter().zip(&y) {
+                t.add(x, ulp_error_f64(yi, reference_f64(f.name, x)), f.bound);
+            }
+        }
+        let t_fn = std::time::Instant::now();
+        for (ri, &(lo, hi, signed)) in binade_ranges(f.name).iter().enumerate() {
+            let t0 = std::time::Instant::now();
+            let next = AtomicU64::new(0);
+            let sums = Mutex::new(vec![Tally::default(); entries.len()]);
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|| {
+                        let mut local = vec![Tally::default(); entries.len()];
+                        let (mut x, mut r, mut y) = (Vec::new(), Vec::new(), Vec::new());
+                        loop {
+                            let start = next.fetch_add(BATCH, Ordering::Relaxed);
+                            if start >= per_range {
+                                break;
+                            }
+                            let len = BATCH.min(per_range - start) as usize;
+                            let mut rng = Rng::new(
+                                ((fi as u64) << 56) ^ ((ri as u64) << 48) ^ (start / BATCH),
+                            );
+                            x.clear();
+                            x.extend((0..len).map(|_| {
+                                let e = lo + (rng.next_u64() % (hi - lo) as u64) as i32;
+                                let v = in_binade(e, rng.next_u64());
+                                if signed && rng.next_u64() & 1 == 1 {
+                                    -v
+                                } else {
+                                    v
+                                }
+                            }));
+                            r.clear();
+                            r.extend(x.iter().map(|&v| Prepared::new(reference(v))));
+                            y.resize(len, 0.0);
+                            for (t, (_, run)) in local.iter_mut().zip(&entries) {
+                                run(&x, &mut y);
+                                for ((&xi, &yi), &ri) in x.iter().zip(&y).zip(&r) {
+                                    t.add(xi, ulp_error_prepared(yi, &ri), f.bound);
+                                }
+                            }
+                        }
+                        let mut sums = sums.lock().expect("tally");
+                        for (a, b) in sums.iter_mut().zip(&local) {
+                            a.merge(b);
+                        }
+                    });
+                }
+            });
+            let sums = sums.into_inner().expect("tally");
+            let cols: Vec<String> = entries
+                .iter()
+                .zip(&sums)
+                .map(|((name, _), t)| format!("{name} {:.3}", t.max))
+                .collect();
+            let above: u64 = sums.iter().map(|t| t.above).sum();
+            say(format!(
+                "{} |x| in [2^{lo}, 2^{hi}){}: max ulp {}; {above} above {} ({:.1} s)",
+                f.name,
+                if signed { " ±" } else { "" },
+                cols.join(", "),
+                f.bound,
+                t0.elapsed().as_secs_f64()
+            ));
+            for (a, b) in total.iter_mut().zip(&sums) {
+                a.merge(b);
+            }
+        }
+        for ((name, _), t) in entries.iter().zip(&total) {
+            say(format!(
+                "{} {}: max {:.3} ulp at x = {:e}, {} of {} inputs above {} ulp ({:.1} s for the function)",
+                f.name,
+                name,
+                t.max,
+                t.at,
+                t.above,
+                t.checked,
+                f.bound,
+                t_fn.elapsed().as_secs_f64()
+            ));
+            ok &= t.above == 0;
+        }
+    }
+    ok
 }

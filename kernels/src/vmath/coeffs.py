@@ -40,6 +40,16 @@ def main():
     fit("LOG_R", lambda w: (2 * mp.atanh(mp.sqrt(w)) - 2 * mp.sqrt(w)) / w**1.5 if w != 0 else mp.mpf(2) / 3, 0, s2, 8, "f64")
     fit("SIN_S", lambda z: (mp.sin(mp.sqrt(z)) - mp.sqrt(z)) / z**1.5 if z != 0 else -mp.mpf(1) / 6, 0, z1, 6, "f64")
     fit("COS_C", lambda z: (mp.cos(mp.sqrt(z)) - 1 + z / 2) / z**2 if z != 0 else mp.mpf(1) / 24, 0, z1, 6, "f64")
+    # f32 SSE2 bodies (evaluated in f64): Taylor coefficients, highest degree first
+    taylor = lambda name, cs: print(f"// {name}: " + ", ".join(repr(float(c)) for c in cs))
+    taylor("SSE2 expf e^r", [1 / mp.factorial(k) for k in range(8, -1, -1)])
+    taylor("SSE2 exp2f 2^r", [ln2**k / mp.factorial(k) for k in range(8, -1, -1)])
+    taylor("SSE2 logf 2 atanh(s)/s in s^2", [mp.mpf(2) / (2 * k + 1) for k in range(6, -1, -1)])
+    taylor("SSE2 sinf S(z)", [(-1) ** k / mp.factorial(2 * k + 1) for k in range(5, 0, -1)])
+    taylor("SSE2 cosf C(z)", [(-1) ** k / mp.factorial(2 * k) for k in range(6, 0, -1)])
+    p1 = mp.mpf(float(mp.pi / 2))
+    p1 = mp.floor(p1 * mp.mpf(2) ** 32) / mp.mpf(2) ** 32  # 33 significant bits
+    print(f"// SSE2 sinf/cosf pi/2 = p1 + p2: {float(p1)!r}, {float(mp.pi / 2 - p1)!r}")
     # 2/pi, 24 bits per entry, for the Payne-Hanek reduction
     bits = int(mp.floor(2 / mp.pi * mp.mpf(2) ** (24 * 60)))
     words = [(bits >> (24 * (59 - i))) & 0xFFFFFF for i in range(60)]

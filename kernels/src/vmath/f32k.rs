@@ -1,21 +1,32 @@
-//! The f32 vector kernels: AVX2+FMA (8 lanes) and AVX-512F (16 lanes) from one source each.
+//! The f32 vector kernels: SSE2 (4 lanes), AVX2+FMA (8) and AVX-512F (16) from one source
+//! each (`has!(avx2)` picks the SSE2 body or the AVX body, `has!(avx512f)` the mask forms).
 //!
 //! Contract of every kernel `k(x, out) -> usize`: it processes whole vectors from the start
 //! while every lane of the vector is in the kernel's fast domain, writes `out[..i]` and returns
 //! `i`, a multiple of its lane count. It stops at the first vector with a lane outside the
 //! domain (special values, arguments whose result is subnormal or overflows, huge sin/cos
 //! arguments) and at the last whole vector; `super::drive` finishes that vector and the tail
-//! with the scalar code and calls the kernel again. The fast domains:
+//! with the scalar code and calls the kernel again. The fast domains of the AVX bodies:
 //!
 //! | kernel | lanes it runs | method |
 //! |---|---|---|
-//! | `expf` | \|x\| <= 87 | n = rint(x log2 e) by the 1.5·2^23 shifter, r = x - n ln2 in two parts (FMA), e^r = 1 + r + r² q(r) (q of degree 5), 2^n added to the exponent bits |
-//! | `exp2f` | \|x\| <= 126 | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5) |
+//! | `expf` | AVX2: \|x\| <= 87; AVX-512: every lane | n = rint(x log2 e) by the 1.5·2^23 shifter, r = x - n ln2 in two parts (FMA), e^r = 1 + r + r² q(r) (q of degree 5), 2^n added to the exponent bits (AVX-512: x clamped to [-104, 89], NaN kept, and `vscalefps`, which rounds overflow, subnormal and zero results once — no branch) |
+//! | `exp2f` | AVX2: \|x\| <= 126; AVX-512: every lane | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5); AVX-512 as `expf` (clamp to [-151, 129]) |
 //! | `logf`, `log2f` | normal x > 0 | x = 2^e m, m in [sqrt(1/2), sqrt 2) by integer ops, log1p(f) = f + f²(-1/2 + f P(f)) (P of degree 8); log2 keeps f/ln 2 as hi + lo |
 //! | `sinf`, `cosf` | \|x\| <= 2^17 | n = rint(\|x\| 2/pi); r = \|x\| - n pi/2 as hi + lo with pi/2 in three f32 parts (the first product exact by FMA, the second by an FMA split and TwoSum); both polynomials, selected and signed by n mod 4 (cos uses n + 1) |
 //!
-//! Constants come from `coeffs.py`; where a constant is a memory operand, it is a full-width
-//! pool vector (`f32x8` / `f32x16`), chosen per variant by `vector_bytes()`.
+//! The SSE2 bodies (same domains as AVX2) have no FMA, so they do not imitate the AVX ones:
+//! the four f32 lanes are widened to two f64 halves, the function is evaluated in f64 with plain
+//! multiplies and adds — Taylor polynomials truncated below 2^-32 relative (exp: e^r to r^8 on
+//! \|r\| <= ln2/2; exp2: 2^r = e^(r ln 2) likewise; log: 2 atanh(f/(2+f)) to s^13; sin/cos:
+//! n = rint(\|x\| 2/pi), r = \|x\| - n p1 - n p2 with p1 = pi/2 to 33 bits, so n p1 and the
+//! difference are exact, sin r to r^11, cos r to r^12) and reductions whose rounding errors stay
+//! below 2^-45 — and the halves are narrowed back: one rounding to f32 at the end, so the error
+//! stays below 0.5 ulp + 2^-7 ulp (0.500–0.503 measured).
+//!
+//! Constants come from `coeffs.py` (SSE2: Taylor coefficients, pi/2 split, printed by mpmath);
+//! where a constant is a memory operand, it is a full-width pool vector (`f32x4` / `f32x8` /
+//! `f32x16`, `f64x2`), chosen per variant by `vector_bytes()`.
 
 use asmforge::kernel;
 
@@ -35,11 +46,23 @@ macro_rules! f32_kernel {
         regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
         memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
         memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
+        sse2 { $($sse:tt)* }
         $($body:tt)*
     ) => {
         $(#[$meta])*
-        #[kernel(targets(avx2 + fma, avx512f), fallback = $fallback, params($($params)*))]
+        #[kernel(targets(sse2, avx2 + fma, avx512f), fallback = $fallback, params($($params)*))]
         pub fn $name(x: &[f32], out: &mut [f32]) -> usize {
+            let n = gp64();
+            let i = gp64();
+            let v = vreg();
+            mov(n, x.len());
+            cmp(n, out.len());
+            cmova(n, out.len());
+            and(n, -lanes(4));
+            xor(i.r32(), i.r32());
+            test(n, n);
+            jz(done);
+            if has!(avx2) {
             $(
                 let $rf = vreg();
                 vmovaps($rf, match vector_bytes() { 32 => f32x8($($rv)*), _ => f32x16($($rv)*) });
@@ -60,16 +83,6 @@ macro_rules! f32_kernel {
                 }
                 let $mi = match vector_bytes() { 32 => __mem, _ => __reg };
             )*
-            let n = gp64();
-            let i = gp64();
-            let v = vreg();
-            mov(n, x.len());
-            cmp(n, out.len());
-            cmova(n, out.len());
-            and(n, -lanes(4));
-            xor(i.r32(), i.r32());
-            test(n, n);
-            jz(done);
             align!(16);
             label!(top);
             vmovups(v, [x + i * 4]);
@@ -77,6 +90,15 @@ macro_rules! f32_kernel {
             add(i, lanes(4));
             cmp(i, n);
             jb(top);
+            } else {
+            align!(16);
+            label!(top);
+            movups(v, [x + i * 4]);
+            $($sse)*
+            add(i, lanes(4));
+            cmp(i, n);
+            jb(top);
+            }
             label!(done);
             return i;
         }
@@ -92,15 +114,59 @@ f32_kernel! {
         Q1 = (0.0013934531655088020325), Q2 = (0.0083333100347068682249),
         Q3 = (0.041666456904062640998), Q4 = (0.16666666682523656912), Q5 = (0.5),
     }
-    memf { MAXARG = (87.0), Q0 = (0.00019891969905683136498) }
+    memf {
+        MAXARG = (87.0), Q0 = (0.00019891969905683136498), CLAMPHI = (89.0), CLAMPLO = (-104.0),
+    }
     memi { ABS = (0x7fff_ffff) }
+    sse2 {
+        let a = vreg();
+        movaps(a, v);
+        andps(a, i32x4(0x7fff_ffff));
+        cmpps(a, f32x4(87.0), 6); // NLE: |x| > 87 or NaN
+        let g = gp64();
+        movmskps(g.r32(), a);
+        test(g.r32(), g.r32());
+        jnz(done);
+        let (lo, hi) = (vreg(), vreg());
+        cvtps2pd(lo, v);
+        movaps(hi, v);
+        movhlps(hi, hi);
+        cvtps2pd(hi, hi);
+        for h in [lo, hi] {
+            // n = rint(x log2 e), r = x - n ln 2 (error < 2^-46), e^r to r^8
+            let (t, nf, p) = (vreg(), vreg(), vreg());
+            movaps(t, h);
+            mulpd(t, f64x2(1.4426950408889634));
+            addpd(t, f64x2(6755399441055744.0));
+            movaps(nf, t);
+            subpd(nf, f64x2(6755399441055744.0));
+            mulpd(nf, f64x2(0.6931471805599453));
+            subpd(h, nf);
+            movaps(p, f64x2(2.48015873015873e-05));
+            for c in [
+                f64x2(0.0001984126984126984), f64x2(0.001388888888888889),
+                f64x2(0.008333333333333333), f64x2(0.041666666666666664),
+                f64x2(0.16666666666666666), f64x2(0.5), f64x2(1.0), f64x2(1.0),
+            ] {
+                mulpd(p, h);
+                addpd(p, c);
+            }
+            psllq(t, 52); // n << 52
+            paddq(p, t);
+            movaps(h, p);
+        }
+        cvtpd2ps(lo, lo);
+        cvtpd2ps(hi, hi);
+        movlhps(lo, hi);
+        movups([out + i * 4], lo);
+    }
     let (a, t, nf, p, r2) = (vreg(), vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
-        let k = kreg();
-        vpandd(a, v, ABS);
-        vcmpps(k, a, MAXARG, 0x16); // NLE_UQ: |x| > 87 or NaN
-        kortestw(k, k);
-        jnz(done);
+        // No branch: x clamped to [-104, 89] (NaN stays NaN: vminps/vmaxps return their
+        // second operand when one is NaN), and vscalefps rounds p 2^n once, so overflow
+        // gives inf, underflow a correctly rounded subnormal or +0, -inf +0 and +inf inf.
+        vminps(v, CLAMPHI, v);
+        vmaxps(v, CLAMPLO, v);
     } else {
         vandps(a, v, ABS);
         vcmpps(a, a, MAXARG, 0x16);
@@ -119,8 +185,12 @@ f32_kernel! {
     vmulps(r2, v, v);
     vfmadd213ps(p, r2, v); // r + r² q(r)
     vaddps(p, p, ONE);
-    vpslld(t, t, 23); // n << 23
-    vpaddd(p, p, t);
+    if has!(avx512f) {
+        vscalefps(p, p, nf);
+    } else {
+        vpslld(t, t, 23); // n << 23
+        vpaddd(p, p, t);
+    }
     vmovups([out + i * 4], p);
 }
 
@@ -133,15 +203,57 @@ f32_kernel! {
         P3 = (0.055503571142190778186), P4 = (0.24022650760568126945),
         P5 = (0.69314718802622878106),
     }
-    memf { MAXARG = (126.0), P0 = (0.00015453162945120690177) }
+    memf {
+        MAXARG = (126.0), P0 = (0.00015453162945120690177), CLAMPHI = (129.0),
+        CLAMPLO = (-151.0),
+    }
     memi { ABS = (0x7fff_ffff) }
+    sse2 {
+        let a = vreg();
+        movaps(a, v);
+        andps(a, i32x4(0x7fff_ffff));
+        cmpps(a, f32x4(126.0), 6);
+        let g = gp64();
+        movmskps(g.r32(), a);
+        test(g.r32(), g.r32());
+        jnz(done);
+        let (lo, hi) = (vreg(), vreg());
+        cvtps2pd(lo, v);
+        movaps(hi, v);
+        movhlps(hi, hi);
+        cvtps2pd(hi, hi);
+        for h in [lo, hi] {
+            // n = rint(x), r = x - n exact, 2^r = e^(r ln 2) to degree 8
+            let (t, nf, p) = (vreg(), vreg(), vreg());
+            movaps(t, h);
+            addpd(t, f64x2(6755399441055744.0));
+            movaps(nf, t);
+            subpd(nf, f64x2(6755399441055744.0));
+            subpd(h, nf);
+            movaps(p, f64x2(1.321548679014431e-06));
+            for c in [
+                f64x2(1.5252733804059841e-05), f64x2(0.0001540353039338161),
+                f64x2(0.0013333558146428443), f64x2(0.009618129107628477),
+                f64x2(0.05550410866482158), f64x2(0.24022650695910072),
+                f64x2(0.6931471805599453), f64x2(1.0),
+            ] {
+                mulpd(p, h);
+                addpd(p, c);
+            }
+            psllq(t, 52);
+            paddq(p, t);
+            movaps(h, p);
+        }
+        cvtpd2ps(lo, lo);
+        cvtpd2ps(hi, hi);
+        movlhps(lo, hi);
+        movups([out + i * 4], lo);
+    }
     let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
-        let k = kreg();
-        vpandd(a, v, ABS);
-        vcmpps(k, a, MAXARG, 0x16);
-        kortestw(k, k);
-        jnz(done);
+        // No branch, as `expf`: x clamped to [-151, 129], vscalefps rounds once.
+        vminps(v, CLAMPHI, v);
+        vmaxps(v, CLAMPLO, v);
     } else {
         vandps(a, v, ABS);
         vcmpps(a, a, MAXARG, 0x16);
@@ -156,8 +268,12 @@ f32_kernel! {
         vfmadd213ps(p, v, c);
     }
     vfmadd213ps(p, v, ONE);
-    vpslld(t, t, 23);
-    vpaddd(p, p, t);
+    if has!(avx512f) {
+        vscalefps(p, p, nf);
+    } else {
+        vpslld(t, t, 23);
+        vpaddd(p, p, t);
+    }
     vmovups([out + i * 4], p);
 }
 
@@ -175,6 +291,67 @@ macro_rules! log_kernel {
             memi {
                 SQRTHALF = (0x3f35_04f3), EXPMASK = (-0x0080_0000), MINNORM = (0x0080_0000),
                 NORMSPAN = (0x7eff_ffff), BIAS = (0x7f80_0000), BOUND = (-0x0100_0001),
+            }
+            sse2 {
+                let (a, t, e) = (vreg(), vreg(), vreg());
+                movdqa(a, v);
+                paddd(a, i32x4(0x7f80_0000));
+                pcmpgtd(a, i32x4(-0x0100_0001)); // not a normal x > 0
+                let g = gp64();
+                movmskps(g.r32(), a);
+                test(g.r32(), g.r32());
+                jnz(done);
+                // x = 2^e m, m in [sqrt(1/2), sqrt 2), in the f32 bits
+                movdqa(t, v);
+                psubd(t, i32x4(0x3f35_04f3));
+                movdqa(e, t);
+                psrad(e, 23);
+                pand(t, i32x4(-0x0080_0000));
+                psubd(v, t);
+                cvtdq2ps(e, e);
+                let (lo, hi) = (vreg(), vreg());
+                cvtps2pd(lo, v);
+                movaps(hi, v);
+                movhlps(hi, hi);
+                cvtps2pd(hi, hi);
+                let (elo, ehi) = (vreg(), vreg());
+                cvtps2pd(elo, e);
+                movaps(ehi, e);
+                movhlps(ehi, ehi);
+                cvtps2pd(ehi, ehi);
+                for (h, eh) in [(lo, elo), (hi, ehi)] {
+                    // log1p(f) = 2 atanh(s), s = f/(2 + f), |s| <= 0.172: 2 s (1 + s²/3 + ...
+                    // + s^12/13), truncated below 2^-39 relative
+                    let (d, q, z, p) = (vreg(), vreg(), vreg(), vreg());
+                    subpd(h, f64x2(1.0)); // f, exact
+                    movaps(d, h);
+                    addpd(d, f64x2(2.0));
+                    movaps(q, h);
+                    divpd(q, d);
+                    movaps(z, q);
+                    mulpd(z, q);
+                    movaps(p, f64x2(0.15384615384615385));
+                    for c in [
+                        f64x2(0.18181818181818182), f64x2(0.2222222222222222),
+                        f64x2(0.2857142857142857), f64x2(0.4), f64x2(0.6666666666666666),
+                        f64x2(2.0),
+                    ] {
+                        mulpd(p, z);
+                        addpd(p, c);
+                    }
+                    mulpd(p, q);
+                    if LOG2 {
+                        mulpd(p, f64x2(1.4426950408889634));
+                    } else {
+                        mulpd(eh, f64x2(0.6931471805599453));
+                    }
+                    addpd(p, eh);
+                    movaps(h, p);
+                }
+                cvtpd2ps(lo, lo);
+                cvtpd2ps(hi, hi);
+                movlhps(lo, hi);
+                movups([out + i * 4], lo);
             }
             let (a, t, e, f, p, f2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
             if has!(avx512f) {
@@ -297,6 +474,86 @@ macro_rules! sincos_kernel {
                 C2 = (-0.0013888887635227974877), C3 = (0.041666666664226133516),
             }
             memi { ABS = (0x7fff_ffff), SIGN = (-0x8000_0000), IONE = (1) }
+            sse2 {
+                let (a, m) = (vreg(), vreg());
+                movaps(a, v);
+                andps(a, i32x4(0x7fff_ffff));
+                movaps(m, a);
+                cmpps(m, f32x4(131072.0), 6);
+                let g = gp64();
+                movmskps(g.r32(), m);
+                test(g.r32(), g.r32());
+                jnz(done);
+                let (lo, hi) = (vreg(), vreg());
+                cvtps2pd(lo, a);
+                movaps(hi, a);
+                movhlps(hi, hi);
+                cvtps2pd(hi, hi);
+                let (ps, pc, q) = (vregs(2), vregs(2), vregs(2));
+                for (k, h) in [(0, lo), (1, hi)] {
+                    // n = rint(|x| 2/pi); r = |x| - n p1 - n p2, p1 = pi/2 to 33 bits (n p1
+                    // exact, the difference exact by Sterbenz), error < 2^-69
+                    let (nf, w, z) = (vreg(), vreg(), vreg());
+                    movaps(q[k], h);
+                    mulpd(q[k], f64x2(0.6366197723675814));
+                    addpd(q[k], f64x2(6755399441055744.0));
+                    movaps(nf, q[k]);
+                    subpd(nf, f64x2(6755399441055744.0));
+                    movaps(w, nf);
+                    mulpd(w, f64x2(1.5707963267341256));
+                    subpd(h, w);
+                    mulpd(nf, f64x2(6.077100506506192e-11));
+                    subpd(h, nf);
+                    movaps(z, h);
+                    mulpd(z, h);
+                    // sin r = r + r z S(z), S to z^4; cos r = 1 + z C(z), C to z^5 (Taylor)
+                    movaps(ps[k], f64x2(-2.505210838544172e-08));
+                    for c in [
+                        f64x2(2.7557319223985893e-06), f64x2(-0.0001984126984126984),
+                        f64x2(0.008333333333333333), f64x2(-0.16666666666666666),
+                    ] {
+                        mulpd(ps[k], z);
+                        addpd(ps[k], c);
+                    }
+                    mulpd(ps[k], z);
+                    mulpd(ps[k], h);
+                    addpd(ps[k], h);
+                    movaps(pc[k], f64x2(2.08767569878681e-09));
+                    for c in [
+                        f64x2(-2.755731922398589e-07), f64x2(2.48015873015873e-05),
+                        f64x2(-0.001388888888888889), f64x2(0.041666666666666664), f64x2(-0.5),
+                    ] {
+                        mulpd(pc[k], z);
+                        addpd(pc[k], c);
+                    }
+                    mulpd(pc[k], z);
+                    addpd(pc[k], f64x2(1.0));
+                    cvtpd2ps(ps[k], ps[k]);
+                    cvtpd2ps(pc[k], pc[k]);
+                    pshufd(q[k], q[k], 0x08); // n: the low dwords of the shifted sums
+                }
+                movlhps(ps[0], ps[1]);
+                movlhps(pc[0], pc[1]);
+                punpcklqdq(q[0], q[1]);
+                let (s4, c4, n4) = (ps[0], pc[0], q[0]);
+                if COS {
+                    paddd(n4, i32x4(1)); // cos x = sin(x + pi/2)
+                }
+                movdqa(m, n4);
+                pslld(m, 31);
+                psrad(m, 31); // odd quadrant: the cosine polynomial
+                andps(c4, m);
+                andnps(m, s4);
+                orps(m, c4);
+                pslld(n4, 30);
+                pand(n4, i32x4(-0x8000_0000));
+                xorps(m, n4); // quadrants 2 and 3: negate
+                if !COS {
+                    andps(v, i32x4(-0x8000_0000));
+                    xorps(m, v); // sin(-x) = -sin x
+                }
+                movups([out + i * 4], m);
+            }
             let (a, t, nf, rh, rl, z) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
             let (ps, pc, u, w) = (vreg(), vreg(), vreg(), vreg());
             if has!(avx512f) {

@@ -1,7 +1,9 @@
 //! The f64 vector kernels, AVX2+FMA (4 lanes) and AVX-512F (8 lanes): `exp`, `exp2`, `log`,
-//! `log2`, `sin`, `cos`. Same
+//! `log2`, `sin`, `cos`; `exp`, `log` and `log2` also SSE2 (2 lanes: the scalar code's FMA-free
+//! arithmetic — fdlibm's `exp` split and `s = f/(2+f)` log — lane for lane, so exactly as
+//! accurate; `exp2` and `sin`/`cos` rest on FMA's exact products and have no SSE2 body). Same
 //! contract as `f32k`: whole vectors from the start while every lane is in the fast domain,
-//! returning how many elements were written. The fast domains and methods:
+//! returning how many elements were written. The fast domains and methods of the AVX bodies:
 //!
 //! | kernel | lanes it runs | method |
 //! |---|---|---|
@@ -19,15 +21,28 @@ macro_rules! f64_kernel {
     (
         $(#[$meta:meta])*
         $name:ident, fallback = $fallback:path, params($($params:tt)*),
+        targets($($tg:tt)*),
         regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
         memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
         memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
         keepf { $($kf:ident = ($($kv:tt)*)),* $(,)? }
+        sse2 { $($sse:tt)* }
         $($body:tt)*
     ) => {
         $(#[$meta])*
-        #[kernel(targets(avx2 + fma, avx512f), fallback = $fallback, params($($params)*))]
+        #[kernel(targets($($tg)*), fallback = $fallback, params($($params)*))]
         pub fn $name(x: &[f64], out: &mut [f64]) -> usize {
+            let n = gp64();
+            let i = gp64();
+            let v = vreg();
+            mov(n, x.len());
+            cmp(n, out.len());
+            cmova(n, out.len());
+            and(n, -lanes(8));
+            xor(i.r32(), i.r32());
+            test(n, n);
+            jz(done);
+            if has!(avx2) {
             $(
                 let $rf = vreg();
                 vmovapd($rf, match vector_bytes() { 32 => f64x4($($rv)*), _ => f64x8($($rv)*) });
@@ -51,16 +66,6 @@ macro_rules! f64_kernel {
             $(
                 let $kf = match vector_bytes() { 32 => f64x4($($kv)*), _ => f64x8($($kv)*) };
             )*
-            let n = gp64();
-            let i = gp64();
-            let v = vreg();
-            mov(n, x.len());
-            cmp(n, out.len());
-            cmova(n, out.len());
-            and(n, -lanes(8));
-            xor(i.r32(), i.r32());
-            test(n, n);
-            jz(done);
             align!(16);
             label!(top);
             vmovupd(v, [x + i * 8]);
@@ -68,6 +73,15 @@ macro_rules! f64_kernel {
             add(i, lanes(8));
             cmp(i, n);
             jb(top);
+            } else {
+            align!(16);
+            label!(top);
+            movupd(v, [x + i * 8]);
+            $($sse)*
+            add(i, lanes(8));
+            cmp(i, n);
+            jb(top);
+            }
             label!(done);
             return i;
         }
@@ -77,6 +91,7 @@ macro_rules! f64_kernel {
 f64_kernel! {
     /// e^x on whole vectors while |x| <= 708 (see the module table).
     exp_k, fallback = crate::vmath::exp_rest, params(UNUSED = 0),
+    targets(sse2, avx2 + fma, avx512f),
     regf {
         SHIFT = (6755399441055744.0), LOG2E = (1.4426950408889634),
         LN2HI = (6.93147180369123816490e-01), LN2LO = (1.90821492927058770002e-10), ONE = (1.0),
@@ -91,6 +106,48 @@ f64_kernel! {
     }
     memi { ABS = (0x7fff_ffff_ffff_ffff) }
     keepf {}
+    sse2 {
+        // scalar::exp's arithmetic (no FMA anywhere), two lanes
+        let (a, t, nf, lo, q, r) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+        let g = gp64();
+        movapd(a, v);
+        andpd(a, i64x2(0x7fff_ffff_ffff_ffff));
+        cmppd(a, f64x2(708.0), 6); // NLE: |x| > 708 or NaN
+        movmskpd(g.r32(), a);
+        test(g.r32(), g.r32());
+        jnz(done);
+        movapd(t, v);
+        mulpd(t, f64x2(1.4426950408889634));
+        addpd(t, f64x2(6755399441055744.0));
+        movapd(nf, t);
+        subpd(nf, f64x2(6755399441055744.0));
+        movapd(a, nf);
+        mulpd(a, f64x2(6.93147180369123816490e-01));
+        subpd(v, a); // hi, exact
+        movapd(lo, nf);
+        mulpd(lo, f64x2(1.90821492927058770002e-10));
+        movapd(r, v);
+        subpd(r, lo);
+        movapd(q, f64x2(0.0000000020915433598076004511));
+        for c in [
+            f64x2(0.000000025106262550879078665), f64x2(0.00000027557271831536129671),
+            f64x2(0.000002755725286336732037), f64x2(0.000024801587326990048826),
+            f64x2(0.00019841269876840355864), f64x2(0.0013888888888883331673),
+            f64x2(0.0083333333333255516999), f64x2(0.041666666666666670071),
+            f64x2(0.16666666666666671433), f64x2(0.5),
+        ] {
+            mulpd(q, r);
+            addpd(q, c);
+        }
+        mulpd(r, r);
+        mulpd(r, q); // r² q
+        subpd(lo, r);
+        subpd(v, lo); // hi - (lo - r² q)
+        addpd(v, f64x2(1.0));
+        psllq(t, 52);
+        paddq(v, t);
+        movupd([out + i * 8], v);
+    }
     let (a, t, nf, lo, q, r2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
         let k = kreg();
@@ -129,6 +186,7 @@ macro_rules! log_kernel {
 f64_kernel! {
     $(#[$meta])*
     $name, fallback = $fallback, params(LOG2 = $log2),
+    targets(sse2, avx2 + fma, avx512f),
     regf {
         ONE = (1.0), TWO = (2.0), HALF = (0.5), MAGIC = (4503599627372544.0),
         R3 = (0.22222210674238515246), R4 = (0.28571428628810995598),
@@ -147,6 +205,87 @@ f64_kernel! {
         HIMASK = (-0x1_0000_0000),
     }
     keepf {}
+    sse2 {
+        // scalar::log / log2's arithmetic (fdlibm, no FMA anywhere), two lanes
+        let (a, b, t, dk, f, s, z, p, h, u) =
+            (vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+        let g = gp64();
+        movapd(a, f64x2(2.2250738585072014e-308));
+        cmppd(a, v, 6); // !(MIN_POSITIVE <= x): zero, subnormal, negative or NaN
+        movapd(b, v);
+        cmppd(b, f64x2(1.7976931348623157e308), 6); // !(x <= MAX): inf or NaN
+        orpd(a, b);
+        movmskpd(g.r32(), a);
+        test(g.r32(), g.r32());
+        jnz(done);
+        movdqa(t, v);
+        psubq(t, i64x2(0x3fe6_a09e_667f_3bcd));
+        movdqa(a, t);
+        pand(a, i64x2(-0x0010_0000_0000_0000));
+        psubq(v, a); // m in [sqrt(1/2), sqrt 2)
+        pxor(t, i64x2(-0x8000_0000_0000_0000));
+        psrlq(t, 52); // k + 2048
+        por(t, i64x2(0x4330_0000_0000_0000));
+        movapd(dk, t);
+        subpd(dk, f64x2(4503599627372544.0)); // k, exactly
+        movapd(f, v);
+        subpd(f, f64x2(1.0));
+        movapd(a, f);
+        addpd(a, f64x2(2.0));
+        movapd(s, f);
+        divpd(s, a); // s = f / (2 + f)
+        movapd(z, s);
+        mulpd(z, s);
+        movapd(p, f64x2(0.1189655856841216452));
+        for c in [
+            f64x2(0.11686508917312045955), f64x2(0.13335711085008435313),
+            f64x2(0.1538457345002896918), f64x2(0.18181818615177278632),
+            f64x2(0.22222222219710296254), f64x2(0.28571428571435857662),
+            f64x2(0.39999999999999991869), f64x2(0.66666666666666666668),
+        ] {
+            mulpd(p, z);
+            addpd(p, c);
+        }
+        mulpd(p, z); // R
+        movapd(h, f);
+        mulpd(h, f64x2(0.5));
+        mulpd(h, f); // hfsq
+        addpd(p, h);
+        mulpd(p, s); // s (hfsq + R)
+        if LOG2 {
+            let (hi, vh) = (vreg(), vreg());
+            movapd(hi, f);
+            subpd(hi, h);
+            andpd(hi, i64x2(-0x1_0000_0000));
+            movapd(u, f);
+            subpd(u, hi);
+            subpd(u, h);
+            addpd(u, p); // lo = (f - hi) - hfsq + s (hfsq + R)
+            movapd(vh, hi);
+            mulpd(vh, f64x2(1.44269504072144627571e+00)); // val_hi
+            movapd(z, u);
+            addpd(z, hi);
+            mulpd(z, f64x2(1.67517131648865118353e-10));
+            mulpd(u, f64x2(1.44269504072144627571e+00));
+            addpd(z, u); // val_lo
+            movapd(hi, dk);
+            addpd(hi, vh); // w = k + val_hi
+            subpd(dk, hi);
+            addpd(dk, vh);
+            addpd(z, dk); // val_lo + ((k - w) + val_hi)
+            addpd(z, hi);
+            movupd([out + i * 8], z);
+        } else {
+            movapd(u, dk);
+            mulpd(u, f64x2(1.90821492927058770002e-10));
+            addpd(p, u); // s (hfsq + R) + k ln2_lo
+            subpd(h, p);
+            subpd(h, f); // (hfsq - (..)) - f
+            mulpd(dk, f64x2(6.93147180369123816490e-01));
+            subpd(dk, h);
+            movupd([out + i * 8], dk);
+        }
+    }
     let (a, t, dk, f, s, z, p, h) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
     // bits - MIN_POSITIVE >u span, as a signed compare: flip the sign bit of both sides
     vpaddq(a, v, BIAS);
@@ -233,6 +372,7 @@ log_kernel! {
 f64_kernel! {
     /// 2^x on whole vectors while |x| <= 1022 (see the module table).
     exp2_k, fallback = crate::vmath::exp2_rest, params(UNUSED = 0),
+    targets(avx2 + fma, avx512f),
     regf {
         SHIFT = (6755399441055744.0), ONE = (1.0),
         P6 = (0.000015252733804051129178), P7 = (0.00015403530393362755291),
@@ -248,6 +388,7 @@ f64_kernel! {
     }
     memi { ABS = (0x7fff_ffff_ffff_ffff) }
     keepf {}
+    sse2 {}
     let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
         let k = kreg();
@@ -280,6 +421,7 @@ macro_rules! sincos_kernel {
 f64_kernel! {
     $(#[$meta])*
     $name, fallback = $fallback, params(COS = $cos),
+    targets(avx2 + fma, avx512f),
     regf {
         SHIFT = (6755399441055744.0), TWO_OVER_PI = (0.6366197723675814),
         A = (1.5707963267948966), ONE = (1.0), HALF = (0.5),
@@ -296,6 +438,7 @@ f64_kernel! {
         C3 = (0.000024801587301584511144), C2 = (-0.0013888888888888887802),
         C1 = (0.041666666666666666666),
     }
+    sse2 {}
     let (a, t, nf, rh, rl, z) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
     let (ps, pc, u, w, e) = (vreg(), vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {

@@ -299,11 +299,78 @@ pub(super) fn rem_pio2(x: f64) -> (i32, f64, f64) {
 }
 
 /// 64 bits of 2/pi starting at bit `start` (bit 1 is the first after the binary point).
-pub(super) fn two_over_pi_bits(start: usize) -> u64 {
+pub(super) const fn two_over_pi_bits(start: usize) -> u64 {
     let (w, o) = ((start - 1) / 24, (start - 1) % 24);
-    let word = |i: usize| u128::from(TWO_OVER_PI_24[i]);
-    let acc = (word(w) << 72) | (word(w + 1) << 48) | (word(w + 2) << 24) | word(w + 3);
+    let t = &TWO_OVER_PI_24;
+    let acc = ((t[w] as u128) << 72)
+        | ((t[w + 1] as u128) << 48)
+        | ((t[w + 2] as u128) << 24)
+        | t[w + 3] as u128;
     ((acc << (32 + o)) >> 64) as u64
+}
+
+/// `(n, y0, y1)` with `x = n·pi/2 + y0 + y1` (to 2^-52 relative) for an f32 `x` with
+/// |x| >= 2^17 (finite): an exact reduction in integers sized for f32 (x = M 2^s, M < 2^24,
+/// times the 128 bits of 2^s 2/pi mod 4 that matter, from a table per exponent: a 128-bit
+/// product that wraps mod 4 by itself; the 126-bit fraction carries >= 90 significant bits
+/// even at the f32 closest to a multiple of pi/2), the fraction turned into f64s through i64
+/// conversions (no i128-to-float calls), times pi/2 in plain f64 (no `mul_add` call).
+/// The f32 fallback's reduction for huge arguments, and `accuracy::sincos_f32_reference`'s.
+pub fn rem_pio2_f32(x: f32) -> (i32, f64, f64) {
+    let bits = x.abs().to_bits();
+    let m = u128::from((bits & 0x007f_ffff) | 0x0080_0000);
+    let p = m.wrapping_mul(TWO_OVER_PI_F32[(bits >> 23) as usize]);
+    let mut n = (p >> 126) as i32;
+    let mut frac = (p & ((1u128 << 126) - 1)) as i128;
+    if frac >= 1 << 125 {
+        frac -= 1 << 126;
+        n += 1;
+    }
+    // frac = t 2^62 + l, t as f64 rounded, its error d back into the low part
+    let t = (frac >> 62) as i64;
+    let l = (frac & ((1 << 62) - 1)) as u64;
+    let th = t as f64;
+    let d = t.wrapping_sub(th as i64);
+    let hi = th * pow2(-64);
+    let lo = (d as f64 * pow2(62) + l as f64) * pow2(-126);
+    // r = (hi + lo) pi/2; the rounding of hi·PIO2_HI (2^-53 relative) stays: plenty for f32
+    const PIO2_HI: f64 = core::f64::consts::FRAC_PI_2;
+    const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
+    let r_hi = hi * PIO2_HI;
+    let r_lo = hi * PIO2_LO + lo * PIO2_HI;
+    let mut y0 = r_hi + r_lo;
+    let mut y1 = r_lo - (y0 - r_hi);
+    if x < 0.0 {
+        (n, y0, y1) = (-n, -y0, -y1);
+    }
+    (n, y0, y1)
+}
+
+/// Per f32 exponent field `b` (|x| = M 2^(b - 150)): `(2^(b-150) 2/pi) mod 4` in 2.126 fixed
+/// point, bit i of 2/pi (1-based) at b - 150 - i + 126. Zero where `rem_pio2_f32` is not used.
+static TWO_OVER_PI_F32: [u128; 256] = {
+    let mut k = [0u128; 256];
+    let mut b = 144; // 2^17
+    while b < 255 {
+        let s = b as i64 - 150;
+        let start = if s > 1 { (s - 1) as usize } else { 1 };
+        let w = ((two_over_pi_bits(start) as u128) << 64) | two_over_pi_bits(start + 64) as u128;
+        k[b] = if s > 1 { w } else { w >> (2 - s) };
+        b += 1;
+    }
+    k
+};
+
+/// sin x (`cos = false`) or cos x in f64 for an f32 `x` with |x| >= 2^17, finite: through
+/// `rem_pio2_f32` (a fraction of `rem_pio2`'s cost) and fdlibm's kernels.
+pub fn sincos_f32_huge(x: f32, cos: bool) -> f64 {
+    let (n, y0, y1) = rem_pio2_f32(x);
+    match (n + i32::from(cos)) & 3 {
+        0 => ksin(y0, y1),
+        1 => kcos(y0, y1),
+        2 => -ksin(y0, y1),
+        _ => -kcos(y0, y1),
+    }
 }
 
 /// Payne–Hanek: `x · 2/pi` mod 4 from the bits of 2/pi that matter, exactly, in integers.

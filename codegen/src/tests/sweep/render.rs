@@ -35,6 +35,7 @@ const NAMES: &[(Code, &str, &str)] = &[
     (Code::Verr_rm16, "data16_verr", "data16 verr"),
     (Code::Verw_rm16, "data16_verw", "data16 verw"),
     (Code::Lmsw_rm16, "data16_lmsw", "data16 lmsw"),
+    (Code::Lkgs_rm16, "data16_lkgs", "data16 lkgs"),
     (Code::Lldt_r64m16, "rex64_lldt", "rex64 lldt"),
     (Code::Ltr_r64m16, "rex64_ltr", "rex64 ltr"),
     (Code::Verr_r64m16, "rex64_verr", "rex64 verr"),
