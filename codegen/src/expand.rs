@@ -38,7 +38,7 @@ use crate::isa::variant::Variant;
 use crate::{emit, encode, eval, frame, parse, regalloc, regalloc::transitions, select};
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+    let func: syn::ItemFn = match parse::body::item_fn(item.clone()) {
         Ok(f) => f,
         Err(e) => {
             let err = e.to_compile_error();
@@ -62,7 +62,7 @@ pub fn expand_continue(input: TokenStream) -> TokenStream {
             attr,
             item,
             helpers,
-        }) => match syn::parse2::<syn::ItemFn>(item.clone()) {
+        }) => match parse::body::item_fn(item.clone()) {
             Ok(func) => expand_with(attr, func, helpers),
             Err(e) => {
                 let err = e.to_compile_error();
@@ -205,7 +205,7 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> Result<Compiled, Vec<Dia
             })
             .collect::<Vec<_>>()
     };
-    let func: syn::ItemFn = syn::parse2(item).map_err(to_diags)?;
+    let func = parse::body::item_fn(item).map_err(to_diags)?;
     let kernel = parse::parse_fn(attr, func).map_err(to_diags)?;
     let compiled = compile_all(&kernel).map_err(to_diags)?;
     Ok(Compiled {

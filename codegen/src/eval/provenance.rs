@@ -160,15 +160,22 @@ pub fn check_param_clobbers(
             _ => None,
         })
         .collect();
+    // Per instruction, computed once for all parameters: the parameters it names, and the
+    // registers it writes (in iced's order), asked of iced only when a parameter needs it.
+    let named: Vec<Vec<&str>> = items
+        .iter()
+        .map(|it| match it {
+            SItem::Inst(s) => names(s),
+            _ => Vec::new(),
+        })
+        .collect();
+    let mut writes: Vec<Option<Vec<iced_x86::Register>>> = vec![None; items.len()];
     let mut errors = Errors::new();
     let mut factory = InstructionInfoFactory::new();
     for arg in &kernel.args {
         let name = arg.name.to_string();
         let regs = arg_regs(arg);
-        let Some(mut last) = items.iter().rposition(|it| match it {
-            SItem::Inst(s) => names(s).contains(&name.as_str()),
-            _ => false,
-        }) else {
+        let Some(mut last) = named.iter().rposition(|n| n.contains(&name.as_str())) else {
             continue;
         };
         // A use inside a loop keeps the parameter live to the loop's back edge.
@@ -187,34 +194,19 @@ pub fn check_param_clobbers(
             SItem::Inst(s) => s.inst.line,
             _ => 0,
         };
-        for item in &items[..last] {
+        for (i, item) in items[..last].iter().enumerate() {
             let SItem::Inst(s) = item else { continue };
-            if names(s).contains(&name.as_str()) {
+            if named[i].contains(&name.as_str()) {
                 continue;
             }
-            let Some((ops, _)) = instr::with_standins(&s.inst.operands) else {
-                continue;
-            };
-            let Ok(ins) = instr::build(s.code, &ops, s.inst.prefix, &instr::Dummy) else {
-                continue;
-            };
-            let clobbered = factory.info(&ins).used_registers().iter().find(|u| {
-                regs.contains(&u.register().full_register())
-                    && matches!(
-                        u.access(),
-                        OpAccess::Write
-                            | OpAccess::CondWrite
-                            | OpAccess::ReadWrite
-                            | OpAccess::ReadCondWrite
-                    )
-            });
-            if let Some(u) = clobbered {
+            let written = writes[i].get_or_insert_with(|| written_registers(s, &mut factory));
+            if let Some(r) = written.iter().find(|r| regs.contains(&r.full_register())) {
                 errors.push(
                     s.inst.span,
                     format!(
                         "`{}` writes `{}`, where the parameter `{name}` arrived, but `{name}` is still used (line {use_line}); copy it first with `let {name} = param({name});`, or use another register",
                         s.inst.mnemonic,
-                        crate::isa::regs::name(u.register())
+                        crate::isa::regs::name(*r)
                     ),
                 );
                 break;
@@ -222,4 +214,33 @@ pub fn check_param_clobbers(
         }
     }
     errors.finish()
+}
+
+/// The registers `s` writes, fully or conditionally, as iced lists them (none if its form
+/// cannot be built with stand-ins for its virtual registers).
+fn written_registers(
+    s: &crate::ir::SelInst,
+    factory: &mut InstructionInfoFactory,
+) -> Vec<iced_x86::Register> {
+    let Some((ops, _)) = instr::with_standins(&s.inst.operands) else {
+        return Vec::new();
+    };
+    let Ok(ins) = instr::build(s.code, &ops, s.inst.prefix, &instr::Dummy) else {
+        return Vec::new();
+    };
+    factory
+        .info(&ins)
+        .used_registers()
+        .iter()
+        .filter(|u| {
+            matches!(
+                u.access(),
+                OpAccess::Write
+                    | OpAccess::CondWrite
+                    | OpAccess::ReadWrite
+                    | OpAccess::ReadCondWrite
+            )
+        })
+        .map(|u| u.register())
+        .collect()
 }

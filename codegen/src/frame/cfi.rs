@@ -65,8 +65,6 @@
 //! What the directives cannot see: a body that moves rsp itself (`push`/`pop`/`sub rsp`)
 //! leaves the CFA rule stale until it restores rsp.
 
-use std::fmt::Write;
-
 use iced_x86::Register;
 
 /// One call-frame directive.
@@ -249,15 +247,25 @@ fn reg_name(r: Register) -> String {
 }
 
 fn push_bytes(out: &mut String, bytes: &[u8]) {
+    // Bytes from a table rather than `write!(out, "0x{b:02x}")`: the macro runs unoptimised
+    // in users' builds, where formatting costs more per byte than the rest of the listing.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut line = Vec::with_capacity(6 + 16 * 5);
     for chunk in bytes.chunks(16) {
-        out.push_str(".byte ");
-        for (i, b) in chunk.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let _ = write!(out, "0x{b:02x}");
+        line.clear();
+        line.extend_from_slice(b".byte ");
+        for &b in chunk {
+            line.extend_from_slice(&[
+                b'0',
+                b'x',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+                b',',
+            ]);
         }
-        out.push('\n');
+        line.pop();
+        line.push(b'\n');
+        out.push_str(std::str::from_utf8(&line).unwrap_or_default());
     }
 }
 

@@ -256,6 +256,15 @@ pub type Standins = Vec<(Register, VReg)>;
 /// Replaces virtual registers by stand-ins; returns the operands and the stand-in map, or
 /// `None` if an instruction names more virtual registers of a class than there are stand-ins.
 pub fn with_standins<R: RegRef>(ops: &[Operand<R>]) -> Option<(Vec<Operand<Register>>, Standins)> {
+    // Physical registers only (most instructions, and all after allocation): nothing to stand
+    // in for, and no clash to look for.
+    if let Some(phys) = ops
+        .iter()
+        .map(|o| o.map_regs(RegRef::phys))
+        .collect::<Option<Vec<_>>>()
+    {
+        return Some((phys, Vec::new()));
+    }
     let mut map: Standins = Vec::new();
     let present: Vec<Register> = ops
         .iter()

@@ -148,8 +148,7 @@ pub fn step(input: TokenStream) -> syn::Result<Step> {
     let mut helpers = Vec::with_capacity(chain.fetched.len());
     let mut errors = crate::diag::Errors::new();
     for (name, tokens) in &chain.fetched {
-        match syn::parse2::<syn::ItemFn>(tokens.clone())
-            .and_then(|f| parse_helper(name.to_string(), &f))
+        match super::body::item_fn(tokens.clone()).and_then(|f| parse_helper(name.to_string(), &f))
         {
             Ok(h) => helpers.push(h),
             Err(e) => errors.push_err(e),

@@ -203,7 +203,7 @@ pub fn expand_instruction(attr: TokenStream, item: TokenStream) -> TokenStream {
         return syn::Error::new_spanned(attr, "`#[asmforge::instruction]` takes no arguments")
             .to_compile_error();
     }
-    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+    let func: syn::ItemFn = match super::body::item_fn(item.clone()) {
         Ok(f) => f,
         Err(e) => return e.to_compile_error(),
     };

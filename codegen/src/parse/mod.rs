@@ -16,6 +16,7 @@ use syn::{Ident, Token};
 use crate::diag::Errors;
 use crate::isa::abi::{Abi, ArgAssigner, ArgClass, ArgLoc};
 
+pub mod body;
 pub mod chain;
 pub mod helper;
 pub mod instances;
@@ -250,7 +251,7 @@ impl Parse for ParamSyntax {
 /// Parses the attribute and the function.
 #[cfg(test)]
 pub fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Kernel> {
-    parse_fn(attr, syn::parse2(item)?)
+    parse_fn(attr, body::item_fn(item)?)
 }
 
 /// Like [`parse`], for a function that is already parsed.

@@ -10,6 +10,7 @@ mod fuzz;
 mod gnu;
 mod modules;
 mod oracle;
+mod parse_body;
 mod pipeline;
 mod regressions;
 mod roundtrip;
