@@ -25,7 +25,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use asmforge::{KernelInfo, VariantInfo};
-use kernels::{add_f32, mul_const, mxcsr, peachpy, rdtsc, sdot, vector_op, vector_sum};
 
 /// A kernel for gdb to stop in: each marked line is one instruction.
 #[asmforge::kernel]
@@ -42,26 +41,9 @@ fn stepped_runs() {
     assert_eq!(stepped(std::hint::black_box(2)), 21);
 }
 
-/// The same kernels as tests/golden.rs.
-fn kernels() -> [&'static KernelInfo; 15] {
-    [
-        &add_f32::add_f32::INFO,
-        &mul_const::mul_const::INFO,
-        &mxcsr::get_mxcsr::INFO,
-        &mxcsr::set_mxcsr::INFO,
-        &mxcsr::add_ftz_daz::INFO,
-        &peachpy::add_i32::INFO,
-        &peachpy::dot_sse41::INFO,
-        &rdtsc::rdtsc::INFO,
-        &sdot::sdot::INFO,
-        &vector_op::vector_add_i32::INFO,
-        &vector_op::vector_sub_i32::INFO,
-        &vector_op::vector_add_i64::INFO,
-        &vector_op::vector_sub_i64::INFO,
-        &vector_sum::vector_sum_u4_p256::INFO,
-        &vector_sum::vector_sum_u2::INFO,
-    ]
-}
+#[path = "common/example_kernels.rs"]
+mod example_kernels;
+use example_kernels::kernels;
 
 /// Whether `tool` runs; if not, a note (or a failure when tools are required).
 fn have(tool: &str) -> bool {

@@ -23,28 +23,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use asmforge::{KernelInfo, VariantInfo};
-use kernels::{add_f32, mul_const, mxcsr, peachpy, rdtsc, sdot, vector_op, vector_sum};
 
-/// Every example kernel (`all_example_files_are_covered` checks no file is left out).
-fn kernels() -> [&'static KernelInfo; 15] {
-    [
-        &add_f32::add_f32::INFO,
-        &mul_const::mul_const::INFO,
-        &mxcsr::get_mxcsr::INFO,
-        &mxcsr::set_mxcsr::INFO,
-        &mxcsr::add_ftz_daz::INFO,
-        &peachpy::add_i32::INFO,
-        &peachpy::dot_sse41::INFO,
-        &rdtsc::rdtsc::INFO,
-        &sdot::sdot::INFO,
-        &vector_op::vector_add_i32::INFO,
-        &vector_op::vector_sub_i32::INFO,
-        &vector_op::vector_add_i64::INFO,
-        &vector_op::vector_sub_i64::INFO,
-        &vector_sum::vector_sum_u4_p256::INFO,
-        &vector_sum::vector_sum_u2::INFO,
-    ]
-}
+#[path = "common/example_kernels.rs"]
+mod example_kernels;
+use example_kernels::kernels;
 
 const BLESS: &str = "ASMFORGE_BLESS=1 cargo test --test golden";
 

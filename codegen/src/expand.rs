@@ -191,20 +191,22 @@ pub struct Diagnostic {
     pub span: proc_macro2::Span,
 }
 
+/// A `syn::Error` (possibly several, combined) as diagnostics, each at its own span.
+fn to_diags(e: syn::Error) -> Vec<Diagnostic> {
+    e.into_iter()
+        .map(|e| Diagnostic {
+            message: e.to_string(),
+            span: e.span(),
+        })
+        .collect()
+}
+
 /// Compiles `#[kernel(attr)] item` without emitting tokens: the machine code and metadata of
 /// every variant.
 ///
 /// # Errors
 /// Every diagnostic the macro would report, each with the span of the offending token.
 pub fn compile(attr: TokenStream, item: TokenStream) -> Result<Compiled, Vec<Diagnostic>> {
-    let to_diags = |e: syn::Error| {
-        e.into_iter()
-            .map(|e| Diagnostic {
-                message: e.to_string(),
-                span: e.span(),
-            })
-            .collect::<Vec<_>>()
-    };
     let func = parse::body::item_fn(item).map_err(to_diags)?;
     let kernel = parse::parse_fn(attr, func).map_err(to_diags)?;
     let compiled = compile_all(&kernel).map_err(to_diags)?;
@@ -240,15 +242,7 @@ pub fn write_listings(
     item: TokenStream,
     dir: &std::path::Path,
 ) -> Result<Vec<std::path::PathBuf>, Vec<Diagnostic>> {
-    let to_diags = |e: syn::Error| {
-        e.into_iter()
-            .map(|e| Diagnostic {
-                message: e.to_string(),
-                span: e.span(),
-            })
-            .collect::<Vec<_>>()
-    };
-    let func: syn::ItemFn = syn::parse2(item).map_err(to_diags)?;
+    let func = parse::body::item_fn(item).map_err(to_diags)?;
     let kernel = parse::parse_fn(attr, func).map_err(to_diags)?;
     let compiled = compile_all(&kernel).map_err(to_diags)?;
     let best_first: Vec<&emit::Variant> = compiled.iter().rev().collect();
