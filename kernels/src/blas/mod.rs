@@ -52,11 +52,15 @@ pub fn ddot(x: &[f64], y: &[f64]) -> f64 {
 #[cfg(target_arch = "x86_64")]
 fn amd_family_19h() -> bool {
     use core::arch::x86_64::__cpuid;
+    // SAFETY: CPUID exists on every x86-64 CPU. The intrinsic is an `unsafe fn` in the declared
+    // rust-version (1.88) and safe in later releases, where this `unsafe` is unused.
+    #[allow(unused_unsafe)]
+    let cpuid = |leaf: u32| unsafe { __cpuid(leaf) };
     static IS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *IS.get_or_init(|| {
-        let v = __cpuid(0);
+        let v = cpuid(0);
         let amd = (v.ebx, v.edx, v.ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163); // AuthenticAMD
-        let f = __cpuid(1).eax;
+        let f = cpuid(1).eax;
         let family = ((f >> 8) & 0xf)
             + if (f >> 8) & 0xf == 0xf {
                 (f >> 20) & 0xff
