@@ -172,6 +172,7 @@ struct Row {
     line: Option<u32>,
 }
 
+#[cfg(feature = "listing")]
 fn line_at(v: &Variant, offset: u32) -> Option<u32> {
     v.encoded
         .lines
