@@ -224,8 +224,16 @@ pub fn assemble_with(asm: Assembler, lines: &[&str]) -> Result<Vec<Vec<u8>>, Str
 }
 
 /// Whether GNU as is installed; tests that need it say so and skip the comparison otherwise.
+///
+/// With `ASMFORGE_REQUIRE_TOOLS` set (as `.ci/run` sets it after installing binutils), a missing
+/// `as` panics instead: the callers' comparisons are never skipped in CI.
 pub fn available() -> bool {
-    Assembler::Gnu.available()
+    let there = Assembler::Gnu.available();
+    assert!(
+        there || std::env::var_os("ASMFORGE_REQUIRE_TOOLS").is_none(),
+        "GNU as is not installed (apt-get install binutils) and ASMFORGE_REQUIRE_TOOLS is set"
+    );
+    there
 }
 
 #[cfg(test)]
