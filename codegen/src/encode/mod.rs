@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 mod fields;
+mod o16;
 pub use fields::Field;
 
 use iced_x86::{BlockEncoder, BlockEncoderOptions, CpuidFeature, Instruction, InstructionBlock};
@@ -25,6 +26,7 @@ use proc_macro2::Span;
 use crate::diag;
 use crate::frame::{FItem, Framed, PInst};
 use crate::ir::{Const, ConstId, LabelId, OperandKind, RipTarget};
+use crate::isa::forms;
 use crate::isa::instr::{self, Addresses};
 
 /// Original (pre-layout) addresses that instructions are known by; kept far from the blob's
@@ -107,7 +109,10 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
                 // A rel8-only branch whose target is out of reach comes back from the block
                 // encoder rewritten (`loop l1; jmp l2; l1: jmp target; l2:`) with offset
                 // u32::MAX; heading a block of its own, it is known to start at the block.
-                if is_rel8_only(s.code) && blocks.last().is_some_and(|b| !b.insts.is_empty()) {
+                if is_rel8_only(s.code)
+                    && !forms::is_o16_branch(s.code)
+                    && blocks.last().is_some_and(|b| !b.insts.is_empty())
+                {
                     blocks.push(Block {
                         align: 1,
                         insts: vec![],
@@ -130,9 +135,22 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
     };
     let mut starts: Vec<u64> = vec![0; blocks.len()];
     let mut pool_at = 0u64;
-    for _round in 0..32 {
+    // o16 branches (`o16.rs`) only grow, each at most once: a layout round per branch at most.
+    let o16_count = insts.iter().filter(|s| forms::is_o16_branch(s.code)).count();
+    let mut sizes = o16::Sizes::default();
+    for _round in 0..32 + o16_count {
         for (i, off) in const_offsets.iter().enumerate() {
             layout.consts[i] = pool_at + off;
+        }
+        // The o16 branches in the form this round places; the block encoder sees placeholders.
+        let mut reals: BTreeMap<usize, Instruction> = BTreeMap::new();
+        for (i, s) in insts.iter().enumerate() {
+            if forms::is_o16_branch(s.code) {
+                let mut ins = instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
+                    .map_err(|e| diag::internal(s.inst.span, e))?;
+                ins.set_code(sizes.form(i, s.code));
+                reals.insert(i, ins);
+            }
         }
         let built: Vec<Vec<Instruction>> = blocks
             .iter()
@@ -141,9 +159,14 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
                     .iter()
                     .map(|&i| {
                         let s = insts[i];
-                        let mut ins =
-                            instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
-                                .map_err(|e| diag::internal(s.inst.span, e))?;
+                        let mut ins = match reals.get(&i) {
+                            Some(real) => o16::placeholder(real)
+                                .map_err(|e| diag::internal(s.inst.span, e))?,
+                            None => {
+                                instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
+                                    .map_err(|e| diag::internal(s.inst.span, e))?
+                            }
+                        };
                         ins.set_ip(ORIG_BASE + i as u64 * 16);
                         if matches!(rip_patch(s), Some((true, _))) {
                             // `[rip + disp]`: encoded against the instruction's own address.
@@ -178,7 +201,25 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         let new_pool_at = align_up(code_end, pool_align);
         // Without constants the pool's place changes nothing: one round suffices.
         if new_starts == starts && (new_pool_at == pool_at || framed.consts.is_empty()) {
+            let patches = match resolve_o16(&reals, &blocks, &results, &starts, &layout, &insts)? {
+                o16::Resolved::Grow(which) => {
+                    sizes.grow(which);
+                    continue;
+                }
+                o16::Resolved::Patch(p) => p,
+            };
             let mut enc = assemble(&blocks, &results, &starts, code_end, pool, pool_at, &insts);
+            let mut built = built;
+            for (at, bytes, i, real) in patches {
+                enc.bytes[at..at + bytes.len()].copy_from_slice(&bytes);
+                if let Some(slot) = blocks
+                    .iter()
+                    .zip(built.iter_mut())
+                    .find_map(|(b, ins)| b.insts.iter().position(|&j| j == i).map(|k| &mut ins[k]))
+                {
+                    *slot = real;
+                }
+            }
             let _targets = rip_displacements(&mut enc.bytes, &blocks, &results, &starts, &insts)?;
             enc.registers = register_use(built.iter().flatten());
             #[cfg(test)]
@@ -204,6 +245,45 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         site,
         "code layout did not converge; remove an `align!`",
     ))
+}
+
+/// Final addresses for [`o16::resolve`]: each instruction's, and each label's instruction.
+fn resolve_o16(
+    reals: &BTreeMap<usize, Instruction>,
+    blocks: &[Block],
+    results: &[iced_x86::BlockEncoderResult],
+    starts: &[u64],
+    layout: &Layout,
+    insts: &[&PInst],
+) -> syn::Result<o16::Resolved> {
+    if reals.is_empty() {
+        return Ok(o16::Resolved::Patch(Vec::new()));
+    }
+    let mut addr = BTreeMap::new();
+    for ((b, r), start) in blocks.iter().zip(results).zip(starts) {
+        for (k, &i) in b.insts.iter().enumerate() {
+            if let Some(off) = offset_in_block(r, k) {
+                addr.insert(i, start + u64::from(off));
+            }
+        }
+    }
+    let labels: BTreeMap<LabelId, usize> = layout
+        .labels
+        .iter()
+        .filter(|(_, a)| **a >= ORIG_BASE)
+        .map(|(l, a)| (*l, ((a - ORIG_BASE) / 16) as usize))
+        .collect();
+    let mut placed = BTreeMap::new();
+    for (i, ins) in reals {
+        let Some(at) = addr.get(i) else {
+            return Err(diag::internal(
+                insts[*i].inst.span,
+                "an o16 branch the block encoder moved",
+            ));
+        };
+        placed.insert(*i, (*ins, *at));
+    }
+    o16::resolve(&placed, insts, &labels, &addr)
 }
 
 /// What a RIP-relative operand adds to the rel32 the block encoder produced: `(replace,

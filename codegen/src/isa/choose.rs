@@ -481,11 +481,14 @@ fn select_written<R: RegRef>(
         .collect();
     check_ambiguous_size(&inst, &written, &tiered)?;
     // Branches: take the near form; BlockEncoder shortens it to rel8 when the target reaches.
-    if tiered
-        .iter()
-        .any(|c| c.op_code().op_kind(0) == iced_x86::OpCodeOperandKind::br64_4)
-    {
-        tiered.retain(|c| c.op_code().op_kind(0) != iced_x86::OpCodeOperandKind::br64_1);
+    // The o16 branches of `data16_jz` likewise: `encode` relaxes them as GNU as does.
+    for (near, short) in [
+        (iced_x86::OpCodeOperandKind::br64_4, iced_x86::OpCodeOperandKind::br64_1),
+        (iced_x86::OpCodeOperandKind::br16_2, iced_x86::OpCodeOperandKind::br16_1),
+    ] {
+        if tiered.iter().any(|c| c.op_code().op_kind(0) == near) {
+            tiered.retain(|c| c.op_code().op_kind(0) != short);
+        }
     }
     // With no register or memory operand to size it, `push(128)` is the 64-bit push GNU as
     // assembles, never the shorter `66 68 imm16` (which moves rsp by 2).

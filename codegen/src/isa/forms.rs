@@ -60,11 +60,30 @@ fn table() -> &'static BTreeMap<String, Vec<Code>> {
     &tables().by_mnemonic
 }
 
+/// Forms by lower-case mnemonic including the o16 near branches ([`is_o16_branch`]), which
+/// only a `data16_` spelling reaches (`isa::spell`).
+fn table_with_o16() -> &'static BTreeMap<String, Vec<Code>> {
+    &tables().with_o16
+}
+
+/// A near branch with a 16-bit operand size (`66 74 cb`, `66 0F 84 cw`, `66 E8 cw`, `66 E2
+/// cb`): in 64-bit mode AMD CPUs truncate the new RIP to 16 bits, Intel CPUs ignore the 66
+/// (AMD64 APM Vol. 3, "Jcc": "the operand size is forced to 64 bits … 16-bit operands may be
+/// used with a 66 prefix"; Intel SDM Vol. 2A, Jcc: "In 64-bit mode, operand size is fixed at
+/// 64 bits"; iced decodes them only with `DecoderOptions::AMD`). Selected only when spelled
+/// `data16_jz` & co., as GNU as spells them (`data16 jz`).
+pub fn is_o16_branch(code: Code) -> bool {
+    let op = code.op_code();
+    (0..op.op_count()).any(|i| matches!(op.op_kind(i), K::br16_1 | K::br16_2))
+}
+
 /// What the form queries read for every expansion, built once per process (a proc macro's
 /// statics live as long as the compiler process that loaded it, so every kernel of a crate
 /// shares them).
 struct Tables {
     by_mnemonic: BTreeMap<String, Vec<Code>>,
+    /// `by_mnemonic` with the o16 branches.
+    with_o16: BTreeMap<String, Vec<Code>>,
     /// Explicit slots of every form, indexed by `Code as usize`.
     slots: Vec<Box<[(u32, K)]>>,
 }
@@ -73,6 +92,7 @@ fn tables() -> &'static Tables {
     static TABLES: OnceLock<Tables> = OnceLock::new();
     TABLES.get_or_init(|| {
         let mut by_mnemonic: BTreeMap<String, Vec<Code>> = BTreeMap::new();
+        let mut with_o16: BTreeMap<String, Vec<Code>> = BTreeMap::new();
         let slots = Code::values()
             .map(|c| explicit_slots(c.op_code()).into_boxed_slice())
             .collect();
@@ -92,9 +112,16 @@ fn tables() -> &'static Tables {
                 continue;
             }
             let name = format!("{:?}", code.mnemonic()).to_ascii_lowercase();
-            by_mnemonic.entry(name).or_default().push(code);
+            with_o16.entry(name.clone()).or_default().push(code);
+            if !is_o16_branch(code) {
+                by_mnemonic.entry(name).or_default().push(code);
+            }
         }
-        Tables { by_mnemonic, slots }
+        Tables {
+            by_mnemonic,
+            with_o16,
+            slots,
+        }
     })
 }
 
@@ -108,6 +135,14 @@ pub fn slots(code: Code) -> &'static [(u32, K)] {
 /// The forms of a mnemonic, after applying aliases. `movabs` keeps only the imm64 form and
 /// the 64-bit absolute addresses (`A0`–`A3`, moffs), as in GNU as.
 pub fn lookup(mnemonic: &str) -> Option<(String, &'static [Code])> {
+    lookup_in(mnemonic, table())
+}
+
+/// [`lookup`] in `table` (with or without the o16 branches).
+fn lookup_in(
+    mnemonic: &str,
+    table: &'static BTreeMap<String, Vec<Code>>,
+) -> Option<(String, &'static [Code])> {
     const MOVABS: [Code; 9] = [
         Code::Mov_r64_imm64,
         Code::Mov_AL_moffs8,
@@ -123,14 +158,14 @@ pub fn lookup(mnemonic: &str) -> Option<(String, &'static [Code])> {
         return Some(("mov".into(), &MOVABS));
     }
     if mnemonic == "sal" {
-        return table().get("shl").map(|f| ("shl".into(), f.as_slice()));
+        return table.get("shl").map(|f| ("shl".into(), f.as_slice()));
     }
     if let Some((_, iced)) = SIZE_ALIASES.iter().find(|(a, _)| *a == mnemonic) {
-        return table()
+        return table
             .get(*iced)
             .map(|f| (mnemonic.to_owned(), f.as_slice()));
     }
-    if let Some(f) = table().get(mnemonic) {
+    if let Some(f) = table.get(mnemonic) {
         return Some((mnemonic.to_owned(), f.as_slice()));
     }
     for stem in ["j", "set", "cmov"] {
@@ -138,17 +173,19 @@ pub fn lookup(mnemonic: &str) -> Option<(String, &'static [Code])> {
             && let Some((_, canon)) = CONDITION_ALIASES.iter().find(|(a, _)| *a == cond)
         {
             let name = format!("{stem}{canon}");
-            return table().get(&name).map(|f| (name, f.as_slice()));
+            return table.get(&name).map(|f| (name, f.as_slice()));
         }
     }
     // GNU as' spellings (`spell`): a size spelling keeps its name, so that re-binding the
     // instruction after allocation selects among the same forms; a compare pseudo-op becomes
     // its base mnemonic, and `choose` appends the predicate ([`implied_imm`]).
-    if let Some(f) = spell::size_spelling(mnemonic, |b| lookup(b).map(|(_, f)| f)) {
+    if let Some(f) = spell::size_spelling(mnemonic, |b| {
+        lookup_in(b, table_with_o16()).map(|(_, f)| f)
+    }) {
         return Some((mnemonic.to_owned(), f));
     }
     if let Some((base, _)) = spell::pseudo_op(mnemonic) {
-        return table().get(&base).map(|f| (base, f.as_slice()));
+        return table.get(&base).map(|f| (base, f.as_slice()));
     }
     None
 }
@@ -308,7 +345,10 @@ pub fn fits<R: RegRef>(
             (!strict || decor_ok(op, decor)) && mem_fits(op, kind, mem, strict)
         }
         OperandKind::Imm(v) => imm_fits(kind, *v),
-        OperandKind::Label(_) => matches!(kind, K::br64_1 | K::br64_4 | K::xbegin_4 | K::brdisp_4),
+        OperandKind::Label(_) => matches!(
+            kind,
+            K::br64_1 | K::br64_4 | K::br16_1 | K::br16_2 | K::xbegin_4 | K::brdisp_4
+        ),
         OperandKind::Rounding(_) | OperandKind::Sae => false,
     }
 }

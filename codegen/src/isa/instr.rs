@@ -134,6 +134,12 @@ fn fill(
             set_memory(ins, m, addrs)?;
         }
         OperandKind::Imm(v) => set_immediate(ins, i, kind, *v, prev_imm)?,
+        // An o16 branch (`data16_jz`) holds the target's low 16 bits, which is all its rel16
+        // can reach (`encode` lays it out and patches it, `forms::is_o16_branch`).
+        OperandKind::Label(l) if matches!(kind, K::br16_1 | K::br16_2) => {
+            ins.set_op_kind(i, OpKind::NearBranch16);
+            ins.set_near_branch16(addrs.label(*l) as u16);
+        }
         OperandKind::Label(l) => {
             ins.set_op_kind(i, OpKind::NearBranch64);
             ins.set_near_branch64(addrs.label(*l));

@@ -18,7 +18,13 @@
 //! | `pushw`, `popw`, `enterw`, `leavew`, `retfw`, `retfq` | the 16-bit (or REX.W) form |
 //! | `data16_<m>` | the forms of `<m>` with a 16-bit operand size (`data16_fldenv`: the 14-byte environment) |
 //! | `addr32_<m>` | the forms of `<m>` with a 32-bit address size (`addr32_monitor`: `67 0F 01 C8`, reads `[eax]`) |
+//! | `data16_addr32_<m>` | both (`data16_addr32_loop`: `66 67 E2 cb`, decrements cx, GNU's `data16 addr32 loop`) |
 //! | `rex64_<m>` | the legacy forms of `<m>` with REX.W (`rex64_movmskps(rax, xmm0)`: `48 0F 50 C0`) |
+//!
+//! `data16_` is the only way to reach the o16 near branches (`data16_jz`: `66 74 cb` or
+//! `66 0F 84 cw`; `data16_jmp`, `data16_call`, `data16_loop`, `data16_jrcxz`): the plain
+//! mnemonics never select them (`forms::lookup`). AMD CPUs truncate the new RIP to 16 bits,
+//! Intel CPUs ignore the prefix (and then read a rel32 where GNU as wrote a rel16).
 //!
 //! `data16_` and `rex64_` name a prefix the CPU ignores for some forms (`movmskps rax`,
 //! `lldt`): those spellings keep it, where the plain mnemonic drops it as GNU as does
@@ -130,6 +136,66 @@ const SUFFIXED: [(&str, &str, u32); 6] = [
     ("retfq", "retf", 64),
 ];
 
+/// The GNU as size prefixes a spelling names, in front of the mnemonic: `data16_`,
+/// `addr32_`, `rex64_`, or `data16_addr32_` (GNU's `data16 addr32 loop`).
+#[derive(Clone, Copy, Default)]
+struct PrefixWords {
+    data16: bool,
+    addr32: bool,
+    rex64: bool,
+}
+
+/// Splits `data16_addr32_loop` into its prefix words and `loop`; `None` without a word, or
+/// with a word twice or `rex64_` with another.
+fn prefix_words(name: &str) -> Option<(PrefixWords, &str)> {
+    let mut w = PrefixWords::default();
+    let mut rest = name;
+    loop {
+        let flag = if let Some(r) = rest.strip_prefix("data16_") {
+            rest = r;
+            &mut w.data16
+        } else if let Some(r) = rest.strip_prefix("addr32_") {
+            rest = r;
+            &mut w.addr32
+        } else if let Some(r) = rest.strip_prefix("rex64_") {
+            rest = r;
+            &mut w.rex64
+        } else {
+            break;
+        };
+        if *flag {
+            return None;
+        }
+        *flag = true;
+    }
+    let any = w.data16 || w.addr32 || w.rex64;
+    (any && !(w.rex64 && (w.data16 || w.addr32))).then_some((w, rest))
+}
+
+impl PrefixWords {
+    /// Whether form `c` has the operand and address size the words name.
+    fn keeps(self, c: Code) -> bool {
+        let op = c.op_code();
+        if self.rex64 {
+            use iced_x86::OpCodeOperandKind as K;
+            return op.encoding() == iced_x86::EncodingKind::Legacy
+                && (op.operand_size() == 64
+                    || (0..op.op_count()).any(|i| {
+                        matches!(
+                            op.op_kind(i),
+                            K::r64_or_mem | K::r64_reg | K::r64_rm | K::r64_opcode
+                        )
+                    }));
+        }
+        let osz = if self.data16 {
+            op.operand_size() == 16
+        } else {
+            op.operand_size() != 16
+        };
+        osz && (!self.addr32 || op.address_size() == 32)
+    }
+}
+
 /// The forms a size spelling selects among `forms` (the iced mnemonic's), or `None` if
 /// `name` is not one. `data16_`/`addr32_` apply to any mnemonic that has such forms.
 pub fn size_spelling(
@@ -149,40 +215,17 @@ pub fn size_spelling(
                 base,
                 Box::new(move |c: Code| c.op_code().operand_size() == *bits),
             )
-        } else if let Some(base) = name.strip_prefix("data16_") {
-            (
-                base,
-                Box::new(|c: Code| {
-                    c.op_code().operand_size() == 16 && c.op_code().address_size() != 32
-                }),
-            )
-        } else if let Some(base) = name.strip_prefix("rex64_") {
-            (
-                base,
-                Box::new(|c: Code| {
-                    let op = c.op_code();
-                    op.encoding() == iced_x86::EncodingKind::Legacy
-                        && (op.operand_size() == 64
-                            || (0..op.op_count()).any(|i| {
-                                use iced_x86::OpCodeOperandKind as K;
-                                matches!(
-                                    op.op_kind(i),
-                                    K::r64_or_mem | K::r64_reg | K::r64_rm | K::r64_opcode
-                                )
-                            }))
-                }),
-            )
-        } else if let Some(base) = name.strip_prefix("addr32_") {
-            (
-                base,
-                Box::new(|c: Code| {
-                    c.op_code().address_size() == 32 && c.op_code().operand_size() != 16
-                }),
-            )
         } else {
-            return None;
+            let (words, base) = prefix_words(name)?;
+            (base, Box::new(move |c: Code| words.keeps(c)))
         };
-    let kept: Vec<Code> = forms(base)?.iter().copied().filter(|c| keep(*c)).collect();
+    let mut kept: Vec<Code> = forms(base)?.iter().copied().filter(|c| keep(*c)).collect();
+    // `data16_loop` is the o16 LOOP with the default (64-bit) address size: the a32 forms
+    // need `addr32_` too, unless the mnemonic has no other (`data16_jecxz`).
+    let data16_only = name.starts_with("data16_") && !name.contains("addr32_");
+    if data16_only && kept.iter().any(|c| c.op_code().address_size() != 32) {
+        kept.retain(|c| c.op_code().address_size() != 32);
+    }
     if kept.is_empty() {
         return None;
     }

@@ -999,6 +999,64 @@ fn encoding_mpx_matches_gnu_as() {
     }
 }
 
+/// The o16 near branches (`data16_jz` & co., `encode/o16.rs`), apart from [`table`]: iced
+/// decodes them only with `DecoderOptions::AMD`, which the round trip does not use. GNU as
+/// relaxes them like 64-bit branches (short while the target is within rel8, else rel16) and
+/// writes `(target − next) mod 2^16` even beyond ±32 KiB; it drops the prefix of `data16
+/// loop` with a warning, so those bytes are llvm-mc's (LLVM 19), spelled out.
+#[test]
+fn encoding_o16_branches_match_gnu_as() {
+    let movs = "movabs rax, 0x1122334455667788\n".repeat(14);
+    let o16 = triples!("o16 branches":
+        [label!(b); nop(); data16_jz(b)] => ".Lo0: nop; data16 jz .Lo0" ; "906674fc",
+        [data16_jnz(f); nop(); label!(f); nop()] => "data16 jnz .Lo1; nop; .Lo1: nop" ; "6675019090",
+        [data16_jae(f); for _ in 0..14 { mov(rax, 0x1122_3344_5566_7788); } label!(f); nop()] =>
+            format!("data16 jae .Lo2\n{movs}.Lo2: nop"),
+        [label!(b); for _ in 0..14 { mov(rax, 0x1122_3344_5566_7788); } data16_jg(b)] =>
+            format!(".Lo3:\n{movs}data16 jg .Lo3"),
+        [data16_jmp(f); nop(); label!(f); nop()] => "data16 jmp .Lo4; nop; .Lo4: nop" ; "66eb019090",
+        [data16_jmp(f); for _ in 0..14 { mov(rax, 0x1122_3344_5566_7788); } label!(f); nop()] =>
+            format!("data16 jmp .Lo5\n{movs}.Lo5: nop"),
+        [data16_call(f); int3(); label!(f); nop()] => "data16 call .Lo6; int3; .Lo6: nop" ; "66e80100cc90",
+        [data16_jz(f); for _ in 0..3300 { mov(rax, 0x1122_3344_5566_7788); } label!(f); nop()] =>
+            "data16 jz .Lo7\n.rept 3300\nmovabs rax, 0x1122334455667788\n.endr\n.Lo7: nop",
+        // A plain `jz` beside them stays the 64-bit branch.
+        [label!(b); data16_jz(b); jz(b)] => ".Lo8: data16 jz .Lo8; jz .Lo8" ; "6674fd74fb",
+    );
+    let ours = ours(&o16);
+    for (t, a) in o16.iter().zip(&ours) {
+        if let Some(h) = t.hex {
+            assert_eq!(hex(a), h, "`{}`", t.dsl);
+        }
+    }
+    // beyond ±32 KiB: the low 16 bits of the distance, as GNU as writes them.
+    assert_eq!(hex(&ours[7][..5]), "660f84e880");
+    // GNU as drops these prefixes (a warning); llvm-mc-19 keeps them.
+    for (dsl, want) in [
+        (quote!(label!(b); data16_loop(b);), "66e2fd"),
+        (quote!(label!(b); data16_loope(b);), "66e1fd"),
+        (quote!(label!(b); data16_jrcxz(b);), "66e3fd"),
+        (quote!(label!(b); data16_jecxz(b);), "6667e3fc"),
+        (quote!(label!(b); data16_addr32_loopne(b);), "6667e0fc"),
+    ] {
+        let got = encode_body(dsl.clone()).unwrap_or_else(|e| panic!("{dsl}: {e}"));
+        assert_eq!(hex(&got), want, "{dsl}");
+    }
+    let err = encode_body(quote!(
+        label!(b); for _ in 0..14 { mov(rax, 0x1122_3344_5566_7788); } data16_loop(b);
+    ))
+    .unwrap_err();
+    assert!(err.contains("rel8 only"), "{err}");
+    if !gnu::available() {
+        return;
+    }
+    let texts: Vec<&str> = o16.iter().map(|t| t.gnu.as_str()).collect();
+    let theirs = gnu::assemble(&texts).unwrap_or_else(|e| panic!("GNU as failed:\n{e}"));
+    for ((t, a), g) in o16.iter().zip(&ours).zip(&theirs) {
+        assert_eq!(hex(a), hex(g), "`{}` ({})", t.dsl, t.gnu);
+    }
+}
+
 #[test]
 fn encoding_rejects_misused_rip() {
     let one_error = |body: TokenStream, want: &str| {
