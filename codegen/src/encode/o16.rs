@@ -94,7 +94,7 @@ pub(super) fn resolve(
             .encode(&with_target(ins, 0), 0)
             .map_err(|e| crate::diag::internal(s.inst.span, e))?;
         let diff = target.wrapping_sub(at + len as u64) as i64;
-        let short = ins.code() == ins.code().as_short_branch();
+        let short = ins.code().op_code().op_kind(0) == iced_x86::OpCodeOperandKind::br16_1;
         if short && !(-128..=127).contains(&diff) {
             if ins.code().as_near_branch() != ins.code() {
                 grow.push(i);

@@ -12,7 +12,9 @@
 //! For each form [`cases`] derives operand sets from iced's `OpCodeInfo` and [`render`] spells
 //! each as DSL tokens and as GNU `.intel_syntax noprefix` text (forms that no written operand
 //! tells apart by GNU's own size spellings: `pushw`, `retfq`, `data16 fldenv`, `addr32 loop`,
-//! which the DSL spells `pushw`, `retfq`, `data16_fldenv`, `addr32_loop`). Every DSL snippet
+//! `data16 jz`, which the DSL spells `pushw`, `retfq`, `data16_fldenv`, `addr32_loop`,
+//! `data16_jz`). The o16 branches are judged as AMD CPUs decode them (`run::form_of`); GNU
+//! as drops the 66 of `data16 loop`/`data16 jrcxz` with a warning, so llvm-mc checks those. Every DSL snippet
 //! goes through [`encode_body`](super::encode_body) — parse, eval, select, encode: the path a
 //! kernel takes. At about 80 µs a snippet, 170 000 snippets cost some 15 CPU-seconds (two
 //! threads), so there is no need to bypass the parser. The GNU texts go through a few `as`

@@ -247,7 +247,11 @@ fn sets(op: &OpCodeInfo, slots: &[Slot]) -> Vec<Set> {
             ("label far backward", Layout::FarBack),
             ("label beyond rel16", Layout::VeryFar),
         ] {
-            if layout == Layout::VeryFar && !slots.iter().any(|s| s.kind == K::xbegin_4) {
+            // Beyond rel16: XBEGIN, and the o16 rel16 branches, whose rel16 is the distance
+            // mod 2^16 (`encode/o16.rs`).
+            if layout == Layout::VeryFar
+                && !slots.iter().any(|s| matches!(s.kind, K::xbegin_4 | K::br16_2))
+            {
                 continue;
             }
             let mut s = plain(what, args.clone());

@@ -86,7 +86,6 @@ const REASONS: &[&str] = &[
     "alias",
     "narrowed",
     "size-variant",
-    "o16-branch",
     "ret",
     "gnu-rejects",
     "gnu-lacks",

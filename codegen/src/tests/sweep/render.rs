@@ -133,6 +133,14 @@ pub(super) fn mnemonics(code: Code) -> (String, String) {
         return ((*d).to_owned(), (*g).to_owned());
     }
     let m = format!("{:?}", code.mnemonic()).to_ascii_lowercase();
+    // The o16 near branches: only `data16_jz` & co. reach them (`forms::is_o16_branch`);
+    // the a32 LOOPs also need `addr32` (GNU's `data16 addr32 loop`, which GNU as drops with a
+    // warning and llvm-mc keeps), JECXZ names its a32 in the mnemonic.
+    if crate::isa::forms::is_o16_branch(code) {
+        let a32 = code.op_code().address_size() == 32 && m != "jecxz";
+        let p = if a32 { "data16 addr32" } else { "data16" };
+        return (format!("{}_{m}", p.replace(' ', "_")), format!("{p} {m}"));
+    }
     let dsl = match m.as_str() {
         "in" | "loop" => format!("r#{m}"),
         _ => m.clone(),
