@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 mod fields;
-mod o16;
+mod fixed;
 pub use fields::Field;
 
 use iced_x86::{BlockEncoder, BlockEncoderOptions, CpuidFeature, Instruction, InstructionBlock};
@@ -110,7 +110,7 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
                 // encoder rewritten (`loop l1; jmp l2; l1: jmp target; l2:`) with offset
                 // u32::MAX; heading a block of its own, it is known to start at the block.
                 if is_rel8_only(s.code)
-                    && !forms::is_o16_branch(s.code)
+                    && !fixed::is_fixed(s)
                     && blocks.last().is_some_and(|b| !b.insts.is_empty())
                 {
                     blocks.push(Block {
@@ -135,20 +135,22 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
     };
     let mut starts: Vec<u64> = vec![0; blocks.len()];
     let mut pool_at = 0u64;
-    // o16 branches (`o16.rs`) only grow, each at most once: a layout round per branch at most.
+    // o16 branches (`fixed.rs`) only grow, each at most once: a layout round per branch at most.
     let o16_count = insts.iter().filter(|s| forms::is_o16_branch(s.code)).count();
-    let mut sizes = o16::Sizes::default();
+    let mut sizes = fixed::Sizes::default();
     for _round in 0..32 + o16_count {
         for (i, off) in const_offsets.iter().enumerate() {
             layout.consts[i] = pool_at + off;
         }
-        // The o16 branches in the form this round places; the block encoder sees placeholders.
+        // The fixed instructions as this round places them; the block encoder sees
+        // placeholders of their length.
         let mut reals: BTreeMap<usize, Instruction> = BTreeMap::new();
         for (i, s) in insts.iter().enumerate() {
-            if forms::is_o16_branch(s.code) {
+            if fixed::is_fixed(s) {
                 let mut ins = instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
                     .map_err(|e| diag::internal(s.inst.span, e))?;
                 ins.set_code(sizes.form(i, s.code));
+                fixed::displacement(&mut ins, s);
                 reals.insert(i, ins);
             }
         }
@@ -160,15 +162,22 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
                     .map(|&i| {
                         let s = insts[i];
                         let mut ins = match reals.get(&i) {
-                            Some(real) => o16::placeholder(real)
+                            Some(real) => fixed::placeholder(real, s)
                                 .map_err(|e| diag::internal(s.inst.span, e))?,
                             None => {
-                                instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
-                                    .map_err(|e| diag::internal(s.inst.span, e))?
+                                let mut ins = instr::build(
+                                    s.code,
+                                    &s.inst.operands,
+                                    s.inst.prefix,
+                                    &layout,
+                                )
+                                .map_err(|e| diag::internal(s.inst.span, e))?;
+                                fixed::displacement(&mut ins, s);
+                                ins
                             }
                         };
                         ins.set_ip(ORIG_BASE + i as u64 * 16);
-                        if matches!(rip_patch(s), Some((true, _))) {
+                        if !reals.contains_key(&i) && matches!(rip_patch(s), Some((true, _))) {
                             // `[rip + disp]`: encoded against the instruction's own address.
                             ins.set_memory_displacement64(ins.ip());
                         }
@@ -201,12 +210,12 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         let new_pool_at = align_up(code_end, pool_align);
         // Without constants the pool's place changes nothing: one round suffices.
         if new_starts == starts && (new_pool_at == pool_at || framed.consts.is_empty()) {
-            let patches = match resolve_o16(&reals, &blocks, &results, &starts, &layout, &insts)? {
-                o16::Resolved::Grow(which) => {
+            let patches = match resolve_fixed(&reals, &blocks, &results, &starts, &layout, &insts)? {
+                fixed::Resolved::Grow(which) => {
                     sizes.grow(which);
                     continue;
                 }
-                o16::Resolved::Patch(p) => p,
+                fixed::Resolved::Patch(p) => p,
             };
             let mut enc = assemble(&blocks, &results, &starts, code_end, pool, pool_at, &insts);
             let mut built = built;
@@ -247,17 +256,17 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
     ))
 }
 
-/// Final addresses for [`o16::resolve`]: each instruction's, and each label's instruction.
-fn resolve_o16(
+/// Final addresses for [`fixed::resolve`]: each instruction's, and each label's instruction.
+fn resolve_fixed(
     reals: &BTreeMap<usize, Instruction>,
     blocks: &[Block],
     results: &[iced_x86::BlockEncoderResult],
     starts: &[u64],
     layout: &Layout,
     insts: &[&PInst],
-) -> syn::Result<o16::Resolved> {
+) -> syn::Result<fixed::Resolved> {
     if reals.is_empty() {
-        return Ok(o16::Resolved::Patch(Vec::new()));
+        return Ok(fixed::Resolved::Patch(Vec::new()));
     }
     let mut addr = BTreeMap::new();
     for ((b, r), start) in blocks.iter().zip(results).zip(starts) {
@@ -278,12 +287,19 @@ fn resolve_o16(
         let Some(at) = addr.get(i) else {
             return Err(diag::internal(
                 insts[*i].inst.span,
-                "an o16 branch the block encoder moved",
+                "a fixed instruction the block encoder moved",
             ));
         };
         placed.insert(*i, (*ins, *at));
     }
-    o16::resolve(&placed, insts, &labels, &addr)
+    fixed::resolve(
+        &placed,
+        insts,
+        &fixed::Final {
+            addr: &addr,
+            labels: &labels,
+        },
+    )
 }
 
 /// What a RIP-relative operand adds to the rel32 the block encoder produced: `(replace,
@@ -312,7 +328,8 @@ fn rip_displacements(
     let mut targets = Vec::new();
     for ((b, r), start) in blocks.iter().zip(results).zip(starts) {
         for (k, &i) in b.insts.iter().enumerate() {
-            let Some((replace, disp)) = rip_patch(insts[i]) else {
+            let Some((replace, disp)) = rip_patch(insts[i]).filter(|_| !fixed::is_fixed(insts[i]))
+            else {
                 continue;
             };
             let span = insts[i].inst.span;

@@ -21,6 +21,7 @@ use crate::diag;
 use crate::ir::{Inst, Operand, OperandKind, Prefix, SelInst};
 use crate::isa::forms::{self, Strictness};
 use crate::isa::instr;
+use crate::isa::spell::{self, Pseudo};
 use crate::isa::regs::RegRef;
 use crate::isa::variant::Variant;
 
@@ -300,6 +301,31 @@ fn err<R>(inst: &Inst<R>, span: Span, msg: String) -> syn::Error {
 /// and `test` commute: like GNU as, take them swapped when only that order has a form or it
 /// encodes shorter (`xchg rax, rbx` is `48 93`, `test eax, [rdi]` is `85 07`).
 pub fn choose<R: RegRef>(inst: Inst<R>, allowed: Allowed<'_>) -> syn::Result<SelInst<R>> {
+    // A pseudo-prefix (`store_`, `vex3_`, `disp32_`: `spell::Pseudo`) stays on the mnemonic
+    // of the result, so that re-binding after allocation and `encode` see it.
+    let Some((pseudo, bare)) = spell::pseudo_prefixes(&inst.mnemonic) else {
+        return choose_bare(inst, allowed, &[]);
+    };
+    if pseudo.contains(&Pseudo::Disp8) && pseudo.contains(&Pseudo::Disp32) {
+        return Err(err(
+            &inst,
+            inst.span,
+            "`disp8_` and `disp32_` ask for two displacement sizes: write one".to_owned(),
+        ));
+    }
+    let mut bare_inst = inst.clone();
+    bare_inst.mnemonic = bare.to_owned();
+    let mut sel = choose_bare(bare_inst, allowed, &pseudo)?;
+    let words: String = pseudo.iter().map(|p| p.word()).collect();
+    sel.inst.mnemonic = format!("{words}{}", sel.inst.mnemonic);
+    Ok(sel)
+}
+
+fn choose_bare<R: RegRef>(
+    inst: Inst<R>,
+    allowed: Allowed<'_>,
+    pseudo: &[Pseudo],
+) -> syn::Result<SelInst<R>> {
     let (name, prefix, codes) = resolve_mnemonic(&inst)?;
     let mut inst = inst;
     if let Some(imm) = forms::implied_imm(&inst.mnemonic) {
@@ -309,7 +335,7 @@ pub fn choose<R: RegRef>(inst: Inst<R>, allowed: Allowed<'_>) -> syn::Result<Sel
     inst.mnemonic = name;
     inst.prefix = prefix;
     if !forms::is_commutative(&inst.mnemonic) || inst.operands.len() != 2 {
-        return select_written(inst, codes, allowed);
+        return select_written(inst, codes, allowed, pseudo);
     }
     let mut swapped = inst.clone();
     swapped.operands.swap(0, 1);
@@ -317,8 +343,8 @@ pub fn choose<R: RegRef>(inst: Inst<R>, allowed: Allowed<'_>) -> syn::Result<Sel
         instr::measure(s.code, &s.inst.operands, s.inst.prefix).unwrap_or(usize::MAX)
     };
     match (
-        select_written(inst, codes, allowed),
-        select_written(swapped, codes, allowed),
+        select_written(inst, codes, allowed, pseudo),
+        select_written(swapped, codes, allowed, pseudo),
     ) {
         (Ok(a), Ok(b)) if len(&b) < len(&a) => Ok(b),
         (Err(_), Ok(b)) => Ok(b),
@@ -437,6 +463,7 @@ fn select_written<R: RegRef>(
     inst: Inst<R>,
     codes: &[Code],
     allowed: Allowed<'_>,
+    pseudo: &[Pseudo],
 ) -> syn::Result<SelInst<R>> {
     check_k0_mask(&inst)?;
     let written: Vec<&Operand<R>> = inst
@@ -468,6 +495,10 @@ fn select_written<R: RegRef>(
         return Err(explain_mismatch(&inst, &written, codes, &loose));
     }
     let strict = forms_taking_decorator(&inst, codes, strict)?;
+    let mut strict = strict;
+    for p in pseudo {
+        strict = super::pseudo::forms_for(&inst, &written, *p, strict)?;
+    }
     let strict = within_variant(&inst, strict, allowed)?;
     let candidates = strict.clone();
     let best_tier = strict

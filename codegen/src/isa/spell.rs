@@ -237,6 +237,74 @@ pub fn size_spelling(
     Some(kept)
 }
 
+/// GNU as' encoding pseudo-prefixes (binutils `tc-i386.c`, "Pseudo prefixes"; LLVM's X86
+/// AsmParser knows the same), written as a prefix word like `lock_` and `data16_`:
+/// `store_vmovss(xmm1.k(k1), xmm2, xmm3)` is `{store} vmovss xmm1{k1}, xmm2, xmm3`. An
+/// instruction mnemonic never contains `_` (only the compare pseudo-ops do, after `vcmp`), so
+/// a leading `word_` is unambiguous; braces cannot be written in a Rust call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pseudo {
+    /// `{load}`: of two register-to-register encodings, the one whose destination is
+    /// ModRM.reg (`8B /r`, `0F 28`, `VMOVSS 0F 10`).
+    Load,
+    /// `{store}`: the one whose destination is ModRM.rm (`89 /r`, `0F 29`, `VMOVSS 0F 11`,
+    /// `VMOVQ 66 0F D6`, `PEXTRW 0F 3A 15`).
+    Store,
+    /// `{vex}`: a VEX encoding, where EVEX would also do.
+    Vex,
+    /// `{vex3}`: the three-byte VEX prefix (`C4`), where the two-byte one (`C5`) would do.
+    Vex3,
+    /// `{evex}`: an EVEX encoding, where VEX would do.
+    Evex,
+    /// `{disp8}`: an 8-bit displacement, also for a displacement of 0 (`8B 40 00`).
+    Disp8,
+    /// `{disp32}`: a 32-bit displacement (`8B 80 00 00 00 00`).
+    Disp32,
+}
+
+const PSEUDO_WORDS: [(&str, Pseudo); 7] = [
+    ("load_", Pseudo::Load),
+    ("store_", Pseudo::Store),
+    ("vex_", Pseudo::Vex),
+    ("vex3_", Pseudo::Vex3),
+    ("evex_", Pseudo::Evex),
+    ("disp8_", Pseudo::Disp8),
+    ("disp32_", Pseudo::Disp32),
+];
+
+impl Pseudo {
+    /// The DSL prefix word (`store_`).
+    pub fn word(self) -> &'static str {
+        PSEUDO_WORDS
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("", |(w, _)| w)
+    }
+
+    /// GNU as' spelling (`{store}`).
+    pub fn gnu(self) -> String {
+        format!("{{{}}}", self.word().trim_end_matches('_'))
+    }
+}
+
+/// Splits `store_vmovss` into (`[Store]`, `vmovss`), `disp32_vex3_vaddps` into
+/// (`[Disp32, Vex3]`, `vaddps`); `None` without a pseudo-prefix word, or with one twice.
+pub fn pseudo_prefixes(name: &str) -> Option<(Vec<Pseudo>, &str)> {
+    let mut found = Vec::new();
+    let mut rest = name;
+    while let Some((w, p)) = PSEUDO_WORDS
+        .iter()
+        .find(|(w, _)| rest.strip_prefix(w).is_some_and(|r| !r.is_empty()))
+    {
+        if found.contains(p) {
+            return None;
+        }
+        found.push(*p);
+        rest = &rest[w.len()..];
+    }
+    (!found.is_empty()).then_some((found, rest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +333,24 @@ mod tests {
         );
         assert_eq!(pseudo_op("cmpgeps"), None, "SSE has predicates 0-7 only");
         assert_eq!(pseudo_op("cmpsb"), None);
+    }
+
+    #[test]
+    fn pseudo_prefixes_split_off_their_word() {
+        use Pseudo::*;
+        assert_eq!(pseudo_prefixes("store_vmovss"), Some((vec![Store], "vmovss")));
+        assert_eq!(
+            pseudo_prefixes("disp32_vex3_vaddps"),
+            Some((vec![Disp32, Vex3], "vaddps"))
+        );
+        assert_eq!(pseudo_prefixes("vex_vpdpbusd"), Some((vec![Vex], "vpdpbusd")));
+        assert_eq!(
+            pseudo_prefixes("disp32_lock_add"),
+            Some((vec![Disp32], "lock_add"))
+        );
+        assert_eq!(pseudo_prefixes("vaddps"), None);
+        assert_eq!(pseudo_prefixes("store_"), None);
+        assert_eq!(pseudo_prefixes("vex_vex_vaddps"), None);
+        assert_eq!(Pseudo::Disp8.gnu(), "{disp8}");
     }
 }

@@ -1,0 +1,235 @@
+//! Instructions that asmforge encodes itself at their final address, because iced's
+//! BlockEncoder cannot: the o16 near branches (`data16_jz`, `data16_jmp`, `data16_call`,
+//! `data16_loop`, …; `forms::is_o16_branch`) and `vex3_` instructions (GNU's `{vex3}`, an
+//! encoder option the block encoder does not take). Also applies `disp8_`/`disp32_` to a
+//! built instruction ([`displacement`]).
+//!
+//! Takes the fixed instructions of the list; guarantees their bytes are GNU as' for the same
+//! layout. An o16 branch is short (`66 74 cb`) while its target is within rel8 reach, else
+//! near (`66 0F 84 cw`; `data16_call` is near only, `data16_loop`/`data16_jrcxz` short only
+//! and an error beyond rel8), with a rel16 of `(target − next instruction) mod 2^16`. That
+//! is what the 16-bit operand size means where the CPU honours it (AMD): the new RIP is
+//! `(RIP + rel16) AND FFFFh` (AMD64 APM Vol. 3, "JMP (Near)", "Jcc": "the target instruction
+//! pointer is truncated to 16 bits"), so only the target's low 16 bits matter, and GNU as
+//! writes them without complaint even when the distance exceeds ±32 KiB.
+//!
+//! The block encoder finds a branch's target by its full address, and an o16 branch's target
+//! field holds 16 bits. So `encode` gives it a placeholder of the instruction's length (`db`
+//! bytes that no relaxation touches), and, once the layout is final, [`resolve`] measures
+//! every o16 branch against its label's final address: one that does not reach in its short
+//! form grows to the near form and the layout runs again (sizes only grow, so this ends, as
+//! GNU as' relaxation does); otherwise every fixed instruction is encoded at its final
+//! address, RIP-relative operands against their final targets, and written over its
+//! placeholder.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use iced_x86::{Code, Encoder, Instruction, OpKind, Register};
+
+use crate::frame::PInst;
+use crate::ir::{LabelId, OperandKind, RipTarget};
+use crate::isa::spell::{self, Pseudo};
+use crate::isa::forms;
+
+/// Whether `s` was spelled with pseudo-prefix `p` (`vex3_vaddps`).
+pub(super) fn has(s: &PInst, p: Pseudo) -> bool {
+    spell::pseudo_prefixes(&s.inst.mnemonic).is_some_and(|(ps, _)| ps.contains(&p))
+}
+
+/// Whether `encode` places `s` through this module.
+pub(super) fn is_fixed(s: &PInst) -> bool {
+    forms::is_o16_branch(s.code) || has(s, Pseudo::Vex3)
+}
+
+/// `disp8_`/`disp32_`: the displacement size of the (base-register) memory operand, as
+/// GNU's `{disp8}`/`{disp32}` (iced: displacement size 1 = disp8 even for 0, and disp8*N
+/// when it compresses; 8 = disp32, ModRM.mod = 10).
+pub(super) fn displacement(ins: &mut Instruction, s: &PInst) {
+    let size = if has(s, Pseudo::Disp8) {
+        1
+    } else if has(s, Pseudo::Disp32) {
+        8
+    } else {
+        return;
+    };
+    let mem = (0..ins.op_count()).any(|i| ins.op_kind(i) == OpKind::Memory);
+    if mem && !matches!(ins.memory_base(), Register::None | Register::RIP) {
+        ins.set_memory_displ_size(size);
+    }
+}
+
+/// Which o16 branches must take their near form (grown by [`resolve`]).
+#[derive(Default)]
+pub(super) struct Sizes {
+    near: BTreeSet<usize>,
+}
+
+impl Sizes {
+    /// The form of fixed instruction `i` to place: an o16 branch short until it has grown
+    /// (or has no short form).
+    pub(super) fn form(&self, i: usize, code: Code) -> Code {
+        if !forms::is_o16_branch(code) {
+            code
+        } else if self.near.contains(&i) {
+            code.as_near_branch()
+        } else {
+            code.as_short_branch()
+        }
+    }
+
+    pub(super) fn grow(&mut self, which: Vec<usize>) {
+        self.near.extend(which);
+    }
+}
+
+fn encoder(s: &PInst) -> Encoder {
+    let mut e = Encoder::new(64);
+    e.set_prevent_vex2(has(s, Pseudo::Vex3));
+    e
+}
+
+/// A placeholder of `ins`'s encoded length (neither a branch target nor a RIP-relative
+/// target changes the length).
+pub(super) fn placeholder(ins: &Instruction, s: &PInst) -> Result<Instruction, String> {
+    let mut probe = *ins;
+    if forms::is_o16_branch(ins.code()) {
+        probe.set_near_branch16(0);
+    } else if ins.is_ip_rel_memory_operand() {
+        probe.set_memory_displacement64(0);
+    }
+    let len = encoder(s)
+        .encode(&probe, 0)
+        .map_err(|e| format!("{}: {e}", s.inst.mnemonic))?;
+    Instruction::with_declare_byte(&vec![0xCC; len]).map_err(|e| e.to_string())
+}
+
+/// What the final layout says about the fixed instructions.
+pub(super) enum Resolved {
+    /// These o16 branches must grow to their near form: lay out again.
+    Grow(Vec<usize>),
+    /// `(code offset, bytes, instruction index, the instruction as encoded)` for each.
+    Patch(Vec<(usize, Vec<u8>, usize, Instruction)>),
+}
+
+/// Final addresses: of each instruction index, and of each label (its instruction's).
+pub(super) struct Final<'a> {
+    pub(super) addr: &'a BTreeMap<usize, u64>,
+    pub(super) labels: &'a BTreeMap<LabelId, usize>,
+}
+
+impl Final<'_> {
+    fn label(&self, l: LabelId) -> Option<u64> {
+        self.labels.get(&l).and_then(|i| self.addr.get(i)).copied()
+    }
+}
+
+/// Measures every fixed instruction (`placed`: index → the instruction as built for this
+/// round, and its final address) and encodes it there.
+pub(super) fn resolve(
+    placed: &BTreeMap<usize, (Instruction, u64)>,
+    insts: &[&PInst],
+    fin: &Final<'_>,
+) -> syn::Result<Resolved> {
+    let mut grow = Vec::new();
+    let mut patch = Vec::new();
+    for (&i, (ins, at)) in placed {
+        let s = insts[i];
+        let len = placeholder(ins, s)
+            .map_err(|e| crate::diag::internal(s.inst.span, e))?
+            .declare_data_len();
+        let next = at + len as u64;
+        let real = if forms::is_o16_branch(s.code) {
+            match branch(ins, s, fin, next)? {
+                Some(real) => real,
+                None => {
+                    grow.push(i);
+                    continue;
+                }
+            }
+        } else {
+            rip_relative(ins, s, fin, next)?
+        };
+        let mut enc = encoder(s);
+        enc.encode(&real, *at)
+            .map_err(|e| crate::diag::internal(s.inst.span, e))?;
+        patch.push((*at as usize, enc.take_buffer(), i, real));
+    }
+    Ok(if grow.is_empty() {
+        Resolved::Patch(patch)
+    } else {
+        Resolved::Grow(grow)
+    })
+}
+
+/// An o16 branch aimed at its label, or `None` when its short form must grow.
+fn branch(
+    ins: &Instruction,
+    s: &PInst,
+    fin: &Final<'_>,
+    next: u64,
+) -> syn::Result<Option<Instruction>> {
+    let label = s.inst.operands.iter().find_map(|o| match o.kind {
+        OperandKind::Label(l) => Some(l),
+        _ => None,
+    });
+    let Some(target) = label.and_then(|l| fin.label(l)) else {
+        return Err(syn::Error::new(
+            s.inst.span,
+            format!(
+                "`{}` branches to a label of this kernel only: its 16-bit target cannot reach another symbol",
+                s.inst.mnemonic
+            ),
+        ));
+    };
+    let diff = target.wrapping_sub(next) as i64;
+    let short = ins.code().op_code().op_kind(0) == iced_x86::OpCodeOperandKind::br16_1;
+    if short && !(-128..=127).contains(&diff) {
+        if ins.code().as_near_branch() != ins.code() {
+            return Ok(None);
+        }
+        return Err(syn::Error::new(
+            s.inst.span,
+            format!(
+                "`{}`'s target is {diff} bytes away: it has a rel8 only (-128..=127), and unlike the 64-bit `loop` no longer form to fall back on",
+                s.inst.mnemonic
+            ),
+        ));
+    }
+    let mut real = *ins;
+    // Only the low 16 bits exist in the instruction (module docs).
+    real.set_near_branch16(target as u16);
+    Ok(Some(real))
+}
+
+/// The instruction with its RIP-relative operand aimed at the final target: a label's
+/// address plus the written displacement, `[rip + disp]` the next instruction's plus disp
+/// (constants are at final addresses already, `instr::build`).
+fn rip_relative(
+    ins: &Instruction,
+    s: &PInst,
+    fin: &Final<'_>,
+    next: u64,
+) -> syn::Result<Instruction> {
+    let mut real = *ins;
+    for o in &s.inst.operands {
+        let OperandKind::Mem(m, _) = &o.kind else {
+            continue;
+        };
+        let target = match m.rip {
+            Some(RipTarget::Label(l)) => fin.label(l).map(|a| a.wrapping_add(m.disp as u64)),
+            Some(RipTarget::Next) => Some(next.wrapping_add(m.disp as u64)),
+            Some(RipTarget::Const(_)) | None => continue,
+        };
+        let Some(target) = target else {
+            return Err(syn::Error::new(
+                o.span,
+                format!(
+                    "`{}` addresses a label of this kernel only",
+                    s.inst.mnemonic
+                ),
+            ));
+        };
+        real.set_memory_displacement64(target);
+    }
+    Ok(real)
+}
