@@ -334,7 +334,10 @@ fn choose_bare<R: RegRef>(
     let mut inst = written_implicit(inst, codes)?;
     inst.mnemonic = name;
     inst.prefix = prefix;
-    if !forms::is_commutative(&inst.mnemonic) || inst.operands.len() != 2 {
+    // `store_xchg(eax, edx)` is `87 D0` as GNU's `{store} xchg eax, edx`: a direction
+    // pseudo-prefix takes the operands as written.
+    let directed = pseudo.iter().any(|p| matches!(p, Pseudo::Load | Pseudo::Store));
+    if !forms::is_commutative(&inst.mnemonic) || inst.operands.len() != 2 || directed {
         return select_written(inst, codes, allowed, pseudo);
     }
     let mut swapped = inst.clone();

@@ -209,7 +209,7 @@ pub fn implied_imm(mnemonic: &str) -> Option<u8> {
 /// these without the prefix (its `NoRex64`/`IgnoreSize` templates, i386-opc.tbl) and so does
 /// asmforge (`tpause rcx`, which GNU as rejects, is LLVM's `66 0F AE F1`); the forms where the
 /// width does matter (`mov cx, fs`, `sldt cx`, `smsw rcx`) are not listed.
-const NARROWABLE: [Code; 40] = [
+const NARROWABLE: [Code; 43] = [
     Code::Tpause_r64,
     Code::Umwait_r64,
     Code::Movmskps_r64_xmm,
@@ -226,6 +226,9 @@ const NARROWABLE: [Code; 40] = [
     Code::Pextrw_r64_xmm_imm8,
     Code::VEX_Vpextrw_r64_xmm_imm8,
     Code::EVEX_Vpextrw_r64_xmm_imm8,
+    Code::Pextrw_r64m16_xmm_imm8,
+    Code::VEX_Vpextrw_r64m16_xmm_imm8,
+    Code::EVEX_Vpextrw_r64m16_xmm_imm8,
     Code::Pinsrw_mm_r64m16_imm8,
     Code::Pinsrw_xmm_r64m16_imm8,
     Code::VEX_Vpinsrw_xmm_xmm_r64m16_imm8,

@@ -49,6 +49,19 @@ fn direction_is(code: Code, store: bool) -> bool {
     field(*first) == dst && rest.iter().any(|(_, k)| field(*k) == src)
 }
 
+/// `"store"` or `"load"`: the direction of a form that has a ModRM.rm and a ModRM.reg
+/// operand of which the first is the destination; `None` for any other.
+pub fn direction(code: Code) -> Option<&'static str> {
+    if direction_is(code, true) {
+        Some("store")
+    } else if direction_is(code, false) {
+        Some("load")
+    } else {
+        None
+    }
+}
+
+/// The forms among `fit` that pseudo-prefix `p` selects, or why none.
 pub fn forms_for<R>(
     inst: &Inst<R>,
     written: &[&Operand<R>],
@@ -60,8 +73,14 @@ pub fn forms_for<R>(
     let keep = |f: &dyn Fn(Code) -> bool| fit.iter().copied().filter(|c| f(*c)).collect::<Vec<_>>();
     let (kept, why) = match p {
         Pseudo::Load | Pseudo::Store => {
+            // As GNU as: the other direction goes, forms without one stay (`xchg ecx, eax`
+            // keeps its `91`); it applies only where this direction is among the forms.
             let store = p == Pseudo::Store;
-            let kept = keep(&|c| direction_is(c, store));
+            let kept = if fit.iter().any(|c| direction_is(*c, store)) {
+                keep(&|c| !direction_is(c, !store))
+            } else {
+                Vec::new()
+            };
             let other = if store { "ModRM.reg" } else { "ModRM.rm" };
             let why = format!(
                 "`{word}` ({gnu}) picks one of two register-to-register encodings (`mov`, `movaps`, `vmovss`, `vmovq`, `pextrw`); `{m}` with these operands has none whose destination is {}, only {other}",

@@ -264,6 +264,7 @@ fn sets(op: &OpCodeInfo, slots: &[Slot]) -> Vec<Set> {
         evex_sets(op, slots, &mut out);
     }
     prefix_sets(op, slots, &mut out);
+    direction_sets(op.code(), &mut out);
     // A branch target must be a defined label.
     out.retain(|s| s.layout != Layout::Plain || !s.args.iter().any(|a| matches!(a, Arg::Target)));
     if op.require_op_mask_register() {
@@ -454,4 +455,26 @@ fn prefix_sets(op: &OpCodeInfo, slots: &[Slot], out: &mut Vec<Set>) {
         s.prefix = Some("lock");
         out.push(with_mem(s, m, addr(Some("r13"), None, 1, 0), op));
     }
+}
+
+/// GNU's `{store}`/`{load}` (`store_`/`load_` in the DSL, `isa::pseudo`): where a form has a
+/// register-to-register twin in the other direction (`vmovss` 0F 11 / 0F 10, `vmovq` D6 /
+/// 7E), every all-register set again with the pseudo-prefix of this form's direction, which
+/// reaches the forms asmforge would not pick by itself (EVEX `vmovss` 0F 11).
+fn direction_sets(code: Code, out: &mut Vec<Set>) {
+    let Some(word) = crate::isa::pseudo::direction(code) else {
+        return;
+    };
+    let regs_only: Vec<Set> = out
+        .iter()
+        .filter(|s| s.prefix.is_none() && s.layout == Layout::Plain)
+        .filter(|s| s.args.iter().all(|a| matches!(a, Arg::Reg(_) | Arg::Imm(_))))
+        .cloned()
+        .map(|mut s| {
+            s.prefix = Some(word);
+            s.what = "store/load pseudo-prefix";
+            s
+        })
+        .collect();
+    out.extend(regs_only);
 }

@@ -52,6 +52,11 @@ const NAMES: &[(Code, &str, &str)] = &[
     (Code::Pextrb_r64m8_xmm_imm8, "rex64_pextrb", "rex64 pextrb"),
     (Code::Pinsrb_xmm_r64m8_imm8, "rex64_pinsrb", "rex64 pinsrb"),
     (
+        Code::Pextrw_r64m16_xmm_imm8,
+        "rex64_pextrw",
+        "rex64 pextrw",
+    ),
+    (
         Code::Extractps_r64m32_xmm_imm8,
         "rex64_extractps",
         "rex64 extractps",
@@ -332,7 +337,12 @@ pub(super) fn render(code: Code, mnemonic: &str, gnu_name: &str, s: &Set) -> Cas
         Some(p) => format!("{p}_{}", mnemonic.trim_start_matches("r#")),
         None => mnemonic.to_owned(),
     };
-    let gnu_prefix = s.prefix.map(|p| format!("{p} ")).unwrap_or_default();
+    // Pseudo-prefixes are `{store}` in GNU as, `store_` in the DSL.
+    let gnu_prefix = match s.prefix {
+        Some(p @ ("store" | "load")) => format!("{{{p}}} "),
+        Some(p) => format!("{p} "),
+        None => String::new(),
+    };
     let dsl_inst = format!("{dsl_name}({});", dsl_ops.join(", "));
     let gnu_inst = gnu_fixup(
         code,
