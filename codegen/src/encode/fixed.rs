@@ -28,8 +28,8 @@ use iced_x86::{Code, Encoder, Instruction, OpKind, Register};
 
 use crate::frame::PInst;
 use crate::ir::{LabelId, OperandKind, RipTarget};
-use crate::isa::spell::{self, Pseudo};
 use crate::isa::forms;
+use crate::isa::spell::{self, Pseudo};
 
 /// Whether `s` was spelled with pseudo-prefix `p` (`vex3_vaddps`).
 pub(super) fn has(s: &PInst, p: Pseudo) -> bool {

@@ -136,7 +136,10 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
     let mut starts: Vec<u64> = vec![0; blocks.len()];
     let mut pool_at = 0u64;
     // o16 branches (`fixed.rs`) only grow, each at most once: a layout round per branch at most.
-    let o16_count = insts.iter().filter(|s| forms::is_o16_branch(s.code)).count();
+    let o16_count = insts
+        .iter()
+        .filter(|s| forms::is_o16_branch(s.code))
+        .count();
     let mut sizes = fixed::Sizes::default();
     for _round in 0..32 + o16_count {
         for (i, off) in const_offsets.iter().enumerate() {
@@ -165,13 +168,9 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
                             Some(real) => fixed::placeholder(real, s)
                                 .map_err(|e| diag::internal(s.inst.span, e))?,
                             None => {
-                                let mut ins = instr::build(
-                                    s.code,
-                                    &s.inst.operands,
-                                    s.inst.prefix,
-                                    &layout,
-                                )
-                                .map_err(|e| diag::internal(s.inst.span, e))?;
+                                let mut ins =
+                                    instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
+                                        .map_err(|e| diag::internal(s.inst.span, e))?;
                                 fixed::displacement(&mut ins, s);
                                 ins
                             }
@@ -210,7 +209,8 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         let new_pool_at = align_up(code_end, pool_align);
         // Without constants the pool's place changes nothing: one round suffices.
         if new_starts == starts && (new_pool_at == pool_at || framed.consts.is_empty()) {
-            let patches = match resolve_fixed(&reals, &blocks, &results, &starts, &layout, &insts)? {
+            let patches = match resolve_fixed(&reals, &blocks, &results, &starts, &layout, &insts)?
+            {
                 fixed::Resolved::Grow(which) => {
                     sizes.grow(which);
                     continue;

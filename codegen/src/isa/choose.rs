@@ -21,8 +21,8 @@ use crate::diag;
 use crate::ir::{Inst, Operand, OperandKind, Prefix, SelInst};
 use crate::isa::forms::{self, Strictness};
 use crate::isa::instr;
-use crate::isa::spell::{self, Pseudo};
 use crate::isa::regs::RegRef;
+use crate::isa::spell::{self, Pseudo};
 use crate::isa::variant::Variant;
 
 /// The CPU features a variant may use (`None`: any; the baseline variant checks at run time).
@@ -336,7 +336,9 @@ fn choose_bare<R: RegRef>(
     inst.prefix = prefix;
     // `store_xchg(eax, edx)` is `87 D0` as GNU's `{store} xchg eax, edx`: a direction
     // pseudo-prefix takes the operands as written.
-    let directed = pseudo.iter().any(|p| matches!(p, Pseudo::Load | Pseudo::Store));
+    let directed = pseudo
+        .iter()
+        .any(|p| matches!(p, Pseudo::Load | Pseudo::Store));
     if !forms::is_commutative(&inst.mnemonic) || inst.operands.len() != 2 || directed {
         return select_written(inst, codes, allowed, pseudo);
     }
@@ -517,8 +519,14 @@ fn select_written<R: RegRef>(
     // Branches: take the near form; BlockEncoder shortens it to rel8 when the target reaches.
     // The o16 branches of `data16_jz` likewise: `encode` relaxes them as GNU as does.
     for (near, short) in [
-        (iced_x86::OpCodeOperandKind::br64_4, iced_x86::OpCodeOperandKind::br64_1),
-        (iced_x86::OpCodeOperandKind::br16_2, iced_x86::OpCodeOperandKind::br16_1),
+        (
+            iced_x86::OpCodeOperandKind::br64_4,
+            iced_x86::OpCodeOperandKind::br64_1,
+        ),
+        (
+            iced_x86::OpCodeOperandKind::br16_2,
+            iced_x86::OpCodeOperandKind::br16_1,
+        ),
     ] {
         if tiered.iter().any(|c| c.op_code().op_kind(0) == near) {
             tiered.retain(|c| c.op_code().op_kind(0) != short);

@@ -179,9 +179,9 @@ fn lookup_in(
     // GNU as' spellings (`spell`): a size spelling keeps its name, so that re-binding the
     // instruction after allocation selects among the same forms; a compare pseudo-op becomes
     // its base mnemonic, and `choose` appends the predicate ([`implied_imm`]).
-    if let Some(f) = spell::size_spelling(mnemonic, |b| {
-        lookup_in(b, table_with_o16()).map(|(_, f)| f)
-    }) {
+    if let Some(f) =
+        spell::size_spelling(mnemonic, |b| lookup_in(b, table_with_o16()).map(|(_, f)| f))
+    {
         return Some((mnemonic.to_owned(), f));
     }
     if let Some((base, _)) = spell::pseudo_op(mnemonic) {

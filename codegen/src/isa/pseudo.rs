@@ -49,8 +49,9 @@ fn direction_is(code: Code, store: bool) -> bool {
     field(*first) == dst && rest.iter().any(|(_, k)| field(*k) == src)
 }
 
-/// `"store"` or `"load"`: the direction of a form that has a ModRM.rm and a ModRM.reg
+/// For the sweep: `"store"` or `"load"`, the direction of a form that has a ModRM.rm and a ModRM.reg
 /// operand of which the first is the destination; `None` for any other.
+#[cfg(test)]
 pub fn direction(code: Code) -> Option<&'static str> {
     if direction_is(code, true) {
         Some("store")
@@ -81,9 +82,8 @@ pub fn forms_for<R>(
             } else {
                 Vec::new()
             };
-            let other = if store { "ModRM.reg" } else { "ModRM.rm" };
             let why = format!(
-                "`{word}` ({gnu}) picks one of two register-to-register encodings (`mov`, `movaps`, `vmovss`, `vmovq`, `pextrw`); `{m}` with these operands has none whose destination is {}, only {other}",
+                "`{word}` ({gnu}) picks one of two register-to-register encodings (`mov`, `movaps`, `vmovss`, `vmovq`, `pextrw`); `{m}` with these operands has no form whose destination is {}",
                 if store { "ModRM.rm" } else { "ModRM.reg" }
             );
             (kept, why)

@@ -338,12 +338,18 @@ mod tests {
     #[test]
     fn pseudo_prefixes_split_off_their_word() {
         use Pseudo::*;
-        assert_eq!(pseudo_prefixes("store_vmovss"), Some((vec![Store], "vmovss")));
+        assert_eq!(
+            pseudo_prefixes("store_vmovss"),
+            Some((vec![Store], "vmovss"))
+        );
         assert_eq!(
             pseudo_prefixes("disp32_vex3_vaddps"),
             Some((vec![Disp32, Vex3], "vaddps"))
         );
-        assert_eq!(pseudo_prefixes("vex_vpdpbusd"), Some((vec![Vex], "vpdpbusd")));
+        assert_eq!(
+            pseudo_prefixes("vex_vpdpbusd"),
+            Some((vec![Vex], "vpdpbusd"))
+        );
         assert_eq!(
             pseudo_prefixes("disp32_lock_add"),
             Some((vec![Disp32], "lock_add"))

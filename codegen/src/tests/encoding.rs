@@ -1100,9 +1100,18 @@ fn encoding_pseudo_prefixes_match_gnu_as() {
         }
     }
     for (dsl, want) in [
-        (quote!(store_mov(eax, 1);), "picks one of two register-to-register encodings"),
-        (quote!(load_mov([rax], ebx);), "none whose destination is ModRM.reg"),
-        (quote!(vex_vaddps(xmm17, xmm2, xmm3);), "asks for a VEX encoding"),
+        (
+            quote!(store_mov(eax, 1);),
+            "picks one of two register-to-register encodings",
+        ),
+        (
+            quote!(load_mov([rax], ebx);),
+            "no form whose destination is ModRM.reg",
+        ),
+        (
+            quote!(vex_vaddps(xmm17, xmm2, xmm3);),
+            "asks for a VEX encoding",
+        ),
         (quote!(evex_addps(xmm1, xmm2);), "asks for an EVEX encoding"),
         (quote!(vex3_add(eax, ebx);), "asks for a VEX encoding"),
         (quote!(disp32_mov(eax, ebx);), "sizes the displacement"),

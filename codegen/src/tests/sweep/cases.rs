@@ -250,7 +250,9 @@ fn sets(op: &OpCodeInfo, slots: &[Slot]) -> Vec<Set> {
             // Beyond rel16: XBEGIN, and the o16 rel16 branches, whose rel16 is the distance
             // mod 2^16 (`encode/o16.rs`).
             if layout == Layout::VeryFar
-                && !slots.iter().any(|s| matches!(s.kind, K::xbegin_4 | K::br16_2))
+                && !slots
+                    .iter()
+                    .any(|s| matches!(s.kind, K::xbegin_4 | K::br16_2))
             {
                 continue;
             }
@@ -468,7 +470,11 @@ fn direction_sets(code: Code, out: &mut Vec<Set>) {
     let regs_only: Vec<Set> = out
         .iter()
         .filter(|s| s.prefix.is_none() && s.layout == Layout::Plain)
-        .filter(|s| s.args.iter().all(|a| matches!(a, Arg::Reg(_) | Arg::Imm(_))))
+        .filter(|s| {
+            s.args
+                .iter()
+                .all(|a| matches!(a, Arg::Reg(_) | Arg::Imm(_)))
+        })
         .cloned()
         .map(|mut s| {
             s.prefix = Some(word);

@@ -51,11 +51,7 @@ const NAMES: &[(Code, &str, &str)] = &[
     (Code::Pinsrw_xmm_r64m16_imm8, "rex64_pinsrw", "rex64 pinsrw"),
     (Code::Pextrb_r64m8_xmm_imm8, "rex64_pextrb", "rex64 pextrb"),
     (Code::Pinsrb_xmm_r64m8_imm8, "rex64_pinsrb", "rex64 pinsrb"),
-    (
-        Code::Pextrw_r64m16_xmm_imm8,
-        "rex64_pextrw",
-        "rex64 pextrw",
-    ),
+    (Code::Pextrw_r64m16_xmm_imm8, "rex64_pextrw", "rex64 pextrw"),
     (
         Code::Extractps_r64m32_xmm_imm8,
         "rex64_extractps",
