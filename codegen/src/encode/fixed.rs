@@ -38,7 +38,33 @@ pub(super) fn has(s: &PInst, p: Pseudo) -> bool {
 
 /// Whether `encode` places `s` through this module.
 pub(super) fn is_fixed(s: &PInst) -> bool {
-    forms::is_o16_branch(s.code) || has(s, Pseudo::Vex3)
+    forms::is_o16_branch(s.code) || has(s, Pseudo::Vex3) || sized_branch(s).is_some()
+}
+
+/// `disp8_jz(l)`, `disp32_jmp(l)`: a 64-bit branch whose size GNU's `{disp8}`/`{disp32}`
+/// fixes (no relaxation); `Some(true)` for rel8.
+fn sized_branch(s: &PInst) -> Option<bool> {
+    let label = s
+        .inst
+        .operands
+        .iter()
+        .any(|o| matches!(o.kind, OperandKind::Label(_)));
+    let kind = s.code.op_code().op_kind(0);
+    let branch = label
+        && matches!(
+            kind,
+            iced_x86::OpCodeOperandKind::br64_1 | iced_x86::OpCodeOperandKind::br64_4
+        );
+    if !branch {
+        return None;
+    }
+    if has(s, Pseudo::Disp8) {
+        Some(true)
+    } else if has(s, Pseudo::Disp32) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// `disp8_`/`disp32_`: the displacement size of the (base-register) memory operand, as
@@ -67,8 +93,15 @@ pub(super) struct Sizes {
 impl Sizes {
     /// The form of fixed instruction `i` to place: an o16 branch short until it has grown
     /// (or has no short form).
-    pub(super) fn form(&self, i: usize, code: Code) -> Code {
-        if !forms::is_o16_branch(code) {
+    pub(super) fn form(&self, i: usize, s: &PInst) -> Code {
+        let code = s.code;
+        if let Some(short) = sized_branch(s) {
+            if short {
+                code.as_short_branch()
+            } else {
+                code.as_near_branch()
+            }
+        } else if !forms::is_o16_branch(code) {
             code
         } else if self.near.contains(&i) {
             code.as_near_branch()
@@ -94,6 +127,8 @@ pub(super) fn placeholder(ins: &Instruction, s: &PInst) -> Result<Instruction, S
     let mut probe = *ins;
     if forms::is_o16_branch(ins.code()) {
         probe.set_near_branch16(0);
+    } else if ins.op0_kind() == OpKind::NearBranch64 {
+        probe.set_near_branch64(0);
     } else if ins.is_ip_rel_memory_operand() {
         probe.set_memory_displacement64(0);
     }
@@ -138,7 +173,9 @@ pub(super) fn resolve(
             .map_err(|e| crate::diag::internal(s.inst.span, e))?
             .declare_data_len();
         let next = at + len as u64;
-        let real = if forms::is_o16_branch(s.code) {
+        let real = if sized_branch(s).is_some() {
+            branch64(ins, s, fin, next)?
+        } else if forms::is_o16_branch(s.code) {
             match branch(ins, s, fin, next)? {
                 Some(real) => real,
                 None => {
@@ -199,6 +236,36 @@ fn branch(
     // Only the low 16 bits exist in the instruction (module docs).
     real.set_near_branch16(target as u16);
     Ok(Some(real))
+}
+
+/// A `disp8_`/`disp32_` branch aimed at its label; a rel8 that does not reach is an error.
+fn branch64(ins: &Instruction, s: &PInst, fin: &Final<'_>, next: u64) -> syn::Result<Instruction> {
+    let label = s.inst.operands.iter().find_map(|o| match o.kind {
+        OperandKind::Label(l) => Some(l),
+        _ => None,
+    });
+    let Some(target) = label.and_then(|l| fin.label(l)) else {
+        return Err(syn::Error::new(
+            s.inst.span,
+            format!(
+                "`{}` branches to a label of this kernel only (a call to another symbol is always rel32)",
+                s.inst.mnemonic
+            ),
+        ));
+    };
+    let diff = target.wrapping_sub(next) as i64;
+    if sized_branch(s) == Some(true) && !(-128..=127).contains(&diff) {
+        return Err(syn::Error::new(
+            s.inst.span,
+            format!(
+                "`{}`'s target is {diff} bytes away, beyond the rel8 that `disp8_` asks for (-128..=127): drop `disp8_`",
+                s.inst.mnemonic
+            ),
+        ));
+    }
+    let mut real = *ins;
+    real.set_near_branch64(target);
+    Ok(real)
 }
 
 /// The instruction with its RIP-relative operand aimed at the final target: a label's

@@ -152,7 +152,7 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
             if fixed::is_fixed(s) {
                 let mut ins = instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
                     .map_err(|e| diag::internal(s.inst.span, e))?;
-                ins.set_code(sizes.form(i, s.code));
+                ins.set_code(sizes.form(i, s));
                 fixed::displacement(&mut ins, s);
                 reals.insert(i, ins);
             }

@@ -102,10 +102,33 @@ pub fn forms_for<R>(
             let based = written.iter().any(|o| {
                 matches!(&o.kind, OperandKind::Mem(mem, _) if mem.base.is_some() && mem.rip.is_none())
             });
+            // A branch to a label: `disp8_jz` stays rel8 (an error if the target is out of
+            // reach), `disp32_jmp` rel32 (`encode/fixed.rs`); `loop` has no rel32 and `call` no
+            // rel8 (GNU as ignores the prefix there).
+            let want = if p == Pseudo::Disp8 {
+                K::br64_1
+            } else {
+                K::br64_4
+            };
+            let branch = written
+                .iter()
+                .any(|o| matches!(o.kind, OperandKind::Label(_)))
+                && fit.iter().any(|c| {
+                    let (short, near) = (c.as_short_branch(), c.as_near_branch());
+                    [short, near].iter().any(|b| b.op_code().op_kind(0) == want)
+                });
             let why = format!(
-                "`{word}` ({gnu}) sizes the displacement of a memory operand with a base register; `{m}` has none here (a RIP-relative or base-less address always has a disp32, and branches are relaxed to rel8 where the target reaches)"
+                "`{word}` ({gnu}) sizes the displacement of a memory operand with a base register, or a branch's rel{}; `{m}` has neither here (a RIP-relative or base-less address always has a disp32)",
+                if p == Pseudo::Disp8 { 8 } else { 32 }
             );
-            (if based { fit.clone() } else { Vec::new() }, why)
+            (
+                if based || branch {
+                    fit.clone()
+                } else {
+                    Vec::new()
+                },
+                why,
+            )
         }
     };
     if kept.is_empty() {

@@ -1092,6 +1092,12 @@ fn encoding_pseudo_prefixes_match_gnu_as() {
         [disp32_lock_add(dword[rdi + r9 * 4], 1)] => "{disp32} lock add dword ptr [rdi+r9*4], 1",
         [disp8_mov(ecx, [r13])] => "{disp8} mov ecx, [r13]",
         [disp32_vex3_vaddps(xmm1, xmm2, [rax])] => "{disp32} {vex3} vaddps xmm1, xmm2, [rax]",
+        [label!(l); nop(); disp32_jz(l)] => ".Lps2: nop; {disp32} jz .Lps2" ; "900f84f9ffffff",
+        [disp32_jmp(l); label!(l); nop()] => "{disp32} jmp .Lps3\n.Lps3: nop" ; "e90000000090",
+        [disp8_jmp(l); jz(l); label!(l); nop()] => "{disp8} jmp .Lps4; jz .Lps4\n.Lps4: nop",
+        [disp32_call(l); int3(); label!(l); nop()] => "{disp32} call .Lps5; int3\n.Lps5: nop",
+        [disp32_jnz(l); vex3_vaddps(xmm1, xmm2, [l]); label!(l); nop()] =>
+            "{disp32} jnz .Lps6; {vex3} vaddps xmm1, xmm2, [rip+.Lps6]\n.Lps6: nop",
     );
     let ours = ours(&pseudo);
     for (t, a) in pseudo.iter().zip(&ours) {
@@ -1116,6 +1122,15 @@ fn encoding_pseudo_prefixes_match_gnu_as() {
         (quote!(vex3_add(eax, ebx);), "asks for a VEX encoding"),
         (quote!(disp32_mov(eax, ebx);), "sizes the displacement"),
         (quote!(disp8_mov(eax, [rip + 8]);), "sizes the displacement"),
+        (
+            quote!(disp8_call(l); label!(l); nop();),
+            "or a branch's rel8",
+        ),
+        (quote!(label!(l); disp32_loop(l);), "or a branch's rel32"),
+        (
+            quote!(disp8_jz(l); for _ in 0..14 { mov(rax, 0x1122_3344_5566_7788); } label!(l); nop();),
+            "beyond the rel8 that `disp8_` asks for",
+        ),
     ] {
         let err = encode_body(dsl.clone()).unwrap_err();
         assert!(err.contains(want), "{dsl}: {err}");
