@@ -9,9 +9,14 @@
 //!                            the constant pool as `.byte` rows
 //!   <kernel>.json            kernel, file, line, abi, and per variant: symbol, features,
 //!                            sizes, registers, frame (saved registers, size, realignment,
-//!                            unwind directives) and per instruction offset, size, bytes,
-//!                            source line (and text)
+//!                            unwind directives), holes, and per instruction offset, size,
+//!                            bytes, source line (and text)
 //! ```
+//!
+//! A stencil (`#[asmforge::stencil]`) writes the same files for its stencils' code (symbol
+//! `<name>::STENCILS[i]`), with `holes` listing each hole as its runtime `jit::Hole` has it:
+//! name, kind (`HoleKind::describe`), width, offset, end of its instruction, signedness;
+//! a kernel's `holes` is empty.
 //!
 //! The instruction rows are those of the run-time listing (`asmforge::listing`, the golden
 //! files): the same columns, so a dumped listing and `tests/golden/` diff line by line. The
@@ -120,6 +125,38 @@ pub struct Kernel {
     pub source: Option<String>,
 }
 
+impl Kernel {
+    /// What the files say about a parsed kernel (or stencil).
+    pub(crate) fn of(kernel: &crate::parse::Kernel) -> Kernel {
+        let fn_span = kernel.func.sig.fn_token.span;
+        Kernel {
+            name: kernel.func.sig.ident.to_string(),
+            file: fn_span.file(),
+            line: fn_span.start().line,
+            abi: kernel.options.abi.rust_name(),
+            source: fn_span
+                .local_file()
+                .and_then(|p| std::fs::read_to_string(p).ok()),
+        }
+    }
+}
+
+/// One hole of a stencil (`#[asmforge::stencil]`), as its runtime `jit::Hole` describes it.
+#[derive(Clone, Debug)]
+pub struct Hole {
+    pub name: String,
+    /// `jit::HoleKind::describe`'s name: `imm32`, `disp32`, `pool f32x8`, `rel32`, ...
+    pub kind: String,
+    /// Bytes of the field.
+    pub width: u32,
+    /// Offset of the field's first byte in the stencil's code.
+    pub offset: u32,
+    /// Offset of the end of the instruction holding it.
+    pub end: u32,
+    /// Whether the CPU sign-extends the field.
+    pub signed: bool,
+}
+
 /// Writes the files of one kernel (variants best first, with their function names) into
 /// `dir`, creating it. Returns the paths written.
 ///
@@ -130,6 +167,19 @@ pub fn write(
     kernel: &Kernel,
     variants: &[(&Variant, String)],
 ) -> std::io::Result<Vec<PathBuf>> {
+    write_with_holes(dir, kernel, variants, &[])
+}
+
+/// [`write`] for a stencil: `holes[i]` are the holes of `variants[i]` (kernels have none).
+///
+/// # Errors
+/// The first I/O error.
+pub fn write_with_holes(
+    dir: &Path,
+    kernel: &Kernel,
+    variants: &[(&Variant, String)],
+    holes: &[Vec<Hole>],
+) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let source: Vec<&str> = kernel
         .source
@@ -137,12 +187,13 @@ pub fn write(
         .map_or(Vec::new(), |s| s.lines().collect());
     let mut written = Vec::new();
     let mut json_variants = Vec::new();
-    for (v, ident) in variants {
+    for (i, (v, ident)) in variants.iter().enumerate() {
         let rows = rows(v);
         let path = dir.join(format!("{}.{}.lst", kernel.name, v.variant.name));
         std::fs::write(&path, listing(kernel, v, &rows, &source))?;
         written.push(path);
-        json_variants.push(variant_json(kernel, v, ident, &rows));
+        let holes = holes.get(i).map_or(&[][..], Vec::as_slice);
+        json_variants.push(variant_json(kernel, v, ident, &rows, holes));
     }
     let path = dir.join(format!("{}.json", kernel.name));
     let mut json = String::from("{\n");
@@ -356,7 +407,7 @@ fn listing(kernel: &Kernel, v: &Variant, rows: &[Row], source: &[&str]) -> Strin
     s
 }
 
-fn variant_json(kernel: &Kernel, v: &Variant, ident: &str, rows: &[Row]) -> String {
+fn variant_json(kernel: &Kernel, v: &Variant, ident: &str, rows: &[Row], holes: &[Hole]) -> String {
     let enc = &v.encoded;
     let strings = |xs: Vec<String>| {
         let quoted: Vec<String> = xs.iter().map(|x| string(x)).collect();
@@ -400,8 +451,22 @@ fn variant_json(kernel: &Kernel, v: &Variant, ident: &str, rows: &[Row]) -> Stri
         enc.vzeroupper,
         unwind.join(", ")
     );
-    // Kernels have no holes; stencils (`#[asmforge::stencil]`) describe theirs in `STENCILS`.
-    let _ = writeln!(s, "      \"holes\": [],");
+    // Kernels have no holes; a stencil's are its runtime `jit::Hole`s (`stencil/mod.rs`).
+    let holes: Vec<String> = holes
+        .iter()
+        .map(|h| {
+            format!(
+                "{{\"name\": {}, \"kind\": {}, \"width\": {}, \"offset\": {}, \"end\": {}, \"signed\": {}}}",
+                string(&h.name),
+                string(&h.kind),
+                h.width,
+                h.offset,
+                h.end,
+                h.signed
+            )
+        })
+        .collect();
+    let _ = writeln!(s, "      \"holes\": [{}],", holes.join(", "));
     let _ = writeln!(s, "      \"bytes\": {},", string(&hex(&enc.bytes, "")));
     s.push_str("      \"instructions\": [\n");
     let items: Vec<String> = rows

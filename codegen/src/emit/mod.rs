@@ -145,16 +145,7 @@ pub(crate) fn write_listings(
     best_first: &[&Variant],
     idents: &[syn::Ident],
 ) -> std::io::Result<Vec<std::path::PathBuf>> {
-    let fn_span = kernel.func.sig.fn_token.span;
-    let info = dump::Kernel {
-        name: kernel.func.sig.ident.to_string(),
-        file: fn_span.file(),
-        line: fn_span.start().line,
-        abi: kernel.options.abi.rust_name(),
-        source: fn_span
-            .local_file()
-            .and_then(|p| std::fs::read_to_string(p).ok()),
-    };
+    let info = dump::Kernel::of(kernel);
     let variants: Vec<(&Variant, String)> = best_first
         .iter()
         .zip(idents)

@@ -80,8 +80,9 @@ impl Kind {
         Some((kind, 1))
     }
 
-    /// The kind as written in `hole!`.
-    fn describe(self) -> String {
+    /// The kind as written in `hole!`, which is also the runtime `HoleKind::describe` name
+    /// (the listings' JSON).
+    pub fn describe(self) -> String {
         match self {
             Kind::Imm(b) => format!("imm{b}"),
             Kind::Disp32 => "disp32".into(),

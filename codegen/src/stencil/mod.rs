@@ -92,9 +92,113 @@ struct Built {
     code: Vec<u8>,
     sites: Vec<(layout::Site, bool)>,
     features: Vec<iced_x86::CpuidFeature>,
+    /// Pass A's compilation with the stencil's code as its bytes, for the listings.
+    listed: crate::emit::Variant,
+}
+
+/// The stencils of one item, and what the listings need.
+struct Compiled {
+    kernel: crate::parse::Kernel,
+    holes: Vec<Hole>,
+    built: Vec<Built>,
+    chain: bool,
 }
 
 fn compile(attr: TokenStream, func: &syn::ItemFn) -> syn::Result<TokenStream> {
+    let c = build(attr, func)?;
+    let stencils: Vec<TokenStream> = c
+        .built
+        .iter()
+        .map(|b| emit_stencil(func, &c.holes, b, c.chain))
+        .collect();
+    let module = emit_module(
+        func,
+        &stencils
+            .into_iter()
+            .zip(c.built.iter().map(|b| b.name.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let listings = match crate::emit::dump::requested() {
+        Some(dir) => match write_listings(&c, &dir) {
+            Ok(_) => TokenStream::new(),
+            Err(e) => {
+                let msg = format!(
+                    "asmforge: {}: cannot write the listings of `{}` under {}: {e}",
+                    crate::emit::dump::VAR,
+                    func.sig.ident,
+                    dir.display()
+                );
+                quote::quote_spanned!(func.sig.ident.span()=> ::core::compile_error!(#msg);)
+            }
+        },
+        None => TokenStream::new(),
+    };
+    Ok(quote!(#module #listings))
+}
+
+/// The holes of one stencil as its runtime description has them (`emit_stencil`).
+fn hole_list(holes: &[Hole], b: &Built, chain: bool) -> Vec<crate::emit::dump::Hole> {
+    let mut out: Vec<crate::emit::dump::Hole> = b
+        .sites
+        .iter()
+        .map(|(s, signed)| {
+            let h = &holes[s.hole];
+            crate::emit::dump::Hole {
+                name: h.name.clone(),
+                kind: h.kind.describe(),
+                width: h.kind.width() as u32,
+                offset: s.offset,
+                end: s.end,
+                signed: *signed,
+            }
+        })
+        .collect();
+    if chain {
+        let end = b.code.len() as u32;
+        out.push(crate::emit::dump::Hole {
+            name: "next".into(),
+            kind: "continuation".into(),
+            width: 4,
+            offset: end - 4,
+            end,
+            signed: true,
+        });
+    }
+    out
+}
+
+/// `ASMFORGE_LISTINGS` files of the stencils (`emit/dump.rs`), best variant first.
+fn write_listings(c: &Compiled, dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let info = crate::emit::dump::Kernel::of(&c.kernel);
+    // `built` is in `STENCILS` order, best first.
+    let variants: Vec<(&crate::emit::Variant, String)> = c
+        .built
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (&b.listed, format!("STENCILS[{i}]")))
+        .collect();
+    let holes: Vec<Vec<crate::emit::dump::Hole>> = c
+        .built
+        .iter()
+        .map(|b| hole_list(&c.holes, b, c.chain))
+        .collect();
+    crate::emit::dump::write_with_holes(dir, &info, &variants, &holes)
+}
+
+/// For tests: the stencil item's listings written into `dir`, and its expansion.
+#[cfg(test)]
+pub(crate) fn listings_for_test(
+    attr: TokenStream,
+    item: TokenStream,
+    dir: &std::path::Path,
+) -> syn::Result<(Vec<std::path::PathBuf>, TokenStream)> {
+    let func: syn::ItemFn = syn::parse2(item)?;
+    let c = build(attr.clone(), &func)?;
+    let written = write_listings(&c, dir).map_err(|e| syn::Error::new(Span::call_site(), e))?;
+    Ok((written, compile(attr, &func)?))
+}
+
+fn build(attr: TokenStream, func: &syn::ItemFn) -> syn::Result<Compiled> {
     let (attr, chain) = split_chain(attr);
     let body = quote::ToTokens::to_token_stream(&func.block);
     let (mut holes, mut errors): (Vec<Hole>, Vec<syn::Error>) = (Vec::new(), Vec::new());
@@ -154,24 +258,28 @@ fn compile(attr: TokenStream, func: &syn::ItemFn) -> syn::Result<TokenStream> {
         features.retain(|f| !crate::isa::variant::BASELINE.contains(f));
         features.sort_by_key(|f| *f as u32);
         features.dedup();
+        let mut listed = a;
+        listed.bytes = code.clone();
+        listed.code_size = code.len() as u32;
+        listed.pool_size = 0;
+        listed.lines.retain(|(off, _)| (*off as usize) < code.len());
         built.push(Built {
             name: v.name.clone(),
             code,
             sites,
             features,
+            listed: crate::emit::Variant {
+                variant: v.clone(),
+                encoded: listed,
+            },
         });
     }
-    let stencils: Vec<TokenStream> = built
-        .iter()
-        .map(|b| emit_stencil(func, &holes, b, chain))
-        .collect();
-    Ok(emit_module(
-        func,
-        &stencils
-            .into_iter()
-            .zip(built.iter().map(|b| b.name.clone()))
-            .collect::<Vec<_>>(),
-    ))
+    Ok(Compiled {
+        kernel: kernel_a,
+        holes,
+        built,
+        chain,
+    })
 }
 
 fn emit_stencil(func: &syn::ItemFn, holes: &[Hole], b: &Built, chain: bool) -> TokenStream {
@@ -234,6 +342,9 @@ fn emit_module(func: &syn::ItemFn, stencils: &[(TokenStream, String)]) -> TokenS
             pub fn best() -> ::core::option::Option<&'static ::asmforge::jit::Stencil<'static>> {
                 STENCILS.iter().find(|s| s.features().iter().all(|f| ::asmforge::detect::is_detected(*f)))
             }
+
+            // Read so that cargo recompiles, and the listings are written, when it changes.
+            const _: ::core::option::Option<&str> = ::core::option_env!("ASMFORGE_LISTINGS");
         }
     }
 }

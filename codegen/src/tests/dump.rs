@@ -160,3 +160,125 @@ fn a_directory_that_cannot_be_made_is_an_error_not_a_panic() {
         err[0].message
     );
 }
+
+/// The `holes` of a stencil's JSON: one entry per hole of each runtime `jit::Hole` the
+/// expansion emits (`STENCILS[i]`), same name, kind, offset, end and signedness, in the same
+/// order, with the field's width inside its instruction.
+#[test]
+fn stencil_json_holes_are_the_runtime_holes() {
+    for (attr, item) in [
+        (
+            quote!(targets(sse2, avx), params(N = 2)),
+            quote!(
+                fn scale(x: f64) -> f64 {
+                    if has!(avx) {
+                        vmulsd(xmm0, xmm0, hole!(pool f64 s));
+                    } else {
+                        mulsd(xmm0, hole!(pool f64 s));
+                    }
+                    for _k in 0..N {
+                        add(rax, hole!(imm32 k));
+                    }
+                    imul(rax, rax, hole!(imm8 m));
+                    mov(rax, hole!(f64 t));
+                    mov(rcx, qword[rdi + hole!(disp32 off)]);
+                    return xmm0;
+                }
+            ),
+        ),
+        (
+            quote!(chain),
+            quote!(
+                fn step(x: u64) -> u64 {
+                    add(rax, hole!(imm32 k));
+                }
+            ),
+        ),
+    ] {
+        let dir =
+            std::env::temp_dir().join(format!("asmforge-dump-stencil-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (written, expansion) =
+            crate::stencil::listings_for_test(attr, item, &dir).expect("compiles and writes");
+        let json_path = written
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "json"))
+            .unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(json_path).unwrap()).unwrap();
+        // The runtime description: `Stencil::new(name, bytes, &[Hole { .. }, ..], ..)` per
+        // stencil, in `STENCILS` order.
+        let text = expansion.to_string();
+        let stencils: Vec<&str> = text.split("Stencil :: new").skip(1).collect();
+        let variants = json["variants"].as_array().unwrap();
+        assert_eq!(variants.len(), stencils.len());
+        for (i, (v, st)) in variants.iter().zip(&stencils).enumerate() {
+            assert_eq!(
+                v["symbol"].as_str().unwrap().split("::").last(),
+                Some(format!("STENCILS[{i}]").as_str())
+            );
+            let runtime: Vec<(String, String, bool, u64, u64)> = st
+                .split("Hole {")
+                .skip(1)
+                .map(|h| {
+                    let field = |k: &str| {
+                        let rest = h.split(&format!("{k} :")).nth(1).unwrap().trim_start();
+                        rest.split(" ,")
+                            .next()
+                            .unwrap()
+                            .trim()
+                            .trim_end_matches('}')
+                            .trim()
+                            .to_owned()
+                    };
+                    let num = |k: &str| {
+                        let f = field(k);
+                        let digits: String = f.chars().take_while(char::is_ascii_digit).collect();
+                        digits
+                            .parse::<u64>()
+                            .unwrap_or_else(|e| panic!("{k}: {f:?} in {h}: {e}"))
+                    };
+                    let kind = field("kind").rsplit(":: ").next().unwrap().to_owned();
+                    (
+                        field("name").trim_matches('"').to_owned(),
+                        kind,
+                        field("signed") == "true",
+                        num("offset"),
+                        num("end"),
+                    )
+                })
+                .collect();
+            let holes = v["holes"].as_array().unwrap();
+            assert!(!holes.is_empty());
+            assert_eq!(holes.len(), runtime.len(), "{st}");
+            let code = v["code_size"].as_u64().unwrap();
+            for (h, (name, kind, signed, offset, end)) in holes.iter().zip(&runtime) {
+                assert_eq!(h["name"].as_str().unwrap(), name);
+                // `PoolF64 { lanes : 1u8 }` is `pool f64x1`, `Imm32` `imm32`.
+                let k: String = kind
+                    .to_ascii_lowercase()
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect();
+                let want_kind = match k.strip_prefix("pool") {
+                    Some(rest) => {
+                        let lanes: String = rest[3..]
+                            .trim_start_matches("lanes")
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect();
+                        format!("pool {}x{lanes}", &rest[..3])
+                    }
+                    None => k,
+                };
+                assert_eq!(h["kind"].as_str().unwrap(), want_kind);
+                assert_eq!(h["signed"].as_bool().unwrap(), *signed);
+                assert_eq!(h["offset"].as_u64().unwrap(), *offset);
+                assert_eq!(h["end"].as_u64().unwrap(), *end);
+                let width = h["width"].as_u64().unwrap();
+                assert!(offset + width <= *end && *end <= code, "{h}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
