@@ -5,8 +5,9 @@
 //! slice of the k dimension, B's `kc × nc` block is packed into `NR`-wide micro-panels (L3),
 //! then for each `mc`-tall row block A's `mc × kc` block is packed into `MR`-tall micro-panels
 //! (L2), and the micro-kernel ([`ukr`]) computes each `MR × NR` tile of C with a B micro-panel
-//! held in L1. `kc`, `mc` and `nc` come from the cache sizes CPUID reports ([`cache`]):
-//! `kc · NR · size ≈ 3/4 L1` (at most 256), `mc · kc · size ≈ L2 / 2`, `kc · nc · size ≈ L3 / 4`.
+//! streamed from L2 (see [`Blocking::for_tile`]). `kc`, `mc` and `nc` come from the cache sizes
+//! CPUID reports ([`cache`]): `kc · NR · size ≈ L2 / 16` (at most 512), `mc · kc · size ≈ L2 / 2`,
+//! `kc · nc · size ≈ L3 / 4`.
 //! Micro-kernel and packing are asmforge kernels ([`ukr`], [`pack`]); the loops around them are
 //! Rust. A column-major C is computed as the row-major `Cᵀ = op(B)ᵀ · op(A)ᵀ`, so the
 //! micro-kernel always writes rows of C with unit stride.
@@ -69,10 +70,13 @@ impl Blocking {
     /// Block sizes for a tile of `nr` columns of `elem`-byte elements, from [`cache_sizes`].
     pub fn for_tile(nr: usize, elem: usize) -> Blocking {
         let caches = cache_sizes();
-        // The B micro-panel (kc × NR) takes up to 3/4 of L1, the A micro-panel streams past
-        // it; above 256 the C-tile traffic it saves no longer shows (measured on Zen 4: 192 and
-        // 256 beat 128 by 3-4% at n = 1024).
-        let kc = (caches.l1d * 3 / 4 / (nr * elem)).clamp(32, 256) & !7;
+        // The B micro-panel (kc × NR) takes up to 1/16 of L2 (64 KiB of a 1 MiB L2): a deep
+        // kc amortizes the C-tile load/store and the call of each micro-kernel over more FMAs,
+        // and both micro-panels stream from L2 at well under its bandwidth (an AVX-512 sgemm
+        // k step reads 152 bytes per 12 cycles). Measured on Zen 4 (L1d 32 KiB, L2 1 MiB):
+        // kc = 512 beats the L1-resident 192 by 4-6% at n = 512...2048, for sgemm and dgemm;
+        // above 512 it no longer gains and mc gets small.
+        let kc = (caches.l2 / 16 / (nr * elem)).clamp(64, 512) & !7;
         let mc = ((caches.l2 / 2 / (kc * elem)).clamp(MR, 4096) / MR) * MR;
         let l3_share = if caches.l3 == 0 {
             4 << 20
