@@ -4,8 +4,8 @@
 //! The structure is Goto's / BLIS's: for each `nc`-wide column block of C, for each `kc`-deep
 //! slice of the k dimension, B's `kc × nc` block is packed into `NR`-wide micro-panels (L3),
 //! then for each `mc`-tall row block A's `mc × kc` block is packed into `MR`-tall micro-panels
-//! (L2), and the micro-kernel ([`ukr`]) computes each `MR × NR` tile of C with a B micro-panel
-//! streamed from L2 (see [`Blocking::for_tile`]). `kc`, `mc` and `nc` come from the cache sizes
+//! (L2), and the micro-kernel ([`ukr`]) computes each `MR × NR` tile of C from one A and one
+//! B micro-panel, both streamed from L2 (see [`Blocking::for_tile`]). `kc`, `mc` and `nc` come from the cache sizes
 //! CPUID reports ([`cache`]): `kc · NR · size ≈ L2 / 16` (at most 512), `mc · kc · size ≈ L2 / 2`,
 //! `kc · nc · size ≈ L3 / 4`.
 //! Micro-kernel and packing are asmforge kernels ([`ukr`], [`pack`]); the loops around them are
@@ -74,8 +74,8 @@ impl Blocking {
         // kc amortizes the C-tile load/store and the call of each micro-kernel over more FMAs,
         // and both micro-panels stream from L2 at well under its bandwidth (an AVX-512 sgemm
         // k step reads 152 bytes per 12 cycles). Measured on Zen 4 (L1d 32 KiB, L2 1 MiB):
-        // kc = 512 beats the L1-resident 192 by 4-6% at n = 512...2048, for sgemm and dgemm;
-        // above 512 it no longer gains and mc gets small.
+        // kc = 512 beats the L1-resident 192 by 4-7% at n = 512 and 1024 (interleaved runs,
+        // sgemm and dgemm); above 512 it no longer gains and mc gets small.
         let kc = (caches.l2 / 16 / (nr * elem)).clamp(64, 512) & !7;
         let mc = ((caches.l2 / 2 / (kc * elem)).clamp(MR, 4096) / MR) * MR;
         let l3_share = if caches.l3 == 0 {
