@@ -247,7 +247,9 @@ fn random<T: Real>(len: usize, seed: u64) -> Vec<T> {
 fn peak_sample() -> Option<f64> {
     const ITERS: u64 = 40_000; // 1.9 M FMAs: about 1 ms on Zen 4
     let mut best: Option<f64> = None;
-    let kernels: [(&asmforge::KernelInfo, fn(u64), f64); 2] = [
+    // (kernel, entry, f32 lanes)
+    type Probe = (&'static asmforge::KernelInfo, fn(u64), f64);
+    let kernels: [Probe; 2] = [
         (&probe::fma256::INFO, probe::fma256, 8.0),
         (&probe::fma512::INFO, probe::fma512, 16.0),
     ];
