@@ -343,8 +343,13 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
 /// `--jit-profile=single|batch|floor-single|floor-batch|fuse-build`: one side of one
 /// measurement, repeated, and nothing else, for `valgrind --tool=callgrind
 /// --toggle-collect='*prof_*'` (instruction counts are repeatable on a loaded machine, where
-/// times are not). Prints the repetitions so counts can be divided by them.
+/// times are not), or `perf record` with a count: `--jit-profile=batch:2000000` repeats it that
+/// many functions. Prints the repetitions so counts can be divided by them.
 pub fn profile(what: &str) {
+    let (what, count) = match what.split_once(':') {
+        Some((w, n)) => (w, n.parse::<usize>().ok()),
+        None => (what, None),
+    };
     let owned = stencils::mul_stencil();
     let st = owned.stencil();
     let x = 0x1234_5678_9abc_u64;
@@ -353,6 +358,7 @@ pub fn profile(what: &str) {
         "batch" | "floor-batch" => 20_000,
         _ => 1000,
     };
+    let reps = count.map_or(reps, |n| n.max(1000) / 1000 * 1000);
     match what {
         "single" => prof_single(&st, x, reps),
         "floor-single" => prof_floor_single(x, reps),

@@ -56,7 +56,7 @@ pub(crate) fn check_features(what: &str, required: &[Feature]) -> Result<(), Jit
 
 #[inline]
 pub(crate) fn check_signature<F: JitSig>(st: &Stencil<'_>) -> Result<(), JitError> {
-    if st.signature().fingerprint() == const { F::SIGNATURE.fingerprint() } {
+    if st.facts().fingerprint == const { F::SIGNATURE.fingerprint() } {
         return Ok(());
     }
     Err(JitError::SignatureMismatch {
@@ -398,33 +398,74 @@ pub(crate) fn fill(
     Ok(())
 }
 
-/// `dst[..src.len()] = src`; short code (8 to 32 bytes, a typical stencil) as two
+/// `dst[..src.len()] = src`; short code (up to 32 bytes, a typical stencil) as two
 /// overlapping fixed-size moves instead of a call to `memcpy`.
 #[inline(always)]
 pub(crate) fn copy_code(dst: &mut [u8], src: &[u8]) {
+    let dst = &mut dst[..src.len()];
+    // SAFETY: `dst` holds `src.len()` writable bytes.
+    unsafe { copy_raw(dst.as_mut_ptr(), src) }
+}
+
+/// Appends `src` to `v` as [`copy_code`] copies.
+#[inline(always)]
+pub(crate) fn extend_code(v: &mut Vec<u8>, src: &[u8]) {
+    v.reserve(src.len());
+    let len = v.len();
+    // SAFETY: `reserve` made room for `src.len()` bytes after `len`; `copy_raw` writes all of
+    // them before the length covers them.
+    unsafe {
+        copy_raw(v.as_mut_ptr().add(len), src);
+        v.set_len(len + src.len());
+    }
+}
+
+/// Copies `src` to `d`: lengths up to 32 as two overlapping fixed-size moves (unaligned),
+/// longer ones through `copy_nonoverlapping`.
+///
+/// # Safety
+///
+/// `d` is valid for `src.len()` writes and does not overlap `src`.
+#[inline(always)]
+pub(crate) unsafe fn copy_raw(d: *mut u8, src: &[u8]) {
     let n = src.len();
-    let dst = &mut dst[..n];
-    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
-    // SAFETY (both arms): `dst` and `src` hold `n` bytes; each move reads and writes inside
-    // them (offsets 0 and n - width, width <= n), unaligned.
-    match n {
-        8..=15 => unsafe {
-            let (a, b) = (
-                s.cast::<u64>().read_unaligned(),
-                s.add(n - 8).cast::<u64>().read_unaligned(),
-            );
-            d.cast::<u64>().write_unaligned(a);
-            d.add(n - 8).cast::<u64>().write_unaligned(b);
-        },
-        16..=32 => unsafe {
-            let (a, b) = (
-                s.cast::<u128>().read_unaligned(),
-                s.add(n - 16).cast::<u128>().read_unaligned(),
-            );
-            d.cast::<u128>().write_unaligned(a);
-            d.add(n - 16).cast::<u128>().write_unaligned(b);
-        },
-        _ => dst.copy_from_slice(src),
+    let s = src.as_ptr();
+    // SAFETY (every arm): each move reads `src` and writes `d` at offsets 0 and n - width
+    // with width <= n, so inside both.
+    unsafe {
+        match n {
+            0 => {}
+            1..=3 => {
+                *d = *s;
+                *d.add(n / 2) = *s.add(n / 2);
+                *d.add(n - 1) = *s.add(n - 1);
+            }
+            4..=7 => {
+                let (a, b) = (
+                    s.cast::<u32>().read_unaligned(),
+                    s.add(n - 4).cast::<u32>().read_unaligned(),
+                );
+                d.cast::<u32>().write_unaligned(a);
+                d.add(n - 4).cast::<u32>().write_unaligned(b);
+            }
+            8..=15 => {
+                let (a, b) = (
+                    s.cast::<u64>().read_unaligned(),
+                    s.add(n - 8).cast::<u64>().read_unaligned(),
+                );
+                d.cast::<u64>().write_unaligned(a);
+                d.add(n - 8).cast::<u64>().write_unaligned(b);
+            }
+            16..=32 => {
+                let (a, b) = (
+                    s.cast::<u128>().read_unaligned(),
+                    s.add(n - 16).cast::<u128>().read_unaligned(),
+                );
+                d.cast::<u128>().write_unaligned(a);
+                d.add(n - 16).cast::<u128>().write_unaligned(b);
+            }
+            _ => core::ptr::copy_nonoverlapping(s, d, n),
+        }
     }
 }
 
@@ -599,4 +640,24 @@ pub fn specialize<F: JitSig>(
     };
     let r = b.specialize::<F>(st, values)?;
     Ok(JitFn::new(b.finalize()?, r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_copies_are_exact_at_every_length() {
+        let src: Vec<u8> = (1..=80u8).collect();
+        for n in 0..=70 {
+            let mut dst = [0xAAu8; 80];
+            copy_code(&mut dst, &src[..n]);
+            assert_eq!(&dst[..n], &src[..n], "{n}");
+            assert!(dst[n..].iter().all(|&b| b == 0xAA), "{n}: wrote past the end");
+            let mut v = std::vec![7u8; 3];
+            extend_code(&mut v, &src[..n]);
+            assert_eq!(v.len(), 3 + n);
+            assert_eq!(&v[3..], &src[..n], "{n}");
+        }
+    }
 }

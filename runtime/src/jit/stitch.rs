@@ -20,13 +20,13 @@ use core::marker::PhantomData;
 use std::string::ToString;
 use std::vec::Vec;
 
-use crate::Feature;
+use crate::{Feature, FeatureSet};
 
 use super::error::JitError;
 use super::patch;
 use super::region::{self, Builder, JitFn};
-use super::sig::{JitSig, Signature};
-use super::stencil::{Hole, HoleKind, Stencil, Value};
+use super::sig::JitSig;
+use super::stencil::{HoleKind, Stencil, Value};
 
 /// A position in a stitched function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,34 +70,9 @@ pub enum Cond {
     G = 15,
 }
 
-const TARGET: &[Hole<'static>] = &[Hole {
-    name: "target",
-    kind: HoleKind::Rel32,
-    signed: true,
-    offset: 1,
-    end: 5,
-}];
-const TARGET2: &[Hole<'static>] = &[Hole {
-    name: "target",
-    kind: HoleKind::Rel32,
-    signed: true,
-    offset: 2,
-    end: 6,
-}];
-const GLUE_SIG: Signature<'static> = Signature {
-    params: &[],
-    ret: super::sig::Ty::Unit,
-};
-// SAFETY: `jmp rel32` (E9 cd), the target a label of the same function.
-const JMP: Stencil<'static> =
-    unsafe { Stencil::new("jmp", &[0xE9, 0, 0, 0, 0], TARGET, &[], GLUE_SIG) };
-macro_rules! jcc {
-    ($($cc:literal),*) => {
-        // SAFETY: `jcc rel32` (0F 80+cc cd), the target a label of the same function.
-        [$(unsafe { Stencil::new("jcc", &[0x0F, 0x80 + $cc, 0, 0, 0, 0], TARGET2, &[], GLUE_SIG) }),*]
-    };
-}
-const JCC: [Stencil<'static>; 16] = jcc!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+/// Bytes of the glue jumps before their rel32: `jmp rel32` (E9 cd) and `jcc rel32`
+/// (0F 80+cc cd), SDM Vol. 2A JMP, Jcc.
+const JMP: [u8; 5] = [0xE9, 0, 0, 0, 0];
 
 #[derive(Clone, Copy, Debug)]
 enum Target {
@@ -128,13 +103,49 @@ pub struct Stitch<F> {
     labels: Vec<Option<u32>>,
     fixups: Vec<Fixup>,
     relocs: Vec<Reloc>,
-    features: Vec<Feature>,
-    /// Whether the last stencil chains to whatever is appended next, and its name (a buffer
-    /// reused from stencil to stencil: no allocation per append).
+    /// The features of the stencils appended, as a set (one test per append) and in order
+    /// of first appearance (extended only when a stencil brings a new one).
+    features: FeatureSet,
+    feature_list: Vec<Feature>,
+    /// Whether the last stencil chains to whatever is appended next, and its name.
     pending: bool,
-    pending_name: std::string::String,
+    pending_name: PendingName,
     keep_jumps: bool,
     _f: PhantomData<F>,
+}
+
+/// The name of the stencil whose continuation is pending, for
+/// [`JitError::DanglingContinuation`]: copied on every append of a chaining stencil, so a
+/// short one (the usual case) goes to a fixed buffer with two moves, a long one to a `String`
+/// reused from append to append.
+#[derive(Debug, Default)]
+struct PendingName {
+    len: usize,
+    short: [u8; 32],
+    long: std::string::String,
+}
+
+impl PendingName {
+    #[inline(always)]
+    fn set(&mut self, name: &str) {
+        let b = name.as_bytes();
+        self.len = b.len();
+        if b.len() <= self.short.len() {
+            // SAFETY: `short` has room for `b.len()` bytes; separate memory.
+            unsafe { region::copy_raw(self.short.as_mut_ptr(), b) };
+        } else {
+            self.long.clear();
+            self.long.push_str(name);
+        }
+    }
+
+    fn get(&self) -> std::string::String {
+        match self.short.get(..self.len) {
+            // The bytes of a `&str` cut at its length: valid UTF-8.
+            Some(b) => std::string::String::from_utf8_lossy(b).into_owned(),
+            None => self.long.clone(),
+        }
+    }
 }
 
 impl<F: JitSig> Default for Stitch<F> {
@@ -152,9 +163,10 @@ impl<F: JitSig> Stitch<F> {
             labels: Vec::with_capacity(8),
             fixups: Vec::with_capacity(16),
             relocs: Vec::new(),
-            features: Vec::with_capacity(4),
+            features: FeatureSet::EMPTY,
+            feature_list: Vec::new(),
             pending: false,
-            pending_name: std::string::String::new(),
+            pending_name: PendingName::default(),
             keep_jumps: false,
             _f: PhantomData,
         }
@@ -223,7 +235,7 @@ impl<F: JitSig> Stitch<F> {
     ///
     /// None in practice (the glue stencil is well formed).
     pub fn jump(&mut self, target: Label) -> Result<&mut Self, JitError> {
-        self.place(&JMP, &[("target", Value::Label(target))])?;
+        self.glue(&JMP, target);
         Ok(self)
     }
 
@@ -233,27 +245,54 @@ impl<F: JitSig> Stitch<F> {
     ///
     /// None in practice (the glue stencil is well formed).
     pub fn jump_if(&mut self, cond: Cond, target: Label) -> Result<&mut Self, JitError> {
-        self.place(&JCC[cond as usize], &[("target", Value::Label(target))])?;
+        self.glue(&[0x0F, 0x80 + cond as u8, 0, 0, 0, 0], target);
         Ok(self)
     }
 
+    /// Appends a glue jump (`insn` ends with its rel32 field) to `target`.
+    #[inline]
+    fn glue(&mut self, insn: &[u8], target: Label) {
+        region::extend_code(&mut self.code, insn);
+        let end = self.code.len() as u32;
+        self.fixups.push(Fixup {
+            at: end - 4,
+            end,
+            target: Target::Label(target),
+        });
+        self.pending = false;
+    }
+
+    /// Records features `st` brings that no stencil before it did.
+    #[cold]
+    fn add_features(&mut self, st: &Stencil<'_>) {
+        for f in st.features() {
+            if !self.features.contains(*f) {
+                self.features = self.features.with(*f);
+                self.feature_list.push(*f);
+            }
+        }
+    }
+
+    #[inline]
     fn place(&mut self, st: &Stencil<'_>, values: &[(&str, Value)]) -> Result<(), JitError> {
         patch::check_names(st, values)?;
-        for f in st.features() {
-            if !self.features.contains(f) {
-                self.features.push(*f);
-            }
+        if !st.facts().features.is_subset(self.features) {
+            self.add_features(st);
         }
         let base = self.code.len();
         let cont = st.continuation();
-        let explicit =
-            cont.and_then(|h| values.iter().find(|(n, _)| *n == h.name).map(|(_, v)| *v));
+        let explicit = match cont {
+            Some(h) if !values.is_empty() => {
+                values.iter().find(|(n, _)| *n == h.name).map(|(_, v)| *v)
+            }
+            _ => None,
+        };
         let copy = match (cont, explicit) {
             // The continuation's field is the last 4 bytes, after its `E9` (checked).
             (Some(h), None) if !self.keep_jumps => h.offset as usize - 1,
             _ => st.code().len(),
         };
-        self.code.extend_from_slice(&st.code()[..copy]);
+        region::extend_code(&mut self.code, &st.code()[..copy]);
         self.pending = false;
         for h in st.holes() {
             let (o, e) = (base + h.offset as usize, base + h.end as usize);
@@ -271,8 +310,7 @@ impl<F: JitSig> Stitch<F> {
                             self.code[o..o + 4].fill(0);
                         }
                         self.pending = true;
-                        self.pending_name.clear();
-                        self.pending_name.push_str(st.name());
+                        self.pending_name.set(st.name());
                     }
                 },
                 HoleKind::Rel32 => match patch::value_for(st, h, values)? {
@@ -318,7 +356,7 @@ impl<F: JitSig> Stitch<F> {
     pub fn finish(self) -> Result<Code, JitError> {
         if self.pending {
             return Err(JitError::DanglingContinuation {
-                stencil: self.pending_name,
+                stencil: self.pending_name.get(),
             });
         }
         if self.code.is_empty() || self.code.len() > 1 << 30 {
@@ -345,8 +383,8 @@ impl<F: JitSig> Stitch<F> {
             let d = target as i64 - i64::from(f.end);
             bytes[f.at as usize..f.at as usize + 4].copy_from_slice(&(d as i32).to_le_bytes());
         }
-        let mut features = self.features;
-        features.sort();
+        let mut features = self.feature_list;
+        features.sort_unstable();
         Ok(Code {
             bytes,
             code_len: code_len as u32,
@@ -433,5 +471,75 @@ impl Code {
         };
         let r = b.add::<F>(self)?;
         Ok(JitFn::new(b.finalize()?, r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jit::{Hole, Signature, Ty};
+
+    type U64Fn = extern "sysv64" fn(u64) -> u64;
+    const SIG: Signature<'static> = Signature {
+        params: &[Ty::U64],
+        ret: Ty::U64,
+    };
+    // add rax, imm8 (REX.W 83 /0 ib); jmp rel32.
+    const CODE: &[u8] = &[0x48, 0x83, 0xC0, 0, 0xE9, 0, 0, 0, 0];
+    const HOLES: &[Hole<'static>] = &[
+        Hole {
+            name: "d",
+            kind: HoleKind::Imm8,
+            signed: true,
+            offset: 3,
+            end: 4,
+        },
+        Hole {
+            name: "next",
+            kind: HoleKind::Continuation,
+            signed: true,
+            offset: 5,
+            end: 9,
+        },
+    ];
+
+    #[test]
+    fn dangling_continuation_names_the_stencil_short_or_long() {
+        let long = "a_stencil_name_longer_than_thirty_two_bytes";
+        for name in ["add", long, "x"] {
+            // SAFETY: only stitched, never run.
+            let st = unsafe { Stencil::new(name, CODE, HOLES, &[], SIG) };
+            let mut s = Stitch::<U64Fn>::new();
+            s.append(&st, &[("d", Value::Int(1))]).unwrap();
+            s.append(&st, &[("d", Value::Int(2))]).unwrap();
+            match s.finish() {
+                Err(JitError::DanglingContinuation { stencil }) => assert_eq!(stencil, name),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn glue_jumps_are_encoded_and_resolved() {
+        // SAFETY: only stitched, never run.
+        let st = unsafe { Stencil::new("add", CODE, HOLES, &[], SIG) };
+        let mut s = Stitch::<U64Fn>::new();
+        let top = s.label();
+        s.append(&st, &[("d", Value::Int(-3))]).unwrap();
+        let end = s.new_label();
+        s.jump_if(Cond::Ne, top).unwrap().jump(end).unwrap();
+        s.bind(end);
+        s.append(&st, &[("d", Value::Int(5)), ("next", Value::Label(top))])
+            .unwrap();
+        let code = s.finish().unwrap();
+        // add (continuation elided: falls into the jne), jne top, jmp end, add, jmp top.
+        let want: &[u8] = &[
+            0x48, 0x83, 0xC0, 0xFD, // add rax, -3
+            0x0F, 0x85, 0xF6, 0xFF, 0xFF, 0xFF, // jne -10 (to 0)
+            0xE9, 0x00, 0x00, 0x00, 0x00, // jmp +0 (to 15)
+            0x48, 0x83, 0xC0, 0x05, // add rax, 5
+            0xE9, 0xE8, 0xFF, 0xFF, 0xFF, // jmp -24 (to 0)
+        ];
+        assert_eq!(code.bytes(), want);
     }
 }
