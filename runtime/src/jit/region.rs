@@ -469,6 +469,7 @@ pub(crate) unsafe fn copy_raw(d: *mut u8, src: &[u8]) {
     }
 }
 
+#[inline]
 pub(crate) fn pool_entry_size(kind: HoleKind, lanes: u8) -> usize {
     let elem = if matches!(kind, HoleKind::PoolF64 { .. }) {
         8
@@ -478,6 +479,7 @@ pub(crate) fn pool_entry_size(kind: HoleKind, lanes: u8) -> usize {
     elem * usize::from(lanes.max(1))
 }
 
+#[inline]
 pub(crate) fn fill_pool(
     st: &Stencil<'_>,
     h: &super::stencil::Hole<'_>,

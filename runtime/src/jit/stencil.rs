@@ -163,6 +163,9 @@ pub(crate) struct Facts {
     pub(crate) fingerprint: u64,
     /// `features` as a set.
     pub(crate) features: FeatureSet,
+    /// For a well-formed stencil whose only hole is its continuation (the usual piece of a
+    /// stitched pipeline): the length of its code without the final `jmp rel32`.
+    pub(crate) chain_body: Option<u32>,
 }
 
 const fn str_eq(a: &str, b: &str) -> bool {
@@ -211,6 +214,7 @@ impl Facts {
             cont: None,
             fingerprint: signature.fingerprint(),
             features: FeatureSet::of(features),
+            chain_body: None,
         };
         let mut conts = 0;
         let mut i = 0;
@@ -256,6 +260,8 @@ impl Facts {
         }
         if conts > 1 {
             facts.layout = Layout::TwoContinuations;
+        } else if let ([h], Some(0)) = (holes, facts.cont) {
+            facts.chain_body = Some(h.offset - 1);
         }
         facts
     }

@@ -87,6 +87,16 @@ struct Fixup {
     target: Target,
 }
 
+/// Labels and fixups share one list (one allocation per function): a [`Label`] is the index
+/// of its entry.
+#[derive(Clone, Copy, Debug)]
+enum Mark {
+    /// A label, bound or not yet.
+    Label(Option<u32>),
+    /// A rel32 field to resolve in [`Stitch::finish`].
+    Fixup(Fixup),
+}
+
 /// An absolute rel32 target resolved where the code lands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Reloc {
@@ -100,8 +110,7 @@ pub(crate) struct Reloc {
 pub struct Stitch<F> {
     code: Vec<u8>,
     pool: Vec<u8>,
-    labels: Vec<Option<u32>>,
-    fixups: Vec<Fixup>,
+    marks: Vec<Mark>,
     relocs: Vec<Reloc>,
     /// The features of the stencils appended, as a set (one test per append) and in order
     /// of first appearance (extended only when a stencil brings a new one).
@@ -159,9 +168,9 @@ impl<F: JitSig> Stitch<F> {
     pub fn new() -> Self {
         Stitch {
             code: Vec::with_capacity(1024),
-            pool: Vec::with_capacity(256),
-            labels: Vec::with_capacity(8),
-            fixups: Vec::with_capacity(16),
+            // Allocated on the first pool entry: a function without one allocates nothing for it.
+            pool: Vec::new(),
+            marks: Vec::with_capacity(32),
             relocs: Vec::new(),
             features: FeatureSet::EMPTY,
             feature_list: Vec::new(),
@@ -190,19 +199,19 @@ impl<F: JitSig> Stitch<F> {
 
     /// A label bound to the current position (where the next stencil starts).
     pub fn label(&mut self) -> Label {
-        self.labels.push(Some(self.code.len() as u32));
-        Label(self.labels.len() as u32 - 1)
+        self.marks.push(Mark::Label(Some(self.code.len() as u32)));
+        Label(self.marks.len() as u32 - 1)
     }
 
     /// A label to be bound later with [`Stitch::bind`].
     pub fn new_label(&mut self) -> Label {
-        self.labels.push(None);
-        Label(self.labels.len() as u32 - 1)
+        self.marks.push(Mark::Label(None));
+        Label(self.marks.len() as u32 - 1)
     }
 
     /// Binds `l` to the current position.
     pub fn bind(&mut self, l: Label) {
-        if let Some(slot) = self.labels.get_mut(l.0 as usize) {
+        if let Some(Mark::Label(slot)) = self.marks.get_mut(l.0 as usize) {
             *slot = Some(self.code.len() as u32);
         }
     }
@@ -215,7 +224,34 @@ impl<F: JitSig> Stitch<F> {
     /// [`JitError::SignatureMismatch`] if `st` is written for another signature than `F`,
     /// [`JitError::BadStencil`], and the value errors of [`Builder::specialize`]. Feature
     /// checks happen when the code is placed.
+    #[inline]
     pub fn append(
+        &mut self,
+        st: &Stencil<'_>,
+        values: &[(&str, Value)],
+    ) -> Result<&mut Self, JitError> {
+        // The usual piece of a pipeline — well formed, of this signature, no hole but its
+        // continuation, no value, no new CPU feature — is its body copied; the next piece
+        // follows. Everything else (and every error) takes the general path.
+        let facts = st.facts();
+        if let (Some(body), [], false, true, true) = (
+            facts.chain_body,
+            values,
+            self.keep_jumps,
+            facts.fingerprint == const { F::SIGNATURE.fingerprint() },
+            facts.features.is_subset(self.features),
+        ) && let Some(code) = st.code().get(..body as usize)
+        {
+            region::extend_code(&mut self.code, code);
+            self.pending = true;
+            self.pending_name.set(st.name());
+            return Ok(self);
+        }
+        self.append_checked(st, values)
+    }
+
+    #[inline(never)]
+    fn append_checked(
         &mut self,
         st: &Stencil<'_>,
         values: &[(&str, Value)],
@@ -254,21 +290,23 @@ impl<F: JitSig> Stitch<F> {
     fn glue(&mut self, insn: &[u8], target: Label) {
         region::extend_code(&mut self.code, insn);
         let end = self.code.len() as u32;
-        self.fixups.push(Fixup {
+        self.marks.push(Mark::Fixup(Fixup {
             at: end - 4,
             end,
             target: Target::Label(target),
-        });
+        }));
         self.pending = false;
     }
 
     /// Records features `st` brings that no stencil before it did.
     #[cold]
     fn add_features(&mut self, st: &Stencil<'_>) {
-        for f in st.features() {
-            if !self.features.contains(*f) {
-                self.features = self.features.with(*f);
-                self.feature_list.push(*f);
+        let new = st.facts().features.minus(self.features);
+        self.features = self.features.union(new);
+        self.feature_list.reserve(new.len());
+        for &f in st.features() {
+            if new.contains(f) {
+                self.feature_list.push(f);
             }
         }
     }
@@ -279,11 +317,14 @@ impl<F: JitSig> Stitch<F> {
         if !st.facts().features.is_subset(self.features) {
             self.add_features(st);
         }
-        let base = self.code.len();
         let cont = st.continuation();
+        let base = self.code.len();
         let explicit = match cont {
             Some(h) if !values.is_empty() => {
-                values.iter().find(|(n, _)| *n == h.name).map(|(_, v)| *v)
+                values
+                    .iter()
+                    .find(|(n, _)| patch::name_eq(n, h.name))
+                    .map(|(_, v)| *v)
             }
             _ => None,
         };
@@ -298,11 +339,11 @@ impl<F: JitSig> Stitch<F> {
             let (o, e) = (base + h.offset as usize, base + h.end as usize);
             match h.kind {
                 HoleKind::Continuation => match explicit {
-                    Some(Value::Label(l)) => self.fixups.push(Fixup {
+                    Some(Value::Label(l)) => self.marks.push(Mark::Fixup(Fixup {
                         at: o as u32,
                         end: e as u32,
                         target: Target::Label(l),
-                    }),
+                    })),
                     Some(v) => return Err(patch::wrong_value(st, h, v)),
                     None => {
                         // Falls through (jump elided), or jumps 0 bytes to the next stencil.
@@ -314,11 +355,11 @@ impl<F: JitSig> Stitch<F> {
                     }
                 },
                 HoleKind::Rel32 => match patch::value_for(st, h, values)? {
-                    Value::Label(l) => self.fixups.push(Fixup {
+                    Value::Label(l) => self.marks.push(Mark::Fixup(Fixup {
                         at: o as u32,
                         end: e as u32,
                         target: Target::Label(l),
-                    }),
+                    })),
                     Value::Addr(a) => self.relocs.push(Reloc {
                         at: o as u32,
                         end: e as u32,
@@ -329,14 +370,30 @@ impl<F: JitSig> Stitch<F> {
                 HoleKind::PoolF32 { lanes } | HoleKind::PoolF64 { lanes } => {
                     let v = patch::value_for(st, h, values)?;
                     let size = region::pool_entry_size(h.kind, lanes);
+                    if self.pool.capacity() == 0 {
+                        self.pool.reserve(256);
+                    }
+                    // The entry, aligned to its size: `lanes` copies of the value.
                     let at = self.pool.len().div_ceil(size) * size;
-                    self.pool.resize(at + size, 0);
-                    region::fill_pool(st, h, v, &mut self.pool[at..])?;
-                    self.fixups.push(Fixup {
+                    self.pool.resize(at, 0);
+                    match (h.kind, v) {
+                        (HoleKind::PoolF32 { .. }, Value::F32(x)) => {
+                            for _ in 0..lanes.max(1) {
+                                self.pool.extend_from_slice(&x.to_le_bytes());
+                            }
+                        }
+                        (HoleKind::PoolF64 { .. }, Value::F64(x)) => {
+                            for _ in 0..lanes.max(1) {
+                                self.pool.extend_from_slice(&x.to_le_bytes());
+                            }
+                        }
+                        _ => return Err(patch::wrong_value(st, h, v)),
+                    }
+                    self.marks.push(Mark::Fixup(Fixup {
                         at: o as u32,
                         end: e as u32,
                         target: Target::Pool(at as u32),
-                    });
+                    }));
                 }
                 _ => {
                     let v = patch::value_for(st, h, values)?;
@@ -372,10 +429,11 @@ impl<F: JitSig> Stitch<F> {
         // int3 padding between code and pool.
         bytes.resize(pool_start, 0xCC);
         bytes.extend_from_slice(&self.pool);
-        for f in &self.fixups {
+        for m in &self.marks {
+            let Mark::Fixup(f) = m else { continue };
             let target = match f.target {
-                Target::Label(l) => match self.labels.get(l.0 as usize) {
-                    Some(Some(off)) => *off as usize,
+                Target::Label(l) => match self.marks.get(l.0 as usize) {
+                    Some(Mark::Label(Some(off))) => *off as usize,
                     _ => return Err(JitError::UnboundLabel(l.0)),
                 },
                 Target::Pool(p) => pool_start + p as usize,
