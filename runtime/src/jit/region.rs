@@ -655,7 +655,10 @@ mod tests {
             let mut dst = [0xAAu8; 80];
             copy_code(&mut dst, &src[..n]);
             assert_eq!(&dst[..n], &src[..n], "{n}");
-            assert!(dst[n..].iter().all(|&b| b == 0xAA), "{n}: wrote past the end");
+            assert!(
+                dst[n..].iter().all(|&b| b == 0xAA),
+                "{n}: wrote past the end"
+            );
             let mut v = std::vec![7u8; 3];
             extend_code(&mut v, &src[..n]);
             assert_eq!(v.len(), 3 + n);

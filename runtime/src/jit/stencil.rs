@@ -163,9 +163,10 @@ pub(crate) struct Facts {
     pub(crate) fingerprint: u64,
     /// `features` as a set.
     pub(crate) features: FeatureSet,
-    /// For a well-formed stencil whose only hole is its continuation (the usual piece of a
-    /// stitched pipeline): the length of its code without the final `jmp rel32`.
-    pub(crate) chain_body: Option<u32>,
+    /// For a well-formed stencil without holes but its continuation, if any (the usual
+    /// piece of a stitched pipeline): the bytes copied when the next piece follows (the code
+    /// without its final `jmp rel32`) and whether it chains.
+    pub(crate) plain: Option<(u32, bool)>,
 }
 
 const fn str_eq(a: &str, b: &str) -> bool {
@@ -214,7 +215,7 @@ impl Facts {
             cont: None,
             fingerprint: signature.fingerprint(),
             features: FeatureSet::of(features),
-            chain_body: None,
+            plain: None,
         };
         let mut conts = 0;
         let mut i = 0;
@@ -261,7 +262,9 @@ impl Facts {
         if conts > 1 {
             facts.layout = Layout::TwoContinuations;
         } else if let ([h], Some(0)) = (holes, facts.cont) {
-            facts.chain_body = Some(h.offset - 1);
+            facts.plain = Some((h.offset - 1, true));
+        } else if holes.is_empty() {
+            facts.plain = Some((len as u32, false));
         }
         facts
     }

@@ -231,11 +231,11 @@ impl<F: JitSig> Stitch<F> {
         values: &[(&str, Value)],
     ) -> Result<&mut Self, JitError> {
         // The usual piece of a pipeline — well formed, of this signature, no hole but its
-        // continuation, no value, no new CPU feature — is its body copied; the next piece
-        // follows. Everything else (and every error) takes the general path.
+        // continuation (if any), no value, no new CPU feature — is its body copied; the next
+        // piece follows. Everything else (and every error) takes the general path.
         let facts = st.facts();
-        if let (Some(body), [], false, true, true) = (
-            facts.chain_body,
+        if let (Some((body, chains)), [], false, true, true) = (
+            facts.plain,
             values,
             self.keep_jumps,
             facts.fingerprint == const { F::SIGNATURE.fingerprint() },
@@ -243,8 +243,10 @@ impl<F: JitSig> Stitch<F> {
         ) && let Some(code) = st.code().get(..body as usize)
         {
             region::extend_code(&mut self.code, code);
-            self.pending = true;
-            self.pending_name.set(st.name());
+            self.pending = chains;
+            if chains {
+                self.pending_name.set(st.name());
+            }
             return Ok(self);
         }
         self.append_checked(st, values)
@@ -302,13 +304,18 @@ impl<F: JitSig> Stitch<F> {
     #[cold]
     fn add_features(&mut self, st: &Stencil<'_>) {
         let new = st.facts().features.minus(self.features);
-        self.features = self.features.union(new);
-        self.feature_list.reserve(new.len());
-        for &f in st.features() {
-            if new.contains(f) {
-                self.feature_list.push(f);
+        if self.features.is_empty() {
+            // The first stencil with features: all of them (`finish` removes repeats).
+            self.feature_list.extend_from_slice(st.features());
+        } else {
+            self.feature_list.reserve(new.len());
+            for &f in st.features() {
+                if new.contains(f) {
+                    self.feature_list.push(f);
+                }
             }
         }
+        self.features = self.features.union(new);
     }
 
     #[inline]
@@ -320,12 +327,10 @@ impl<F: JitSig> Stitch<F> {
         let cont = st.continuation();
         let base = self.code.len();
         let explicit = match cont {
-            Some(h) if !values.is_empty() => {
-                values
-                    .iter()
-                    .find(|(n, _)| patch::name_eq(n, h.name))
-                    .map(|(_, v)| *v)
-            }
+            Some(h) if !values.is_empty() => values
+                .iter()
+                .find(|(n, _)| patch::name_eq(n, h.name))
+                .map(|(_, v)| *v),
             _ => None,
         };
         let copy = match (cont, explicit) {
@@ -374,7 +379,11 @@ impl<F: JitSig> Stitch<F> {
                         self.pool.reserve(256);
                     }
                     // The entry, aligned to its size: `lanes` copies of the value.
-                    let at = self.pool.len().div_ceil(size) * size;
+                    let at = if size.is_power_of_two() {
+                        (self.pool.len() + size - 1) & !(size - 1)
+                    } else {
+                        self.pool.len().div_ceil(size) * size
+                    };
                     self.pool.resize(at, 0);
                     match (h.kind, v) {
                         (HoleKind::PoolF32 { .. }, Value::F32(x)) => {
@@ -443,6 +452,7 @@ impl<F: JitSig> Stitch<F> {
         }
         let mut features = self.feature_list;
         features.sort_unstable();
+        features.dedup();
         Ok(Code {
             bytes,
             code_len: code_len as u32,
@@ -575,6 +585,63 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_fast_path_keeps_every_check() {
+        // mov rax, rdi (REX.W 89 /r); jmp rel32: a piece with no hole but its continuation.
+        const MOV: &[u8] = &[0x48, 0x89, 0xF8, 0xE9, 0, 0, 0, 0];
+        const NEXT: &[Hole<'static>] = &[Hole {
+            name: "next",
+            kind: HoleKind::Continuation,
+            signed: true,
+            offset: 4,
+            end: 8,
+        }];
+        // SAFETY (all): only stitched, never run.
+        let mov = unsafe { Stencil::new("mov", MOV, NEXT, &[Feature::AVX2], SIG) };
+        let ret = unsafe { Stencil::new("ret", &[0xC3], &[], &[Feature::BMI2], SIG) };
+        assert!(mov.facts().plain.is_some() && ret.facts().plain.is_some());
+        let mut s = Stitch::<U64Fn>::new();
+        s.append(&mov, &[]).unwrap().append(&mov, &[]).unwrap();
+        s.append(&ret, &[]).unwrap();
+        let code = s.finish().unwrap();
+        assert_eq!(code.bytes(), &[0x48, 0x89, 0xF8, 0x48, 0x89, 0xF8, 0xC3]);
+        // Features of pieces that took the fast path are still recorded, once each.
+        assert_eq!(code.features(), &[Feature::AVX2, Feature::BMI2]);
+        // Another signature.
+        type Other = extern "sysv64" fn(f64) -> f64;
+        let e = Stitch::<Other>::new()
+            .append(&mov, &[])
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(e, JitError::SignatureMismatch { .. }), "{e}");
+        // A value for a piece without holes.
+        let e = Stitch::<U64Fn>::new()
+            .append(&mov, &[("d", Value::Int(1))])
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(e, JitError::UnknownHole { .. }), "{e}");
+        // A bad layout (the continuation not after an `E9`).
+        let bad_holes = [Hole {
+            offset: 2,
+            end: 6,
+            ..NEXT[0]
+        }];
+        let bad = unsafe { Stencil::new("bad", &[0x90, 0x90, 0, 0, 0, 0], &bad_holes, &[], SIG) };
+        assert!(bad.facts().plain.is_none());
+        let e = Stitch::<U64Fn>::new()
+            .append(&bad, &[])
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(e, JitError::BadStencil { .. }), "{e}");
+        // Kept continuation jumps: the general path, a jump of 0 to the next piece.
+        let mut s = Stitch::<U64Fn>::new().keep_continuation_jumps(true);
+        s.append(&mov, &[]).unwrap().append(&ret, &[]).unwrap();
+        assert_eq!(
+            s.finish().unwrap().bytes(),
+            &[0x48, 0x89, 0xF8, 0xE9, 0, 0, 0, 0, 0xC3]
+        );
     }
 
     #[test]
