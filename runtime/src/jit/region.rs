@@ -67,20 +67,23 @@ pub(crate) fn check_signature<F: JitSig>(st: &Stencil<'_>) -> Result<(), JitErro
 }
 
 /// A function placed by a [`Builder`]: redeem it with [`ExecRegion::get`].
+///
+/// It holds the function's address (pages keep their address when sealed), so redeeming it
+/// is a comparison of region ids and no look-up: a loop calling a batch of functions computes
+/// each call's target from one load.
 #[derive(Debug)]
 pub struct FnRef<F> {
     region: u64,
-    chunk: u32,
-    offset: u32,
+    addr: usize,
     _f: PhantomData<F>,
 }
 
 impl<F> FnRef<F> {
-    /// The function at `offset` of the same chunk.
+    /// The function `bytes` after this one in the same chunk.
     #[inline(always)]
-    pub(crate) fn at_offset(self, offset: usize) -> FnRef<F> {
+    pub(crate) fn plus(self, bytes: usize) -> FnRef<F> {
         FnRef {
-            offset: offset as u32,
+            addr: self.addr + bytes,
             ..self
         }
     }
@@ -179,7 +182,7 @@ impl Builder {
     /// If `r` came from another builder.
     pub fn addr_of<F>(&self, r: FnRef<F>) -> usize {
         assert_eq!(r.region, self.id, "FnRef from another builder");
-        self.chunks[r.chunk as usize].addr() + r.offset as usize
+        r.addr
     }
 
     /// Room for up to `want` functions of `stride` bytes (a multiple of 16) in the current
@@ -222,8 +225,7 @@ impl Builder {
     pub(crate) fn fn_ref<F>(&self, chunk: usize, offset: usize) -> FnRef<F> {
         FnRef {
             region: self.id,
-            chunk: chunk as u32,
-            offset: offset as u32,
+            addr: self.chunks[chunk].addr() + offset,
             _f: PhantomData,
         }
     }
@@ -236,12 +238,7 @@ impl Builder {
         total: usize,
     ) -> Result<(usize, &mut [u8], FnRef<F>), JitError> {
         let (chunk, offset) = self.reserve(total)?;
-        let r = FnRef {
-            region: self.id,
-            chunk: chunk as u32,
-            offset: offset as u32,
-            _f: PhantomData,
-        };
+        let r = self.fn_ref(chunk, offset);
         let m = &mut self.chunks[chunk];
         let base = m.addr() + offset;
         Ok((base, &mut m.bytes_mut()[offset..offset + total], r))
@@ -299,8 +296,7 @@ impl Builder {
         })?;
         Ok(FnRef {
             region: self.id,
-            chunk: chunk as u32,
-            offset: offset as u32,
+            addr: base,
             _f: PhantomData,
         })
     }
@@ -323,8 +319,7 @@ impl Builder {
         code.relocate(base, dst)?;
         Ok(FnRef {
             region: self.id,
-            chunk: chunk as u32,
-            offset: offset as u32,
+            addr: base,
             _f: PhantomData,
         })
     }
@@ -515,13 +510,18 @@ impl ExecRegion {
     /// # Panics
     ///
     /// If `r` came from another builder.
+    #[inline]
     pub fn get<F: JitSig>(&self, r: FnRef<F>) -> Func<'_, F> {
         assert_eq!(r.region, self.id, "FnRef from another region");
-        let m = &self.chunks[r.chunk as usize];
-        debug_assert!(m.is_executable());
-        let addr = (m.addr() + r.offset as usize) as *const u8;
-        // SAFETY: the builder placed code of signature `F` here; it stays mapped while the
-        // returned `Func` borrows `self`.
+        debug_assert!(
+            self.chunks
+                .iter()
+                .any(|m| m.is_executable() && (m.addr()..m.addr() + m.len()).contains(&r.addr))
+        );
+        let addr = r.addr as *const u8;
+        // SAFETY: the builder with this region's id (ids are unique, `FnRef`s cannot be
+        // forged) placed code of signature `F` at `addr`, inside one of the chunks this region
+        // now owns; it stays mapped while the returned `Func` borrows `self`.
         Func {
             f: unsafe { F::from_addr(addr) },
             addr,
