@@ -173,14 +173,15 @@ pub fn run(quick: bool) {
 }
 
 /// asmforge's side of `jit batch`: `n` functions into one builder (a `Specializer` checks the
-/// stencil once, `place_n` claims the bytes of many at once), finalized, each called.
+/// stencil once, `place_n` claims the bytes of many at once and returns a `FnBatch`, whose
+/// references are computed, not stored), finalized, each called and its result checked.
 fn batch_round(st: &jit::Stencil<'_>, x: u64, n: usize) {
     let mut b = Builder::new();
     let sp = jit::Specializer::<MulFn>::new(st, &["c"]).unwrap();
     let refs = sp.place_n(&mut b, n, |c| [Value::UInt(c as u64)]).unwrap();
     let region = b.finalize().unwrap();
     for (i, f) in refs.iter().enumerate() {
-        assert_eq!(region.get(*f).call(x), x.wrapping_mul(i as u64));
+        assert_eq!(region.get(f).call(x), x.wrapping_mul(i as u64));
     }
 }
 
@@ -365,51 +366,6 @@ pub fn profile(what: &str) {
         "floor-single" => prof_floor_single(x, reps),
         "batch" => prof_batch(&st, x, reps / 1000),
         "floor-batch" => prof_floor_batch(x, reps / 1000),
-        "exp" => {
-            let mut t = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
-            for _ in 0..reps / 1000 {
-                let t0 = std::time::Instant::now();
-                batch_round(&st, x, 1000);
-                t[0].push(t0.elapsed().as_nanos() as f64 / 1000.0);
-                let t0 = std::time::Instant::now();
-                floor::batch(1000, x, |i, v| assert_eq!(v, x.wrapping_mul(i as u64)));
-                t[1].push(t0.elapsed().as_nanos() as f64 / 1000.0);
-                let t0 = std::time::Instant::now();
-                {
-                    let mut b = Builder::new();
-                    let sp = jit::Specializer::<MulFn>::new(&st, &["c"]).unwrap();
-                    let refs = sp
-                        .place_n(&mut b, 1000, |c| [Value::UInt(c as u64)])
-                        .unwrap();
-                    let region = b.finalize().unwrap();
-                    let base = region.get(refs[0]).addr();
-                    for i in 0..1000 {
-                        let f: MulFn = unsafe { core::mem::transmute(base.add(16 * i)) };
-                        assert_eq!(f(x), x.wrapping_mul(i as u64));
-                    }
-                }
-                t[2].push(t0.elapsed().as_nanos() as f64 / 1000.0);
-                let t0 = std::time::Instant::now();
-                {
-                    let mut b = Builder::new();
-                    let sp = jit::Specializer::<MulFn>::new(&st, &["c"]).unwrap();
-                    let refs = sp
-                        .place_n(&mut b, 1000, |c| [Value::UInt(c as u64)])
-                        .unwrap();
-                    let region = b.finalize().unwrap();
-                    black_box(&refs);
-                    drop(region);
-                }
-                t[3].push(t0.elapsed().as_nanos() as f64 / 1000.0);
-            }
-            for (name, mut v) in ["batch", "floor", "raw-calls", "no-calls"]
-                .into_iter()
-                .zip(t)
-            {
-                v.sort_by(f64::total_cmp);
-                println!("{name}: best {:.1} median {:.1} ns", v[0], v[v.len() / 2]);
-            }
-        }
         "fuse-build" => {
             let fs = FuseStencils::new();
             let ops = [Op::FmaConst(0.75, -0.5), Op::FmaX(0.25), Op::Max(0.0)];

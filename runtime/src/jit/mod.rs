@@ -85,6 +85,6 @@ pub use error::{JitError, LoadError};
 pub use memory::NEAR;
 pub use region::{Builder, CHUNK, ExecRegion, FnRef, Func, JitFn, specialize};
 pub use sig::{AbiRet, AbiType, JitSig, Signature, Ty};
-pub use specializer::Specializer;
+pub use specializer::{FnBatch, FnBatchIter, Specializer};
 pub use stencil::{Hole, HoleKind, Stencil, Value};
 pub use stitch::{Code, Cond, Label, Stitch};

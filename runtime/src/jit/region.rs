@@ -79,13 +79,20 @@ pub struct FnRef<F> {
 }
 
 impl<F> FnRef<F> {
-    /// The function `bytes` after this one in the same chunk.
+    /// The function at `addr`, placed by the builder with id `region`.
     #[inline(always)]
-    pub(crate) fn plus(self, bytes: usize) -> FnRef<F> {
+    pub(crate) fn new(region: u64, addr: usize) -> FnRef<F> {
         FnRef {
-            addr: self.addr + bytes,
-            ..self
+            region,
+            addr,
+            _f: PhantomData,
         }
+    }
+
+    /// Its address.
+    #[inline(always)]
+    pub(crate) fn addr(&self) -> usize {
+        self.addr
     }
 }
 
@@ -166,6 +173,11 @@ impl Builder {
         let mut b = Builder::near(target);
         b.chunks.push(b.map(bytes)?);
         Ok(b)
+    }
+
+    /// The id its functions' references carry.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// The start address of the writable chunk in use (for tests that inspect the process's

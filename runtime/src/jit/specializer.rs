@@ -19,6 +19,7 @@ use std::vec::Vec;
 use super::error::JitError;
 use super::patch;
 use super::region::{self, Builder, FnRef};
+
 use super::sig::JitSig;
 use super::stencil::{HoleKind, Stencil, Value};
 
@@ -191,6 +192,142 @@ impl<'s, F: JitSig> Specializer<'s, F> {
     }
 }
 
+/// The functions one [`Specializer::place_n`] placed, in order. They lie at a fixed stride in
+/// runs (one per chunk they went to, usually one), so each reference is computed when asked
+/// for: a batch holds no list of references, and a loop over it calls each function through
+/// an address it computes, not one it loads.
+#[derive(Clone, Debug)]
+pub struct FnBatch<F> {
+    region: u64,
+    stride: usize,
+    /// The first run (start address, count), and any further ones.
+    first: (usize, usize),
+    more: Vec<(usize, usize)>,
+    len: usize,
+    _f: PhantomData<F>,
+}
+
+impl<F> FnBatch<F> {
+    fn new(region: u64, stride: usize) -> Self {
+        FnBatch {
+            region,
+            stride,
+            first: (0, 0),
+            more: Vec::new(),
+            len: 0,
+            _f: PhantomData,
+        }
+    }
+
+    /// Appends `count` functions from `addr` on.
+    fn push_run(&mut self, addr: usize, count: usize) {
+        if count == 0 {
+            return;
+        }
+        let last = self.more.last_mut().unwrap_or(&mut self.first);
+        if last.1 == 0 || last.0 + last.1 * self.stride == addr {
+            if last.1 == 0 {
+                last.0 = addr;
+            }
+            last.1 += count;
+        } else {
+            self.more.push((addr, count));
+        }
+        self.len += count;
+    }
+
+    /// How many functions.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn runs(&self) -> impl Iterator<Item = &(usize, usize)> {
+        core::iter::once(&self.first).chain(&self.more)
+    }
+
+    /// The `i`-th function, if `i < len()`.
+    pub fn get(&self, mut i: usize) -> Option<FnRef<F>> {
+        for &(addr, count) in self.runs() {
+            if i < count {
+                return Some(FnRef::new(self.region, addr + i * self.stride));
+            }
+            i -= count;
+        }
+        None
+    }
+
+    /// The functions in order.
+    pub fn iter(&self) -> FnBatchIter<'_, F> {
+        FnBatchIter {
+            batch: self,
+            run: 0,
+            addr: self.first.0,
+            in_run: self.first.1,
+            left: self.len,
+        }
+    }
+}
+
+impl<'a, F> IntoIterator for &'a FnBatch<F> {
+    type Item = FnRef<F>;
+    type IntoIter = FnBatchIter<'a, F>;
+    fn into_iter(self) -> FnBatchIter<'a, F> {
+        self.iter()
+    }
+}
+
+/// The functions of a [`FnBatch`] in order (each address computed from the previous one).
+#[derive(Clone, Debug)]
+pub struct FnBatchIter<'a, F> {
+    batch: &'a FnBatch<F>,
+    /// How many of `more` were entered.
+    run: usize,
+    addr: usize,
+    in_run: usize,
+    left: usize,
+}
+
+impl<F> FnBatchIter<'_, F> {
+    #[cold]
+    fn next_run(&mut self) {
+        while self.in_run == 0 && self.run < self.batch.more.len() {
+            let (addr, count) = self.batch.more[self.run];
+            self.run += 1;
+            (self.addr, self.in_run) = (addr, count);
+        }
+    }
+}
+
+impl<F> Iterator for FnBatchIter<'_, F> {
+    type Item = FnRef<F>;
+
+    #[inline]
+    fn next(&mut self) -> Option<FnRef<F>> {
+        if self.in_run == 0 {
+            self.next_run();
+            if self.in_run == 0 {
+                return None;
+            }
+        }
+        let addr = self.addr;
+        self.addr += self.batch.stride;
+        self.in_run -= 1;
+        self.left -= 1;
+        Some(FnRef::new(self.batch.region, addr))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<F> ExactSizeIterator for FnBatchIter<'_, F> {}
+
 impl<F: JitSig> Specializer<'_, F> {
     /// Places `n` functions into `b` in one go, the `i`-th with the values `values(i)` (in
     /// the order of the names given to [`Specializer::new`]): the bytes for as many as fit
@@ -206,15 +343,16 @@ impl<F: JitSig> Specializer<'_, F> {
         b: &mut Builder,
         n: usize,
         mut values: impl FnMut(usize) -> [Value; N],
-    ) -> Result<Vec<FnRef<F>>, JitError> {
-        let mut out = Vec::with_capacity(n);
+    ) -> Result<FnBatch<F>, JitError> {
+        let stride = self.template.len();
+        let mut out = FnBatch::new(b.id(), stride);
         let Some(plan) = self.direct.as_ref().filter(|_| N >= self.arity) else {
             for i in 0..n {
-                out.push(self.place(b, &values(i))?);
+                let r = self.place(b, &values(i))?;
+                out.push_run(r.addr(), 1);
             }
             return Ok(out);
         };
-        let stride = self.template.len();
         let tmpl = self.template.as_slice();
         while out.len() < n {
             let (chunk, start, fit) = b.room(stride, n - out.len())?;
@@ -258,7 +396,7 @@ impl<F: JitSig> Specializer<'_, F> {
                     done = k + 1;
                 }
             }
-            out.extend((0..done).map(|k| r0.plus(k * stride)));
+            out.push_run(r0.addr(), done);
             b.commit(start + done * stride);
             result?;
         }
@@ -377,11 +515,21 @@ mod tests {
             })
             .unwrap_err();
         assert!(matches!(e, JitError::WrongValue { .. }), "{e}");
+        // The batch spans three chunks (runs of one stride), indexed and iterated in order.
+        assert_eq!(refs.len(), 10_000);
+        assert!(refs.get(10_000).is_none());
+        assert_eq!(refs.iter().len(), 10_000);
+        for i in [0, 1, 4094, 4095, 4096, 9_999] {
+            assert_eq!(
+                refs.get(i).map(|r| r.addr()),
+                refs.iter().nth(i).map(|r| r.addr())
+            );
+        }
         let region = b.finalize().unwrap();
         assert_eq!(region.chunk_addrs().count(), 3);
         assert_eq!(region.get(one).call(2), 198);
         for (i, r) in refs.iter().enumerate() {
-            assert_eq!(region.get(*r).call(3), 21 * i as u64);
+            assert_eq!(region.get(r).call(3), 21 * i as u64);
         }
     }
 
@@ -415,7 +563,7 @@ mod tests {
         assert!(matches!(e, JitError::HoleOutOfRange { .. }), "{e}");
         let region = b.finalize().unwrap();
         for (i, r) in refs.iter().enumerate() {
-            let f = region.get(*r);
+            let f = region.get(r);
             assert_eq!(f.call(2), 2 * (i as u64 + 5));
             // SAFETY: the 16 bytes of the function's stride, mapped read+execute.
             let bytes = unsafe { core::slice::from_raw_parts(f.addr(), 16) };
@@ -423,7 +571,7 @@ mod tests {
         }
         assert_eq!(adds.len(), 256);
         for (i, r) in adds.iter().enumerate() {
-            let f = region.get(*r);
+            let f = region.get(r);
             assert_eq!(f.call(1000), (1000 + i as i64 - 128) as u64);
             // SAFETY: as above.
             let bytes = unsafe { core::slice::from_raw_parts(f.addr(), 16) };
