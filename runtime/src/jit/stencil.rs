@@ -251,11 +251,11 @@ impl Facts {
                 }
                 j += 1;
             }
-            if let HoleKind::Continuation = h.kind {
-                if o + 4 != len || e != len || o == 0 || code[o - 1] != 0xE9 {
-                    facts.layout = Layout::BadContinuation(i as u32);
-                    return facts;
-                }
+            if matches!(h.kind, HoleKind::Continuation)
+                && (o + 4 != len || e != len || o == 0 || code[o - 1] != 0xE9)
+            {
+                facts.layout = Layout::BadContinuation(i as u32);
+                return facts;
             }
             i += 1;
         }
