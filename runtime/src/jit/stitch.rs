@@ -306,7 +306,7 @@ impl<F: JitSig> Stitch<F> {
         let new = st.facts().features.minus(self.features);
         if self.features.is_empty() {
             // The first stencil with features: all of them (`finish` removes repeats).
-            self.feature_list.extend_from_slice(st.features());
+            self.feature_list = st.features().to_vec();
         } else {
             self.feature_list.reserve(new.len());
             for &f in st.features() {
@@ -376,7 +376,7 @@ impl<F: JitSig> Stitch<F> {
                     let v = patch::value_for(st, h, values)?;
                     let size = region::pool_entry_size(h.kind, lanes);
                     if self.pool.capacity() == 0 {
-                        self.pool.reserve(256);
+                        self.pool = Vec::with_capacity(256);
                     }
                     // The entry, aligned to its size: `lanes` copies of the value.
                     let at = if size.is_power_of_two() {
