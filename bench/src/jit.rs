@@ -2,7 +2,8 @@
 //! cranelift-jit, contenders interleaved round by round, every function's result checked.
 //!
 //! Prints `jit single`, `jit batch`, `jit fuse-build` (time per function; `Rx cranelift`,
-//! `Sx dynasm`, `Tx floor` are how many times faster asmforge is) and `jit fuse-run`
+//! `Sx dynasm`, `Tx floor` are how many times faster asmforge is; `jit fuse-build reuse`: both
+//! with their reuse APIs, a `Stitch` and a `VecAssembler` kept from build to build) and `jit fuse-run`
 //! (throughput ratios of the run-time fused function: `Rx unfused`, `Sx cranelift`, `Tx aot`).
 
 #[path = "../../examples/stencils/mod.rs"]
@@ -198,12 +199,29 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
     let k = if quick { 20 } else { 100 };
     let (mut s_af, mut s_fl, mut s_dy, mut s_cl) =
         (Stat::new(), Stat::new(), Stat::new(), Stat::new());
+    let (mut s_af_re, mut s_dy_re) = (Stat::new(), Stat::new());
     let sample = fs.pipeline(Src::X, &ops, false).unwrap();
     let mut cl = clif::Clif::new();
+    let mut stitch = jit::Stitch::<PipeFn>::new();
+    let mut asm = dynasm_side::Asm::new(0);
+    assert_eq!(fs.pipeline_in(&mut stitch, Src::X, &ops).unwrap(), sample);
     for r in 0..rounds {
         clock.time(k, &mut s_af, || {
             for _ in 0..k {
                 black_box(fs.pipeline(Src::X, black_box(&ops), false).unwrap());
+            }
+        });
+        clock.time(k, &mut s_af_re, || {
+            for _ in 0..k {
+                black_box(
+                    fs.pipeline_in(&mut stitch, Src::X, black_box(&ops))
+                        .unwrap(),
+                );
+            }
+        });
+        clock.time(k, &mut s_dy_re, || {
+            for _ in 0..k {
+                black_box(dynasm_side::fused_in(&mut asm, a, b, c));
             }
         });
         clock.time(k, &mut s_fl, || {
@@ -232,6 +250,14 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
     println!(
         "jit fuse-build: {} bytes of code + pool; floor = copying those bytes into a fresh Vec; cranelift = define_function (compile, no mapping); dynasm = assembling the same instructions",
         sample.bytes().len()
+    );
+    println!(
+        "jit fuse-build reuse: {}/function, {:.2}x dynasm (one Stitch kept, Stitch::finish_and_clear; dynasm: one VecAssembler kept, take; best; median asmforge {}, dynasm {} best {})",
+        fmt_ns(s_af_re.best()),
+        s_dy_re.best() / s_af_re.best(),
+        fmt_ns(s_af_re.median()),
+        fmt_ns(s_dy_re.median()),
+        fmt_ns(s_dy_re.best())
     );
 
     // jit fuse-run.

@@ -596,17 +596,37 @@ impl FuseStencils {
         self.build(src, ops, keep_jumps, false)
     }
 
+    /// As [`FuseStencils::pipeline`], built in `s` (cleared first) and left there cleared for
+    /// the next pipeline: its buffers are reused ([`Stitch::finish_and_clear`]).
+    pub fn pipeline_in(
+        &self,
+        s: &mut Stitch<PipeFn>,
+        src: Src,
+        ops: &[Op],
+    ) -> Result<Code, JitError> {
+        s.clear();
+        self.build_into(s, src, ops, true)?;
+        s.finish_and_clear()
+    }
+
     fn build(&self, src: Src, ops: &[Op], keep_jumps: bool, hoist: bool) -> Result<Code, JitError> {
         let mut s = Stitch::<PipeFn>::new().keep_continuation_jumps(keep_jumps);
+        self.build_into(&mut s, src, ops, hoist)?;
+        s.finish()
+    }
+
+    fn build_into(
+        &self,
+        s: &mut Stitch<PipeFn>,
+        src: Src,
+        ops: &[Op],
+        hoist: bool,
+    ) -> Result<(), JitError> {
         let k = src as usize;
         let (vtop, vcheck, stop, scheck) =
             (s.new_label(), s.new_label(), s.new_label(), s.new_label());
         s.append(&self.head.stencil(), &[])?;
-        let plan = if hoist {
-            self.hoist(&mut s, ops)?
-        } else {
-            None
-        };
+        let plan = if hoist { self.hoist(s, ops)? } else { None };
         let body = |s: &mut Stitch<PipeFn>, scalar: bool| match &plan {
             Some(p) => self.hoisted_ops(s, p, scalar),
             None => self.ops(s, ops, scalar),
@@ -614,7 +634,7 @@ impl FuseStencils {
         s.jump(vcheck)?;
         s.bind(vtop);
         s.append(&self.load[k].stencil(), &[])?;
-        body(&mut s, false)?;
+        body(s, false)?;
         s.append(&self.store.stencil(), &[])?;
         s.jump_if(Cond::B, vtop)?;
         s.jump(scheck)?;
@@ -624,7 +644,7 @@ impl FuseStencils {
         s.jump(scheck)?;
         s.bind(stop);
         s.append(&self.load_s[k].stencil(), &[])?;
-        body(&mut s, true)?;
+        body(s, true)?;
         s.append(&self.store_s.stencil(), &[])?;
         s.jump_if(Cond::B, stop)?;
         s.append(&self.ret.stencil(), &[])?;
@@ -632,7 +652,7 @@ impl FuseStencils {
         s.append(&self.check_s.stencil(), &[])?;
         s.jump_if(Cond::B, stop)?;
         s.append(&self.ret.stencil(), &[])?;
-        s.finish()
+        Ok(())
     }
 }
 

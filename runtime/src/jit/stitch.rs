@@ -419,7 +419,51 @@ impl<F: JitSig> Stitch<F> {
     ///
     /// [`JitError::DanglingContinuation`] if the last stencil chains to nothing,
     /// [`JitError::UnboundLabel`], [`JitError::BadSize`] for empty code.
-    pub fn finish(self) -> Result<Code, JitError> {
+    pub fn finish(mut self) -> Result<Code, JitError> {
+        self.check_finished()?;
+        // The buffers become the `Code`'s.
+        let bytes = core::mem::take(&mut self.code);
+        let features = core::mem::take(&mut self.feature_list);
+        let relocs = core::mem::take(&mut self.relocs);
+        self.assemble(bytes, features, relocs)
+    }
+
+    /// Empties the function being built, keeping the buffers (and the
+    /// [`Stitch::keep_continuation_jumps`] setting): with [`Stitch::finish_and_clear`], one
+    /// `Stitch` builds function after function (a server compiling query after query) without
+    /// allocating its code, label, fixup and pool buffers again.
+    pub fn clear(&mut self) {
+        self.code.clear();
+        self.pool.clear();
+        self.marks.clear();
+        self.relocs.clear();
+        self.features = FeatureSet::EMPTY;
+        self.feature_list.clear();
+        self.pending = false;
+    }
+
+    /// As [`Stitch::finish`], but `self` stays, [cleared](Stitch::clear), for the next
+    /// function: the [`Code`] gets its own copy of the bytes (exactly sized) and of the
+    /// feature list, the buffers are kept. Labels of the finished function must not be used
+    /// in the next one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Stitch::finish`]; `self` is cleared either way.
+    pub fn finish_and_clear(&mut self) -> Result<Code, JitError> {
+        let r = self.check_finished().and_then(|()| {
+            let pool_start = self.pool_start(self.code.len());
+            let mut bytes = Vec::with_capacity(pool_start + self.pool.len());
+            bytes.extend_from_slice(&self.code);
+            let features = self.feature_list.clone();
+            let relocs = self.relocs.clone();
+            self.assemble(bytes, features, relocs)
+        });
+        self.clear();
+        r
+    }
+
+    fn check_finished(&self) -> Result<(), JitError> {
         if self.pending {
             return Err(JitError::DanglingContinuation {
                 stencil: self.pending_name.get(),
@@ -428,13 +472,27 @@ impl<F: JitSig> Stitch<F> {
         if self.code.is_empty() || self.code.len() > 1 << 30 {
             return Err(JitError::BadSize(self.code.len()));
         }
-        let code_len = self.code.len();
-        let pool_start = if self.pool.is_empty() {
+        Ok(())
+    }
+
+    /// Where the pool goes after `code_len` bytes of code: 64-byte aligned.
+    fn pool_start(&self, code_len: usize) -> usize {
+        if self.pool.is_empty() {
             code_len
         } else {
             code_len.div_ceil(64) * 64
-        };
-        let mut bytes = self.code;
+        }
+    }
+
+    /// The `Code` from `bytes` (a copy of the code so far): padding, pool, resolved fields.
+    fn assemble(
+        &self,
+        mut bytes: Vec<u8>,
+        mut features: Vec<Feature>,
+        relocs: Vec<Reloc>,
+    ) -> Result<Code, JitError> {
+        let code_len = bytes.len();
+        let pool_start = self.pool_start(code_len);
         // int3 padding between code and pool.
         bytes.resize(pool_start, 0xCC);
         bytes.extend_from_slice(&self.pool);
@@ -450,7 +508,6 @@ impl<F: JitSig> Stitch<F> {
             let d = target as i64 - i64::from(f.end);
             bytes[f.at as usize..f.at as usize + 4].copy_from_slice(&(d as i32).to_le_bytes());
         }
-        let mut features = self.feature_list;
         features.sort_unstable();
         features.dedup();
         Ok(Code {
@@ -458,7 +515,7 @@ impl<F: JitSig> Stitch<F> {
             code_len: code_len as u32,
             features,
             signature: F::SIGNATURE.fingerprint(),
-            relocs: self.relocs,
+            relocs,
         })
     }
 }
@@ -642,6 +699,60 @@ mod tests {
             s.finish().unwrap().bytes(),
             &[0x48, 0x89, 0xF8, 0xE9, 0, 0, 0, 0, 0xC3]
         );
+    }
+
+    #[test]
+    fn one_stitch_builds_function_after_function() {
+        // SAFETY: only stitched, never run.
+        let st = unsafe { Stencil::new("add", CODE, HOLES, &[Feature::AVX2], SIG) };
+        let pool_holes = [Hole {
+            name: "p",
+            kind: HoleKind::PoolF32 { lanes: 4 },
+            signed: true,
+            offset: 3,
+            end: 7,
+        }];
+        // A field referring to a pool entry (only the layout matters: never run).
+        // SAFETY: as above.
+        let pooled = unsafe {
+            Stencil::new(
+                "p",
+                &[0xC3, 0, 0, 0, 0, 0, 0],
+                &pool_holes,
+                &[Feature::FMA],
+                SIG,
+            )
+        };
+        let build = |s: &mut Stitch<U64Fn>, d: i64| {
+            let top = s.label();
+            s.append(&st, &[("d", Value::Int(d))]).unwrap();
+            s.jump_if(Cond::Ne, top).unwrap();
+            s.append(&pooled, &[("p", Value::F32(d as f32))]).unwrap();
+        };
+        let mut reused = Stitch::<U64Fn>::new();
+        for d in [1, -2, 3] {
+            let mut fresh = Stitch::<U64Fn>::new();
+            build(&mut fresh, d);
+            let want = fresh.finish().unwrap();
+            build(&mut reused, d);
+            let got = reused.finish_and_clear().unwrap();
+            assert_eq!(got, want, "d = {d}");
+            assert!(reused.is_empty());
+        }
+        assert!(matches!(
+            Stitch::<U64Fn>::new().finish_and_clear(),
+            Err(JitError::BadSize(0))
+        ));
+        // An error clears too: the dangling piece is gone from the next function.
+        reused.append(&st, &[("d", Value::Int(1))]).unwrap();
+        assert!(matches!(
+            reused.finish_and_clear(),
+            Err(JitError::DanglingContinuation { .. })
+        ));
+        assert!(reused.is_empty());
+        build(&mut reused, 4);
+        let code = reused.finish_and_clear().unwrap();
+        assert_eq!(code.features(), &[Feature::AVX2, Feature::FMA]);
     }
 
     #[test]
