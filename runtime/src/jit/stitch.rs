@@ -485,6 +485,7 @@ impl<F: JitSig> Stitch<F> {
     }
 
     /// The `Code` from `bytes` (a copy of the code so far): padding, pool, resolved fields.
+    #[inline]
     fn assemble(
         &self,
         mut bytes: Vec<u8>,
