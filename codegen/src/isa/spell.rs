@@ -20,6 +20,7 @@
 //! | `addr32_<m>` | the forms of `<m>` with a 32-bit address size (`addr32_monitor`: `67 0F 01 C8`, reads `[eax]`) |
 //! | `data16_addr32_<m>` | both (`data16_addr32_loop`: `66 67 E2 cb`, decrements cx, GNU's `data16 addr32 loop`) |
 //! | `rex64_<m>` | the legacy forms of `<m>` with REX.W (`rex64_movmskps(rax, xmm0)`: `48 0F 50 C0`) |
+//! | `store_`, `load_`, `vex_`, `vex3_`, `evex_`, `disp8_`, `disp32_` | GNU's pseudo-prefixes `{store}` … `{disp32}` ([`Pseudo`]; `isa::pseudo` selects, `encode` applies) |
 //!
 //! `data16_` is the only way to reach the o16 near branches (`data16_jz`: `66 74 cb` or
 //! `66 0F 84 cw`; `data16_jmp`, `data16_call`, `data16_loop`, `data16_jrcxz`): the plain
