@@ -1042,6 +1042,31 @@ fn encoding_o16_branches_match_gnu_as() {
         let got = encode_body(dsl.clone()).unwrap_or_else(|e| panic!("{dsl}: {e}"));
         assert_eq!(hex(&got), want, "{dsl}");
     }
+    // With alignment, 64-bit branches aimed at o16 ones and o16 ones at each other, every
+    // branch lands on its label (decoded as AMD CPUs decode o16 branches).
+    let bytes = encode_body(quote!(
+        label!(a); data16_jz(b); jmp(c); nop(); align!(16); label!(b); data16_jmp(a);
+        for _ in 0..14 { mov(rax, 0x1122_3344_5566_7788); } label!(c); data16_call(b); jnz(a);
+    ))
+    .unwrap();
+    let ins: Vec<_> = Decoder::with_ip(64, &bytes, 0, DecoderOptions::AMD)
+        .into_iter()
+        .collect();
+    let at = |k: usize| ins[k].ip();
+    // `b` is the first instruction after the alignment padding.
+    let b = ins
+        .iter()
+        .position(|i| i.ip() > 0 && i.ip() % 16 == 0)
+        .unwrap();
+    let (jz, jmp, call, jnz) = (&ins[0], &ins[1], ins.len() - 2, ins.len() - 1);
+    let c = call;
+    assert_eq!(hex(&bytes[..2]), "6674", "short: b is near");
+    assert_eq!(jz.near_branch_target(), at(b));
+    assert_eq!(jmp.near_branch_target(), at(c));
+    assert_eq!(ins[b].near_branch_target(), 0, "data16_jmp(a)");
+    assert_eq!(ins[call].near_branch_target(), at(b));
+    assert_eq!(ins[jnz].near_branch_target(), 0);
+    assert_eq!(ins[b].code(), iced_x86::Code::Jmp_rel8_16);
     let err = encode_body(quote!(
         label!(b); for _ in 0..14 { mov(rax, 0x1122_3344_5566_7788); } data16_loop(b);
     ))
