@@ -31,21 +31,29 @@
 use asmforge::kernel;
 
 /// One f32 kernel `$name(x: &[f32], out: &mut [f32]) -> usize` around `$body`, which sees the
-/// loaded vector `v`, the index `i` and the label `done` (jump there to stop before this
-/// vector), and must store its result at `[out + i * 4]`.
+/// loaded vector `v`, the index `i`, the byte offset `o` of `v` from `i` and the label `done`
+/// (jump there to stop before the group of vectors `v` belongs to), and must store its result
+/// at `[out + i * 4 + o]`.
+///
+/// The AVX loop runs `unroll` copies of `$body` per iteration (independent vectors in flight
+/// to hide the FMA latency, one loop branch for all); `unroll` is 1 or 2 (then one more copy
+/// takes the last vector, if the count is odd).
+/// A copy that jumps to `done` leaves `i` at the group's start: the vectors of the group
+/// already stored are simply computed again by the scalar code.
 ///
 /// Constants are full-width pool vectors of the variant (`f32x8` / `f32x16`, `i32x8` /
 /// `i32x16`): those under `regf` are loaded into registers before the loop on every variant;
 /// those under `memf` / `memi` stay memory operands for AVX2 (16 registers) and are loaded
 /// into registers for AVX-512 (32). Loads of constants otherwise compete with the data for
-/// the load ports.
+/// the load ports. `pre` runs once before the AVX loop (tables and per-width constants).
 macro_rules! f32_kernel {
     (
         $(#[$meta:meta])*
-        $name:ident, fallback = $fallback:path, params($($params:tt)*),
+        $name:ident, fallback = $fallback:path, params($($params:tt)*), unroll = $unroll:literal,
         regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
         memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
         memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
+        pre { $($pre:tt)* }
         sse2 { $($sse:tt)* }
         $($body:tt)*
     ) => {
@@ -54,7 +62,6 @@ macro_rules! f32_kernel {
         pub fn $name(x: &[f32], out: &mut [f32]) -> usize {
             let n = gp64();
             let i = gp64();
-            let v = vreg();
             mov(n, x.len());
             cmp(n, out.len());
             cmova(n, out.len());
@@ -83,14 +90,46 @@ macro_rules! f32_kernel {
                 }
                 let $mi = match vector_bytes() { 32 => __mem, _ => __reg };
             )*
-            align!(16);
-            label!(top);
-            vmovups(v, [x + i * 4]);
-            $($body)*
-            add(i, lanes(4));
-            cmp(i, n);
-            jb(top);
+            $($pre)*
+            if $unroll > 1 {
+                // unroll 2: the group loop, then at most one vector, straight
+                let nu = gp64();
+                mov(nu, n);
+                and(nu, -(lanes(4) * $unroll));
+                test(nu, nu);
+                jz(single);
+                align!(16);
+                label!(group);
+                for __k in 0..$unroll {
+                    let o = __k * vector_bytes();
+                    let v = vreg();
+                    vmovups(v, [x + i * 4 + o]);
+                    $($body)*
+                }
+                add(i, lanes(4) * $unroll);
+                cmp(i, nu);
+                jb(group);
+                label!(single);
+                cmp(i, n);
+                jae(done);
+                let o = 0;
+                let v = vreg();
+                vmovups(v, [x + i * 4]);
+                $($body)*
+                add(i, lanes(4));
             } else {
+                align!(16);
+                label!(top);
+                let o = 0;
+                let v = vreg();
+                vmovups(v, [x + i * 4]);
+                $($body)*
+                add(i, lanes(4));
+                cmp(i, n);
+                jb(top);
+            }
+            } else {
+            let v = vreg();
             align!(16);
             label!(top);
             movups(v, [x + i * 4]);
@@ -106,18 +145,49 @@ macro_rules! f32_kernel {
 }
 
 f32_kernel! {
-    /// e^x on whole vectors while |x| <= 87 (see the module table).
-    expf_k, fallback = crate::vmath::expf_rest, params(UNUSED = 0),
-    regf {
-        SHIFT = (12582912.0), LOG2E = (1.4426950216293335),
-        LN2HI = (0.693359375), LN2LO = (-0.00021219444170128554), ONE = (1.0),
-        Q1 = (0.0013934531655088020325), Q2 = (0.0083333100347068682249),
-        Q3 = (0.041666456904062640998), Q4 = (0.16666666682523656912), Q5 = (0.5),
+    /// e^x on whole vectors (AVX2: while |x| <= 87; see the module table).
+    expf_k, fallback = crate::vmath::expf_rest, params(UNUSED = 0), unroll = 2,
+    regf { LOG2E = (1.4426950216293335), C1 = (0.693115234375), C2 = (3.194618329871446e-05) }
+    memf { CLAMPHI = (89.0), CLAMPLO = (-104.0) }
+    memi { ABS = (0x7fff_ffff), MAXBITS = (0x42ae_0000), EXPBITS = (-0x0080_0000) }
+    pre {
+        // 2^(j/K) = thi[j] + tlo[j] (K = 16 lanes of a zmm table, 8 of a ymm one, which is
+        // what vpermps indexes), the shifter that rounds x log2 e to a multiple of 1/K, and
+        // e^r - 1 = r + r² q(r) on |r| <= ln2/(2K) (q of degree 1 for K = 16, 2 for K = 8).
+        let (thi, tlo, shift, q0, q1, q2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+        if has!(avx512f) {
+            vmovaps(thi, f32x16(
+                1.0, 1.0442737340927124, 1.0905077457427979, 1.1387885808944702,
+                1.1892070770263672, 1.2418577671051025, 1.2968395948410034, 1.3542555570602417,
+                1.4142135381698608, 1.4768261909484863, 1.5422108173370361, 1.610490322113037,
+                1.6817928552627563, 1.7562521696090698, 1.8340080976486206, 1.9152065515518188,
+            ));
+            vmovaps(tlo, f32x16(
+                0.0, 4.8334701574503924e-08, -1.3077539939843064e-08, 5.386222312608879e-08,
+                3.797635272917432e-08, 4.496838101886169e-08, -4.018999533172973e-08,
+                -1.0123349269974824e-08, 2.4203234971764687e-08, -4.500898853621038e-08,
+                8.070904833346049e-09, 9.836217174097328e-09, -2.4755326677450284e-08,
+                -9.235770370707996e-09, -1.1239277952768134e-08, 9.845328108326612e-09,
+            ));
+            vmovaps(shift, f32x16(786432.0)); // 1.5·2^19: ulp 1/16
+            vmovaps(q1, f32x16(0.16666869819164276));
+            vmovaps(q2, f32x16(0.5000101923942566));
+        } else {
+            vmovaps(thi, f32x8(
+                1.0, 1.0905077457427979, 1.1892070770263672, 1.2968395948410034,
+                1.4142135381698608, 1.5422108173370361, 1.6817928552627563, 1.8340080976486206,
+            ));
+            vmovaps(tlo, f32x8(
+                0.0, -1.3077539939843064e-08, 3.797635272917432e-08, -4.018999533172973e-08,
+                2.4203234971764687e-08, 8.070904833346049e-09, -2.4755326677450284e-08,
+                -1.1239277952768134e-08,
+            ));
+            vmovaps(shift, f32x8(1572864.0)); // 1.5·2^20: ulp 1/8
+            vmovaps(q0, f32x8(0.04166870191693306));
+            vmovaps(q1, f32x8(0.16667887568473816));
+            vmovaps(q2, f32x8(0.5));
+        }
     }
-    memf {
-        MAXARG = (87.0), Q0 = (0.00019891969905683136498), CLAMPHI = (89.0), CLAMPLO = (-104.0),
-    }
-    memi { ABS = (0x7fff_ffff) }
     sse2 {
         let a = vreg();
         movaps(a, v);
@@ -160,43 +230,52 @@ f32_kernel! {
         movlhps(lo, hi);
         movups([out + i * 4], lo);
     }
-    let (a, t, nf, p, r2) = (vreg(), vreg(), vreg(), vreg(), vreg());
+    let (t, nf, a, r2, th, tl) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
         // No branch: x clamped to [-104, 89] (NaN stays NaN: vminps/vmaxps return their
-        // second operand when one is NaN), and vscalefps rounds p 2^n once, so overflow
+        // second operand when one is NaN), and vscalefps rounds the result once, so overflow
         // gives inf, underflow a correctly rounded subnormal or +0, -inf +0 and +inf inf.
         vminps(v, CLAMPHI, v);
         vmaxps(v, CLAMPLO, v);
     } else {
-        vandps(a, v, ABS);
-        vcmpps(a, a, MAXARG, 0x16);
-        vtestps(a, a);
+        vpand(a, v, ABS);
+        vpcmpgtd(a, a, MAXBITS); // |x| > 87 or NaN
+        vptest(a, a);
         jnz(done);
     }
-    vmovaps(t, SHIFT);
-    vfmadd231ps(t, v, LOG2E); // t = 1.5·2^23 + n, n = rint(x log2 e) in the low bits
-    vsubps(nf, t, SHIFT);
-    vfnmadd231ps(v, nf, LN2HI); // exact: LN2HI has 9 bits
-    vfnmadd231ps(v, nf, LN2LO); // r
-    vmovaps(p, Q0);
-    for c in [Q1, Q2, Q3, Q4, Q5] {
-        vfmadd213ps(p, v, c);
-    }
+    // x = (m + j/K) ln 2 + r: t = shift + rint(x log2 e K)/K, whose low mantissa bits are j
+    vmovaps(t, shift);
+    vfmadd231ps(t, v, LOG2E);
+    vsubps(nf, t, shift); // m + j/K, at most 12 bits
+    vfnmadd231ps(v, nf, C1); // exact: C1 has 12 bits, the difference is below 2^-5
+    vfnmadd231ps(v, nf, C2); // r
     vmulps(r2, v, v);
-    vfmadd213ps(p, r2, v); // r + r² q(r)
-    vaddps(p, p, ONE);
     if has!(avx512f) {
-        vscalefps(p, p, nf);
+        vmovaps(a, q1);
     } else {
-        vpslld(t, t, 23); // n << 23
-        vpaddd(p, p, t);
+        vmovaps(a, q0);
+        vfmadd213ps(a, v, q1);
     }
-    vmovups([out + i * 4], p);
+    vfmadd213ps(a, v, q2);
+    vfmadd213ps(a, r2, v); // e^r - 1
+    vpermps(th, t, thi);
+    vpermps(tl, t, tlo);
+    // e^r 2^(j/K) = thi + (thi (e^r - 1) + tlo): one rounding of a sum whose big part is exact
+    vfmadd213ps(a, th, tl);
+    vaddps(a, a, th);
+    if has!(avx512f) {
+        vscalefps(a, a, nf); // 2^floor(nf) = 2^m
+    } else {
+        vpslld(t, t, 20); // m << 23, and j in bits 20..22
+        vpand(t, t, EXPBITS);
+        vpaddd(a, a, t);
+    }
+    vmovups([out + i * 4 + o], a);
 }
 
 f32_kernel! {
     /// 2^x on whole vectors while |x| <= 126 (see the module table).
-    exp2f_k, fallback = crate::vmath::exp2f_rest, params(UNUSED = 0),
+    exp2f_k, fallback = crate::vmath::exp2f_rest, params(UNUSED = 0), unroll = 1,
     regf {
         SHIFT = (12582912.0), ONE = (1.0),
         P1 = (0.0013390863364671234381), P2 = (0.0096180825572778514913),
@@ -208,6 +287,7 @@ f32_kernel! {
         CLAMPLO = (-151.0),
     }
     memi { ABS = (0x7fff_ffff) }
+    pre {}
     sse2 {
         let a = vreg();
         movaps(a, v);
@@ -274,7 +354,7 @@ f32_kernel! {
         vpslld(t, t, 23);
         vpaddd(p, p, t);
     }
-    vmovups([out + i * 4], p);
+    vmovups([out + i * 4 + o], p);
 }
 
 /// log and log2 share the reduction and log1p's polynomial; `LOG2` picks the ending.
@@ -285,13 +365,14 @@ macro_rules! log_kernel {
     ) => {
         f32_kernel! {
             $(#[$meta])*
-            $name, fallback = $fallback, params(LOG2 = $log2),
+            $name, fallback = $fallback, params(LOG2 = $log2), unroll = 1,
             regf { $($rf)* }
             memf { P0 = (0.069716114714511778317), $($mf)* }
             memi {
                 SQRTHALF = (0x3f35_04f3), EXPMASK = (-0x0080_0000), MINNORM = (0x0080_0000),
                 NORMSPAN = (0x7eff_ffff), BIAS = (0x7f80_0000), BOUND = (-0x0100_0001),
             }
+            pre {}
             sse2 {
                 let (a, t, e) = (vreg(), vreg(), vreg());
                 movdqa(a, v);
@@ -421,7 +502,7 @@ macro_rules! log_kernel {
                 vfmadd231ps(p, e, LN2LO);
                 vfmadd231ps(p, e, LN2HI);
             }
-            vmovups([out + i * 4], p);
+            vmovups([out + i * 4 + o], p);
         }
     };
 }
@@ -461,7 +542,7 @@ macro_rules! sincos_kernel {
     ($(#[$meta:meta])* $name:ident, $fallback:path, $cos:literal) => {
         f32_kernel! {
             $(#[$meta])*
-            $name, fallback = $fallback, params(COS = $cos),
+            $name, fallback = $fallback, params(COS = $cos), unroll = 1,
             regf {
                 SHIFT = (12582912.0), TWO_OVER_PI = (0.6366197466850281),
                 A = (1.5707963705062866), B = (-4.371138828673793e-08), ONE = (1.0),
@@ -474,6 +555,7 @@ macro_rules! sincos_kernel {
                 C2 = (-0.0013888887635227974877), C3 = (0.041666666664226133516),
             }
             memi { ABS = (0x7fff_ffff), SIGN = (-0x8000_0000), IONE = (1) }
+            pre {}
             sse2 {
                 let (a, m) = (vreg(), vreg());
                 movaps(a, v);
@@ -636,7 +718,7 @@ macro_rules! sincos_kernel {
                     vxorps(ps, ps, v);
                 }
             }
-            vmovups([out + i * 4], ps);
+            vmovups([out + i * 4 + o], ps);
         }
     };
 }
