@@ -146,10 +146,13 @@ macro_rules! f32_kernel {
 
 f32_kernel! {
     /// e^x on whole vectors (AVX2: while |x| <= 87; see the module table).
-    expf_k, fallback = crate::vmath::expf_rest, params(UNUSED = 0), unroll = 2,
+    expf_k, fallback = crate::vmath::expf_rest, params(UNUSED = 0), unroll = 1,
     regf { LOG2E = (1.4426950216293335), C1 = (0.693115234375), C2 = (3.194618329871446e-05) }
-    memf { CLAMPHI = (89.0), CLAMPLO = (-104.0) }
-    memi { ABS = (0x7fff_ffff), MAXBITS = (0x42ae_0000), EXPBITS = (-0x0080_0000) }
+    memf {}
+    memi {
+        ABS = (0x7fff_ffff), MAXBITS = (0x42ae_0000), EXPBITS = (-0x0080_0000),
+        LIMIT2 = (-0x7a60_0000),
+    }
     pre {
         // 2^(j/K) = thi[j] + tlo[j] (K = 16 lanes of a zmm table, 8 of a ymm one, which is
         // what vpermps indexes), the shifter that rounds x log2 e to a multiple of 1/K, and
@@ -232,11 +235,14 @@ f32_kernel! {
     }
     let (t, nf, a, r2, th, tl) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
-        // No branch: x clamped to [-104, 89] (NaN stays NaN: vminps/vmaxps return their
-        // second operand when one is NaN), and vscalefps rounds the result once, so overflow
-        // gives inf, underflow a correctly rounded subnormal or +0, -inf +0 and +inf inf.
-        vminps(v, CLAMPHI, v);
-        vmaxps(v, CLAMPLO, v);
+        // |x| <= 104 (the bits shifted left once, unsigned: the sign dropped): vscalefps
+        // rounds the result once, so overflow gives inf and underflow a correctly rounded
+        // subnormal or +0; larger |x|, infinities and NaN go to the scalar code.
+        let k = kreg();
+        vpslld(a, v, 1);
+        vpcmpud(k, a, LIMIT2, 6); // 2|x| >u 2·104, in the bits
+        kortestw(k, k);
+        jnz(done);
     } else {
         vpand(a, v, ABS);
         vpcmpgtd(a, a, MAXBITS); // |x| > 87 or NaN
