@@ -10,9 +10,10 @@
 //!
 //! | kernel | lanes it runs | method |
 //! |---|---|---|
-//! | `expf` | AVX2: \|x\| <= 87; AVX-512: every lane | n = rint(x log2 e) by the 1.5·2^23 shifter, r = x - n ln2 in two parts (FMA), e^r = 1 + r + r² q(r) (q of degree 5), 2^n added to the exponent bits (AVX-512: x clamped to [-104, 89], NaN kept, and `vscalefps`, which rounds overflow, subnormal and zero results once — no branch) |
-//! | `exp2f` | AVX2: \|x\| <= 126; AVX-512: every lane | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5); AVX-512 as `expf` (clamp to [-151, 129]) |
-//! | `logf`, `log2f` | normal x > 0 | x = 2^e m, m in [sqrt(1/2), sqrt 2) by integer ops, log1p(f) = f + f²(-1/2 + f P(f)) (P of degree 8); log2 keeps f/ln 2 as hi + lo |
+//! | `expf` | AVX2: \|x\| <= 87; AVX-512: \|x\| <= 104 | x = (m + j/K) ln 2 + r with m + j/K = rint(x log2 e K)/K by a shifter whose low mantissa bits are j (K = 16 on AVX-512, the lanes of one zmm table, 8 on AVX2), r in two parts of ln 2 (FMA; the first product and difference exact); e^r - 1 = r + r² q(r) (q of degree 1 / 2), 2^(j/K) = thi[j] + tlo[j] by two `vpermps`, result thi + (thi (e^r - 1) + tlo) — one rounding of a sum whose big part is exact — scaled by 2^m: AVX2 in the exponent bits, AVX-512 by `vscalefps`, which rounds overflow and subnormal results once, so only \|x\| > 104, infinities and NaN leave the kernel |
+//! | `exp2f` | AVX2: \|x\| <= 126; AVX-512: every lane | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5), 2^n in the exponent bits; AVX-512: x clamped to [-151, 129] (NaN kept) and `vscalefps` (rounds overflow, subnormal and zero results once) — no branch |
+//! | `logf` | AVX2: normal x > 0; AVX-512: every lane | AVX2 as `log2f`; AVX-512: x = 2^k z, z in [1, 2) by `vgetexpps` / `vgetmantps` (subnormal x too), j = z's top 4 mantissa bits, three `vpermps` tables: 1/c_j with at most 6 bits (so r = z/c_j - 1 is exact by FMA, \|r\| < 1/16; c_0 = 1, c_15 = 2 with log c_15 in the two parts of k ln 2, so x near 1 cancels exactly from either side) and log c_j as a multiple of 2^-17 plus a low part; log x = (k ln2_hi + log c_hi) + (r + (r² P(r) + k ln2_lo + log c_lo)), P of degree 4; special inputs by `vfixupimmps` — no branch |
+//! | `log2f` (and `logf` on AVX2) | normal x > 0 | x = 2^e m, m in [sqrt(1/2), sqrt 2) by integer ops, log1p(f) = f + f²(-1/2 + f P(f)) (P of degree 8); log2 keeps f/ln 2 as hi + lo |
 //! | `sinf`, `cosf` | \|x\| <= 2^17 | n = rint(\|x\| 2/pi); r = \|x\| - n pi/2 as hi + lo with pi/2 in three f32 parts (the first product exact by FMA, the second by an FMA split and TwoSum); both polynomials, selected and signed by n mod 4 (cos uses n + 1) |
 //!
 //! The SSE2 bodies (same domains as AVX2) have no FMA, so they do not imitate the AVX ones:
@@ -337,7 +338,8 @@ f32_kernel! {
     }
     let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
-        // No branch, as `expf`: x clamped to [-151, 129], vscalefps rounds once.
+        // No branch: x clamped to [-151, 129] (NaN stays NaN: vminps/vmaxps return their
+        // second operand when one is NaN), and vscalefps rounds the result once.
         vminps(v, CLAMPHI, v);
         vmaxps(v, CLAMPLO, v);
     } else {
@@ -378,7 +380,37 @@ macro_rules! log_kernel {
                 SQRTHALF = (0x3f35_04f3), EXPMASK = (-0x0080_0000), MINNORM = (0x0080_0000),
                 NORMSPAN = (0x7eff_ffff), BIAS = (0x7f80_0000), BOUND = (-0x0100_0001),
             }
-            pre {}
+            pre {
+                let (INVC, LCHI, LCLO, C3, C4, C5, C6, FIXUP) =
+                    (vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+                if has!(avx512f) && !LOG2 {
+                    vmovaps(INVC, f32x16(
+                        1.0, 0.90625, 0.875, 0.8125, 0.78125, 0.75, 0.71875, 0.6875, 0.65625,
+                        0.625, 0.609375, 0.578125, 0.5625, 0.546875, 0.53125, 0.5,
+                    ));
+                    // log c_j = -log(1/c_j) = LCHI + LCLO, LCHI a multiple of 2^-17
+                    vmovaps(LCHI, f32x16(
+                        0.0, 0.09844207763671875, 0.1335296630859375, 0.2076416015625,
+                        0.246856689453125, 0.28768157958984375, 0.33023834228515625,
+                        0.37469482421875, 0.42121124267578125, 0.470001220703125,
+                        0.49532318115234375, 0.5479660034179688, 0.5753631591796875,
+                        0.6035385131835938, 0.6325225830078125, 0.693359375,
+                    ));
+                    vmovaps(LCLO, f32x16(
+                        0.0, -2.004823500101338e-06, 1.72953855326341e-06,
+                        -2.236784212072962e-06, 3.388478489796398e-06, 4.928619432575942e-07,
+                        3.344585365994135e-06, -1.3747772982242168e-06, 2.222400553364423e-06,
+                        2.408542513876455e-06, -1.7439223256587866e-06, -8.327025398102705e-07,
+                        9.857238865151885e-07, -3.4913132367364597e-06, -2.426430256718959e-08,
+                        -0.00021219444170128554,
+                    ));
+                    vmovaps(C3, f32x16(0.3333326578140259));
+                    vmovaps(C4, f32x16(-0.24999940395355225));
+                    vmovaps(C5, f32x16(0.20070107281208038));
+                    vmovaps(C6, f32x16(-0.1672801524400711));
+                    vmovaps(FIXUP, i32x16(0x0353_0422));
+                }
+            }
             sse2 {
                 let (a, t, e) = (vreg(), vreg(), vreg());
                 movdqa(a, v);
@@ -440,75 +472,112 @@ macro_rules! log_kernel {
                 movlhps(lo, hi);
                 movups([out + i * 4], lo);
             }
-            let (a, t, e, f, p, f2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
-            if has!(avx512f) {
-                let k = kreg();
-                vpsubd(a, v, MINNORM);
-                vpcmpud(k, a, NORMSPAN, 6); // bits - MIN_POSITIVE >u span: not a normal x > 0
-                kortestw(k, k);
-                jnz(done);
+            if has!(avx512f) && !LOG2 {
+                // x = 2^k z, z in [1, 2) by vgetexpps / vgetmantps (subnormals too), j = the
+                // top 4 bits of z's mantissa, log x = k ln 2 + log c_j + log1p(r) with
+                // r = z/c_j - 1 exact (1/c_j has few bits) and |r| < 1/16; 1/c_0 = 1 and
+                // 1/c_15 = 1/2 (log c_15 = ln 2 in the same two parts as k ln 2), so x near 1
+                // from either side cancels exactly. Special inputs by vfixupimmps, no branch.
+                let (z, k, j, ic, hi, lo, s, w) =
+                    (vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+                vgetmantps(z, v, 0);
+                vgetexpps(k, v);
+                vpsrld(j, z, 19);
+                vpermps(ic, j, INVC);
+                vpermps(hi, j, LCHI);
+                vpermps(lo, j, LCLO);
+                vfmsub213ps(z, ic, ONE); // r, exact
+                vfmadd231ps(hi, k, LN2HI); // exact: multiples of 2^-17 below 2^7
+                vfmadd231ps(lo, k, LN2LO);
+                vmulps(w, z, z);
+                // log1p(r) = r + r² P(r), P of degree 4 by Estrin
+                let (b0, b1) = (vreg(), vreg());
+                vmovaps(b0, C3);
+                vfmadd213ps(b0, z, MHALF);
+                vmovaps(b1, C5);
+                vfmadd213ps(b1, z, C4);
+                vfmadd231ps(b1, w, C6);
+                vfmadd213ps(b1, w, b0); // P
+                vfmadd213ps(b1, w, lo); // t = r² P + lo
+                // hi + (r + t): hi is exact and, where it is not 0, |r + t| <= |hi|/2, so
+                // r + t rounds at most in the result's binade (0.75 ulp in all, measured over
+                // all 2^32 inputs; a Fast2Sum of hi + r gives 0.54 for three more operations)
+                vaddps(b1, b1, z);
+                vaddps(s, hi, b1);
+                // +-0: -inf, +inf: +inf, x < 0 and -inf: NaN, NaN: NaN; otherwise s
+                vfixupimmps(s, v, FIXUP, 0);
+                vmovups([out + i * 4 + o], s);
             } else {
-                // bits - MIN_POSITIVE >u span, as a signed compare: flip the sign bit of both
-                vpaddd(a, v, BIAS);
-                vpcmpgtd(a, a, BOUND);
-                vtestps(a, a);
-                jnz(done);
+                let (a, t, e, f, p, f2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+                if has!(avx512f) {
+                    let k = kreg();
+                    vpsubd(a, v, MINNORM);
+                    vpcmpud(k, a, NORMSPAN, 6); // bits - MIN_POSITIVE >u span: not a normal x > 0
+                    kortestw(k, k);
+                    jnz(done);
+                } else {
+                    // bits - MIN_POSITIVE >u span, as a signed compare: flip the sign bit of both
+                    vpaddd(a, v, BIAS);
+                    vpcmpgtd(a, a, BOUND);
+                    vtestps(a, a);
+                    jnz(done);
+                }
+                vpsubd(t, v, SQRTHALF);
+                vpsrad(e, t, 23); // the exponent, for m in [sqrt(1/2), sqrt 2)
+                if has!(avx512f) {
+                    vpandd(t, t, EXPMASK);
+                } else {
+                    vpand(t, t, EXPMASK);
+                }
+                vpsubd(v, v, t); // m
+                vcvtdq2ps(e, e);
+                vsubps(f, v, ONE); // f = m - 1, exact
+                // P(f) by Estrin's scheme: half the latency of Horner's, for one more operation.
+                let (q0, q1, q2, q3, f4) = (vreg(), vreg(), vreg(), vreg(), vreg());
+                vmulps(f2, f, f);
+                vmulps(f4, f2, f2);
+                vmovaps(q0, P7);
+                vfmadd213ps(q0, f, P8);
+                vmovaps(q1, P5);
+                vfmadd213ps(q1, f, P6);
+                vmovaps(q2, P3);
+                vfmadd213ps(q2, f, P4);
+                vmovaps(q3, P1);
+                vfmadd213ps(q3, f, P2);
+                vfmadd231ps(q0, q1, f2); // P8 + P7 f + f² (P6 + P5 f)
+                vfmadd231ps(q2, q3, f2); // P4 + P3 f + f² (P2 + P1 f)
+                vmovaps(p, P0);
+                vfmadd213ps(p, f4, q2);
+                vfmadd213ps(p, f4, q0);
+                vfmadd213ps(p, f, MHALF); // -1/2 + f P(f)
+                if LOG2 {
+                    // log1p(f) = f + c with c = f² t; c's rounding errors (f², the product) would
+                    // cost 0.3 ulp here, so they are kept (FMA splits) and scaled by 1/ln 2 too.
+                    let (ph, pl, w, f2l, c, cl) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+                    vmovaps(f2l, f2);
+                    vfmsub231ps(f2l, f, f); // f f - f2, exact
+                    vmulps(c, f2, p);
+                    vmovaps(cl, c);
+                    vfmsub231ps(cl, f2, p); // f2 t - c, exact
+                    vfmadd231ps(cl, f2l, p);
+                    vmulps(ph, f, L);
+                    vmovaps(pl, ph);
+                    vfmsub231ps(pl, f, L); // f L - ph, exact
+                    vfmadd231ps(pl, f, LLO);
+                    vfmadd231ps(pl, cl, L);
+                    vfmadd231ps(pl, c, L); // pl: everything small
+                    vaddps(p, e, ph); // s = e + ph
+                    vsubps(w, e, p);
+                    vaddps(w, w, ph); // (e - s) + ph, exact (|e| >= |ph| or e = 0)
+                    vaddps(pl, pl, w);
+                    vaddps(p, p, pl);
+                } else {
+                    vfmadd213ps(p, f2, f); // log1p(f)
+                    vfmadd231ps(p, e, LN2LO);
+                    vfmadd231ps(p, e, LN2HI);
+                }
+    vmovups([out + i * 4 + o], p);
             }
-            vpsubd(t, v, SQRTHALF);
-            vpsrad(e, t, 23); // the exponent, for m in [sqrt(1/2), sqrt 2)
-            if has!(avx512f) {
-                vpandd(t, t, EXPMASK);
-            } else {
-                vpand(t, t, EXPMASK);
-            }
-            vpsubd(v, v, t); // m
-            vcvtdq2ps(e, e);
-            vsubps(f, v, ONE); // f = m - 1, exact
-            // P(f) by Estrin's scheme: half the latency of Horner's, for one more operation.
-            let (q0, q1, q2, q3, f4) = (vreg(), vreg(), vreg(), vreg(), vreg());
-            vmulps(f2, f, f);
-            vmulps(f4, f2, f2);
-            vmovaps(q0, P7);
-            vfmadd213ps(q0, f, P8);
-            vmovaps(q1, P5);
-            vfmadd213ps(q1, f, P6);
-            vmovaps(q2, P3);
-            vfmadd213ps(q2, f, P4);
-            vmovaps(q3, P1);
-            vfmadd213ps(q3, f, P2);
-            vfmadd231ps(q0, q1, f2); // P8 + P7 f + f² (P6 + P5 f)
-            vfmadd231ps(q2, q3, f2); // P4 + P3 f + f² (P2 + P1 f)
-            vmovaps(p, P0);
-            vfmadd213ps(p, f4, q2);
-            vfmadd213ps(p, f4, q0);
-            vfmadd213ps(p, f, MHALF); // -1/2 + f P(f)
-            if LOG2 {
-                // log1p(f) = f + c with c = f² t; c's rounding errors (f², the product) would
-                // cost 0.3 ulp here, so they are kept (FMA splits) and scaled by 1/ln 2 too.
-                let (ph, pl, w, f2l, c, cl) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
-                vmovaps(f2l, f2);
-                vfmsub231ps(f2l, f, f); // f f - f2, exact
-                vmulps(c, f2, p);
-                vmovaps(cl, c);
-                vfmsub231ps(cl, f2, p); // f2 t - c, exact
-                vfmadd231ps(cl, f2l, p);
-                vmulps(ph, f, L);
-                vmovaps(pl, ph);
-                vfmsub231ps(pl, f, L); // f L - ph, exact
-                vfmadd231ps(pl, f, LLO);
-                vfmadd231ps(pl, cl, L);
-                vfmadd231ps(pl, c, L); // pl: everything small
-                vaddps(p, e, ph); // s = e + ph
-                vsubps(w, e, p);
-                vaddps(w, w, ph); // (e - s) + ph, exact (|e| >= |ph| or e = 0)
-                vaddps(pl, pl, w);
-                vaddps(p, p, pl);
-            } else {
-                vfmadd213ps(p, f2, f); // log1p(f)
-                vfmadd231ps(p, e, LN2LO);
-                vfmadd231ps(p, e, LN2HI);
-            }
-            vmovups([out + i * 4 + o], p);
         }
     };
 }
