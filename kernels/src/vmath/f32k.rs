@@ -381,13 +381,40 @@ macro_rules! log_kernel {
                 NORMSPAN = (0x7eff_ffff), BIAS = (0x7f80_0000), BOUND = (-0x0100_0001),
             }
             pre {
-                let (INVC, LCHI, LCLO, C3, C4, C5, C6, FIXUP) =
-                    (vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
-                if has!(avx512f) && !LOG2 {
+                let (INVC, LCHI, LCLO, C2, C3, C4, C5, C6, FIXUP) = (
+                    vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(),
+                );
+                if has!(avx512f) {
                     vmovaps(INVC, f32x16(
                         1.0, 0.90625, 0.875, 0.8125, 0.78125, 0.75, 0.71875, 0.6875, 0.65625,
                         0.625, 0.609375, 0.578125, 0.5625, 0.546875, 0.53125, 0.5,
                     ));
+                }
+                if has!(avx512f) && LOG2 {
+                    // log2 c_j = LCHI + LCLO, LCHI a multiple of 2^-16
+                    vmovaps(LCHI, f32x16(
+                        0.0, 0.1420135498046875, 0.1926422119140625, 0.299560546875,
+                        0.35614013671875, 0.4150390625, 0.4764404296875, 0.5405731201171875,
+                        0.6076812744140625, 0.678070068359375, 0.714599609375,
+                        0.7905426025390625, 0.830078125, 0.8707122802734375, 0.91253662109375,
+                        1.0,
+                    ));
+                    vmovaps(LCLO, f32x16(
+                        0.0, 5.455067821458215e-06, 2.8660283533099573e-06,
+                        -2.650160979555949e-07, 3.6735066260007443e-06, -1.5632211898264359e-06,
+                        -2.3857444375607884e-06, -4.7387543418153655e-06, 1.3028071634835214e-06,
+                        1.8367533130003721e-06, -1.8282372593603213e-06, 4.0318318497156724e-06,
+                        -3.1264423796528718e-06, 4.702781552623492e-06, 5.376559215619636e-07,
+                        0.0,
+                    ));
+                    vmovaps(C2, f32x16(-0.7213475108146667));
+                    vmovaps(C3, f32x16(0.48089736700057983));
+                    vmovaps(C4, f32x16(-0.36067289113998413));
+                    vmovaps(C5, f32x16(0.28955045342445374));
+                    vmovaps(C6, f32x16(-0.24133425951004028));
+                    vmovaps(FIXUP, i32x16(0x0353_0422));
+                }
+                if has!(avx512f) && !LOG2 {
                     // log c_j = -log(1/c_j) = LCHI + LCLO, LCHI a multiple of 2^-17
                     vmovaps(LCHI, f32x16(
                         0.0, 0.09844207763671875, 0.1335296630859375, 0.2076416015625,
@@ -404,6 +431,7 @@ macro_rules! log_kernel {
                         9.857238865151885e-07, -3.4913132367364597e-06, -2.426430256718959e-08,
                         -0.00021219444170128554,
                     ));
+                    vmovaps(C2, f32x16(-0.5));
                     vmovaps(C3, f32x16(0.3333326578140259));
                     vmovaps(C4, f32x16(-0.24999940395355225));
                     vmovaps(C5, f32x16(0.20070107281208038));
@@ -472,7 +500,7 @@ macro_rules! log_kernel {
                 movlhps(lo, hi);
                 movups([out + i * 4], lo);
             }
-            if has!(avx512f) && !LOG2 {
+            if has!(avx512f) {
                 // x = 2^k z, z in [1, 2) by vgetexpps / vgetmantps (subnormals too), j = the
                 // top 4 bits of z's mantissa, log x = k ln 2 + log c_j + log1p(r) with
                 // r = z/c_j - 1 exact (1/c_j has few bits) and |r| < 1/16; 1/c_0 = 1 and
@@ -487,22 +515,40 @@ macro_rules! log_kernel {
                 vpermps(hi, j, LCHI);
                 vpermps(lo, j, LCLO);
                 vfmsub213ps(z, ic, ONE); // r, exact
-                vfmadd231ps(hi, k, LN2HI); // exact: multiples of 2^-17 below 2^7
-                vfmadd231ps(lo, k, LN2LO);
+                if LOG2 {
+                    vaddps(hi, hi, k); // exact: multiples of 2^-16 below 2^8
+                } else {
+                    vfmadd231ps(hi, k, LN2HI); // exact: multiples of 2^-17 below 2^7
+                    vfmadd231ps(lo, k, LN2LO);
+                }
                 vmulps(w, z, z);
-                // log1p(r) = r + r² P(r), P of degree 4 by Estrin
+                // log1p(r) = r + r² P(r) (log2: log1p(r)/ln 2 = r/ln 2 + r² P(r)), P of degree
+                // 4 by Estrin
                 let (b0, b1) = (vreg(), vreg());
                 vmovaps(b0, C3);
-                vfmadd213ps(b0, z, MHALF);
+                vfmadd213ps(b0, z, C2);
                 vmovaps(b1, C5);
                 vfmadd213ps(b1, z, C4);
                 vfmadd231ps(b1, w, C6);
                 vfmadd213ps(b1, w, b0); // P
                 vfmadd213ps(b1, w, lo); // t = r² P + lo
+                if LOG2 {
+                    // r/ln 2 = p + pl exactly enough (FMA split, and r's product with the
+                    // low part of 1/ln 2), so that p's rounding is not added to the result's
+                    let (p, pl) = (vreg(), vreg());
+                    vmulps(p, z, L);
+                    vmovaps(pl, p);
+                    vfmsub231ps(pl, z, L); // r L - p, exact
+                    vfmadd231ps(pl, z, LLO);
+                    vaddps(b1, b1, pl);
+                    vaddps(b1, b1, p);
+                } else {
+                    vaddps(b1, b1, z);
+                }
                 // hi + (r + t): hi is exact and, where it is not 0, |r + t| <= |hi|/2, so
-                // r + t rounds at most in the result's binade (0.75 ulp in all, measured over
-                // all 2^32 inputs; a Fast2Sum of hi + r gives 0.54 for three more operations)
-                vaddps(b1, b1, z);
+                // r + t rounds at most in the result's binade (logf 0.75 ulp in all, log2f
+                // 0.XX, measured over all 2^32 inputs; a Fast2Sum of hi + r would give 0.54
+                // for three more operations)
                 vaddps(s, hi, b1);
                 // +-0: -inf, +inf: +inf, x < 0 and -inf: NaN, NaN: NaN; otherwise s
                 vfixupimmps(s, v, FIXUP, 0);
