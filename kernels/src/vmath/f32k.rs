@@ -11,7 +11,7 @@
 //! | kernel | lanes it runs | method |
 //! |---|---|---|
 //! | `expf` | AVX2: \|x\| <= 87; AVX-512: \|x\| <= 104 | x = (m + j/K) ln 2 + r with m + j/K = rint(x log2 e K)/K by a shifter whose low mantissa bits are j (K = 16 on AVX-512, the lanes of one zmm table, 8 on AVX2), r in two parts of ln 2 (FMA; the first product and difference exact); e^r - 1 = r + r² q(r) (q of degree 1 / 2), 2^(j/K) = thi[j] + tlo[j] by two `vpermps`, result thi + (thi (e^r - 1) + tlo) — one rounding of a sum whose big part is exact — scaled by 2^m: AVX2 in the exponent bits, AVX-512 by `vscalefps`, which rounds overflow and subnormal results once, so only \|x\| > 104, infinities and NaN leave the kernel |
-//! | `exp2f` | AVX2: \|x\| <= 126; AVX-512: every lane | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5), 2^n in the exponent bits; AVX-512: x clamped to [-151, 129] (NaN kept) and `vscalefps` (rounds overflow, subnormal and zero results once) — no branch |
+//! | `exp2f` | AVX2: \|x\| <= 126; AVX-512: \|x\| <= 151 | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5), 2^n in the exponent bits (AVX-512: `vscalefps`, as `expf`) |
 //! | `logf` | AVX2: normal x > 0; AVX-512: every lane | AVX2 as `log2f`; AVX-512: x = 2^k z, z in [1, 2) by `vgetexpps` / `vgetmantps` (subnormal x too), j = z's top 4 mantissa bits, three `vpermps` tables: 1/c_j with at most 6 bits (so r = z/c_j - 1 is exact by FMA, \|r\| < 1/16; c_0 = 1, c_15 = 2 with log c_15 in the two parts of k ln 2, so x near 1 cancels exactly from either side) and log c_j as a multiple of 2^-17 plus a low part; log x = (k ln2_hi + log c_hi) + (r + (r² P(r) + k ln2_lo + log c_lo)), P of degree 4; special inputs by `vfixupimmps` — no branch |
 //! | `log2f` (and `logf` on AVX2) | normal x > 0 | x = 2^e m, m in [sqrt(1/2), sqrt 2) by integer ops, log1p(f) = f + f²(-1/2 + f P(f)) (P of degree 8); log2 keeps f/ln 2 as hi + lo |
 //! | `sinf`, `cosf` | \|x\| <= 2^17 | n = rint(\|x\| 2/pi); r = \|x\| - n pi/2 as hi + lo with pi/2 in three f32 parts (the first product exact by FMA, the second by an FMA split and TwoSum); both polynomials, selected and signed by n mod 4 (cos uses n + 1) |
@@ -281,7 +281,7 @@ f32_kernel! {
 }
 
 f32_kernel! {
-    /// 2^x on whole vectors while |x| <= 126 (see the module table).
+    /// 2^x on whole vectors while |x| <= 126 (AVX-512: 151; see the module table).
     exp2f_k, fallback = crate::vmath::exp2f_rest, params(UNUSED = 0), unroll = 1,
     regf {
         SHIFT = (12582912.0), ONE = (1.0),
@@ -290,10 +290,9 @@ f32_kernel! {
         P5 = (0.69314718802622878106),
     }
     memf {
-        MAXARG = (126.0), P0 = (0.00015453162945120690177), CLAMPHI = (129.0),
-        CLAMPLO = (-151.0),
+        MAXARG = (126.0), P0 = (0.00015453162945120690177),
     }
-    memi { ABS = (0x7fff_ffff) }
+    memi { ABS = (0x7fff_ffff), LIMIT2 = (-0x79d2_0000) }
     pre {}
     sse2 {
         let a = vreg();
@@ -338,10 +337,13 @@ f32_kernel! {
     }
     let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
-        // No branch: x clamped to [-151, 129] (NaN stays NaN: vminps/vmaxps return their
-        // second operand when one is NaN), and vscalefps rounds the result once.
-        vminps(v, CLAMPHI, v);
-        vmaxps(v, CLAMPLO, v);
+        // |x| <= 151 (as `expf`): vscalefps rounds overflow and subnormal results once;
+        // larger |x|, infinities and NaN go to the scalar code.
+        let k = kreg();
+        vpslld(a, v, 1);
+        vpcmpud(k, a, LIMIT2, 6); // 2|x| >u 2·151, in the bits
+        kortestw(k, k);
+        jnz(done);
     } else {
         vandps(a, v, ABS);
         vcmpps(a, a, MAXARG, 0x16);
