@@ -11,10 +11,12 @@
 
 use asmforge::kernel;
 
-/// `a + b + ... + j`: under System V the first six arrive in registers, `g`..`j` on the stack.
-#[kernel]
+/// `a + b + ... + j`, from one source under both conventions: under System V (`sum10`) the
+/// first six arrive in registers and `g`..`j` on the stack; under Windows x64
+/// (`sum10_win64`) four in registers and six on the stack.
+#[kernel(instances(sum10 = (), sum10_win64 = (abi = "win64")))]
 #[allow(clippy::too_many_arguments)]
-pub fn sum10(
+pub fn sum10_any(
     a: i64,
     b: i64,
     c: i64,
@@ -29,28 +31,6 @@ pub fn sum10(
     mov(rax, a);
     for x in [b, c, d, e, f, g, h, i, j] {
         add(rax, x); // a register, or `qword [rsp + ...]` for an argument on the stack
-    }
-    return rax;
-}
-
-/// The same body under the Windows x64 convention: four in registers, six on the stack.
-#[kernel(abi = "win64")]
-#[allow(clippy::too_many_arguments)]
-pub fn sum10_win64(
-    a: i64,
-    b: i64,
-    c: i64,
-    d: i64,
-    e: i64,
-    f: i64,
-    g: i64,
-    h: i64,
-    i: i64,
-    j: i64,
-) -> i64 {
-    mov(rax, a);
-    for x in [b, c, d, e, f, g, h, i, j] {
-        add(rax, x);
     }
     return rax;
 }

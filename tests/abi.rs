@@ -1146,6 +1146,34 @@ static CAUGHT: Mutex<Option<String>> = Mutex::new(None);
 
 /// The middle of `unwind_probe`: a sentinel into every callee-saved register (GPRs rbx rbp
 /// rsi rdi r12–r15 and xmm6–15), the call, and what they hold after it.
+/// The probe's epilogue up to `ret`: restores what its prologue saved (both unwind-info
+/// flavours share it).
+macro_rules! probe_restore {
+    () => {
+        concat!(
+            "movaps xmm6, xmmword ptr [rsp + 32]\n",
+            "movaps xmm7, xmmword ptr [rsp + 48]\n",
+            "movaps xmm8, xmmword ptr [rsp + 64]\n",
+            "movaps xmm9, xmmword ptr [rsp + 80]\n",
+            "movaps xmm10, xmmword ptr [rsp + 96]\n",
+            "movaps xmm11, xmmword ptr [rsp + 112]\n",
+            "movaps xmm12, xmmword ptr [rsp + 128]\n",
+            "movaps xmm13, xmmword ptr [rsp + 144]\n",
+            "movaps xmm14, xmmword ptr [rsp + 160]\n",
+            "movaps xmm15, xmmword ptr [rsp + 176]\n",
+            "add rsp, 200\n",
+            "pop r15\n",
+            "pop r14\n",
+            "pop r13\n",
+            "pop r12\n",
+            "pop rdi\n",
+            "pop rsi\n",
+            "pop rbp\n",
+            "pop rbx\n",
+        )
+    };
+}
+
 macro_rules! probe_body {
     () => {
         concat!(
@@ -1250,25 +1278,7 @@ extern "C" fn unwind_probe() {
         "movaps xmmword ptr [rsp + 176], xmm15",
         ".cfi_offset 32, -96",
         probe_body!(),
-        "movaps xmm6, xmmword ptr [rsp + 32]",
-        "movaps xmm7, xmmword ptr [rsp + 48]",
-        "movaps xmm8, xmmword ptr [rsp + 64]",
-        "movaps xmm9, xmmword ptr [rsp + 80]",
-        "movaps xmm10, xmmword ptr [rsp + 96]",
-        "movaps xmm11, xmmword ptr [rsp + 112]",
-        "movaps xmm12, xmmword ptr [rsp + 128]",
-        "movaps xmm13, xmmword ptr [rsp + 144]",
-        "movaps xmm14, xmmword ptr [rsp + 160]",
-        "movaps xmm15, xmmword ptr [rsp + 176]",
-        "add rsp, 200",
-        "pop r15",
-        "pop r14",
-        "pop r13",
-        "pop r12",
-        "pop rdi",
-        "pop rsi",
-        "pop rbp",
-        "pop rbx",
+        probe_restore!(),
         ".cfi_def_cfa_offset 8",
         "ret",
         ".cfi_endproc",
@@ -1322,25 +1332,7 @@ extern "C" fn unwind_probe() {
         ".seh_savexmm xmm15, 176",
         ".seh_endprologue",
         probe_body!(),
-        "movaps xmm6, xmmword ptr [rsp + 32]",
-        "movaps xmm7, xmmword ptr [rsp + 48]",
-        "movaps xmm8, xmmword ptr [rsp + 64]",
-        "movaps xmm9, xmmword ptr [rsp + 80]",
-        "movaps xmm10, xmmword ptr [rsp + 96]",
-        "movaps xmm11, xmmword ptr [rsp + 112]",
-        "movaps xmm12, xmmword ptr [rsp + 128]",
-        "movaps xmm13, xmmword ptr [rsp + 144]",
-        "movaps xmm14, xmmword ptr [rsp + 160]",
-        "movaps xmm15, xmmword ptr [rsp + 176]",
-        "add rsp, 200",
-        "pop r15",
-        "pop r14",
-        "pop r13",
-        "pop r12",
-        "pop rdi",
-        "pop rsi",
-        "pop rbp",
-        "pop rbx",
+        probe_restore!(),
         "ret",
         ".seh_endproc",
         me = sym unwind_probe,

@@ -187,6 +187,48 @@ fn without_a_supported_variant_the_fallback_runs() {
     }
 }
 
+// `fallback = path` resolves where it is written: `super::f` from a kernel in a module is the
+// parent's `f`, and a fallback named like an item of the kernel's metadata module (`call`) is
+// still the user's function.
+mod nested {
+    use asmforge::kernel;
+
+    #[kernel(targets(avx512fp16), fallback = super::plus_seven)]
+    pub fn plus_seven_fp16(x: u64) -> u64 {
+        vmovq(xmm16, x);
+        vaddph(xmm16, xmm16, xmm16);
+        vmovq(rax, xmm16);
+        return rax;
+    }
+
+    #[kernel(targets(avx512fp16), fallback = call)]
+    pub fn times_three_fp16(x: u64) -> u64 {
+        vmovq(xmm16, x);
+        vaddph(xmm16, xmm16, xmm16);
+        vmovq(rax, xmm16);
+        return rax;
+    }
+
+    fn call(x: u64) -> u64 {
+        x * 3
+    }
+}
+
+fn plus_seven(x: u64) -> u64 {
+    x + 7
+}
+
+#[test]
+fn a_fallback_path_resolves_where_it_is_written() {
+    let call = |info: &asmforge::KernelInfo, x: u64| -> u64 {
+        let p = info.fallback.expect("a fallback").as_ptr();
+        let f: nested::plus_seven_fp16::Entry = unsafe { std::mem::transmute(p) };
+        unsafe { f(x) }
+    };
+    assert_eq!(call(&nested::plus_seven_fp16::INFO, 5), 12);
+    assert_eq!(call(&nested::times_three_fp16::INFO, 5), 15);
+}
+
 /// Runs this test binary again, in a fresh process with `ASMFORGE_ISA` set, running only
 /// `isa_probe`, and returns the variant dispatch chose there.
 fn dispatched_under(cap: &str) -> String {

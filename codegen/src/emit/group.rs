@@ -118,6 +118,8 @@ fn group(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     Ok(quote! {
         #wrapper
 
+        #fallback_items
+
         #[doc = concat!("asmforge metadata for the dispatched group `", #kernel_name, "`.")]
         #[allow(non_snake_case, unused_imports)]
         #vis mod #name {
@@ -126,8 +128,6 @@ fn group(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
 
             /// The entry point type every member shares.
             pub type Entry = unsafe extern "sysv64" fn(#(#abi_tys),*) #output;
-
-            #fallback_items
 
             /// The group's name and fallback (its variants are its members').
             pub static INFO: ::asmforge::__private::KernelInfo = ::asmforge::__private::KernelInfo {

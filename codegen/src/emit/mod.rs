@@ -84,6 +84,8 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
     quote! {
         #wrapper
 
+        #fallback_items
+
         #[doc = #doc]
         #[allow(non_snake_case, unused_imports)]
         #vis mod #name {
@@ -93,8 +95,6 @@ pub fn emit(kernel: &Kernel, variants: &[Variant]) -> TokenStream {
 
             /// The entry point type of every variant (slices arrive as pointer and length).
             pub type Entry = unsafe extern #abi fn(#(#abi_tys),*) #output;
-
-            #fallback_items
 
             /// Variants (best first), symbols, bytes and features of this kernel.
             pub static INFO: ::asmforge::__private::KernelInfo = ::asmforge::__private::KernelInfo {
@@ -233,12 +233,16 @@ fn checked_call(kernel: &Kernel, call_args: &[TokenStream]) -> TokenStream {
     }
 }
 
-/// For `fallback = path`: an `extern "sysv64"` shim that rebuilds slices and calls the Rust
-/// function, and the `Option<EntryPoint>` for `KernelInfo::fallback`.
+/// For `fallback = path`: an `extern` shim that rebuilds slices and calls the Rust function,
+/// and the `Option<EntryPoint>` for `KernelInfo::fallback`. The shim is an item beside the
+/// kernel (not inside its metadata module), so `path` resolves exactly where the user wrote
+/// it: `fallback = super::f` means the `f` of the kernel's parent module, and a `f` that the
+/// module's own items (`INFO`, `call`, …) would shadow is still the user's `f`.
 pub(crate) fn fallback(kernel: &Kernel, abi_tys: &[TokenStream]) -> (TokenStream, TokenStream) {
     let Some(path) = &kernel.options.fallback else {
         return (quote!(), quote!(::core::option::Option::None));
     };
+    let shim = format_ident!("__asmforge_fallback_{}", kernel.func.sig.ident);
     let output = &kernel.func.sig.output;
     let mut params = Vec::new();
     let mut args = Vec::new();
@@ -266,7 +270,9 @@ pub(crate) fn fallback(kernel: &Kernel, abi_tys: &[TokenStream]) -> (TokenStream
     let abi = kernel.options.abi.rust_name();
     let items = quote! {
         #[cfg(target_arch = "x86_64")]
-        unsafe extern #abi fn __asmforge_fallback(#(#params),*) #output {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        unsafe extern #abi fn #shim(#(#params),*) #output {
             #[allow(unused_unsafe)]
             unsafe { #path(#(#args),*) }
         }
@@ -274,7 +280,7 @@ pub(crate) fn fallback(kernel: &Kernel, abi_tys: &[TokenStream]) -> (TokenStream
     let entry = quote! {
         {
             #[cfg(target_arch = "x86_64")]
-            { ::core::option::Option::Some(::asmforge::__private::EntryPoint(__asmforge_fallback as *const ())) }
+            { ::core::option::Option::Some(::asmforge::__private::EntryPoint(super::#shim as *const ())) }
             #[cfg(not(target_arch = "x86_64"))]
             { ::core::option::Option::None }
         }
