@@ -221,3 +221,89 @@ fn a_rel32_hole_takes_a_label() {
 fn done(x: u64) -> u64 {
     return rax;
 }
+
+/// The callee of a call from a chained piece: returns `3·v` plus `rsp mod 16` at its call site
+/// (0 when the caller kept the System V alignment: rsp 16-aligned at the `call`), after
+/// clobbering every other caller-saved general-purpose register and xmm0–xmm15, as any
+/// System V function may.
+#[unsafe(naked)]
+extern "sysv64" fn thrice_clobbering(v: u64) -> u64 {
+    core::arch::naked_asm!(
+        "lea rax, [rsp + 8]",
+        "and eax, 15",
+        "lea rdi, [rdi + rdi * 2]",
+        "add rax, rdi",
+        "mov rcx, -1",
+        "mov rdx, -1",
+        "mov rsi, -1",
+        "mov rdi, -1",
+        "mov r8, -1",
+        "mov r9, -1",
+        "mov r10, -1",
+        "mov r11, -1",
+        "pcmpeqd xmm0, xmm0",
+        "pcmpeqd xmm1, xmm1",
+        "pcmpeqd xmm7, xmm7",
+        "pcmpeqd xmm15, xmm15",
+        "ret",
+    )
+}
+
+/// acc = x + 1 (the accumulator lives in rax between pieces, x in rdi).
+#[stencil(chain)]
+fn acc_start(x: u64) -> u64 {
+    lea(rax, [x + 1]);
+}
+
+/// acc = f(acc) + acc, calling `f` through a rel32 hole from the middle of a stitched
+/// function. The callee may clobber every caller-saved register, and a chained piece cannot
+/// save callee-saved ones (it has no frame to restore them in), so the piece keeps what the
+/// pieces after it need (x, the accumulator) in a stack local of its own and reloads it after
+/// the call. The frame the compiler gives a body with a `call` (here `sub rsp, 24` /
+/// `add rsp, 24`, balanced inside the piece) keeps rsp 16-aligned at the `call`, given that
+/// every piece starts with rsp as the stitched function's entry had it.
+#[stencil(chain)]
+fn acc_call(x: u64) -> u64 {
+    let keep = local(16);
+    mov([keep], x);
+    mov([keep + 8], rax);
+    // The argument register is x's (rdi): the accumulator goes there, x comes back below.
+    mov(x, rax);
+    call(hole!(rel32 f));
+    add(rax, [keep + 8]);
+    mov(x, [keep]);
+}
+
+/// acc += x (x must have survived the call).
+#[stencil(chain)]
+fn acc_add_x(x: u64) -> u64 {
+    add(rax, x);
+}
+
+/// A call from a chained (stitched) piece: the stack is aligned at the call, the values the
+/// later pieces use survive it, the relocation follows the piece wherever it lands, and two
+/// calls in one function work.
+#[test]
+fn a_chained_piece_calls_a_rust_function() {
+    let f = [("f", Value::Addr(addr(thrice_clobbering)))];
+    for calls in 1..=2u32 {
+        let mut s = Stitch::<U64Fn>::new();
+        s.append(acc_start::best().unwrap(), &[]).unwrap();
+        for _ in 0..calls {
+            s.append(acc_call::best().unwrap(), &f).unwrap();
+            s.append(acc_add_x::best().unwrap(), &[]).unwrap();
+        }
+        s.append(&done::STENCILS[0], &[]).unwrap();
+        let code = s.finish().unwrap();
+        assert!(code.has_relocations());
+        let j = code.map::<U64Fn>().unwrap();
+        for x in [0u64, 1, 5, 1 << 40] {
+            // Each round: acc = 3·acc + acc + x (a misaligned call would add 8).
+            let mut want = x + 1;
+            for _ in 0..calls {
+                want = 4 * want + x;
+            }
+            assert_eq!(j.func().call(x), want, "x = {x}, {calls} call(s)");
+        }
+    }
+}

@@ -3,8 +3,13 @@
 //! L1/L2; and the figures (`bench/plots/{sgemm,dgemm}.svg`).
 //!
 //! Prints, for each n: `sgemm n=N: P% of peak, Rx matrixmultiply, Sx gemm, Tx openblas` (P: of
-//! the measured FMA peak at the measured clock; ratios: asmforge's speed over the peer's) and
-//! `sgemm n=N GFLOP/s: ...` with the absolute figures; then `sgemm microkernel: P% of peak`.
+//! the FMA peak; ratios: asmforge's speed over the peer's) and `sgemm n=N GFLOP/s: ...` with
+//! the absolute figures; then `sgemm microkernel: P% of peak`.
+//!
+//! The peak is measured in FLOP per nanosecond by the probe's FMA kernels ([`probe`]) in
+//! samples interleaved with the GEMM samples, best of each: both see the same clock, so P% does
+//! not depend on a clock measured at another moment (the VM's clock drifts by a few percent
+//! within a run, enough to put a micro-kernel "above" a peak measured earlier).
 
 use std::hint::black_box;
 
@@ -12,7 +17,7 @@ use asmforge_kernels::gemm::{self as af, Blocking, Element, Layout, MR, Trans, u
 
 use crate::openblas;
 use crate::plot;
-use crate::probe::{Machine, cpu_seconds, current_ghz};
+use crate::probe::{self, Machine, cpu_seconds, current_ghz};
 
 /// asmforge's configuration: the library default, unless `ASMFORGE_GEMM_BLOCKING=kc,mc,nc`
 /// overrides the cache-derived block sizes (for tuning experiments).
@@ -237,6 +242,29 @@ fn random<T: Real>(len: usize, seed: u64) -> Vec<T> {
         .collect()
 }
 
+/// Peak f32 GFLOP/s of one sample of the probe's FMA kernels (the widest the CPU runs, or both
+/// where zmm is faster); `None` without FMA.
+fn peak_sample() -> Option<f64> {
+    const ITERS: u64 = 40_000; // 1.9 M FMAs: about 1 ms on Zen 4
+    let mut best: Option<f64> = None;
+    // (kernel, entry, f32 lanes)
+    type Probe = (&'static asmforge::KernelInfo, fn(u64), f64);
+    let kernels: [Probe; 2] = [
+        (&probe::fma256::INFO, probe::fma256, 8.0),
+        (&probe::fma512::INFO, probe::fma512, 16.0),
+    ];
+    for (info, call, lanes) in kernels {
+        if info.best_supported().is_none() {
+            continue;
+        }
+        let t = cpu_seconds();
+        call(black_box(ITERS));
+        let gflops = ITERS as f64 * 48.0 * 2.0 * lanes / ((cpu_seconds() - t) * 1e9);
+        best = Some(best.map_or(gflops, |b: f64| b.max(gflops)));
+    }
+    best
+}
+
 /// GFLOP/s of each contender at each n (best of interleaved rounds), printed and returned.
 fn sweep<T: Real>(
     machine: &Machine,
@@ -253,19 +281,25 @@ fn sweep<T: Real>(
         let b: Vec<T> = random(n * n, 2);
         let mut cs: Vec<Vec<T>> = contenders.iter().map(|_| vec![T::ZERO; n * n]).collect();
         let flop = 2.0 * (n as f64).powi(3);
-        // Calls per sample: about 0.2 s of work at 100 GFLOP/s; rounds: fewer for large n.
-        let calls = ((2e10 / flop) as usize).max(1);
+        // Many short samples (about 20 ms of work at 100 GFLOP/s each), best of all: on a
+        // shared machine a short sample is more likely to run undisturbed than a long one.
+        let calls = ((2e9 / flop) as usize).max(1);
         let rounds = match (quick, n) {
-            (true, _) => 2,
-            (false, n) if n >= 2048 => 2,
-            _ => 4,
+            (true, n) if n >= 2048 => 3,
+            (true, _) => 10,
+            (false, n) if n >= 2048 => 5,
+            _ => 20,
         };
         let mut best = vec![f64::INFINITY; contenders.len()];
         for (k, c) in contenders.iter().enumerate() {
             (c.run)(n, &a, &b, &mut cs[k]); // warm up: buffers, detection, page faults
         }
         let ghz_before = current_ghz();
+        let mut peak_best = 0.0f64;
         for _ in 0..rounds {
+            for _ in 0..4 {
+                peak_best = peak_best.max(peak_sample().unwrap_or(0.0));
+            }
             for (k, c) in contenders.iter().enumerate() {
                 let t = cpu_seconds();
                 for _ in 0..calls {
@@ -274,8 +308,12 @@ fn sweep<T: Real>(
                 best[k] = best[k].min((cpu_seconds() - t) / calls as f64);
             }
         }
-        // The peak at the best clock seen around this size's timings.
-        let peak = flops_per_cycle * ghz_before.max(current_ghz());
+        // The peak measured between the samples; without FMA, at the best clock seen.
+        let peak = if peak_best > 0.0 {
+            peak_best * 4.0 / size_of::<T>() as f64
+        } else {
+            flops_per_cycle * ghz_before.max(current_ghz())
+        };
         peaks.push(peak);
         check_agreement::<T>(n, &cs);
         let gflops: Vec<f64> = best.iter().map(|t| flop / t / 1e9).collect();
@@ -335,8 +373,10 @@ fn aligned<T: Real>(v: Vec<T>) -> (Vec<T>, usize) {
     (storage, off)
 }
 
-/// The micro-kernel alone: one B micro-panel (L1) against 16 A micro-panels (L2), C tiles
-/// in L1, `kc` from the machine's blocking; P% = (MR · NR · kc · 2 / peak) / measured cycles.
+/// The micro-kernel alone: one B micro-panel against 16 A micro-panels, C tiles in L1, `kc`
+/// from the machine's blocking (on Zen 4, kc = 512: the B micro-panel, 64 KiB, streams from
+/// L2 as in the full GEMM); P% = its FLOP rate over the FMA peak sampled alongside; floor =
+/// the cycles per call at that peak.
 /// The headline line is the variant dispatch picks; a detail line per variant the CPU runs.
 fn microkernel<T: Real + CallUkr>(machine: &Machine, quick: bool) {
     let best = T::ukr_info().best_supported();
@@ -356,7 +396,7 @@ fn microkernel<T: Real + CallUkr>(machine: &Machine, quick: bool) {
         let (b, bo) = aligned::<T>(random(kc * nr, 4));
         let (mut c, co) = aligned::<T>(random(PANELS * MR * nr, 5));
         let ab = [T::ONE, T::ONE];
-        let calls_per_run = if quick { 20_000 } else { 100_000 };
+        let calls_per_run = if quick { 2_000 } else { 4_000 };
         let f = T::ukr_entry(v);
         let mut run = |calls: usize| {
             for _ in 0..calls / PANELS {
@@ -380,26 +420,31 @@ fn microkernel<T: Real + CallUkr>(machine: &Machine, quick: bool) {
         run(calls_per_run / 10);
         let ghz_before = current_ghz();
         let mut best_t = f64::INFINITY;
-        for _ in 0..if quick { 3 } else { 7 } {
+        let mut peak_best = 0.0f64;
+        for _ in 0..if quick { 30 } else { 60 } {
+            peak_best = peak_best.max(peak_sample().unwrap_or(0.0));
             let t = cpu_seconds();
             run(calls_per_run);
             best_t = best_t.min(cpu_seconds() - t);
         }
-        let cycles = best_t * ghz_before.max(current_ghz()) * 1e9 / calls_per_run as f64;
-        let peak = machine.peak_f32_flops_per_cycle() * 4.0 / size_of::<T>() as f64;
-        let floor = (MR * nr * kc * 2) as f64 / peak;
+        let ghz = ghz_before.max(current_ghz());
+        let cycles = best_t * ghz * 1e9 / calls_per_run as f64;
+        let flop = (MR * nr * kc * 2) as f64;
+        // Of the peak sampled alongside (GFLOP/s); without FMA, of the probe's at the clock.
+        let peak_gflops = if peak_best > 0.0 {
+            peak_best * 4.0 / size_of::<T>() as f64
+        } else {
+            machine.peak_f32_flops_per_cycle() * 4.0 / size_of::<T>() as f64 * ghz
+        };
+        let percent = 100.0 * flop * calls_per_run as f64 / best_t / 1e9 / peak_gflops;
+        let floor = cycles * percent / 100.0;
         if best.is_some_and(|b| b.name == v.name) {
-            println!(
-                "{} microkernel: {:.1}% of peak",
-                T::NAME,
-                100.0 * floor / cycles
-            );
+            println!("{} microkernel: {percent:.1}% of peak", T::NAME);
         }
         println!(
-            "{} microkernel detail: variant {}, {MR}x{nr} tile, kc={kc}, {cycles:.0} cycles per call, floor {floor:.0} ({:.1}%); blocking kc={} mc={} nc={}",
+            "{} microkernel detail: variant {}, {MR}x{nr} tile, kc={kc}, {cycles:.0} cycles per call, floor {floor:.0} ({percent:.1}%); blocking kc={} mc={} nc={}",
             T::NAME,
             v.name,
-            100.0 * floor / cycles,
             bl.kc,
             bl.mc,
             bl.nc

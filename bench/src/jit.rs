@@ -2,7 +2,8 @@
 //! cranelift-jit, contenders interleaved round by round, every function's result checked.
 //!
 //! Prints `jit single`, `jit batch`, `jit fuse-build` (time per function; `Rx cranelift`,
-//! `Sx dynasm`, `Tx floor` are how many times faster asmforge is) and `jit fuse-run`
+//! `Sx dynasm`, `Tx floor` are how many times faster asmforge is; `jit fuse-build reuse`: both
+//! with their reuse APIs, a `Stitch` and a `VecAssembler` kept from build to build) and `jit fuse-run`
 //! (throughput ratios of the run-time fused function: `Rx unfused`, `Sx cranelift`, `Tx aot`).
 
 #[path = "../../examples/stencils/mod.rs"]
@@ -173,14 +174,15 @@ pub fn run(quick: bool) {
 }
 
 /// asmforge's side of `jit batch`: `n` functions into one builder (a `Specializer` checks the
-/// stencil once, `place_n` claims the bytes of many at once), finalized, each called.
+/// stencil once, `place_n` claims the bytes of many at once and returns a `FnBatch`, whose
+/// references are computed, not stored), finalized, each called and its result checked.
 fn batch_round(st: &jit::Stencil<'_>, x: u64, n: usize) {
     let mut b = Builder::new();
     let sp = jit::Specializer::<MulFn>::new(st, &["c"]).unwrap();
     let refs = sp.place_n(&mut b, n, |c| [Value::UInt(c as u64)]).unwrap();
     let region = b.finalize().unwrap();
     for (i, f) in refs.iter().enumerate() {
-        assert_eq!(region.get(*f).call(x), x.wrapping_mul(i as u64));
+        assert_eq!(region.get(f).call(x), x.wrapping_mul(i as u64));
     }
 }
 
@@ -197,12 +199,29 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
     let k = if quick { 20 } else { 100 };
     let (mut s_af, mut s_fl, mut s_dy, mut s_cl) =
         (Stat::new(), Stat::new(), Stat::new(), Stat::new());
+    let (mut s_af_re, mut s_dy_re) = (Stat::new(), Stat::new());
     let sample = fs.pipeline(Src::X, &ops, false).unwrap();
     let mut cl = clif::Clif::new();
+    let mut stitch = jit::Stitch::<PipeFn>::new();
+    let mut asm = dynasm_side::Asm::new(0);
+    assert_eq!(fs.pipeline_in(&mut stitch, Src::X, &ops).unwrap(), sample);
     for r in 0..rounds {
         clock.time(k, &mut s_af, || {
             for _ in 0..k {
                 black_box(fs.pipeline(Src::X, black_box(&ops), false).unwrap());
+            }
+        });
+        clock.time(k, &mut s_af_re, || {
+            for _ in 0..k {
+                black_box(
+                    fs.pipeline_in(&mut stitch, Src::X, black_box(&ops))
+                        .unwrap(),
+                );
+            }
+        });
+        clock.time(k, &mut s_dy_re, || {
+            for _ in 0..k {
+                black_box(dynasm_side::fused_in(&mut asm, a, b, c));
             }
         });
         clock.time(k, &mut s_fl, || {
@@ -231,6 +250,14 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
     println!(
         "jit fuse-build: {} bytes of code + pool; floor = copying those bytes into a fresh Vec; cranelift = define_function (compile, no mapping); dynasm = assembling the same instructions",
         sample.bytes().len()
+    );
+    println!(
+        "jit fuse-build reuse: {}/function, {:.2}x dynasm (one Stitch kept, Stitch::finish_and_clear; dynasm: one VecAssembler kept, take; best; median asmforge {}, dynasm {} best {})",
+        fmt_ns(s_af_re.best()),
+        s_dy_re.best() / s_af_re.best(),
+        fmt_ns(s_af_re.median()),
+        fmt_ns(s_dy_re.median()),
+        fmt_ns(s_dy_re.best())
     );
 
     // jit fuse-run.
@@ -343,8 +370,13 @@ fn fuse(clock: &Clock, quick: bool, rounds: usize) {
 /// `--jit-profile=single|batch|floor-single|floor-batch|fuse-build`: one side of one
 /// measurement, repeated, and nothing else, for `valgrind --tool=callgrind
 /// --toggle-collect='*prof_*'` (instruction counts are repeatable on a loaded machine, where
-/// times are not). Prints the repetitions so counts can be divided by them.
+/// times are not), or `perf record` with a count: `--jit-profile=batch:2000000` repeats it that
+/// many functions. Prints the repetitions so counts can be divided by them.
 pub fn profile(what: &str) {
+    let (what, count) = match what.split_once(':') {
+        Some((w, n)) => (w, n.parse::<usize>().ok()),
+        None => (what, None),
+    };
     let owned = stencils::mul_stencil();
     let st = owned.stencil();
     let x = 0x1234_5678_9abc_u64;
@@ -353,6 +385,8 @@ pub fn profile(what: &str) {
         "batch" | "floor-batch" => 20_000,
         _ => 1000,
     };
+    let reps = count.map_or(reps, |n| n.max(1000) / 1000 * 1000);
+    let t0 = std::time::Instant::now();
     match what {
         "single" => prof_single(&st, x, reps),
         "floor-single" => prof_floor_single(x, reps),
@@ -368,7 +402,10 @@ pub fn profile(what: &str) {
             return;
         }
     }
-    println!("jit profile {what}: {reps} functions");
+    println!(
+        "jit profile {what}: {reps} functions, {:.1} ns each",
+        t0.elapsed().as_nanos() as f64 / reps as f64
+    );
 }
 
 #[inline(never)]

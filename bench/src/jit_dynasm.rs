@@ -45,6 +45,21 @@ pub fn batch(n: usize, x: u64, mut check: impl FnMut(usize, u64)) {
 /// function, assembled into a `Vec` (no mapping, like the stitching it is compared with).
 pub fn fused(a: f32, b: f32, c: f32) -> Vec<u8> {
     let mut ops = dynasmrt::VecAssembler::<dynasmrt::x64::X64Relocation>::new(0);
+    emit_fused(&mut ops, a, b, c);
+    ops.finalize().unwrap()
+}
+
+/// As [`fused`] in an assembler kept from call to call (`take` returns the bytes and keeps
+/// the label tables): dynasm's reuse, for the reuse line.
+pub fn fused_in(ops: &mut Asm, a: f32, b: f32, c: f32) -> Vec<u8> {
+    emit_fused(ops, a, b, c);
+    ops.take().unwrap()
+}
+
+/// A `VecAssembler` for x86-64.
+pub type Asm = dynasmrt::VecAssembler<dynasmrt::x64::X64Relocation>;
+
+fn emit_fused(ops: &mut Asm, a: f32, b: f32, c: f32) {
     let pool =
         |v: f32, lanes: usize| -> Vec<u8> { (0..lanes).flat_map(|_| v.to_le_bytes()).collect() };
     let (pa, pb, pc, pz) = (pool(a, 1), pool(b, 8), pool(c, 8), pool(0.0, 8));
@@ -92,5 +107,4 @@ pub fn fused(a: f32, b: f32, c: f32) -> Vec<u8> {
         ; ->cz:
         ; .bytes pz.iter().copied()
     );
-    ops.finalize().unwrap()
 }

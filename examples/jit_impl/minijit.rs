@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let refs = refs?;
     let region = b.finalize()?;
     for (c, r) in refs.iter().enumerate() {
-        assert_eq!(region.get(*r).call(7), 7 * c as u64);
+        assert_eq!(region.get(r).call(7), 7 * c as u64);
     }
     println!(
         "1000 functions patched into one region in {ticks} TSC ticks ({} per function), all checked",

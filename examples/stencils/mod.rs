@@ -384,6 +384,13 @@ pub enum Src {
     Y,
 }
 
+/// The hoisted form of a pipeline's ops: per op its kind (0 `FmaConst`, 1 `FmaX`, 2 `Max`)
+/// and the first register (from ymm3) that holds its constants.
+struct Plan {
+    ops: [[usize; 2]; (LAST_CONST - FIRST_CONST + 1) as usize],
+    len: usize,
+}
+
 /// Every elementwise stencil, vector (8 × f32) and scalar.
 pub struct FuseStencils {
     head: OwnedStencil,
@@ -489,11 +496,7 @@ impl FuseStencils {
     /// Appends the broadcasts of `ops`' constants into ymm3.. (before the loops) and returns
     /// each op's kind and first register (from ymm3), or `None` when the constants outnumber
     /// the registers ymm3..ymm15.
-    fn hoist(
-        &self,
-        s: &mut Stitch<PipeFn>,
-        ops: &[Op],
-    ) -> Result<Option<Vec<[usize; 2]>>, JitError> {
+    fn hoist(&self, s: &mut Stitch<PipeFn>, ops: &[Op]) -> Result<Option<Plan>, JitError> {
         let need: usize = ops
             .iter()
             .map(|op| if let Op::FmaConst(..) = op { 2 } else { 1 })
@@ -501,8 +504,12 @@ impl FuseStencils {
         if need > usize::from(LAST_CONST - FIRST_CONST + 1) {
             return Ok(None);
         }
-        // Per op: (kind, first register index from ymm3).
-        let mut plan = Vec::with_capacity(ops.len());
+        // Per op: (kind, first register index from ymm3); each op needs a register, so
+        // there are at most as many ops as registers.
+        let mut plan = Plan {
+            ops: [[0; 2]; (LAST_CONST - FIRST_CONST + 1) as usize],
+            len: 0,
+        };
         let mut r = 0usize;
         for op in ops {
             let consts: &[f32] = match op {
@@ -514,7 +521,8 @@ impl FuseStencils {
                 Op::FmaX(_) => 1,
                 Op::Max(_) => 2,
             };
-            plan.push([kind, r]);
+            plan.ops[plan.len] = [kind, r];
+            plan.len += 1;
             for v in consts {
                 s.append(&self.bc[r].stencil(), &[("a", Value::F32(*v))])?;
                 r += 1;
@@ -526,11 +534,11 @@ impl FuseStencils {
     fn hoisted_ops(
         &self,
         s: &mut Stitch<PipeFn>,
-        plan: &[[usize; 2]],
+        plan: &Plan,
         scalar: bool,
     ) -> Result<(), JitError> {
         let w = usize::from(scalar);
-        for [kind, r] in plan {
+        for [kind, r] in &plan.ops[..plan.len] {
             let st = match kind {
                 0 => &self.fcc[*r][w],
                 1 => &self.fxc[*r][w],
@@ -588,17 +596,37 @@ impl FuseStencils {
         self.build(src, ops, keep_jumps, false)
     }
 
+    /// As [`FuseStencils::pipeline`], built in `s` (cleared first) and left there cleared for
+    /// the next pipeline: its buffers are reused ([`Stitch::finish_and_clear`]).
+    pub fn pipeline_in(
+        &self,
+        s: &mut Stitch<PipeFn>,
+        src: Src,
+        ops: &[Op],
+    ) -> Result<Code, JitError> {
+        s.clear();
+        self.build_into(s, src, ops, true)?;
+        s.finish_and_clear()
+    }
+
     fn build(&self, src: Src, ops: &[Op], keep_jumps: bool, hoist: bool) -> Result<Code, JitError> {
         let mut s = Stitch::<PipeFn>::new().keep_continuation_jumps(keep_jumps);
+        self.build_into(&mut s, src, ops, hoist)?;
+        s.finish()
+    }
+
+    fn build_into(
+        &self,
+        s: &mut Stitch<PipeFn>,
+        src: Src,
+        ops: &[Op],
+        hoist: bool,
+    ) -> Result<(), JitError> {
         let k = src as usize;
         let (vtop, vcheck, stop, scheck) =
             (s.new_label(), s.new_label(), s.new_label(), s.new_label());
         s.append(&self.head.stencil(), &[])?;
-        let plan = if hoist {
-            self.hoist(&mut s, ops)?
-        } else {
-            None
-        };
+        let plan = if hoist { self.hoist(s, ops)? } else { None };
         let body = |s: &mut Stitch<PipeFn>, scalar: bool| match &plan {
             Some(p) => self.hoisted_ops(s, p, scalar),
             None => self.ops(s, ops, scalar),
@@ -606,7 +634,7 @@ impl FuseStencils {
         s.jump(vcheck)?;
         s.bind(vtop);
         s.append(&self.load[k].stencil(), &[])?;
-        body(&mut s, false)?;
+        body(s, false)?;
         s.append(&self.store.stencil(), &[])?;
         s.jump_if(Cond::B, vtop)?;
         s.jump(scheck)?;
@@ -616,7 +644,7 @@ impl FuseStencils {
         s.jump(scheck)?;
         s.bind(stop);
         s.append(&self.load_s[k].stencil(), &[])?;
-        body(&mut s, true)?;
+        body(s, true)?;
         s.append(&self.store_s.stencil(), &[])?;
         s.jump_if(Cond::B, stop)?;
         s.append(&self.ret.stencil(), &[])?;
@@ -624,7 +652,7 @@ impl FuseStencils {
         s.append(&self.check_s.stencil(), &[])?;
         s.jump_if(Cond::B, stop)?;
         s.append(&self.ret.stencil(), &[])?;
-        s.finish()
+        Ok(())
     }
 }
 

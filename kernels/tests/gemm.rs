@@ -218,10 +218,9 @@ fn dgemm_every_variant() {
     every_variant::<f64>();
 }
 
-/// Deep k (several kc slices with the machine's blocking) and a tall, wide C.
-#[test]
-fn large_shapes_every_variant() {
-    asmforge::for_each_variant(f32::ukr_info(), |v| {
+/// Deep k (several kc slices with the machine's blocking) and a tall C (several mc blocks).
+fn large_shapes<T: Real>() {
+    asmforge::for_each_variant(T::ukr_info(), |v| {
         let mut rng = Rng::new(99);
         let config = Config {
             variant: Some(v),
@@ -239,9 +238,15 @@ fn large_shapes_every_variant() {
                 alpha: 0.5,
                 beta: 1.0,
             };
-            check_case::<f32>(&config, &case, &mut rng);
+            check_case::<T>(&config, &case, &mut rng);
         }
     });
+}
+
+#[test]
+fn large_shapes_every_variant() {
+    large_shapes::<f32>();
+    large_shapes::<f64>();
 }
 
 /// The public entry points (dispatched variant) and BLAS corner cases: alpha = 0 or k = 0

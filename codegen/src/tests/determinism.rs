@@ -29,7 +29,7 @@ fn naked_fns(out: &TokenStream) -> Vec<String> {
         }
         after_fn = false;
     }
-    found.retain(|n| n != "__asmforge_fallback");
+    found.retain(|n| !n.starts_with("__asmforge_fallback_"));
     found
 }
 

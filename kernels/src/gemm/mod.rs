@@ -4,9 +4,10 @@
 //! The structure is Goto's / BLIS's: for each `nc`-wide column block of C, for each `kc`-deep
 //! slice of the k dimension, B's `kc × nc` block is packed into `NR`-wide micro-panels (L3),
 //! then for each `mc`-tall row block A's `mc × kc` block is packed into `MR`-tall micro-panels
-//! (L2), and the micro-kernel ([`ukr`]) computes each `MR × NR` tile of C with a B micro-panel
-//! held in L1. `kc`, `mc` and `nc` come from the cache sizes CPUID reports ([`cache`]):
-//! `kc · NR · size ≈ 3/4 L1` (at most 256), `mc · kc · size ≈ L2 / 2`, `kc · nc · size ≈ L3 / 4`.
+//! (L2), and the micro-kernel ([`ukr`]) computes each `MR × NR` tile of C from one A and one
+//! B micro-panel, both streamed from L2 (see [`Blocking::for_tile`]). `kc`, `mc` and `nc` come from the cache sizes
+//! CPUID reports ([`cache`]): `kc · NR · size ≤ L2 / 16` and `kc · size ≤ L2 / 512` (at most
+//! 512), `mc · kc · size ≈ L2 / 2`, `kc · nc · size ≈ L3 / 4`.
 //! Micro-kernel and packing are asmforge kernels ([`ukr`], [`pack`]); the loops around them are
 //! Rust. A column-major C is computed as the row-major `Cᵀ = op(B)ᵀ · op(A)ᵀ`, so the
 //! micro-kernel always writes rows of C with unit stride.
@@ -69,10 +70,19 @@ impl Blocking {
     /// Block sizes for a tile of `nr` columns of `elem`-byte elements, from [`cache_sizes`].
     pub fn for_tile(nr: usize, elem: usize) -> Blocking {
         let caches = cache_sizes();
-        // The B micro-panel (kc × NR) takes up to 3/4 of L1, the A micro-panel streams past
-        // it; above 256 the C-tile traffic it saves no longer shows (measured on Zen 4: 192 and
-        // 256 beat 128 by 3-4% at n = 1024).
-        let kc = (caches.l1d * 3 / 4 / (nr * elem)).clamp(32, 256) & !7;
+        // Deep kc amortizes the C-tile load/store and the call of each micro-kernel over more
+        // FMAs; both micro-panels then stream from L2, well under its bandwidth (an AVX-512
+        // sgemm k step reads 152 bytes per 12 cycles). Two limits: the B micro-panel (kc × NR)
+        // takes at most 1/16 of L2, and a row of the A block (kc elements) at most L2 / 512
+        // bytes, so the A block (mc × kc ≈ L2 / 2) keeps mc ≥ 252 rows and B, re-read from L3
+        // once per row block, is re-read as rarely for f64 as for f32. On Zen 4 (L1d 32 KiB,
+        // L2 1 MiB) that is kc = 512 for f32, 256 for f64, mc = 252: sgemm beat the L1-resident
+        // kc = 192 by 2-9% at n = 512...1024 in interleaved runs; dgemm at n = 2048 was 0-5%
+        // faster with kc = 256, mc = 252 than with kc = 512, mc = 126.
+        let kc = (caches.l2 / 16 / (nr * elem))
+            .min(caches.l2 / 512 / elem)
+            .clamp(64, 512)
+            & !7;
         let mc = ((caches.l2 / 2 / (kc * elem)).clamp(MR, 4096) / MR) * MR;
         let l3_share = if caches.l3 == 0 {
             4 << 20

@@ -24,7 +24,7 @@ use iced_x86::{Decoder, DecoderOptions, Instruction, Mnemonic, OpKind, Register}
 use crate::{Feature, VariantInfo};
 
 use super::sig::Signature;
-use super::stencil::{Hole, HoleKind, Stencil};
+use super::stencil::{Facts, Hole, HoleKind, Stencil};
 
 /// A hole to find: the sentinel is the value the kernel was written with (for floats, the
 /// bits of the `f32`/`f64`; for pool holes, the bits of one lane).
@@ -57,20 +57,25 @@ pub struct OwnedStencil {
     holes: Vec<Hole<'static>>,
     features: Vec<Feature>,
     signature: Signature<'static>,
+    /// Worked out once, when cut: [`OwnedStencil::stencil`] costs a few moves.
+    facts: Facts,
 }
 
 impl OwnedStencil {
     /// The stencil.
+    #[inline]
     pub fn stencil(&self) -> Stencil<'_> {
         // SAFETY: `from_variant`'s caller vouched for the kernel; the layout was derived
-        // from the decoder's offsets and checked.
+        // from the decoder's offsets and checked; `facts` are those of these parts (the
+        // fields are private and never change after `from_variant`).
         unsafe {
-            Stencil::new(
+            Stencil::with_facts(
                 &self.name,
                 &self.code,
                 &self.holes,
                 &self.features,
                 self.signature,
+                self.facts,
             )
         }
     }
@@ -236,12 +241,14 @@ pub unsafe fn from_variant(
     let mut features: Vec<Feature> = v.declared.iter().chain(v.used).copied().collect();
     features.sort();
     features.dedup();
+    let facts = Facts::of(&bytes, &holes, &features, signature);
     let out = OwnedStencil {
         name: name.to_string(),
         code: bytes,
         holes,
         features,
         signature,
+        facts,
     };
     out.stencil()
         .check()

@@ -18,9 +18,11 @@
 //!   `mprotect` read+execute. The pages are never writable and executable at once.
 //! * [`Builder`]: many functions into shared 64 KiB chunks, one `mprotect` per chunk;
 //!   [`Specializer`] checks a stencil once and binds its holes to value positions, so each
-//!   function of a batch costs a copy and the patches.
+//!   function of a batch costs a copy and the patches; [`Specializer::place_n`] returns a
+//!   [`FnBatch`], whose references are computed from a start and a stride.
 //! * [`Stitch`]: several stencils into one function; continuations fall through, labels and
-//!   [`Cond`] jumps build loops; pool constants go to a pool after the code.
+//!   [`Cond`] jumps build loops; pool constants go to a pool after the code;
+//!   [`Stitch::finish_and_clear`] keeps the buffers for the next function.
 //! * [`Code::to_blob`] / [`load`]: a function serialized with its required CPU features,
 //!   signature fingerprint, format version and checksum; loading checks all of them before
 //!   anything is mapped.
@@ -85,6 +87,6 @@ pub use error::{JitError, LoadError};
 pub use memory::NEAR;
 pub use region::{Builder, CHUNK, ExecRegion, FnRef, Func, JitFn, specialize};
 pub use sig::{AbiRet, AbiType, JitSig, Signature, Ty};
-pub use specializer::Specializer;
+pub use specializer::{FnBatch, FnBatchIter, Specializer};
 pub use stencil::{Hole, HoleKind, Stencil, Value};
 pub use stitch::{Code, Cond, Label, Stitch};

@@ -9,6 +9,13 @@ use std::string::ToString;
 use super::error::JitError;
 use super::stencil::{Hole, HoleKind, Stencil, Value};
 
+/// Whether two hole names are equal: the same string (one literal, typically) without
+/// comparing bytes, else byte by byte.
+#[inline(always)]
+pub(crate) fn name_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (core::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
+}
+
 /// Finds the value for `hole` in `values` (by name).
 #[inline]
 pub(crate) fn value_for(
@@ -17,7 +24,7 @@ pub(crate) fn value_for(
     values: &[(&str, Value)],
 ) -> Result<Value, JitError> {
     for (n, v) in values {
-        if *n == hole.name {
+        if name_eq(n, hole.name) {
             return Ok(*v);
         }
     }
@@ -31,7 +38,7 @@ pub(crate) fn value_for(
 #[inline]
 pub(crate) fn check_names(st: &Stencil<'_>, values: &[(&str, Value)]) -> Result<(), JitError> {
     for (n, _) in values {
-        if !st.holes().iter().any(|h| h.name == *n) {
+        if !st.holes().iter().any(|h| name_eq(h.name, n)) {
             return Err(JitError::UnknownHole {
                 stencil: st.name().to_string(),
                 name: n.to_string(),

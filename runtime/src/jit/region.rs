@@ -56,7 +56,7 @@ pub(crate) fn check_features(what: &str, required: &[Feature]) -> Result<(), Jit
 
 #[inline]
 pub(crate) fn check_signature<F: JitSig>(st: &Stencil<'_>) -> Result<(), JitError> {
-    if st.signature().fingerprint() == const { F::SIGNATURE.fingerprint() } {
+    if st.facts().fingerprint == const { F::SIGNATURE.fingerprint() } {
         return Ok(());
     }
     Err(JitError::SignatureMismatch {
@@ -67,22 +67,32 @@ pub(crate) fn check_signature<F: JitSig>(st: &Stencil<'_>) -> Result<(), JitErro
 }
 
 /// A function placed by a [`Builder`]: redeem it with [`ExecRegion::get`].
+///
+/// It holds the function's address (pages keep their address when sealed), so redeeming it
+/// is a comparison of region ids and no look-up: a loop calling a batch of functions computes
+/// each call's target from one load.
 #[derive(Debug)]
 pub struct FnRef<F> {
     region: u64,
-    chunk: u32,
-    offset: u32,
+    addr: usize,
     _f: PhantomData<F>,
 }
 
 impl<F> FnRef<F> {
-    /// The function at `offset` of the same chunk.
+    /// The function at `addr`, placed by the builder with id `region`.
     #[inline(always)]
-    pub(crate) fn at_offset(self, offset: usize) -> FnRef<F> {
+    pub(crate) fn new(region: u64, addr: usize) -> FnRef<F> {
         FnRef {
-            offset: offset as u32,
-            ..self
+            region,
+            addr,
+            _f: PhantomData,
         }
+    }
+
+    /// Its address.
+    #[inline(always)]
+    pub(crate) fn addr(&self) -> usize {
+        self.addr
     }
 }
 
@@ -165,6 +175,11 @@ impl Builder {
         Ok(b)
     }
 
+    /// The id its functions' references carry.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
     /// The start address of the writable chunk in use (for tests that inspect the process's
     /// mappings), if any.
     pub fn current_chunk_addr(&self) -> Option<usize> {
@@ -179,7 +194,7 @@ impl Builder {
     /// If `r` came from another builder.
     pub fn addr_of<F>(&self, r: FnRef<F>) -> usize {
         assert_eq!(r.region, self.id, "FnRef from another builder");
-        self.chunks[r.chunk as usize].addr() + r.offset as usize
+        r.addr
     }
 
     /// Room for up to `want` functions of `stride` bytes (a multiple of 16) in the current
@@ -222,8 +237,7 @@ impl Builder {
     pub(crate) fn fn_ref<F>(&self, chunk: usize, offset: usize) -> FnRef<F> {
         FnRef {
             region: self.id,
-            chunk: chunk as u32,
-            offset: offset as u32,
+            addr: self.chunks[chunk].addr() + offset,
             _f: PhantomData,
         }
     }
@@ -236,12 +250,7 @@ impl Builder {
         total: usize,
     ) -> Result<(usize, &mut [u8], FnRef<F>), JitError> {
         let (chunk, offset) = self.reserve(total)?;
-        let r = FnRef {
-            region: self.id,
-            chunk: chunk as u32,
-            offset: offset as u32,
-            _f: PhantomData,
-        };
+        let r = self.fn_ref(chunk, offset);
         let m = &mut self.chunks[chunk];
         let base = m.addr() + offset;
         Ok((base, &mut m.bytes_mut()[offset..offset + total], r))
@@ -299,8 +308,7 @@ impl Builder {
         })?;
         Ok(FnRef {
             region: self.id,
-            chunk: chunk as u32,
-            offset: offset as u32,
+            addr: base,
             _f: PhantomData,
         })
     }
@@ -323,8 +331,7 @@ impl Builder {
         code.relocate(base, dst)?;
         Ok(FnRef {
             region: self.id,
-            chunk: chunk as u32,
-            offset: offset as u32,
+            addr: base,
             _f: PhantomData,
         })
     }
@@ -398,36 +405,78 @@ pub(crate) fn fill(
     Ok(())
 }
 
-/// `dst[..src.len()] = src`; short code (8 to 32 bytes, a typical stencil) as two
+/// `dst[..src.len()] = src`; short code (up to 32 bytes, a typical stencil) as two
 /// overlapping fixed-size moves instead of a call to `memcpy`.
 #[inline(always)]
 pub(crate) fn copy_code(dst: &mut [u8], src: &[u8]) {
-    let n = src.len();
-    let dst = &mut dst[..n];
-    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
-    // SAFETY (both arms): `dst` and `src` hold `n` bytes; each move reads and writes inside
-    // them (offsets 0 and n - width, width <= n), unaligned.
-    match n {
-        8..=15 => unsafe {
-            let (a, b) = (
-                s.cast::<u64>().read_unaligned(),
-                s.add(n - 8).cast::<u64>().read_unaligned(),
-            );
-            d.cast::<u64>().write_unaligned(a);
-            d.add(n - 8).cast::<u64>().write_unaligned(b);
-        },
-        16..=32 => unsafe {
-            let (a, b) = (
-                s.cast::<u128>().read_unaligned(),
-                s.add(n - 16).cast::<u128>().read_unaligned(),
-            );
-            d.cast::<u128>().write_unaligned(a);
-            d.add(n - 16).cast::<u128>().write_unaligned(b);
-        },
-        _ => dst.copy_from_slice(src),
+    let dst = &mut dst[..src.len()];
+    // SAFETY: `dst` holds `src.len()` writable bytes.
+    unsafe { copy_raw(dst.as_mut_ptr(), src) }
+}
+
+/// Appends `src` to `v` as [`copy_code`] copies.
+#[inline(always)]
+pub(crate) fn extend_code(v: &mut Vec<u8>, src: &[u8]) {
+    v.reserve(src.len());
+    let len = v.len();
+    // SAFETY: `reserve` made room for `src.len()` bytes after `len`; `copy_raw` writes all of
+    // them before the length covers them.
+    unsafe {
+        copy_raw(v.as_mut_ptr().add(len), src);
+        v.set_len(len + src.len());
     }
 }
 
+/// Copies `src` to `d`: lengths up to 32 as two overlapping fixed-size moves (unaligned),
+/// longer ones through `copy_nonoverlapping`.
+///
+/// # Safety
+///
+/// `d` is valid for `src.len()` writes and does not overlap `src`.
+#[inline(always)]
+pub(crate) unsafe fn copy_raw(d: *mut u8, src: &[u8]) {
+    let n = src.len();
+    let s = src.as_ptr();
+    // SAFETY (every arm): each move reads `src` and writes `d` at offsets 0 and n - width
+    // with width <= n, so inside both.
+    unsafe {
+        match n {
+            0 => {}
+            1..=3 => {
+                *d = *s;
+                *d.add(n / 2) = *s.add(n / 2);
+                *d.add(n - 1) = *s.add(n - 1);
+            }
+            4..=7 => {
+                let (a, b) = (
+                    s.cast::<u32>().read_unaligned(),
+                    s.add(n - 4).cast::<u32>().read_unaligned(),
+                );
+                d.cast::<u32>().write_unaligned(a);
+                d.add(n - 4).cast::<u32>().write_unaligned(b);
+            }
+            8..=15 => {
+                let (a, b) = (
+                    s.cast::<u64>().read_unaligned(),
+                    s.add(n - 8).cast::<u64>().read_unaligned(),
+                );
+                d.cast::<u64>().write_unaligned(a);
+                d.add(n - 8).cast::<u64>().write_unaligned(b);
+            }
+            16..=32 => {
+                let (a, b) = (
+                    s.cast::<u128>().read_unaligned(),
+                    s.add(n - 16).cast::<u128>().read_unaligned(),
+                );
+                d.cast::<u128>().write_unaligned(a);
+                d.add(n - 16).cast::<u128>().write_unaligned(b);
+            }
+            _ => core::ptr::copy_nonoverlapping(s, d, n),
+        }
+    }
+}
+
+#[inline]
 pub(crate) fn pool_entry_size(kind: HoleKind, lanes: u8) -> usize {
     let elem = if matches!(kind, HoleKind::PoolF64 { .. }) {
         8
@@ -437,6 +486,7 @@ pub(crate) fn pool_entry_size(kind: HoleKind, lanes: u8) -> usize {
     elem * usize::from(lanes.max(1))
 }
 
+#[inline]
 pub(crate) fn fill_pool(
     st: &Stencil<'_>,
     h: &super::stencil::Hole<'_>,
@@ -472,13 +522,18 @@ impl ExecRegion {
     /// # Panics
     ///
     /// If `r` came from another builder.
+    #[inline]
     pub fn get<F: JitSig>(&self, r: FnRef<F>) -> Func<'_, F> {
         assert_eq!(r.region, self.id, "FnRef from another region");
-        let m = &self.chunks[r.chunk as usize];
-        debug_assert!(m.is_executable());
-        let addr = (m.addr() + r.offset as usize) as *const u8;
-        // SAFETY: the builder placed code of signature `F` here; it stays mapped while the
-        // returned `Func` borrows `self`.
+        debug_assert!(
+            self.chunks
+                .iter()
+                .any(|m| m.is_executable() && (m.addr()..m.addr() + m.len()).contains(&r.addr))
+        );
+        let addr = r.addr as *const u8;
+        // SAFETY: the builder with this region's id (ids are unique, `FnRef`s cannot be
+        // forged) placed code of signature `F` at `addr`, inside one of the chunks this region
+        // now owns; it stays mapped while the returned `Func` borrows `self`.
         Func {
             f: unsafe { F::from_addr(addr) },
             addr,
@@ -599,4 +654,27 @@ pub fn specialize<F: JitSig>(
     };
     let r = b.specialize::<F>(st, values)?;
     Ok(JitFn::new(b.finalize()?, r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_copies_are_exact_at_every_length() {
+        let src: Vec<u8> = (1..=80u8).collect();
+        for n in 0..=70 {
+            let mut dst = [0xAAu8; 80];
+            copy_code(&mut dst, &src[..n]);
+            assert_eq!(&dst[..n], &src[..n], "{n}");
+            assert!(
+                dst[n..].iter().all(|&b| b == 0xAA),
+                "{n}: wrote past the end"
+            );
+            let mut v = std::vec![7u8; 3];
+            extend_code(&mut v, &src[..n]);
+            assert_eq!(v.len(), 3 + n);
+            assert_eq!(&v[3..], &src[..n], "{n}");
+        }
+    }
 }

@@ -19,6 +19,7 @@ use std::vec::Vec;
 use super::error::JitError;
 use super::patch;
 use super::region::{self, Builder, FnRef};
+
 use super::sig::JitSig;
 use super::stencil::{HoleKind, Stencil, Value};
 
@@ -58,6 +59,9 @@ pub struct Specializer<'s, F> {
     direct: Option<Vec<Patch>>,
     pool_start: usize,
     total: usize,
+    /// The code padded with `int3` to the 16-byte stride of [`Specializer::place_n`]: each
+    /// function of a batch is this copied (whole 16-byte moves) and its fields written.
+    template: Vec<u8>,
     _f: PhantomData<F>,
 }
 
@@ -137,6 +141,8 @@ impl<'s, F: JitSig> Specializer<'s, F> {
                 })
             })
             .collect::<Option<Vec<_>>>();
+        let mut template = st.code().to_vec();
+        template.resize(total.div_ceil(16).max(1) * 16, 0xCC);
         Ok(Specializer {
             st: *st,
             slots,
@@ -144,6 +150,7 @@ impl<'s, F: JitSig> Specializer<'s, F> {
             direct,
             pool_start,
             total,
+            template,
             _f: PhantomData,
         })
     }
@@ -185,6 +192,142 @@ impl<'s, F: JitSig> Specializer<'s, F> {
     }
 }
 
+/// The functions one [`Specializer::place_n`] placed, in order. They lie at a fixed stride in
+/// runs (one per chunk they went to, usually one), so each reference is computed when asked
+/// for: a batch holds no list of references, and a loop over it calls each function through
+/// an address it computes, not one it loads.
+#[derive(Clone, Debug)]
+pub struct FnBatch<F> {
+    region: u64,
+    stride: usize,
+    /// The first run (start address, count), and any further ones.
+    first: (usize, usize),
+    more: Vec<(usize, usize)>,
+    len: usize,
+    _f: PhantomData<F>,
+}
+
+impl<F> FnBatch<F> {
+    fn new(region: u64, stride: usize) -> Self {
+        FnBatch {
+            region,
+            stride,
+            first: (0, 0),
+            more: Vec::new(),
+            len: 0,
+            _f: PhantomData,
+        }
+    }
+
+    /// Appends `count` functions from `addr` on.
+    fn push_run(&mut self, addr: usize, count: usize) {
+        if count == 0 {
+            return;
+        }
+        let last = self.more.last_mut().unwrap_or(&mut self.first);
+        if last.1 == 0 || last.0 + last.1 * self.stride == addr {
+            if last.1 == 0 {
+                last.0 = addr;
+            }
+            last.1 += count;
+        } else {
+            self.more.push((addr, count));
+        }
+        self.len += count;
+    }
+
+    /// How many functions.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn runs(&self) -> impl Iterator<Item = &(usize, usize)> {
+        core::iter::once(&self.first).chain(&self.more)
+    }
+
+    /// The `i`-th function, if `i < len()`.
+    pub fn get(&self, mut i: usize) -> Option<FnRef<F>> {
+        for &(addr, count) in self.runs() {
+            if i < count {
+                return Some(FnRef::new(self.region, addr + i * self.stride));
+            }
+            i -= count;
+        }
+        None
+    }
+
+    /// The functions in order.
+    pub fn iter(&self) -> FnBatchIter<'_, F> {
+        FnBatchIter {
+            batch: self,
+            run: 0,
+            addr: self.first.0,
+            in_run: self.first.1,
+            left: self.len,
+        }
+    }
+}
+
+impl<'a, F> IntoIterator for &'a FnBatch<F> {
+    type Item = FnRef<F>;
+    type IntoIter = FnBatchIter<'a, F>;
+    fn into_iter(self) -> FnBatchIter<'a, F> {
+        self.iter()
+    }
+}
+
+/// The functions of a [`FnBatch`] in order (each address computed from the previous one).
+#[derive(Clone, Debug)]
+pub struct FnBatchIter<'a, F> {
+    batch: &'a FnBatch<F>,
+    /// How many of `more` were entered.
+    run: usize,
+    addr: usize,
+    in_run: usize,
+    left: usize,
+}
+
+impl<F> FnBatchIter<'_, F> {
+    #[cold]
+    fn next_run(&mut self) {
+        while self.in_run == 0 && self.run < self.batch.more.len() {
+            let (addr, count) = self.batch.more[self.run];
+            self.run += 1;
+            (self.addr, self.in_run) = (addr, count);
+        }
+    }
+}
+
+impl<F> Iterator for FnBatchIter<'_, F> {
+    type Item = FnRef<F>;
+
+    #[inline]
+    fn next(&mut self) -> Option<FnRef<F>> {
+        if self.in_run == 0 {
+            self.next_run();
+            if self.in_run == 0 {
+                return None;
+            }
+        }
+        let addr = self.addr;
+        self.addr += self.batch.stride;
+        self.in_run -= 1;
+        self.left -= 1;
+        Some(FnRef::new(self.batch.region, addr))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<F> ExactSizeIterator for FnBatchIter<'_, F> {}
+
 impl<F: JitSig> Specializer<'_, F> {
     /// Places `n` functions into `b` in one go, the `i`-th with the values `values(i)` (in
     /// the order of the names given to [`Specializer::new`]): the bytes for as many as fit
@@ -200,32 +343,36 @@ impl<F: JitSig> Specializer<'_, F> {
         b: &mut Builder,
         n: usize,
         mut values: impl FnMut(usize) -> [Value; N],
-    ) -> Result<Vec<FnRef<F>>, JitError> {
-        let mut out = Vec::with_capacity(n);
+    ) -> Result<FnBatch<F>, JitError> {
+        let stride = self.template.len();
+        let mut out = FnBatch::new(b.id(), stride);
         let Some(plan) = self.direct.as_ref().filter(|_| N >= self.arity) else {
             for i in 0..n {
-                out.push(self.place(b, &values(i))?);
+                let r = self.place(b, &values(i))?;
+                out.push_run(r.addr(), 1);
             }
             return Ok(out);
         };
-        let stride = self.total.div_ceil(16) * 16;
-        let code = self.st.code();
+        let tmpl = self.template.as_slice();
         while out.len() < n {
             let (chunk, start, fit) = b.room(stride, n - out.len())?;
             let first = out.len();
             let r0 = b.fn_ref::<F>(chunk, start);
             let (_, mem) = b.chunk_mut(chunk);
-            let mut at = start;
+            // The functions' bytes: `fit` strides from `start` (`room` says they fit).
+            let mem = &mut mem[start..start + fit * stride];
+            let mut done = 0;
             let mut result = Ok(());
-            // The common shape — one unsigned 64-bit immediate — as a loop of its own.
+            // The common shape — one unsigned 64-bit immediate — as a loop of its own: a
+            // template copy, one 8-byte store, one reference per function.
             if let [p] = plan.as_slice()
                 && matches!(p.class, Class::Any64)
                 && p.width == 8
                 && p.at as usize + 8 <= stride
             {
                 let (slot, field) = (p.slot as usize, p.at as usize);
-                for i in first..first + fit {
-                    let v = values(i)[slot];
+                for (k, dst) in mem.chunks_exact_mut(stride).enumerate() {
+                    let v = values(first + k)[slot];
                     let bits = match v {
                         Value::Int(x) => x as u64,
                         Value::UInt(u) => u,
@@ -234,28 +381,23 @@ impl<F: JitSig> Specializer<'_, F> {
                             break;
                         }
                     };
-                    let dst = &mut mem[at..at + stride];
-                    region::copy_code(dst, code);
+                    copy_stride(dst, tmpl);
                     dst[field..field + 8].copy_from_slice(&bits.to_le_bytes());
-                    out.push(r0.at_offset(at));
-                    at += stride;
+                    done = k + 1;
                 }
-                b.commit(at);
-                result?;
-                continue;
-            }
-            for i in first..first + fit {
-                let v = values(i);
-                let dst = &mut mem[at..at + stride];
-                region::copy_code(dst, code);
-                if let Err(e) = self.patch_direct(plan, &v, dst) {
-                    result = Err(e);
-                    break;
+            } else {
+                for (k, dst) in mem.chunks_exact_mut(stride).enumerate() {
+                    let v = values(first + k);
+                    copy_stride(dst, tmpl);
+                    if let Err(e) = self.patch_direct(plan, &v, dst) {
+                        result = Err(e);
+                        break;
+                    }
+                    done = k + 1;
                 }
-                out.push(r0.at_offset(at));
-                at += stride;
             }
-            b.commit(at);
+            out.push_run(r0.addr(), done);
+            b.commit(start + done * stride);
             result?;
         }
         Ok(out)
@@ -294,6 +436,22 @@ impl<F: JitSig> Specializer<'_, F> {
             patch::store(&mut dst[p.at as usize..], usize::from(p.width), bits);
         }
         Ok(())
+    }
+}
+
+/// `dst = tmpl` (equal lengths, a multiple of 16): whole 16-byte moves, the usual single one
+/// unrolled.
+#[inline(always)]
+fn copy_stride(dst: &mut [u8], tmpl: &[u8]) {
+    if let (Ok(d), Ok(t)) = (
+        <&mut [u8; 16]>::try_from(&mut *dst),
+        <&[u8; 16]>::try_from(tmpl),
+    ) {
+        *d = *t;
+        return;
+    }
+    for (d, t) in dst.chunks_exact_mut(16).zip(tmpl.chunks_exact(16)) {
+        d.copy_from_slice(t);
     }
 }
 
@@ -357,11 +515,67 @@ mod tests {
             })
             .unwrap_err();
         assert!(matches!(e, JitError::WrongValue { .. }), "{e}");
+        // The batch spans three chunks (runs of one stride), indexed and iterated in order.
+        assert_eq!(refs.len(), 10_000);
+        assert!(refs.get(10_000).is_none());
+        assert_eq!(refs.iter().len(), 10_000);
+        for i in [0, 1, 4094, 4095, 4096, 9_999] {
+            assert_eq!(
+                refs.get(i).map(|r| r.addr()),
+                refs.iter().nth(i).map(|r| r.addr())
+            );
+        }
         let region = b.finalize().unwrap();
         assert_eq!(region.chunk_addrs().count(), 3);
         assert_eq!(region.get(one).call(2), 198);
         for (i, r) in refs.iter().enumerate() {
-            assert_eq!(region.get(*r).call(3), 21 * i as u64);
+            assert_eq!(region.get(r).call(3), 21 * i as u64);
+        }
+    }
+
+    #[test]
+    fn batches_are_padded_with_int3_and_checked() {
+        // SAFETY: register arithmetic only.
+        let st = unsafe { Stencil::new("mul", CODE, HOLES, &[], SIG) };
+        let sp = Specializer::<MulFn>::new(&st, &["c"]).unwrap();
+        let mut b = Builder::new();
+        let refs = sp
+            .place_n(&mut b, 3, |i| [Value::UInt(i as u64 + 5)])
+            .unwrap();
+        // mov rax, rdi; add rax, imm8 (sign-extended); ret: the general loop, range-checked.
+        const ADD8: &[u8] = &[0x48, 0x89, 0xF8, 0x48, 0x83, 0xC0, 0x00, 0xC3];
+        const D8: &[Hole<'static>] = &[Hole {
+            name: "d",
+            kind: HoleKind::Imm8,
+            signed: true,
+            offset: 6,
+            end: 7,
+        }];
+        // SAFETY: register arithmetic only.
+        let add = unsafe { Stencil::new("add", ADD8, D8, &[], SIG) };
+        let sp8 = Specializer::<MulFn>::new(&add, &["d"]).unwrap();
+        let adds = sp8
+            .place_n(&mut b, 256, |i| [Value::Int(i as i64 - 128)])
+            .unwrap();
+        let e = sp8
+            .place_n(&mut b, 2, |i| [Value::Int(127 + i as i64)])
+            .unwrap_err();
+        assert!(matches!(e, JitError::HoleOutOfRange { .. }), "{e}");
+        let region = b.finalize().unwrap();
+        for (i, r) in refs.iter().enumerate() {
+            let f = region.get(r);
+            assert_eq!(f.call(2), 2 * (i as u64 + 5));
+            // SAFETY: the 16 bytes of the function's stride, mapped read+execute.
+            let bytes = unsafe { core::slice::from_raw_parts(f.addr(), 16) };
+            assert_eq!(&bytes[10..], &[0x48, 0x0F, 0xAF, 0xC7, 0xC3, 0xCC]);
+        }
+        assert_eq!(adds.len(), 256);
+        for (i, r) in adds.iter().enumerate() {
+            let f = region.get(r);
+            assert_eq!(f.call(1000), (1000 + i as i64 - 128) as u64);
+            // SAFETY: as above.
+            let bytes = unsafe { core::slice::from_raw_parts(f.addr(), 16) };
+            assert!(bytes[8..].iter().all(|&b| b == 0xCC), "{bytes:x?}");
         }
     }
 
