@@ -32,15 +32,9 @@
 use asmforge::kernel;
 
 /// One f32 kernel `$name(x: &[f32], out: &mut [f32]) -> usize` around `$body`, which sees the
-/// loaded vector `v`, the index `i`, the byte offset `o` of `v` from `i` and the label `done`
-/// (jump there to stop before the group of vectors `v` belongs to), and must store its result
-/// at `[out + i * 4 + o]`.
-///
-/// The AVX loop runs `unroll` copies of `$body` per iteration (independent vectors in flight
-/// to hide the FMA latency, one loop branch for all); `unroll` is 1 or 2 (then one more copy
-/// takes the last vector, if the count is odd).
-/// A copy that jumps to `done` leaves `i` at the group's start: the vectors of the group
-/// already stored are simply computed again by the scalar code.
+/// loaded vector `v`, the index `i` and the label `done` (jump there to stop before this
+/// vector), and must store its result at `[out + i * 4]`. One vector per iteration: two in
+/// flight (an unrolled loop) measured no faster for `expf` and `logf`.
 ///
 /// Constants are full-width pool vectors of the variant (`f32x8` / `f32x16`, `i32x8` /
 /// `i32x16`): those under `regf` are loaded into registers before the loop on every variant;
@@ -50,7 +44,7 @@ use asmforge::kernel;
 macro_rules! f32_kernel {
     (
         $(#[$meta:meta])*
-        $name:ident, fallback = $fallback:path, params($($params:tt)*), unroll = $unroll:literal,
+        $name:ident, fallback = $fallback:path, params($($params:tt)*),
         regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
         memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
         memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
@@ -92,43 +86,14 @@ macro_rules! f32_kernel {
                 let $mi = match vector_bytes() { 32 => __mem, _ => __reg };
             )*
             $($pre)*
-            if $unroll > 1 {
-                // unroll 2: the group loop, then at most one vector, straight
-                let nu = gp64();
-                mov(nu, n);
-                and(nu, -(lanes(4) * $unroll));
-                test(nu, nu);
-                jz(single);
-                align!(16);
-                label!(group);
-                for __k in 0..$unroll {
-                    let o = __k * vector_bytes();
-                    let v = vreg();
-                    vmovups(v, [x + i * 4 + o]);
-                    $($body)*
-                }
-                add(i, lanes(4) * $unroll);
-                cmp(i, nu);
-                jb(group);
-                label!(single);
-                cmp(i, n);
-                jae(done);
-                let o = 0;
-                let v = vreg();
-                vmovups(v, [x + i * 4]);
-                $($body)*
-                add(i, lanes(4));
-            } else {
-                align!(16);
-                label!(top);
-                let o = 0;
-                let v = vreg();
-                vmovups(v, [x + i * 4]);
-                $($body)*
-                add(i, lanes(4));
-                cmp(i, n);
-                jb(top);
-            }
+            align!(16);
+            label!(top);
+            let v = vreg();
+            vmovups(v, [x + i * 4]);
+            $($body)*
+            add(i, lanes(4));
+            cmp(i, n);
+            jb(top);
             } else {
             let v = vreg();
             align!(16);
@@ -147,7 +112,7 @@ macro_rules! f32_kernel {
 
 f32_kernel! {
     /// e^x on whole vectors (AVX2: while |x| <= 87; see the module table).
-    expf_k, fallback = crate::vmath::expf_rest, params(UNUSED = 0), unroll = 1,
+    expf_k, fallback = crate::vmath::expf_rest, params(UNUSED = 0),
     regf { LOG2E = (1.4426950216293335), C1 = (0.693115234375), C2 = (3.194618329871446e-05) }
     memf {}
     memi {
@@ -277,12 +242,12 @@ f32_kernel! {
         vpand(t, t, EXPBITS);
         vpaddd(a, a, t);
     }
-    vmovups([out + i * 4 + o], a);
+    vmovups([out + i * 4], a);
 }
 
 f32_kernel! {
     /// 2^x on whole vectors while |x| <= 126 (AVX-512: 151; see the module table).
-    exp2f_k, fallback = crate::vmath::exp2f_rest, params(UNUSED = 0), unroll = 1,
+    exp2f_k, fallback = crate::vmath::exp2f_rest, params(UNUSED = 0),
     regf {
         SHIFT = (12582912.0), ONE = (1.0),
         P1 = (0.0013390863364671234381), P2 = (0.0096180825572778514913),
@@ -364,7 +329,7 @@ f32_kernel! {
         vpslld(t, t, 23);
         vpaddd(p, p, t);
     }
-    vmovups([out + i * 4 + o], p);
+    vmovups([out + i * 4], p);
 }
 
 /// log and log2 share the reduction and log1p's polynomial; `LOG2` picks the ending.
@@ -375,7 +340,7 @@ macro_rules! log_kernel {
     ) => {
         f32_kernel! {
             $(#[$meta])*
-            $name, fallback = $fallback, params(LOG2 = $log2), unroll = 1,
+            $name, fallback = $fallback, params(LOG2 = $log2),
             regf { $($rf)* }
             memf { P0 = (0.069716114714511778317), $($mf)* }
             memi {
@@ -554,7 +519,7 @@ macro_rules! log_kernel {
                 vaddps(s, hi, b1);
                 // +-0: -inf, +inf: +inf, x < 0 and -inf: NaN, NaN: NaN; otherwise s
                 vfixupimmps(s, v, FIXUP, 0);
-                vmovups([out + i * 4 + o], s);
+                vmovups([out + i * 4], s);
             } else {
                 let (a, t, e, f, p, f2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
                 if has!(avx512f) {
@@ -624,7 +589,7 @@ macro_rules! log_kernel {
                     vfmadd231ps(p, e, LN2LO);
                     vfmadd231ps(p, e, LN2HI);
                 }
-    vmovups([out + i * 4 + o], p);
+    vmovups([out + i * 4], p);
             }
         }
     };
@@ -665,7 +630,7 @@ macro_rules! sincos_kernel {
     ($(#[$meta:meta])* $name:ident, $fallback:path, $cos:literal) => {
         f32_kernel! {
             $(#[$meta])*
-            $name, fallback = $fallback, params(COS = $cos), unroll = 1,
+            $name, fallback = $fallback, params(COS = $cos),
             regf {
                 SHIFT = (12582912.0), TWO_OVER_PI = (0.6366197466850281),
                 A = (1.5707963705062866), B = (-4.371138828673793e-08), ONE = (1.0),
@@ -841,7 +806,7 @@ macro_rules! sincos_kernel {
                     vxorps(ps, ps, v);
                 }
             }
-            vmovups([out + i * 4 + o], ps);
+            vmovups([out + i * 4], ps);
         }
     };
 }
