@@ -14,10 +14,12 @@
 //!
 //! Each function is an asmforge kernel with variants run on whole vectors whose lanes are all
 //! in the kernel's fast domain (tables in `f32k` / `f64k`): f32 has SSE2 (4 lanes, evaluated
-//! in f64 halves: no FMA needed, one rounding at the end), AVX2+FMA (8) and AVX-512F (16; `expf`
-//! and `exp2f` without any branch: `vscalefps` rounds overflow and subnormal results); f64 has
-//! AVX2+FMA (4) and AVX-512F (8) — no SSE2 variant yet, so f64 on CPUs without AVX2+FMA runs
-//! the scalar code. The vectors a kernel leaves (a lane with a special value, a subnormal or
+//! in f64 halves: no FMA needed, one rounding at the end), AVX2+FMA (8) and AVX-512F (16;
+//! `logf` and `log2f` without any branch — `vgetexpps`/`vgetmantps` take subnormal inputs and
+//! `vfixupimmps` the special ones — and `expf`/`exp2f` leaving only |x| > 104 / 151, infinities
+//! and NaN: `vscalefps` rounds overflow and subnormal results; small tables by `vpermps`); f64 has
+//! AVX2+FMA (4) and AVX-512F (8), and SSE2 (2) for `exp`, `log`, `log2` — f64 `exp2`, `sin`,
+//! `cos` on CPUs without AVX2+FMA run the scalar code. The vectors a kernel leaves (a lane with a special value, a subnormal or
 //! overflowing result, a huge sin/cos argument) and the tail go to the scalar code (`scalar`;
 //! for f32 sin/cos of |x| >= 2^17 an f32-sized exact reduction, `scalar::rem_pio2_f32`).
 //!
@@ -41,13 +43,13 @@
 //!
 //! | function | bound (ulp) | measured maximum (AMD Zen 4) |
 //! |---|---|---|
-//! | `expf` | 1 | 0.987 at -59.94443 (all 2^32, AVX-512F) |
+//! | `expf` | 1 | 0.780 at -87.40172 (all 2^32, AVX-512F) |
 //! | `exp2f` | 1 | 0.910 at -126.4997 (all 2^32, AVX-512F) |
-//! | `logf` | 1 | 0.913 at 0.62848556 (all 2^32, AVX-512F) |
-//! | `log2f` | 1 | 0.897 at 1.4134889 (all 2^32, AVX-512F) |
+//! | `logf` | 1 | 0.755 at 0.9634977 (all 2^32, AVX-512F) |
+//! | `log2f` | 1 | 0.763 at 1.0628219 (all 2^32, AVX-512F) |
 //! | `sinf` | 1 | 0.873 at 332.22372 (all 2^32, AVX-512F) |
 //! | `cosf` | 1 | 0.876 at 31402.55 (all 2^32, AVX-512F) |
-//! | the f32 AVX2 and SSE2 variants | 1 | AVX2: 0.987, 0.875, 0.913, 0.897, 0.873, 0.876; SSE2: 0.503, 0.503, 0.500, 0.500, 0.500, 0.500 (`expf` ... `cosf`, all 2^32 each, `--all-variants`) |
+//! | the f32 AVX2 and SSE2 variants | 1 | AVX2: 0.592, 0.875, 0.913, 0.897, 0.873, 0.876; SSE2: 0.503, 0.503, 0.500, 0.500, 0.500, 0.500 (`expf` ... `cosf`, all 2^32 each, `--all-variants`) |
 //! | `exp`, `exp2`, `log`, `log2`, `sin`, `cos` | 1 | 0.861, 0.929, 0.873, 0.858, 0.787, 0.791 (10^7 per binade range, 1.14·10^9 inputs, the AVX variants and the scalar code: 233 s of CPU, 22 min of wall time at load 14–16; the SSE2 `exp`/`log`/`log2` compute the scalar code's arithmetic; at 10^8 per range, every path: exp 0.865, exp2 0.935, log 0.875, log2 0.870, sin 0.793, cos 0.791) |
 //!
 //! The bounds are also in [`F32_FUNCS`] / [`F64_FUNCS`] (`bound`), which the tests and the

@@ -5,6 +5,8 @@ Near-minimax (Chebyshev) fits of the smooth remainders each function's reduction
 kernels round them to f32/f64, and `--example ulp` verifies the result, so this script is a
 record of where the numbers came from, not a proof. Run: python3 coeffs.py
 """
+import struct
+
 import mpmath as mp
 
 mp.mp.dps = 600
@@ -56,4 +58,54 @@ def main():
     print("const TWO_OVER_PI_24: [u32; 60] = [" + ", ".join(f"0x{w:06X}" for w in words) + "];")
 
 
+def f32(x):
+    return struct.unpack("f", struct.pack("f", float(x)))[0]
+
+
+def tables():
+    """The table-driven AVX kernels: expf (2^(j/K), K = 16 and 8) and logf/log2f (AVX-512)."""
+    ln2 = mp.log(2)
+    for k, deg in ((16, 3), (8, 4)):
+        t = [mp.power(2, mp.mpf(j) / k) for j in range(k)]
+        hi = [f32(v) for v in t]
+        print(f"// expf K={k}: 2^(j/K) hi: " + ", ".join(repr(h) for h in hi))
+        print(f"// expf K={k}: 2^(j/K) lo: " + ", ".join(repr(f32(v - mp.mpf(h))) for v, h in zip(t, hi)))
+        # e^r - 1 = r + r^2 q(r), |r| <= ln2/(2K) (+2%)
+        fit(f"EXPF_Q{k}", lambda r: (mp.exp(r) - 1 - r) / r**2 if r != 0 else mp.mpf(1) / 2,
+            -ln2 / (2 * k) * 1.02, ln2 / (2 * k) * 1.02, deg - 2, "f32")
+    c1 = mp.floor(ln2 * 4096) / 4096  # 12 bits: n C1 exact for the 12-bit m + j/K
+    print(f"// expf ln2 = C1 + C2: {float(c1)!r}, {f32(ln2 - c1)!r}")
+    # logf/log2f: z in [1, 2), bucket j = [1 + j/16, 1 + (j+1)/16); 1/c_j with the fewest bits
+    # that keep r = z/c_j - 1 exact (|r| < 2^(1-q) for q fraction bits), c_0 = 1, c_15 = 2
+    invc = []
+    for j in range(16):
+        lo, hi = 1 + mp.mpf(j) / 16, 1 + mp.mpf(j + 1) / 16 - mp.mpf(2) ** -23
+        if j in (0, 15):
+            invc.append(mp.mpf(1) if j == 0 else mp.mpf(1) / 2)
+            continue
+        best = None
+        for q in range(3, 10):
+            m0 = int(mp.floor(2 / (lo + hi) * 2**q))
+            for m in range(m0 - 1, m0 + 3):
+                c = mp.mpf(m) / 2**q
+                e = max(abs(lo * c - 1), abs(hi * c - 1))
+                if e < mp.mpf(2) ** (1 - q) and (best is None or e < best[0]):
+                    best = (e, c)
+        invc.append(best[1])
+    print("// logf 1/c_j: " + ", ".join(repr(float(c)) for c in invc))
+    for name, f, quantum in (("logf", lambda c: -mp.log(c), 17), ("log2f", lambda c: -mp.log(c) / ln2, 16)):
+        # hi a multiple of 2^-quantum (so k ln2_hi + hi, or k + hi, is exact); c_15's logf parts
+        # are ln2_hi and ln2_lo themselves
+        his = [float(mp.nint(f(c) * 2**quantum) / 2**quantum) for c in invc]
+        los = [f32(f(c) - mp.mpf(h)) for c, h in zip(invc, his)]
+        if name == "logf":
+            his[15], los[15] = 0.693359375, f32(ln2 - mp.mpf(0.693359375))
+        print(f"// {name} log c_j hi: " + ", ".join(repr(h) for h in his))
+        print(f"// {name} log c_j lo: " + ", ".join(repr(v) for v in los))
+    a = mp.mpf(1) / 16 * 1.001
+    fit("LOGF_T", lambda r: (mp.log1p(r) - r) / r**2 if r != 0 else -mp.mpf(1) / 2, -a, a, 4, "f32")
+    fit("LOG2F_T", lambda r: (mp.log1p(r) - r) / r**2 / ln2 if r != 0 else -1 / (2 * ln2), -a, a, 4, "f32")
+
+
 main()
+tables()

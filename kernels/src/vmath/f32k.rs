@@ -10,9 +10,10 @@
 //!
 //! | kernel | lanes it runs | method |
 //! |---|---|---|
-//! | `expf` | AVX2: \|x\| <= 87; AVX-512: every lane | n = rint(x log2 e) by the 1.5·2^23 shifter, r = x - n ln2 in two parts (FMA), e^r = 1 + r + r² q(r) (q of degree 5), 2^n added to the exponent bits (AVX-512: x clamped to [-104, 89], NaN kept, and `vscalefps`, which rounds overflow, subnormal and zero results once — no branch) |
-//! | `exp2f` | AVX2: \|x\| <= 126; AVX-512: every lane | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5); AVX-512 as `expf` (clamp to [-151, 129]) |
-//! | `logf`, `log2f` | normal x > 0 | x = 2^e m, m in [sqrt(1/2), sqrt 2) by integer ops, log1p(f) = f + f²(-1/2 + f P(f)) (P of degree 8); log2 keeps f/ln 2 as hi + lo |
+//! | `expf` | AVX2: \|x\| <= 87; AVX-512: \|x\| <= 104 | x = (m + j/K) ln 2 + r with m + j/K = rint(x log2 e K)/K by a shifter whose low mantissa bits are j (K = 16 on AVX-512, the lanes of one zmm table, 8 on AVX2), r in two parts of ln 2 (FMA; the first product and difference exact); e^r - 1 = r + r² q(r) (q of degree 1 / 2), 2^(j/K) = thi[j] + tlo[j] by two `vpermps`, result thi + (thi (e^r - 1) + tlo) — one rounding of a sum whose big part is exact — scaled by 2^m: AVX2 in the exponent bits, AVX-512 by `vscalefps`, which rounds overflow and subnormal results once, so only \|x\| > 104, infinities and NaN leave the kernel |
+//! | `exp2f` | AVX2: \|x\| <= 126; AVX-512: \|x\| <= 151 | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 5), 2^n in the exponent bits (AVX-512: `vscalefps`, as `expf`) |
+//! | `logf` | AVX2: normal x > 0; AVX-512: every lane | AVX2 as `log2f`; AVX-512: x = 2^k z, z in [1, 2) by `vgetexpps` / `vgetmantps` (subnormal x too), j = z's top 4 mantissa bits, three `vpermps` tables: 1/c_j with at most 6 bits (so r = z/c_j - 1 is exact by FMA, \|r\| < 1/16; c_0 = 1, c_15 = 2 with log c_15 in the two parts of k ln 2, so x near 1 cancels exactly from either side) and log c_j as a multiple of 2^-17 plus a low part; log x = (k ln2_hi + log c_hi) + (r + (r² P(r) + k ln2_lo + log c_lo)), P of degree 4; special inputs by `vfixupimmps` — no branch |
+//! | `log2f` (and `logf` on AVX2) | normal x > 0 | x = 2^e m, m in [sqrt(1/2), sqrt 2) by integer ops, log1p(f) = f + f²(-1/2 + f P(f)) (P of degree 8); log2 keeps f/ln 2 as hi + lo |
 //! | `sinf`, `cosf` | \|x\| <= 2^17 | n = rint(\|x\| 2/pi); r = \|x\| - n pi/2 as hi + lo with pi/2 in three f32 parts (the first product exact by FMA, the second by an FMA split and TwoSum); both polynomials, selected and signed by n mod 4 (cos uses n + 1) |
 //!
 //! The SSE2 bodies (same domains as AVX2) have no FMA, so they do not imitate the AVX ones:
@@ -32,13 +33,14 @@ use asmforge::kernel;
 
 /// One f32 kernel `$name(x: &[f32], out: &mut [f32]) -> usize` around `$body`, which sees the
 /// loaded vector `v`, the index `i` and the label `done` (jump there to stop before this
-/// vector), and must store its result at `[out + i * 4]`.
+/// vector), and must store its result at `[out + i * 4]`. One vector per iteration: two in
+/// flight (an unrolled loop) measured no faster for `expf` and `logf`.
 ///
 /// Constants are full-width pool vectors of the variant (`f32x8` / `f32x16`, `i32x8` /
 /// `i32x16`): those under `regf` are loaded into registers before the loop on every variant;
 /// those under `memf` / `memi` stay memory operands for AVX2 (16 registers) and are loaded
 /// into registers for AVX-512 (32). Loads of constants otherwise compete with the data for
-/// the load ports.
+/// the load ports. `pre` runs once before the AVX loop (tables and per-width constants).
 macro_rules! f32_kernel {
     (
         $(#[$meta:meta])*
@@ -46,6 +48,7 @@ macro_rules! f32_kernel {
         regf { $($rf:ident = ($($rv:tt)*)),* $(,)? }
         memf { $($mf:ident = ($($mv:tt)*)),* $(,)? }
         memi { $($mi:ident = ($($iv:tt)*)),* $(,)? }
+        pre { $($pre:tt)* }
         sse2 { $($sse:tt)* }
         $($body:tt)*
     ) => {
@@ -54,7 +57,6 @@ macro_rules! f32_kernel {
         pub fn $name(x: &[f32], out: &mut [f32]) -> usize {
             let n = gp64();
             let i = gp64();
-            let v = vreg();
             mov(n, x.len());
             cmp(n, out.len());
             cmova(n, out.len());
@@ -83,14 +85,17 @@ macro_rules! f32_kernel {
                 }
                 let $mi = match vector_bytes() { 32 => __mem, _ => __reg };
             )*
+            $($pre)*
             align!(16);
             label!(top);
+            let v = vreg();
             vmovups(v, [x + i * 4]);
             $($body)*
             add(i, lanes(4));
             cmp(i, n);
             jb(top);
             } else {
+            let v = vreg();
             align!(16);
             label!(top);
             movups(v, [x + i * 4]);
@@ -106,18 +111,52 @@ macro_rules! f32_kernel {
 }
 
 f32_kernel! {
-    /// e^x on whole vectors while |x| <= 87 (see the module table).
+    /// e^x on whole vectors (AVX2: while |x| <= 87; see the module table).
     expf_k, fallback = crate::vmath::expf_rest, params(UNUSED = 0),
-    regf {
-        SHIFT = (12582912.0), LOG2E = (1.4426950216293335),
-        LN2HI = (0.693359375), LN2LO = (-0.00021219444170128554), ONE = (1.0),
-        Q1 = (0.0013934531655088020325), Q2 = (0.0083333100347068682249),
-        Q3 = (0.041666456904062640998), Q4 = (0.16666666682523656912), Q5 = (0.5),
+    regf { LOG2E = (1.4426950216293335), C1 = (0.693115234375), C2 = (3.194618329871446e-05) }
+    memf {}
+    memi {
+        ABS = (0x7fff_ffff), MAXBITS = (0x42ae_0000), EXPBITS = (-0x0080_0000),
+        LIMIT2 = (-0x7a60_0000),
     }
-    memf {
-        MAXARG = (87.0), Q0 = (0.00019891969905683136498), CLAMPHI = (89.0), CLAMPLO = (-104.0),
+    pre {
+        // 2^(j/K) = thi[j] + tlo[j] (K = 16 lanes of a zmm table, 8 of a ymm one, which is
+        // what vpermps indexes), the shifter that rounds x log2 e to a multiple of 1/K, and
+        // e^r - 1 = r + r² q(r) on |r| <= ln2/(2K) (q of degree 1 for K = 16, 2 for K = 8).
+        let (thi, tlo, shift, q0, q1, q2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+        if has!(avx512f) {
+            vmovaps(thi, f32x16(
+                1.0, 1.0442737340927124, 1.0905077457427979, 1.1387885808944702,
+                1.1892070770263672, 1.2418577671051025, 1.2968395948410034, 1.3542555570602417,
+                1.4142135381698608, 1.4768261909484863, 1.5422108173370361, 1.610490322113037,
+                1.6817928552627563, 1.7562521696090698, 1.8340080976486206, 1.9152065515518188,
+            ));
+            vmovaps(tlo, f32x16(
+                0.0, 4.8334701574503924e-08, -1.3077539939843064e-08, 5.386222312608879e-08,
+                3.797635272917432e-08, 4.496838101886169e-08, -4.018999533172973e-08,
+                -1.0123349269974824e-08, 2.4203234971764687e-08, -4.500898853621038e-08,
+                8.070904833346049e-09, 9.836217174097328e-09, -2.4755326677450284e-08,
+                -9.235770370707996e-09, -1.1239277952768134e-08, 9.845328108326612e-09,
+            ));
+            vmovaps(shift, f32x16(786432.0)); // 1.5·2^19: ulp 1/16
+            vmovaps(q1, f32x16(0.16666869819164276));
+            vmovaps(q2, f32x16(0.5000101923942566));
+        } else {
+            vmovaps(thi, f32x8(
+                1.0, 1.0905077457427979, 1.1892070770263672, 1.2968395948410034,
+                1.4142135381698608, 1.5422108173370361, 1.6817928552627563, 1.8340080976486206,
+            ));
+            vmovaps(tlo, f32x8(
+                0.0, -1.3077539939843064e-08, 3.797635272917432e-08, -4.018999533172973e-08,
+                2.4203234971764687e-08, 8.070904833346049e-09, -2.4755326677450284e-08,
+                -1.1239277952768134e-08,
+            ));
+            vmovaps(shift, f32x8(1572864.0)); // 1.5·2^20: ulp 1/8
+            vmovaps(q0, f32x8(0.04166870191693306));
+            vmovaps(q1, f32x8(0.16667887568473816));
+            vmovaps(q2, f32x8(0.5));
+        }
     }
-    memi { ABS = (0x7fff_ffff) }
     sse2 {
         let a = vreg();
         movaps(a, v);
@@ -160,42 +199,54 @@ f32_kernel! {
         movlhps(lo, hi);
         movups([out + i * 4], lo);
     }
-    let (a, t, nf, p, r2) = (vreg(), vreg(), vreg(), vreg(), vreg());
+    let (t, nf, a, r2, th, tl) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
-        // No branch: x clamped to [-104, 89] (NaN stays NaN: vminps/vmaxps return their
-        // second operand when one is NaN), and vscalefps rounds p 2^n once, so overflow
-        // gives inf, underflow a correctly rounded subnormal or +0, -inf +0 and +inf inf.
-        vminps(v, CLAMPHI, v);
-        vmaxps(v, CLAMPLO, v);
+        // |x| <= 104 (the bits shifted left once, unsigned: the sign dropped): vscalefps
+        // rounds the result once, so overflow gives inf and underflow a correctly rounded
+        // subnormal or +0; larger |x|, infinities and NaN go to the scalar code.
+        let k = kreg();
+        vpslld(a, v, 1);
+        vpcmpud(k, a, LIMIT2, 6); // 2|x| >u 2·104, in the bits
+        kortestw(k, k);
+        jnz(done);
     } else {
-        vandps(a, v, ABS);
-        vcmpps(a, a, MAXARG, 0x16);
-        vtestps(a, a);
+        vpand(a, v, ABS);
+        vpcmpgtd(a, a, MAXBITS); // |x| > 87 or NaN
+        vptest(a, a);
         jnz(done);
     }
-    vmovaps(t, SHIFT);
-    vfmadd231ps(t, v, LOG2E); // t = 1.5·2^23 + n, n = rint(x log2 e) in the low bits
-    vsubps(nf, t, SHIFT);
-    vfnmadd231ps(v, nf, LN2HI); // exact: LN2HI has 9 bits
-    vfnmadd231ps(v, nf, LN2LO); // r
-    vmovaps(p, Q0);
-    for c in [Q1, Q2, Q3, Q4, Q5] {
-        vfmadd213ps(p, v, c);
-    }
+    // x = (m + j/K) ln 2 + r: t = shift + rint(x log2 e K)/K, whose low mantissa bits are j
+    vmovaps(t, shift);
+    vfmadd231ps(t, v, LOG2E);
+    vsubps(nf, t, shift); // m + j/K, at most 12 bits
+    vfnmadd231ps(v, nf, C1); // exact: C1 has 12 bits, the difference is below 2^-5
+    vfnmadd231ps(v, nf, C2); // r
     vmulps(r2, v, v);
-    vfmadd213ps(p, r2, v); // r + r² q(r)
-    vaddps(p, p, ONE);
     if has!(avx512f) {
-        vscalefps(p, p, nf);
+        vmovaps(a, q1);
     } else {
-        vpslld(t, t, 23); // n << 23
-        vpaddd(p, p, t);
+        vmovaps(a, q0);
+        vfmadd213ps(a, v, q1);
     }
-    vmovups([out + i * 4], p);
+    vfmadd213ps(a, v, q2);
+    vfmadd213ps(a, r2, v); // e^r - 1
+    vpermps(th, t, thi);
+    vpermps(tl, t, tlo);
+    // e^r 2^(j/K) = thi + (thi (e^r - 1) + tlo): one rounding of a sum whose big part is exact
+    vfmadd213ps(a, th, tl);
+    vaddps(a, a, th);
+    if has!(avx512f) {
+        vscalefps(a, a, nf); // 2^floor(nf) = 2^m
+    } else {
+        vpslld(t, t, 20); // m << 23, and j in bits 20..22
+        vpand(t, t, EXPBITS);
+        vpaddd(a, a, t);
+    }
+    vmovups([out + i * 4], a);
 }
 
 f32_kernel! {
-    /// 2^x on whole vectors while |x| <= 126 (see the module table).
+    /// 2^x on whole vectors while |x| <= 126 (AVX-512: 151; see the module table).
     exp2f_k, fallback = crate::vmath::exp2f_rest, params(UNUSED = 0),
     regf {
         SHIFT = (12582912.0), ONE = (1.0),
@@ -204,10 +255,10 @@ f32_kernel! {
         P5 = (0.69314718802622878106),
     }
     memf {
-        MAXARG = (126.0), P0 = (0.00015453162945120690177), CLAMPHI = (129.0),
-        CLAMPLO = (-151.0),
+        MAXARG = (126.0), P0 = (0.00015453162945120690177),
     }
-    memi { ABS = (0x7fff_ffff) }
+    memi { ABS = (0x7fff_ffff), LIMIT2 = (-0x79d2_0000) }
+    pre {}
     sse2 {
         let a = vreg();
         movaps(a, v);
@@ -251,9 +302,13 @@ f32_kernel! {
     }
     let (a, t, nf, p) = (vreg(), vreg(), vreg(), vreg());
     if has!(avx512f) {
-        // No branch, as `expf`: x clamped to [-151, 129], vscalefps rounds once.
-        vminps(v, CLAMPHI, v);
-        vmaxps(v, CLAMPLO, v);
+        // |x| <= 151 (as `expf`): vscalefps rounds overflow and subnormal results once;
+        // larger |x|, infinities and NaN go to the scalar code.
+        let k = kreg();
+        vpslld(a, v, 1);
+        vpcmpud(k, a, LIMIT2, 6); // 2|x| >u 2·151, in the bits
+        kortestw(k, k);
+        jnz(done);
     } else {
         vandps(a, v, ABS);
         vcmpps(a, a, MAXARG, 0x16);
@@ -291,6 +346,65 @@ macro_rules! log_kernel {
             memi {
                 SQRTHALF = (0x3f35_04f3), EXPMASK = (-0x0080_0000), MINNORM = (0x0080_0000),
                 NORMSPAN = (0x7eff_ffff), BIAS = (0x7f80_0000), BOUND = (-0x0100_0001),
+            }
+            pre {
+                let (INVC, LCHI, LCLO, C2, C3, C4, C5, C6, FIXUP) = (
+                    vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(),
+                );
+                if has!(avx512f) {
+                    vmovaps(INVC, f32x16(
+                        1.0, 0.90625, 0.875, 0.8125, 0.78125, 0.75, 0.71875, 0.6875, 0.65625,
+                        0.625, 0.609375, 0.578125, 0.5625, 0.546875, 0.53125, 0.5,
+                    ));
+                }
+                if has!(avx512f) && LOG2 {
+                    // log2 c_j = LCHI + LCLO, LCHI a multiple of 2^-16
+                    vmovaps(LCHI, f32x16(
+                        0.0, 0.1420135498046875, 0.1926422119140625, 0.299560546875,
+                        0.35614013671875, 0.4150390625, 0.4764404296875, 0.5405731201171875,
+                        0.6076812744140625, 0.678070068359375, 0.714599609375,
+                        0.7905426025390625, 0.830078125, 0.8707122802734375, 0.91253662109375,
+                        1.0,
+                    ));
+                    vmovaps(LCLO, f32x16(
+                        0.0, 5.455067821458215e-06, 2.8660283533099573e-06,
+                        -2.650160979555949e-07, 3.6735066260007443e-06, -1.5632211898264359e-06,
+                        -2.3857444375607884e-06, -4.7387543418153655e-06, 1.3028071634835214e-06,
+                        1.8367533130003721e-06, -1.8282372593603213e-06, 4.0318318497156724e-06,
+                        -3.1264423796528718e-06, 4.702781552623492e-06, 5.376559215619636e-07,
+                        0.0,
+                    ));
+                    vmovaps(C2, f32x16(-0.7213475108146667));
+                    vmovaps(C3, f32x16(0.48089736700057983));
+                    vmovaps(C4, f32x16(-0.36067289113998413));
+                    vmovaps(C5, f32x16(0.28955045342445374));
+                    vmovaps(C6, f32x16(-0.24133425951004028));
+                    vmovaps(FIXUP, i32x16(0x0353_0422));
+                }
+                if has!(avx512f) && !LOG2 {
+                    // log c_j = -log(1/c_j) = LCHI + LCLO, LCHI a multiple of 2^-17
+                    vmovaps(LCHI, f32x16(
+                        0.0, 0.09844207763671875, 0.1335296630859375, 0.2076416015625,
+                        0.246856689453125, 0.28768157958984375, 0.33023834228515625,
+                        0.37469482421875, 0.42121124267578125, 0.470001220703125,
+                        0.49532318115234375, 0.5479660034179688, 0.5753631591796875,
+                        0.6035385131835938, 0.6325225830078125, 0.693359375,
+                    ));
+                    vmovaps(LCLO, f32x16(
+                        0.0, -2.004823500101338e-06, 1.72953855326341e-06,
+                        -2.236784212072962e-06, 3.388478489796398e-06, 4.928619432575942e-07,
+                        3.344585365994135e-06, -1.3747772982242168e-06, 2.222400553364423e-06,
+                        2.408542513876455e-06, -1.7439223256587866e-06, -8.327025398102705e-07,
+                        9.857238865151885e-07, -3.4913132367364597e-06, -2.426430256718959e-08,
+                        -0.00021219444170128554,
+                    ));
+                    vmovaps(C2, f32x16(-0.5));
+                    vmovaps(C3, f32x16(0.3333326578140259));
+                    vmovaps(C4, f32x16(-0.24999940395355225));
+                    vmovaps(C5, f32x16(0.20070107281208038));
+                    vmovaps(C6, f32x16(-0.1672801524400711));
+                    vmovaps(FIXUP, i32x16(0x0353_0422));
+                }
             }
             sse2 {
                 let (a, t, e) = (vreg(), vreg(), vreg());
@@ -353,75 +467,130 @@ macro_rules! log_kernel {
                 movlhps(lo, hi);
                 movups([out + i * 4], lo);
             }
-            let (a, t, e, f, p, f2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
             if has!(avx512f) {
-                let k = kreg();
-                vpsubd(a, v, MINNORM);
-                vpcmpud(k, a, NORMSPAN, 6); // bits - MIN_POSITIVE >u span: not a normal x > 0
-                kortestw(k, k);
-                jnz(done);
+                // x = 2^k z, z in [1, 2) by vgetexpps / vgetmantps (subnormals too), j = the
+                // top 4 bits of z's mantissa, log x = k ln 2 + log c_j + log1p(r) with
+                // r = z/c_j - 1 exact (1/c_j has few bits) and |r| < 1/16; 1/c_0 = 1 and
+                // 1/c_15 = 1/2 (log c_15 = ln 2 in the same two parts as k ln 2), so x near 1
+                // from either side cancels exactly. Special inputs by vfixupimmps, no branch.
+                let (z, k, j, ic, hi, lo, s, w) =
+                    (vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+                vgetmantps(z, v, 0);
+                vgetexpps(k, v);
+                vpsrld(j, z, 19);
+                vpermps(ic, j, INVC);
+                vpermps(hi, j, LCHI);
+                vpermps(lo, j, LCLO);
+                vfmsub213ps(z, ic, ONE); // r, exact
+                if LOG2 {
+                    vaddps(hi, hi, k); // exact: multiples of 2^-16 below 2^8
+                } else {
+                    vfmadd231ps(hi, k, LN2HI); // exact: multiples of 2^-17 below 2^7
+                    vfmadd231ps(lo, k, LN2LO);
+                }
+                vmulps(w, z, z);
+                // log1p(r) = r + r² P(r) (log2: log1p(r)/ln 2 = r/ln 2 + r² P(r)), P of degree
+                // 4 by Estrin
+                let (b0, b1) = (vreg(), vreg());
+                vmovaps(b0, C3);
+                vfmadd213ps(b0, z, C2);
+                vmovaps(b1, C5);
+                vfmadd213ps(b1, z, C4);
+                vfmadd231ps(b1, w, C6);
+                vfmadd213ps(b1, w, b0); // P
+                vfmadd213ps(b1, w, lo); // t = r² P + lo
+                if LOG2 {
+                    // r/ln 2 = p + pl exactly enough (FMA split, and r's product with the
+                    // low part of 1/ln 2), so that p's rounding is not added to the result's
+                    let (p, pl) = (vreg(), vreg());
+                    vmulps(p, z, L);
+                    vmovaps(pl, p);
+                    vfmsub231ps(pl, z, L); // r L - p, exact
+                    vfmadd231ps(pl, z, LLO);
+                    vaddps(b1, b1, pl);
+                    vaddps(b1, b1, p);
+                } else {
+                    vaddps(b1, b1, z);
+                }
+                // hi + (r + t): hi is exact and, where it is not 0, |r + t| <= |hi|/2, so
+                // r + t rounds at most in the result's binade (logf 0.75 ulp in all, log2f
+                // 0.XX, measured over all 2^32 inputs; a Fast2Sum of hi + r would give 0.54
+                // for three more operations)
+                vaddps(s, hi, b1);
+                // +-0: -inf, +inf: +inf, x < 0 and -inf: NaN, NaN: NaN; otherwise s
+                vfixupimmps(s, v, FIXUP, 0);
+                vmovups([out + i * 4], s);
             } else {
-                // bits - MIN_POSITIVE >u span, as a signed compare: flip the sign bit of both
-                vpaddd(a, v, BIAS);
-                vpcmpgtd(a, a, BOUND);
-                vtestps(a, a);
-                jnz(done);
+                let (a, t, e, f, p, f2) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+                if has!(avx512f) {
+                    let k = kreg();
+                    vpsubd(a, v, MINNORM);
+                    vpcmpud(k, a, NORMSPAN, 6); // bits - MIN_POSITIVE >u span: not a normal x > 0
+                    kortestw(k, k);
+                    jnz(done);
+                } else {
+                    // bits - MIN_POSITIVE >u span, as a signed compare: flip the sign bit of both
+                    vpaddd(a, v, BIAS);
+                    vpcmpgtd(a, a, BOUND);
+                    vtestps(a, a);
+                    jnz(done);
+                }
+                vpsubd(t, v, SQRTHALF);
+                vpsrad(e, t, 23); // the exponent, for m in [sqrt(1/2), sqrt 2)
+                if has!(avx512f) {
+                    vpandd(t, t, EXPMASK);
+                } else {
+                    vpand(t, t, EXPMASK);
+                }
+                vpsubd(v, v, t); // m
+                vcvtdq2ps(e, e);
+                vsubps(f, v, ONE); // f = m - 1, exact
+                // P(f) by Estrin's scheme: half the latency of Horner's, for one more operation.
+                let (q0, q1, q2, q3, f4) = (vreg(), vreg(), vreg(), vreg(), vreg());
+                vmulps(f2, f, f);
+                vmulps(f4, f2, f2);
+                vmovaps(q0, P7);
+                vfmadd213ps(q0, f, P8);
+                vmovaps(q1, P5);
+                vfmadd213ps(q1, f, P6);
+                vmovaps(q2, P3);
+                vfmadd213ps(q2, f, P4);
+                vmovaps(q3, P1);
+                vfmadd213ps(q3, f, P2);
+                vfmadd231ps(q0, q1, f2); // P8 + P7 f + f² (P6 + P5 f)
+                vfmadd231ps(q2, q3, f2); // P4 + P3 f + f² (P2 + P1 f)
+                vmovaps(p, P0);
+                vfmadd213ps(p, f4, q2);
+                vfmadd213ps(p, f4, q0);
+                vfmadd213ps(p, f, MHALF); // -1/2 + f P(f)
+                if LOG2 {
+                    // log1p(f) = f + c with c = f² t; c's rounding errors (f², the product) would
+                    // cost 0.3 ulp here, so they are kept (FMA splits) and scaled by 1/ln 2 too.
+                    let (ph, pl, w, f2l, c, cl) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
+                    vmovaps(f2l, f2);
+                    vfmsub231ps(f2l, f, f); // f f - f2, exact
+                    vmulps(c, f2, p);
+                    vmovaps(cl, c);
+                    vfmsub231ps(cl, f2, p); // f2 t - c, exact
+                    vfmadd231ps(cl, f2l, p);
+                    vmulps(ph, f, L);
+                    vmovaps(pl, ph);
+                    vfmsub231ps(pl, f, L); // f L - ph, exact
+                    vfmadd231ps(pl, f, LLO);
+                    vfmadd231ps(pl, cl, L);
+                    vfmadd231ps(pl, c, L); // pl: everything small
+                    vaddps(p, e, ph); // s = e + ph
+                    vsubps(w, e, p);
+                    vaddps(w, w, ph); // (e - s) + ph, exact (|e| >= |ph| or e = 0)
+                    vaddps(pl, pl, w);
+                    vaddps(p, p, pl);
+                } else {
+                    vfmadd213ps(p, f2, f); // log1p(f)
+                    vfmadd231ps(p, e, LN2LO);
+                    vfmadd231ps(p, e, LN2HI);
+                }
+    vmovups([out + i * 4], p);
             }
-            vpsubd(t, v, SQRTHALF);
-            vpsrad(e, t, 23); // the exponent, for m in [sqrt(1/2), sqrt 2)
-            if has!(avx512f) {
-                vpandd(t, t, EXPMASK);
-            } else {
-                vpand(t, t, EXPMASK);
-            }
-            vpsubd(v, v, t); // m
-            vcvtdq2ps(e, e);
-            vsubps(f, v, ONE); // f = m - 1, exact
-            // P(f) by Estrin's scheme: half the latency of Horner's, for one more operation.
-            let (q0, q1, q2, q3, f4) = (vreg(), vreg(), vreg(), vreg(), vreg());
-            vmulps(f2, f, f);
-            vmulps(f4, f2, f2);
-            vmovaps(q0, P7);
-            vfmadd213ps(q0, f, P8);
-            vmovaps(q1, P5);
-            vfmadd213ps(q1, f, P6);
-            vmovaps(q2, P3);
-            vfmadd213ps(q2, f, P4);
-            vmovaps(q3, P1);
-            vfmadd213ps(q3, f, P2);
-            vfmadd231ps(q0, q1, f2); // P8 + P7 f + f² (P6 + P5 f)
-            vfmadd231ps(q2, q3, f2); // P4 + P3 f + f² (P2 + P1 f)
-            vmovaps(p, P0);
-            vfmadd213ps(p, f4, q2);
-            vfmadd213ps(p, f4, q0);
-            vfmadd213ps(p, f, MHALF); // -1/2 + f P(f)
-            if LOG2 {
-                // log1p(f) = f + c with c = f² t; c's rounding errors (f², the product) would
-                // cost 0.3 ulp here, so they are kept (FMA splits) and scaled by 1/ln 2 too.
-                let (ph, pl, w, f2l, c, cl) = (vreg(), vreg(), vreg(), vreg(), vreg(), vreg());
-                vmovaps(f2l, f2);
-                vfmsub231ps(f2l, f, f); // f f - f2, exact
-                vmulps(c, f2, p);
-                vmovaps(cl, c);
-                vfmsub231ps(cl, f2, p); // f2 t - c, exact
-                vfmadd231ps(cl, f2l, p);
-                vmulps(ph, f, L);
-                vmovaps(pl, ph);
-                vfmsub231ps(pl, f, L); // f L - ph, exact
-                vfmadd231ps(pl, f, LLO);
-                vfmadd231ps(pl, cl, L);
-                vfmadd231ps(pl, c, L); // pl: everything small
-                vaddps(p, e, ph); // s = e + ph
-                vsubps(w, e, p);
-                vaddps(w, w, ph); // (e - s) + ph, exact (|e| >= |ph| or e = 0)
-                vaddps(pl, pl, w);
-                vaddps(p, p, pl);
-            } else {
-                vfmadd213ps(p, f2, f); // log1p(f)
-                vfmadd231ps(p, e, LN2LO);
-                vfmadd231ps(p, e, LN2HI);
-            }
-            vmovups([out + i * 4], p);
         }
     };
 }
@@ -474,6 +643,7 @@ macro_rules! sincos_kernel {
                 C2 = (-0.0013888887635227974877), C3 = (0.041666666664226133516),
             }
             memi { ABS = (0x7fff_ffff), SIGN = (-0x8000_0000), IONE = (1) }
+            pre {}
             sse2 {
                 let (a, m) = (vreg(), vreg());
                 movaps(a, v);
