@@ -1,8 +1,18 @@
 //! Instructions that asmforge encodes itself at their final address, because iced's
 //! BlockEncoder cannot: the o16 near branches (`data16_jz`, `data16_jmp`, `data16_call`,
-//! `data16_loop`, …; `forms::is_o16_branch`) and `vex3_` instructions (GNU's `{vex3}`, an
-//! encoder option the block encoder does not take). Also applies `disp8_`/`disp32_` to a
-//! built instruction ([`displacement`]).
+//! `data16_loop`, …; `forms::is_o16_branch`), `vex3_` instructions (GNU's `{vex3}`, an
+//! encoder option the block encoder does not take), and branches from one `align!` block to
+//! a label in another ([`Sizes::new`]). Also applies `disp8_`/`disp32_` to a built
+//! instruction ([`displacement`]).
+//!
+//! Why the branches between blocks: the block encoder takes each block's start address as
+//! given and shrinks branches from near to short in passes. A branch into another block
+//! measured against that block's instructions as they stand; when an earlier pass had not yet
+//! shrunk what lies between, a later pass moves the target away (a backward target in an
+//! earlier block moves back while the branch's own block start stays put) and the short form
+//! chosen no longer reaches: iced then fails ("Branch distance is too far away", about 1 in
+//! 100 random programs with `align!`; `tests/relax.rs`). Placed here instead, such a branch
+//! starts short and only grows, like the o16 branches below, so the layout converges.
 //!
 //! Takes the fixed instructions of the list; guarantees their bytes are GNU as' for the same
 //! layout. An o16 branch is short (`66 74 cb`) while its target is within rel8 reach, else
@@ -84,17 +94,74 @@ pub(super) fn displacement(ins: &mut Instruction, s: &PInst) {
     }
 }
 
-/// Which o16 branches must take their near form (grown by [`resolve`]).
+/// A 64-bit `jcc`/`jmp` to a label, with a short and a near form, no size fixed by a
+/// pseudo-prefix: what the block encoder relaxes, and what [`Sizes::new`] takes over when
+/// the label lies in another block.
+pub(super) fn relaxable(s: &PInst) -> Option<LabelId> {
+    let code = s.code;
+    if forms::is_o16_branch(code)
+        || sized_branch(s).is_some()
+        || code.as_short_branch() == code.as_near_branch()
+        || !matches!(
+            code.op_code().op_kind(0),
+            iced_x86::OpCodeOperandKind::br64_1 | iced_x86::OpCodeOperandKind::br64_4
+        )
+    {
+        return None;
+    }
+    s.inst.operands.iter().find_map(|o| match o.kind {
+        OperandKind::Label(l) => Some(l),
+        _ => None,
+    })
+}
+
+/// Which branches this module places beyond [`is_fixed`] ones (those between blocks), and
+/// which of all must take their near form (grown by [`resolve`]).
 #[derive(Default)]
 pub(super) struct Sizes {
     near: BTreeSet<usize>,
+    between: BTreeSet<usize>,
 }
 
 impl Sizes {
-    /// The form of fixed instruction `i` to place: an o16 branch short until it has grown
-    /// (or has no short form).
+    /// `between`: the indices of the [`relaxable`] branches whose label is in another block.
+    pub(super) fn new(between: BTreeSet<usize>) -> Sizes {
+        Sizes {
+            near: BTreeSet::new(),
+            between,
+        }
+    }
+
+    /// The placed branches between blocks.
+    pub(super) fn between(&self) -> &BTreeSet<usize> {
+        &self.between
+    }
+
+    /// Whether instruction `i` is placed through this module.
+    pub(super) fn places(&self, i: usize, s: &PInst) -> bool {
+        is_fixed(s) || self.between.contains(&i)
+    }
+
+    /// How many instructions may grow, each once: a bound on the layout rounds they add.
+    pub(super) fn growable(&self, insts: &[&PInst]) -> usize {
+        self.between.len()
+            + insts
+                .iter()
+                .filter(|s| forms::is_o16_branch(s.code))
+                .count()
+    }
+
+    /// The form of placed instruction `i`: an o16 branch or a branch between blocks short
+    /// until it has grown (or has no short form).
     pub(super) fn form(&self, i: usize, s: &PInst) -> Code {
         let code = s.code;
+        if self.between.contains(&i) {
+            return if self.near.contains(&i) {
+                code.as_near_branch()
+            } else {
+                code.as_short_branch()
+            };
+        }
         if let Some(short) = sized_branch(s) {
             if short {
                 code.as_short_branch()
@@ -150,6 +217,8 @@ pub(super) enum Resolved {
 pub(super) struct Final<'a> {
     pub(super) addr: &'a BTreeMap<usize, u64>,
     pub(super) labels: &'a BTreeMap<LabelId, usize>,
+    /// The placed branches between blocks.
+    pub(super) between: &'a BTreeSet<usize>,
 }
 
 impl Final<'_> {
@@ -173,7 +242,15 @@ pub(super) fn resolve(
             .map_err(|e| crate::diag::internal(s.inst.span, e))?
             .declare_data_len();
         let next = at + len as u64;
-        let real = if sized_branch(s).is_some() {
+        let real = if fin.between.contains(&i) {
+            match between(ins, s, fin, next) {
+                Some(real) => real,
+                None => {
+                    grow.push(i);
+                    continue;
+                }
+            }
+        } else if sized_branch(s).is_some() {
             branch64(ins, s, fin, next)?
         } else if forms::is_o16_branch(s.code) {
             match branch(ins, s, fin, next)? {
@@ -236,6 +313,19 @@ fn branch(
     // Only the low 16 bits exist in the instruction (module docs).
     real.set_near_branch16(target as u16);
     Ok(Some(real))
+}
+
+/// A branch between blocks aimed at its label, or `None` when its short form must grow.
+fn between(ins: &Instruction, s: &PInst, fin: &Final<'_>, next: u64) -> Option<Instruction> {
+    let target = fin.label(relaxable(s)?)?;
+    let diff = target.wrapping_sub(next) as i64;
+    let short = ins.code().op_code().op_kind(0) == iced_x86::OpCodeOperandKind::br64_1;
+    if short && !(-128..=127).contains(&diff) {
+        return None;
+    }
+    let mut real = *ins;
+    real.set_near_branch64(target);
+    Some(real)
 }
 
 /// A `disp8_`/`disp32_` branch aimed at its label; a rel8 that does not reach is an error.

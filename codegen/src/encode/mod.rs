@@ -26,7 +26,6 @@ use proc_macro2::Span;
 use crate::diag;
 use crate::frame::{FItem, Framed, PInst};
 use crate::ir::{Const, ConstId, LabelId, OperandKind, RipTarget};
-use crate::isa::forms;
 use crate::isa::instr::{self, Addresses};
 
 /// Original (pre-layout) addresses that instructions are known by; kept far from the blob's
@@ -135,13 +134,10 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
     };
     let mut starts: Vec<u64> = vec![0; blocks.len()];
     let mut pool_at = 0u64;
-    // o16 branches (`fixed.rs`) only grow, each at most once: a layout round per branch at most.
-    let o16_count = insts
-        .iter()
-        .filter(|s| forms::is_o16_branch(s.code))
-        .count();
-    let mut sizes = fixed::Sizes::default();
-    for _round in 0..32 + o16_count {
+    let mut sizes = fixed::Sizes::new(between_blocks(&blocks, &layout.labels, &insts));
+    // o16 branches and branches between blocks (`fixed.rs`) only grow, each at most once: a
+    // layout round per branch at most.
+    for _round in 0..32 + sizes.growable(&insts) {
         for (i, off) in const_offsets.iter().enumerate() {
             layout.consts[i] = pool_at + off;
         }
@@ -149,7 +145,7 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         // placeholders of their length.
         let mut reals: BTreeMap<usize, Instruction> = BTreeMap::new();
         for (i, s) in insts.iter().enumerate() {
-            if fixed::is_fixed(s) {
+            if sizes.places(i, s) {
                 let mut ins = instr::build(s.code, &s.inst.operands, s.inst.prefix, &layout)
                     .map_err(|e| diag::internal(s.inst.span, e))?;
                 ins.set_code(sizes.form(i, s));
@@ -209,8 +205,8 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
         let new_pool_at = align_up(code_end, pool_align);
         // Without constants the pool's place changes nothing: one round suffices.
         if new_starts == starts && (new_pool_at == pool_at || framed.consts.is_empty()) {
-            let patches = match resolve_fixed(&reals, &blocks, &results, &starts, &layout, &insts)?
-            {
+            let fin = (&blocks[..], &results[..], &starts[..], &layout, &sizes);
+            let patches = match resolve_fixed(&reals, fin, &insts)? {
                 fixed::Resolved::Grow(which) => {
                     sizes.grow(which);
                     continue;
@@ -256,13 +252,46 @@ pub fn encode(framed: Framed) -> syn::Result<Encoded> {
     ))
 }
 
+/// The [`fixed::relaxable`] branches whose label heads an instruction of another block.
+fn between_blocks(
+    blocks: &[Block],
+    labels: &BTreeMap<LabelId, u64>,
+    insts: &[&PInst],
+) -> std::collections::BTreeSet<usize> {
+    let mut block_of = vec![0usize; insts.len()];
+    for (b, block) in blocks.iter().enumerate() {
+        for &i in &block.insts {
+            block_of[i] = b;
+        }
+    }
+    let block_of_label = |l: LabelId| {
+        let a = *labels.get(&l)?;
+        let i = usize::try_from(a.checked_sub(ORIG_BASE)? / 16).ok()?;
+        block_of.get(i).copied()
+    };
+    (0..insts.len())
+        .filter(|&i| {
+            fixed::relaxable(insts[i])
+                .and_then(block_of_label)
+                .is_some_and(|b| b != block_of[i])
+        })
+        .collect()
+}
+
+/// One round's layout: blocks, what the block encoder made of them, where they start, the
+/// labels and constants, and the sizes of the placed instructions.
+type Round<'a> = (
+    &'a [Block],
+    &'a [iced_x86::BlockEncoderResult],
+    &'a [u64],
+    &'a Layout,
+    &'a fixed::Sizes,
+);
+
 /// Final addresses for [`fixed::resolve`]: each instruction's, and each label's instruction.
 fn resolve_fixed(
     reals: &BTreeMap<usize, Instruction>,
-    blocks: &[Block],
-    results: &[iced_x86::BlockEncoderResult],
-    starts: &[u64],
-    layout: &Layout,
+    (blocks, results, starts, layout, sizes): Round<'_>,
     insts: &[&PInst],
 ) -> syn::Result<fixed::Resolved> {
     if reals.is_empty() {
@@ -298,6 +327,7 @@ fn resolve_fixed(
         &fixed::Final {
             addr: &addr,
             labels: &labels,
+            between: sizes.between(),
         },
     )
 }

@@ -13,6 +13,7 @@ mod oracle;
 mod parse_body;
 mod pipeline;
 mod regressions;
+mod relax;
 mod roundtrip;
 mod sources;
 mod sweep;
