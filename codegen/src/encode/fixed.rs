@@ -243,7 +243,7 @@ pub(super) fn resolve(
             .declare_data_len();
         let next = at + len as u64;
         let real = if fin.between.contains(&i) {
-            match between(ins, s, fin, next) {
+            match between(ins, s, fin, next)? {
                 Some(real) => real,
                 None => {
                     grow.push(i);
@@ -316,16 +316,27 @@ fn branch(
 }
 
 /// A branch between blocks aimed at its label, or `None` when its short form must grow.
-fn between(ins: &Instruction, s: &PInst, fin: &Final<'_>, next: u64) -> Option<Instruction> {
-    let target = fin.label(relaxable(s)?)?;
+fn between(
+    ins: &Instruction,
+    s: &PInst,
+    fin: &Final<'_>,
+    next: u64,
+) -> syn::Result<Option<Instruction>> {
+    let Some(target) = relaxable(s).and_then(|l| fin.label(l)) else {
+        // `between_blocks` chose it for a label that heads an instruction.
+        return Err(crate::diag::internal(
+            s.inst.span,
+            "a branch between blocks without its label's address",
+        ));
+    };
     let diff = target.wrapping_sub(next) as i64;
     let short = ins.code().op_code().op_kind(0) == iced_x86::OpCodeOperandKind::br64_1;
     if short && !(-128..=127).contains(&diff) {
-        return None;
+        return Ok(None);
     }
     let mut real = *ins;
     real.set_near_branch64(target);
-    Some(real)
+    Ok(Some(real))
 }
 
 /// A `disp8_`/`disp32_` branch aimed at its label; a rel8 that does not reach is an error.
