@@ -7,7 +7,7 @@
 //!
 //! | kernel | lanes it runs | method |
 //! |---|---|---|
-//! | `exp` | \|x\| <= 708 | n = rint(x log2 e) by the 1.5·2^52 shifter; hi = x - n ln2_hi (exact: ln2_hi has 32 bits), lo = n ln2_lo; e^r = 1 + hi + (r² q(r) - lo), q of degree 10; 2^n added to the exponent bits |
+//! | `exp` | \|x\| <= 708 | n = rint(x log2 e) by the 1.5·2^52 shifter; hi = x - n ln2_hi (exact: ln2_hi has 32 bits), lo = n ln2_lo; e^r = 1 + hi + (r² q(r) - lo), q of degree 10 (Estrin's scheme on AVX, Horner on SSE2); 2^n added to the exponent bits |
 //! | `exp2` | \|x\| <= 1022 | n = rint(x), r = x - n exact, 2^r = 1 + r p(r) (degree 12) in one FMA |
 //! | `sin`, `cos` | \|x\| <= 2^20 | n = rint(\|x\| 2/pi); r = \|x\| - n pi/2 as hi + lo with pi/2 in three parts (the first product exact by FMA, the second by an FMA split and TwoSum); fdlibm's kernels on (hi, lo), both, selected and signed by n mod 4 |
 //! | `log`, `log2` | normal x > 0 | x = 2^k m, m in [sqrt(1/2), sqrt 2) by integer ops (k through the 2^52 magic number: AVX2 has no `vcvtqq2pd`); fdlibm's `s = f/(2+f)` form with R of degree 6 in s²; log2 splits `f - hfsq` as fdlibm's e_log2.c does |
@@ -94,15 +94,15 @@ f64_kernel! {
     targets(sse2, avx2 + fma, avx512f),
     regf {
         SHIFT = (6755399441055744.0), LOG2E = (1.4426950408889634),
-        LN2HI = (6.93147180369123816490e-01), LN2LO = (1.90821492927058770002e-10), ONE = (1.0),
-        Q6 = (0.0013888888888883331673), Q7 = (0.0083333333333255516999),
-        Q8 = (0.041666666666666670071), Q9 = (0.16666666666666671433), Q10 = (0.5),
+        LN2HI = (6.93147180369123816490e-01), Q10 = (0.5),
     }
     memf {
-        MAXARG = (708.0),
+        MAXARG = (708.0), LN2LO = (1.90821492927058770002e-10), ONE = (1.0),
         Q0 = (0.0000000020915433598076004511), Q1 = (0.000000025106262550879078665),
         Q2 = (0.00000027557271831536129671), Q3 = (0.000002755725286336732037),
         Q4 = (0.000024801587326990048826), Q5 = (0.00019841269876840355864),
+        Q6 = (0.0013888888888883331673), Q7 = (0.0083333333333255516999),
+        Q8 = (0.041666666666666670071), Q9 = (0.16666666666666671433),
     }
     memi { ABS = (0x7fff_ffff_ffff_ffff) }
     keepf {}
@@ -166,12 +166,29 @@ f64_kernel! {
     vsubpd(nf, t, SHIFT);
     vfnmadd231pd(v, nf, LN2HI); // hi, exact
     vmulpd(lo, nf, LN2LO);
-    vsubpd(r2, v, lo); // r
-    vmovapd(q, Q0);
-    for c in [Q1, Q2, Q3, Q4, Q5, Q6, Q7, Q8, Q9, Q10] {
-        vfmadd213pd(q, r2, c);
-    }
-    vmulpd(r2, r2, r2);
+    let r = vreg();
+    vsubpd(r, v, lo); // r
+    // q(r) = Q10 + Q9 r + ... + Q0 r^10 by Estrin's scheme: pairs, then r², r⁴, r⁸ (a chain
+    // of 5 dependent operations instead of Horner's 10).
+    let (p0, p1, p2, r4) = (vreg(), vreg(), vreg(), vreg());
+    vmulpd(r2, r, r);
+    vmovapd(q, Q9);
+    vfmadd213pd(q, r, Q10); // Q10 + Q9 r
+    vmovapd(p0, Q7);
+    vfmadd213pd(p0, r, Q8); // Q8 + Q7 r
+    vmovapd(p1, Q5);
+    vfmadd213pd(p1, r, Q6); // Q6 + Q5 r
+    vmovapd(p2, Q3);
+    vfmadd213pd(p2, r, Q4); // Q4 + Q3 r
+    vmulpd(r4, r2, r2);
+    vfmadd231pd(q, p0, r2); // c0..c3
+    vfmadd231pd(p1, p2, r2); // c4..c7
+    vmovapd(p0, Q1);
+    vfmadd213pd(p0, r, Q2); // Q2 + Q1 r
+    vfmadd231pd(p0, r2, Q0); // c8..c10
+    vfmadd231pd(q, p1, r4); // c0..c7
+    vmulpd(r4, r4, r4); // r⁸
+    vfmadd231pd(q, p0, r4);
     vfmsub213pd(q, r2, lo); // r² q - lo
     vaddpd(q, q, v); // hi + (r² q - lo) = r + r² q
     vaddpd(q, q, ONE);
