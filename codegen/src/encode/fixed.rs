@@ -275,6 +275,18 @@ pub(super) fn resolve(
     })
 }
 
+/// The final address of the label `s` branches to; an error (`` `mnemonic` why ``) when it
+/// names no label of this kernel.
+fn label_target(s: &PInst, fin: &Final<'_>, why: &str) -> syn::Result<u64> {
+    let label = s.inst.operands.iter().find_map(|o| match o.kind {
+        OperandKind::Label(l) => Some(l),
+        _ => None,
+    });
+    label
+        .and_then(|l| fin.label(l))
+        .ok_or_else(|| syn::Error::new(s.inst.span, format!("`{}` {why}", s.inst.mnemonic)))
+}
+
 /// An o16 branch aimed at its label, or `None` when its short form must grow.
 fn branch(
     ins: &Instruction,
@@ -282,19 +294,11 @@ fn branch(
     fin: &Final<'_>,
     next: u64,
 ) -> syn::Result<Option<Instruction>> {
-    let label = s.inst.operands.iter().find_map(|o| match o.kind {
-        OperandKind::Label(l) => Some(l),
-        _ => None,
-    });
-    let Some(target) = label.and_then(|l| fin.label(l)) else {
-        return Err(syn::Error::new(
-            s.inst.span,
-            format!(
-                "`{}` branches to a label of this kernel only: its 16-bit target cannot reach another symbol",
-                s.inst.mnemonic
-            ),
-        ));
-    };
+    let target = label_target(
+        s,
+        fin,
+        "branches to a label of this kernel only: its 16-bit target cannot reach another symbol",
+    )?;
     let diff = target.wrapping_sub(next) as i64;
     let short = ins.code().op_code().op_kind(0) == iced_x86::OpCodeOperandKind::br16_1;
     if short && !(-128..=127).contains(&diff) {
@@ -341,19 +345,11 @@ fn between(
 
 /// A `disp8_`/`disp32_` branch aimed at its label; a rel8 that does not reach is an error.
 fn branch64(ins: &Instruction, s: &PInst, fin: &Final<'_>, next: u64) -> syn::Result<Instruction> {
-    let label = s.inst.operands.iter().find_map(|o| match o.kind {
-        OperandKind::Label(l) => Some(l),
-        _ => None,
-    });
-    let Some(target) = label.and_then(|l| fin.label(l)) else {
-        return Err(syn::Error::new(
-            s.inst.span,
-            format!(
-                "`{}` branches to a label of this kernel only (a call to another symbol is always rel32)",
-                s.inst.mnemonic
-            ),
-        ));
-    };
+    let target = label_target(
+        s,
+        fin,
+        "branches to a label of this kernel only (a call to another symbol is always rel32)",
+    )?;
     let diff = target.wrapping_sub(next) as i64;
     if sized_branch(s) == Some(true) && !(-128..=127).contains(&diff) {
         return Err(syn::Error::new(
