@@ -29,7 +29,27 @@
 //! where a constant is a memory operand, it is a full-width pool vector (`f32x4` / `f32x8` /
 //! `f32x16`, `f64x2`), chosen per variant by `vector_bytes()`.
 
-use asmforge::kernel;
+use asmforge::{instruction, kernel};
+
+/// SSE2: the low two lanes of `v` widened to f64 in `lo`, the high two in `hi` (the SSE2 f32
+/// bodies compute in f64, which needs no FMA).
+#[instruction]
+fn widen_ps(lo: Vec, hi: Vec, v: Vec) {
+    cvtps2pd(lo, v);
+    movaps(hi, v);
+    movhlps(hi, hi);
+    cvtps2pd(hi, hi);
+}
+
+/// SSE2: jumps to `to` when any lane of the compare mask `m` is set (a lane the vector path
+/// does not take).
+#[instruction]
+fn jnz_any_ps(m: Vec, to: Label) {
+    let g = gp32();
+    movmskps(g, m);
+    test(g, g);
+    jnz(to);
+}
 
 /// One f32 kernel `$name(x: &[f32], out: &mut [f32]) -> usize` around `$body`, which sees the
 /// loaded vector `v`, the index `i` and the label `done` (jump there to stop before this
@@ -55,6 +75,8 @@ macro_rules! f32_kernel {
         $(#[$meta])*
         #[kernel(targets(sse2, avx2 + fma, avx512f), fallback = $fallback, params($($params)*))]
         pub fn $name(x: &[f32], out: &mut [f32]) -> usize {
+            use jnz_any_ps;
+            use widen_ps;
             let n = gp64();
             let i = gp64();
             mov(n, x.len());
@@ -162,15 +184,9 @@ f32_kernel! {
         movaps(a, v);
         andps(a, i32x4(0x7fff_ffff));
         cmpps(a, f32x4(87.0), 6); // NLE: |x| > 87 or NaN
-        let g = gp64();
-        movmskps(g.r32(), a);
-        test(g.r32(), g.r32());
-        jnz(done);
+        jnz_any_ps(a, done);
         let (lo, hi) = (vreg(), vreg());
-        cvtps2pd(lo, v);
-        movaps(hi, v);
-        movhlps(hi, hi);
-        cvtps2pd(hi, hi);
+        widen_ps(lo, hi, v);
         for h in [lo, hi] {
             // n = rint(x log2 e), r = x - n ln 2 (error < 2^-46), e^r to r^8
             let (t, nf, p) = (vreg(), vreg(), vreg());
@@ -264,15 +280,9 @@ f32_kernel! {
         movaps(a, v);
         andps(a, i32x4(0x7fff_ffff));
         cmpps(a, f32x4(126.0), 6);
-        let g = gp64();
-        movmskps(g.r32(), a);
-        test(g.r32(), g.r32());
-        jnz(done);
+        jnz_any_ps(a, done);
         let (lo, hi) = (vreg(), vreg());
-        cvtps2pd(lo, v);
-        movaps(hi, v);
-        movhlps(hi, hi);
-        cvtps2pd(hi, hi);
+        widen_ps(lo, hi, v);
         for h in [lo, hi] {
             // n = rint(x), r = x - n exact, 2^r = e^(r ln 2) to degree 8
             let (t, nf, p) = (vreg(), vreg(), vreg());
@@ -411,10 +421,7 @@ macro_rules! log_kernel {
                 movdqa(a, v);
                 paddd(a, i32x4(0x7f80_0000));
                 pcmpgtd(a, i32x4(-0x0100_0001)); // not a normal x > 0
-                let g = gp64();
-                movmskps(g.r32(), a);
-                test(g.r32(), g.r32());
-                jnz(done);
+                jnz_any_ps(a, done);
                 // x = 2^e m, m in [sqrt(1/2), sqrt 2), in the f32 bits
                 movdqa(t, v);
                 psubd(t, i32x4(0x3f35_04f3));
@@ -424,15 +431,9 @@ macro_rules! log_kernel {
                 psubd(v, t);
                 cvtdq2ps(e, e);
                 let (lo, hi) = (vreg(), vreg());
-                cvtps2pd(lo, v);
-                movaps(hi, v);
-                movhlps(hi, hi);
-                cvtps2pd(hi, hi);
+                widen_ps(lo, hi, v);
                 let (elo, ehi) = (vreg(), vreg());
-                cvtps2pd(elo, e);
-                movaps(ehi, e);
-                movhlps(ehi, ehi);
-                cvtps2pd(ehi, ehi);
+                widen_ps(elo, ehi, e);
                 for (h, eh) in [(lo, elo), (hi, ehi)] {
                     // log1p(f) = 2 atanh(s), s = f/(2 + f), |s| <= 0.172: 2 s (1 + s²/3 + ...
                     // + s^12/13), truncated below 2^-39 relative
@@ -650,15 +651,9 @@ macro_rules! sincos_kernel {
                 andps(a, i32x4(0x7fff_ffff));
                 movaps(m, a);
                 cmpps(m, f32x4(131072.0), 6);
-                let g = gp64();
-                movmskps(g.r32(), m);
-                test(g.r32(), g.r32());
-                jnz(done);
+                jnz_any_ps(m, done);
                 let (lo, hi) = (vreg(), vreg());
-                cvtps2pd(lo, a);
-                movaps(hi, a);
-                movhlps(hi, hi);
-                cvtps2pd(hi, hi);
+                widen_ps(lo, hi, a);
                 let (ps, pc, q) = (vregs(2), vregs(2), vregs(2));
                 for (k, h) in [(0, lo), (1, hi)] {
                     // n = rint(|x| 2/pi); r = |x| - n p1 - n p2, p1 = pi/2 to 33 bits (n p1
