@@ -305,6 +305,7 @@ impl<'a> Stencil<'a> {
     /// # Safety
     ///
     /// As [`Stencil::new`]; `facts` is `Facts::of` these parts.
+    #[cfg(feature = "listing")]
     pub(crate) const unsafe fn with_facts(
         name: &'a str,
         code: &'a [u8],
