@@ -476,6 +476,20 @@ mod tests {
         ret: Ty::U64,
     };
 
+    /// `mov rax, rdi; add rax, imm8 (sign-extended); ret`: a hole `d` of -128..=127.
+    fn add8() -> Stencil<'static> {
+        const ADD8: &[u8] = &[0x48, 0x89, 0xF8, 0x48, 0x83, 0xC0, 0x00, 0xC3];
+        const D8: &[Hole<'static>] = &[Hole {
+            name: "d",
+            kind: HoleKind::Imm8,
+            signed: true,
+            offset: 6,
+            end: 7,
+        }];
+        // SAFETY: register arithmetic only.
+        unsafe { Stencil::new("add", ADD8, D8, &[], SIG) }
+    }
+
     #[test]
     fn places_many_and_checks_once() {
         // SAFETY: register arithmetic only.
@@ -542,17 +556,8 @@ mod tests {
         let refs = sp
             .place_n(&mut b, 3, |i| [Value::UInt(i as u64 + 5)])
             .unwrap();
-        // mov rax, rdi; add rax, imm8 (sign-extended); ret: the general loop, range-checked.
-        const ADD8: &[u8] = &[0x48, 0x89, 0xF8, 0x48, 0x83, 0xC0, 0x00, 0xC3];
-        const D8: &[Hole<'static>] = &[Hole {
-            name: "d",
-            kind: HoleKind::Imm8,
-            signed: true,
-            offset: 6,
-            end: 7,
-        }];
-        // SAFETY: register arithmetic only.
-        let add = unsafe { Stencil::new("add", ADD8, D8, &[], SIG) };
+        // The general loop, range-checked.
+        let add = add8();
         let sp8 = Specializer::<MulFn>::new(&add, &["d"]).unwrap();
         let adds = sp8
             .place_n(&mut b, 256, |i| [Value::Int(i as i64 - 128)])
@@ -607,17 +612,7 @@ mod tests {
             Err(JitError::WrongValue { .. })
         ));
         assert!(sp.place(&mut b, &[Value::Int(-1)]).is_ok());
-        // mov rax, rdi; add rax, imm8 (sign-extended); ret: the range is -128..=127.
-        const ADD8: &[u8] = &[0x48, 0x89, 0xF8, 0x48, 0x83, 0xC0, 0x00, 0xC3];
-        const D8: &[Hole<'static>] = &[Hole {
-            name: "d",
-            kind: HoleKind::Imm8,
-            signed: true,
-            offset: 6,
-            end: 7,
-        }];
-        // SAFETY: register arithmetic only.
-        let add = unsafe { Stencil::new("add", ADD8, D8, &[], SIG) };
+        let add = add8();
         let sp = Specializer::<MulFn>::new(&add, &["d"]).unwrap();
         for bad in [Value::Int(128), Value::Int(-129), Value::UInt(200)] {
             assert!(

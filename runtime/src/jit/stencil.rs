@@ -290,14 +290,9 @@ impl<'a> Stencil<'a> {
         features: &'a [Feature],
         signature: Signature<'a>,
     ) -> Stencil<'a> {
-        Stencil {
-            name,
-            code,
-            holes,
-            features,
-            signature,
-            facts: Facts::of(code, holes, features, signature),
-        }
+        let facts = Facts::of(code, holes, features, signature);
+        // SAFETY: the caller's promise, and `facts` is `Facts::of` these parts.
+        unsafe { Stencil::with_facts(name, code, holes, features, signature, facts) }
     }
 
     /// [`Stencil::new`] with its facts already worked out (from the same parts).
@@ -305,7 +300,6 @@ impl<'a> Stencil<'a> {
     /// # Safety
     ///
     /// As [`Stencil::new`]; `facts` is `Facts::of` these parts.
-    #[cfg(feature = "listing")]
     pub(crate) const unsafe fn with_facts(
         name: &'a str,
         code: &'a [u8],
